@@ -1,0 +1,5 @@
+"""Influencer behaviours. Importing this package registers the built-ins."""
+
+from agents.behaviours.base import INFLUENCERS
+
+__all__ = ["INFLUENCERS"]

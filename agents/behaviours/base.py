@@ -1,0 +1,28 @@
+"""Influencer behaviours (SPEC §5): the registry and the ``none`` option.
+
+A behaviour *unit* is a frozen dataclass of parameters registered in
+:data:`INFLUENCERS`; its verb ``extension(rng)`` returns the stateful object that the
+model calls at the hooks of :mod:`models.extension` (``setup`` assigns roles,
+``on_post`` composes sponsored or farmed posts, ``before_react`` detects undisclosed
+sponsorship, ...), or ``None`` when it adds nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from models.registry import Registry
+
+INFLUENCERS: Registry[Any] = Registry("influencer")
+
+
+@INFLUENCERS.register("none")
+@dataclass(frozen=True)
+class NoInfluencers:
+    """No influencer accounts: every account is a regular user."""
+
+    def extension(self, rng: np.random.Generator) -> None:
+        return None

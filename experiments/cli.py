@@ -1,0 +1,76 @@
+"""The ``feedlab`` command.
+
+    feedlab run [--quiet] [hydra overrides ...]     one run, or a sweep with -m
+    feedlab <command> --help                        other commands (see ``feedlab --help``)
+
+``feedlab run`` is the Hydra app of :mod:`experiments.run`: every Hydra flag works
+(``-m`` for multirun, ``--cfg job`` to print the composed config, ``--help``).
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+# command -> (module, function, one-line help). Each function takes argv (list[str])
+# and returns an exit code.
+# Commands whose module is not present in this install are not offered.
+COMMANDS: dict[str, tuple[str, str, str]] = {
+    "run": ("experiments.run", "main", "run a simulation (Hydra app; -m for a sweep)"),
+    "verify": (
+        "experiments.sweep",
+        "verify_main",
+        "check a sweep directory: complete, failed, missing, corrupt",
+    ),
+    "aggregate": (
+        "analysis.aggregate",
+        "main",
+        "sweep directory -> results.parquet + timeseries.parquet",
+    ),
+    "figures": ("analysis.figures", "main", "regenerate the paper figures into figures/"),
+    "validate": (
+        "analysis.validation",
+        "main",
+        "canonical models and stylized facts: expected vs measured",
+    ),
+    "bench": ("benchmarks.run", "main", "benchmarks against the peers -> docs/performance.md"),
+}
+
+
+def _available(name: str) -> bool:
+    import importlib.util
+
+    module = COMMANDS[name][0]
+    try:
+        return importlib.util.find_spec(module) is not None
+    except ModuleNotFoundError:
+        return False
+
+
+def _usage() -> str:
+    lines = ["usage: feedlab <command> [args]", "", "commands:"]
+    lines += [f"  {name:10s} {h}" for name, (_, _, h) in COMMANDS.items() if _available(name)]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] in ("-h", "--help", "help"):
+        print(_usage())
+        return 0
+    cmd, rest = argv[0], argv[1:]
+    if cmd not in COMMANDS or not _available(cmd):
+        print(f"feedlab: unknown command {cmd!r}\n\n{_usage()}", file=sys.stderr)
+        return 2
+    module, func, _ = COMMANDS[cmd]
+    if cmd == "run":
+        if "--quiet" in rest or "-q" in rest:
+            rest = [a for a in rest if a not in ("--quiet", "-q")] + ["output.quiet=true"]
+        sys.argv = [f"feedlab {cmd}", *rest]
+        importlib.import_module(module).main()
+        return 0
+    return int(getattr(importlib.import_module(module), func)(rest) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,165 @@
+"""The whole run configuration: schema, validation and the memory guard.
+
+:func:`validate` turns the composed Hydra config (a plain mapping) into a
+:class:`RunConfig` or raises :class:`~experiments.schema.ConfigError` listing every bad
+field; :func:`estimate_memory` refuses sizes that cannot fit before anything is built.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from agents.behaviours import INFLUENCERS
+from agents.population import PopulationConfig, validate_population
+from experiments.schema import ConfigError, field, find_forbidden, parse
+from models.config import DynamicsConfig, PlatformConfig
+from models.events import EVENTS
+from models.network import NETWORKS
+from models.ranking import RANKINGS
+
+
+@dataclass(frozen=True)
+class OutputConfig:
+    """Where and what to record. Not part of the run key (does not change results)."""
+
+    dir: str = field(doc="results root; runs go to <dir>/runs/<run key>")
+    agents: Literal["auto", "true", "false"] = field(doc="write agents.parquet (auto: N <= 200000)")
+    share_events: bool = field(doc="record every reshare in events.parquet (large)")
+    progress: bool = field(doc="progress bar for runs longer than a few seconds")
+    quiet: bool = field(doc="print nothing but errors")
+    mesa_agents: bool = field(doc="create a Mesa Agent view per user (model.agents)")
+
+
+@dataclass(frozen=True)
+class LimitsConfig:
+    """Refuse work that cannot fit."""
+
+    memory_gb: float = field(ge=0, doc="memory budget; 0 = 80% of this machine's memory")
+    max_users: int = field(ge=1, doc="largest accepted number of users")
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """One run, fully parsed. Unit nodes (network, ranking) are built by the registries."""
+
+    seed: int = field(ge=0, le=2**63 - 1, doc="root seed of every random stream")
+    steps: int = field(ge=0, le=10**7, doc="number of steps")
+    record_every: int = field(ge=1, doc="record live metrics every this many steps")
+    network: dict[str, Any] = field(doc="network unit: {name: ..., params}")
+    population: PopulationConfig = field()
+    ranking: dict[str, Any] = field(doc="ranking unit: {name: ..., params}")
+    platform: PlatformConfig = field()
+    dynamics: DynamicsConfig = field()
+    influencer: dict[str, Any] = field(doc="influencer behaviour unit: {name: ..., params}")
+    event: dict[str, Any] = field(doc="event unit: {name: ..., params}")
+    output: OutputConfig = field()
+    limits: LimitsConfig = field()
+    experiment: str = field(default="", doc="experiment name (informational)")
+
+
+@dataclass(frozen=True)
+class Units:
+    """The units a config names, built and checked by their registries."""
+
+    network: Any
+    ranking: Any
+    influencer: Any
+    event: Any
+
+
+def validate(cfg: Mapping[str, Any]) -> tuple[RunConfig, Units]:
+    """Parse and check everything; returns the config and its built units."""
+    problems: list[str] = [
+        f"{p}: refused; feedlab configs name units from its registries and never carry "
+        "Hydra instantiation keys"
+        for p in find_forbidden(cfg)
+    ]
+    data = {k: v for k, v in cfg.items() if k != "hydra"}
+    run = None
+    units: dict[str, Any] = {}
+    try:
+        run = parse(RunConfig, data)
+    except ConfigError as exc:
+        problems.extend(p for p in exc.problems if p not in problems)
+    try:  # cross-field population checks, even when other fields failed
+        problems.extend(
+            validate_population(parse(PopulationConfig, cfg.get("population"), "population"))
+        )
+    except ConfigError:
+        pass  # already reported by the RunConfig parse
+    if run is not None:
+        if run.dynamics.interaction == "pairwise" and run.ranking.get("name") not in (
+            "random",
+            "algorithmic_bias",
+        ):
+            problems.append(
+                f"ranking.name: {run.ranking.get('name')!r} cannot drive pairwise interaction; "
+                "allowed with dynamics.interaction=pairwise: random, algorithmic_bias"
+            )
+    registries = (
+        ("network", NETWORKS),
+        ("ranking", RANKINGS),
+        ("influencer", INFLUENCERS),
+        ("event", EVENTS),
+    )
+    for key, registry in registries:
+        try:
+            units[key] = registry.build(cfg.get(key), key)
+        except ConfigError as exc:
+            problems.extend(p for p in exc.problems if p not in problems)
+    if problems:
+        raise ConfigError(problems)
+    assert run is not None
+    check_size(run, units["network"])
+    return run, Units(**units)
+
+
+def machine_memory_bytes() -> int:
+    """Physical memory of this machine."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):  # pragma: no cover
+        return 8 * 2**30
+
+
+def estimate_memory(run: RunConfig, n_nodes: int, n_edges: int) -> int:
+    """Peak bytes of a run, estimated from sizes (documented in docs/performance.md).
+
+    Per user ≈ 130 B of state plus ≈ 700 B for a Mesa view; per follow edge ≈ 60 B
+    (CSR, trust, baseline, rewiring temporaries); per candidate pair ≈ 120 B (features,
+    predictions, top-k); the post buffer ≈ 100 B per slot.
+    """
+    pop = run.population
+    per_user = 130 + (700 if run.output.mesa_agents else 0)
+    posts_per_step = n_nodes * max(pop.activity.mean, 0.0)
+    mean_out = n_edges / max(n_nodes, 1)
+    cand = n_nodes * (
+        mean_out * pop.activity.mean * run.platform.window + run.platform.out_of_network
+    )
+    capacity = run.platform.post_capacity or 4 * (run.platform.window + 1) * (posts_per_step + 1)
+    return int(n_nodes * per_user + n_edges * 60 + cand * 120 + capacity * 100)
+
+
+def check_size(run: RunConfig, net: Any) -> None:
+    """Refuse a run that exceeds the user cap or the memory budget, with the numbers."""
+    n_nodes, n_edges = net.size_estimate()
+    if n_nodes > run.limits.max_users:
+        raise ConfigError(
+            [
+                f"network: {n_nodes:,} users exceed limits.max_users = {run.limits.max_users:,}; "
+                "raise limits.max_users if the machine can hold it"
+            ]
+        )
+    need = estimate_memory(run, n_nodes, n_edges)
+    budget = run.limits.memory_gb * 2**30 or 0.8 * machine_memory_bytes()
+    if need > budget:
+        raise ConfigError(
+            [
+                f"network: {n_nodes:,} users and ~{n_edges:,} follows need an estimated "
+                f"{need / 2**30:,.1f} GiB, more than the budget of {budget / 2**30:,.1f} GiB "
+                "(limits.memory_gb; 0 = 80% of this machine)"
+            ]
+        )

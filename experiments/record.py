@@ -1,0 +1,223 @@
+"""The run directory: the record of one run, written so that nothing is half-written.
+
+Layout (DESIGN §2)::
+
+    <out>/runs/<run key>/
+        .hydra/config.yaml      resolved config        .hydra/overrides.yaml
+        manifest.json           provenance: versions, commit, seeds, times, status
+        timeseries.parquet      one row per recorded step (and arm)
+        summary.json            final metrics, flat name: value
+        events.parquet          follow/unfollow/share/call-out records
+        agents.parquet          final per-agent state (optional)
+        DONE                    written last: SHA-256 of every file above
+
+A run is written into a private staging directory and committed by one atomic
+``os.rename`` to its final name, so a killed run leaves no directory under the final name
+and two writers of the same run leave exactly one winner. The run key is a hash of the
+*semantic* config (everything that can change results, seed included, not ``output``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import uuid
+from collections.abc import Mapping
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import yaml
+
+NON_SEMANTIC = ("output", "hydra", "limits", "experiment")
+DATA_FILES = ("timeseries.parquet", "summary.json", "events.parquet", "agents.parquet")
+PACKAGES = (
+    "feedlab",
+    "mesa",
+    "numpy",
+    "scipy",
+    "numba",
+    "hydra-core",
+    "pyarrow",
+    "networkx",
+    "igraph",
+)
+
+
+def canonical_json(obj: Any) -> str:
+    """Deterministic JSON (sorted keys, no whitespace) for hashing."""
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), default=str)
+
+
+def semantic_config(cfg: Mapping[str, Any]) -> dict[str, Any]:
+    """The part of a config that can change results."""
+    return {k: v for k, v in cfg.items() if k not in NON_SEMANTIC}
+
+
+def run_key(cfg: Mapping[str, Any]) -> str:
+    """16 hex digits of SHA-256 over the canonical semantic config."""
+    return hashlib.sha256(canonical_json(semantic_config(cfg)).encode()).hexdigest()[:16]
+
+
+def file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def write_bytes_atomic(path: Path, data: bytes) -> None:
+    """Write to a temporary name in the same directory, fsync, then os.replace."""
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+    with open(tmp, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def write_json(path: Path, obj: Any) -> None:
+    write_bytes_atomic(
+        path, (json.dumps(obj, indent=1, sort_keys=True, default=_jsonable) + "\n").encode()
+    )
+
+
+def _jsonable(v: Any) -> Any:
+    if isinstance(v, np.integer):
+        return int(v)
+    if isinstance(v, np.floating):
+        return float(v)
+    if isinstance(v, np.ndarray):
+        return v.tolist()
+    return str(v)
+
+
+def clean_floats(d: Mapping[str, Any]) -> dict[str, Any]:
+    """NaN/inf become None in JSON (strict JSON has no NaN); counts stay exact."""
+    out = {}
+    for k, v in d.items():
+        if isinstance(v, float | np.floating) and not np.isfinite(v):
+            out[k] = None
+        elif isinstance(v, np.generic):
+            out[k] = v.item()
+        else:
+            out[k] = v
+    return out
+
+
+def write_parquet(path: Path, columns: Mapping[str, Any]) -> None:
+    """A Parquet file written atomically (no statistics timestamps: deterministic bytes)."""
+    table = pa.table({k: pa.array(v) for k, v in columns.items()})
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+    pq.write_table(table, tmp, compression="zstd")
+    with open(tmp, "rb") as f:
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def git_state(root: Path) -> dict[str, Any]:
+    """Commit and dirty flag of the source tree (None outside a git checkout)."""
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=10
+        )
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            timeout=10,
+        )
+        if commit.returncode != 0:
+            return {"commit": None, "dirty": None}
+        return {"commit": commit.stdout.strip(), "dirty": bool(dirty.stdout.strip())}
+    except (OSError, subprocess.SubprocessError):
+        return {"commit": None, "dirty": None}
+
+
+def package_versions() -> dict[str, str | None]:
+    out: dict[str, str | None] = {"python": platform.python_version()}
+    for name in PACKAGES:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = None
+    return out
+
+
+def is_complete(run_dir: Path) -> bool:
+    """A run is complete when DONE exists and every file hash in it matches."""
+    done = run_dir / "DONE"
+    if not done.is_file():
+        return False
+    try:
+        hashes = json.loads(done.read_text())["files"]
+    except (ValueError, KeyError, OSError):
+        return False
+    for name, digest in hashes.items():
+        f = run_dir / name
+        if not f.is_file() or file_sha256(f) != digest:
+            return False
+    return True
+
+
+class RunWriter:
+    """Stage a run's files privately, then commit them with one atomic rename."""
+
+    def __init__(self, out_dir: Path, key: str):
+        self.runs = Path(out_dir) / "runs"
+        self.final = self.runs / key
+        self.staging = self.runs / ".staging" / f"{key}.{os.getpid()}.{uuid.uuid4().hex[:8]}"
+        self.staging.mkdir(parents=True, exist_ok=False, mode=0o755)
+        (self.staging / ".hydra").mkdir(mode=0o755)
+
+    def config(self, resolved: Mapping[str, Any], overrides: list[str]) -> None:
+        write_bytes_atomic(
+            self.staging / ".hydra" / "config.yaml",
+            yaml.safe_dump(dict(resolved), sort_keys=False).encode(),
+        )
+        write_bytes_atomic(
+            self.staging / ".hydra" / "overrides.yaml", yaml.safe_dump(list(overrides)).encode()
+        )
+
+    def commit(self, manifest: dict[str, Any]) -> Path:
+        """Write manifest and DONE, then rename into place. Returns the final path.
+        If another writer committed the same run first, ours is discarded."""
+        write_json(self.staging / "manifest.json", manifest)
+        files = sorted(
+            str(p.relative_to(self.staging))
+            for p in self.staging.rglob("*")
+            if p.is_file() and not p.name.endswith(".tmp")
+        )
+        done = {"files": {f: file_sha256(self.staging / f) for f in files}}
+        write_json(self.staging / "DONE", done)
+        try:
+            os.rename(self.staging, self.final)
+        except OSError:
+            if is_complete(self.final):  # somebody else won the race: keep theirs
+                shutil.rmtree(self.staging, ignore_errors=True)
+                return self.final
+            if self.final.exists():  # an incomplete leftover: replace it
+                trash = self.runs / ".staging" / f"trash.{uuid.uuid4().hex}"
+                os.rename(self.final, trash)
+                os.rename(self.staging, self.final)
+                shutil.rmtree(trash, ignore_errors=True)
+            else:
+                raise
+        return self.final
+
+    def abort(self) -> None:
+        shutil.rmtree(self.staging, ignore_errors=True)
+
+
+def environment() -> dict[str, Any]:
+    return {"argv": sys.argv, "platform": platform.platform(), "packages": package_versions()}

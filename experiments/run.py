@@ -1,0 +1,282 @@
+"""Configs become objects here, and only here; runs are recorded here, and only here.
+
+- :func:`compose` — the Hydra config for a list of overrides (no Hydra app needed).
+- :func:`build` — validated config → :class:`models.FeedModel` (one place).
+- :func:`run_experiment` — run one config to a committed run directory → :class:`RunResult`.
+- :func:`main` — the Hydra app behind ``feedlab run`` / ``python -m experiments.run``.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+import traceback
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")  # one run = one core; parallelism is across runs
+
+import hydra  # noqa: E402
+from omegaconf import DictConfig, OmegaConf  # noqa: E402
+from tqdm import tqdm  # noqa: E402
+
+from experiments import record  # noqa: E402
+from experiments.config import RunConfig, Units, validate  # noqa: E402
+from experiments.schema import ConfigError  # noqa: E402
+from models import seeds  # noqa: E402
+from models.model import FeedModel  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+CONF_DIR = ROOT / "conf"
+__version__ = "0.1.0"
+
+
+@dataclass
+class RunResult:
+    """What a run produced: where, its summary, its time series (columns)."""
+
+    run_dir: Path
+    key: str
+    summary: dict[str, Any]
+    timeseries: dict[str, np.ndarray]
+    skipped: bool = False
+
+
+def compose(overrides: Sequence[str] = (), config_name: str = "config") -> dict[str, Any]:
+    """Compose the config tree with Hydra's override grammar, resolved to plain data."""
+    from hydra import compose as hcompose
+    from hydra import initialize_config_dir
+
+    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+        cfg = hcompose(config_name=config_name, overrides=list(overrides))
+    return to_container(cfg)
+
+
+def to_container(cfg: DictConfig | Mapping[str, Any]) -> dict[str, Any]:
+    if isinstance(cfg, DictConfig):
+        data = OmegaConf.to_container(cfg, resolve=True)
+    else:
+        data = dict(cfg)
+    data.pop("hydra", None)
+    return data  # type: ignore[return-value]
+
+
+def build(cfg: Mapping[str, Any], extensions: Sequence[Any] = ()) -> FeedModel:
+    """A validated config → a ready :class:`FeedModel` (network generated, users drawn)."""
+    run, units = validate(cfg)
+    return _build(run, units, extensions)
+
+
+def _build(run: RunConfig, units: Units, extensions: Sequence[Any] = ()) -> FeedModel:
+    network = units.network.generate(seeds.rng(run.seed, "network"))
+    built = [
+        units.influencer.extension(seeds.rng(run.seed, "behaviour")),
+        units.event.extension(seeds.rng(run.seed, "event")),
+    ]
+    extensions = [e for e in built if e is not None] + list(extensions)
+    return FeedModel(
+        network=network,
+        population=run.population,
+        policies=[units.ranking],
+        platform=run.platform,
+        dynamics=run.dynamics,
+        seed=run.seed,
+        extensions=extensions,
+        agent_views=run.output.mesa_agents,
+        share_events=run.output.share_events,
+    )
+
+
+def _simulate(model: FeedModel, run: RunConfig) -> list[dict[str, float]]:
+    rows: list[dict[str, float]] = []
+    show = run.output.progress and not run.output.quiet
+    bar = tqdm(
+        total=run.steps, desc="steps", unit="step", delay=3.0, disable=not show, file=sys.stderr
+    )
+    row = {"step": 0.0, **model.metrics()}
+    rows.append(row)
+    for _ in range(run.steps):
+        model.step()
+        bar.update(1)
+        if model.t % run.record_every == 0 or model.t == run.steps:
+            rows.append({"step": float(model.t), **model.metrics()})
+    bar.close()
+    return rows
+
+
+def _columns(rows: list[dict[str, float]]) -> dict[str, np.ndarray]:
+    names: list[str] = []
+    for r in rows:
+        names.extend(k for k in r if k not in names)
+    cols = {k: np.array([r.get(k, np.nan) for r in rows], dtype=np.float64) for k in names}
+    cols["step"] = cols["step"].astype(np.int64)
+    return cols
+
+
+def summarise(model: FeedModel, rows: list[dict[str, float]], n_edges0: int) -> dict[str, Any]:
+    """Final metrics (last record row), run means of flow metrics, and sizes."""
+    last = rows[-1]
+    summary: dict[str, Any] = dict(last)
+    cols = _columns(rows[1:]) if len(rows) > 1 else {}
+    for name in (
+        "engagement_per_user",
+        "mean_value",
+        "outrage_amplification",
+        "cross_cutting_share",
+    ):
+        if name in cols and np.isfinite(cols[name]).any():
+            summary[f"run_mean_{name}"] = float(np.nanmean(cols[name]))
+    for name in (
+        "impressions",
+        "likes",
+        "comments",
+        "shares",
+        "negfb",
+        "posts",
+        "reshares",
+        "follows",
+        "unfollows",
+    ):
+        if name in cols:
+            summary[f"total_{name}"] = float(np.nansum(cols[name]))
+    summary["n_users"] = model.n
+    summary["n_edges_initial"] = n_edges0
+    summary["steps"] = model.t
+    summary["posts_overwritten_in_window"] = model.posts.overwritten_live
+    for ext in model.extensions:
+        if hasattr(ext, "summary"):
+            summary.update(ext.summary(model))
+    return record.clean_floats(summary)
+
+
+def _agent_columns(model: FeedModel) -> dict[str, np.ndarray]:
+    cols = dict(model.users.columns())
+    cols = {"id": np.arange(model.n, dtype=np.int32), **cols}
+    cols["in_degree"] = model.graph.in_degree().astype(np.int32)
+    cols["out_degree"] = model.graph.out_degree().astype(np.int32)
+    cols["last_value"] = model.last_value
+    cols["last_engagement"] = model.last_engagement
+    return cols
+
+
+def run_experiment(
+    cfg: Mapping[str, Any] | Sequence[str] | None = None,
+    *,
+    overrides: Sequence[str] = (),
+    extensions: Sequence[Any] = (),
+) -> RunResult:
+    """Run one configuration to a committed run directory.
+
+    ``cfg`` is a composed config mapping, or a list of Hydra overrides (composed here).
+    Bad input raises :class:`ConfigError` before any work. A run whose directory is
+    already complete is not re-run (``RunResult.skipped``).
+    """
+    if cfg is None or (isinstance(cfg, Sequence) and not isinstance(cfg, Mapping)):
+        overrides = list(cfg or []) + list(overrides)
+        data = compose(overrides)
+    else:
+        data = to_container(cfg)
+    run, units = validate(data)
+    key = record.run_key(data)
+    out = Path(run.output.dir)
+    final = out / "runs" / key
+    if record.is_complete(final):
+        import json
+
+        summary = json.loads((final / "summary.json").read_text())
+        return RunResult(final, key, summary, {}, skipped=True)
+
+    started = datetime.now(UTC)
+    t0 = time.perf_counter()
+    writer = record.RunWriter(out, key)
+    try:
+        writer.config(data, list(overrides))
+        model = _build(run, units, extensions)
+        n_edges0 = model.graph.n_edges
+        rows = _simulate(model, run)
+        cols = _columns(rows)
+        summary = summarise(model, rows, n_edges0)
+        record.write_parquet(writer.staging / "timeseries.parquet", cols)
+        record.write_json(writer.staging / "summary.json", summary)
+        record.write_parquet(writer.staging / "events.parquet", model.event_table())
+        write_agents = run.output.agents == "true" or (
+            run.output.agents == "auto" and model.n <= 200_000
+        )
+        if write_agents:
+            record.write_parquet(writer.staging / "agents.parquet", _agent_columns(model))
+        manifest = {
+            "feedlab_version": __version__,
+            **record.git_state(ROOT),
+            "run_key": key,
+            "seed": run.seed,
+            "child_seeds": seeds.child_seeds(run.seed),
+            "config_hash": key,
+            "started": started.isoformat(),
+            "finished": datetime.now(UTC).isoformat(),
+            "wall_seconds": round(time.perf_counter() - t0, 3),
+            "status": "complete",
+            **record.environment(),
+        }
+        final = writer.commit(manifest)
+    except BaseException:
+        writer.abort()
+        raise
+    return RunResult(final, key, summary, cols)
+
+
+def print_summary(res: RunResult, quiet: bool = False) -> None:
+    if quiet:
+        return
+    s = res.summary
+    state = "already complete (skipped)" if res.skipped else "complete"
+    print(f"run {res.key}: {state}")
+    print(f"  run directory: {res.run_dir}")
+    keys = (
+        "n_users",
+        "steps",
+        "opinion_variance",
+        "bimodality",
+        "echo_chamber_index",
+        "mean_edge_trust",
+        "mean_platform_trust",
+        "run_mean_engagement_per_user",
+        "run_mean_mean_value",
+        "run_mean_outrage_amplification",
+        "run_mean_cross_cutting_share",
+    )
+    for k in keys:
+        if k in s and s[k] is not None:
+            v = s[k]
+            print(f"  {k:32s} {v:.4g}" if isinstance(v, float) else f"  {k:32s} {v}")
+
+
+@hydra.main(config_path=str(CONF_DIR), config_name="config", version_base="1.3")
+def main(cfg: DictConfig) -> None:
+    """Hydra task: one run (a multirun calls this once per job)."""
+    from hydra.core.hydra_config import HydraConfig
+
+    try:
+        overrides = list(HydraConfig.get().overrides.task)
+    except ValueError:
+        overrides = []
+    data = to_container(cfg)
+    try:
+        res = run_experiment(data, overrides=overrides)
+    except ConfigError as exc:
+        print(f"feedlab: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+    except Exception:
+        traceback.print_exc()
+        raise
+    print_summary(res, quiet=bool(data.get("output", {}).get("quiet")))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,72 @@
+"""Schema of the platform and dynamics config nodes (the model's own parameters)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from agents.rules.emotion import EmotionConfig
+from agents.rules.opinion import OpinionConfig
+from agents.rules.reaction import ReactionConfig
+from agents.rules.trust import TrustConfig
+from agents.rules.value import ValueConfig
+from experiments.schema import field
+
+
+@dataclass(frozen=True)
+class PredictionBias:
+    """Additive log-odds bias of the platform's predictions, per action."""
+
+    like: float = field(ge=-10, le=10)
+    comment: float = field(ge=-10, le=10)
+    share: float = field(ge=-10, le=10)
+    negfb: float = field(ge=-10, le=10)
+
+
+@dataclass(frozen=True)
+class PlatformConfig:
+    """What the platform does around the ranking policy (SPEC §2 'Platform')."""
+
+    feed_length: int = field(ge=0, le=100_000, doc="k for everyone; 0 = each user's attention")
+    window: int = field(ge=1, le=1000, doc="W: candidate posts are from the last W steps")
+    out_of_network: int = field(ge=0, le=1000, doc="recommended items per viewer per step")
+    prediction_noise: float = field(ge=0, le=10, doc="sd of the ranker's log-odds error")
+    prediction_bias: PredictionBias = field()
+    post_capacity: int = field(ge=0, le=10**9, doc="post ring-buffer size; 0 = automatic")
+
+
+@dataclass(frozen=True)
+class FollowConfig:
+    """Rewiring: unfollow on low trust or large disagreement, follow through reshares."""
+
+    enabled: bool = field(doc="the follow graph changes")
+    unfollow_trust: float = field(ge=0, le=1, doc="edges with trust below this may be cut")
+    unfollow_distance: float = field(ge=0, le=2, doc="edges with |x_i - x_j| above this may be cut")
+    unfollow_prob: float = field(ge=0, le=1, doc="per-step probability to cut such an edge")
+    follow_prob: float = field(
+        ge=0,
+        le=1,
+        doc="probability to follow the author of a liked/shared reshare or recommendation",
+    )
+    homophily: float = field(ge=0, le=100, doc="h: follow probability × exp(-h |x_i - x_j|)")
+
+
+@dataclass(frozen=True)
+class DynamicsConfig:
+    """The per-person rules and which of them are on."""
+
+    interaction: Literal["feed", "pairwise"] = field(
+        doc="feed: the full feed step; pairwise: sequential pairwise bounded confidence "
+        "(canonical Deffuant/algorithmic-bias reductions)"
+    )
+    symmetric: bool = field(doc="pairwise mode: both parties update (as the originals)")
+    reshares: bool = field(doc="shared posts are reshared to the sharer's followers")
+    stance_noise: float = field(ge=0, le=2, doc="sd of a post's stance around its author's opinion")
+    quality_noise: float = field(ge=0, le=1, doc="sd of a post's quality around its author's mean")
+    high_outrage: float = field(ge=0, le=1, doc="threshold of 'high-outrage' items in metrics")
+    opinion: OpinionConfig = field()
+    emotion: EmotionConfig = field()
+    trust: TrustConfig = field()
+    follow: FollowConfig = field()
+    reaction: ReactionConfig = field()
+    value: ValueConfig = field()

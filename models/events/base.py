@@ -1,0 +1,27 @@
+"""Scheduled events (SPEC §5): the registry and the ``none`` option.
+
+An event *unit* is a frozen dataclass of parameters registered in :data:`EVENTS`; its
+verb ``extension(rng)`` returns the stateful object that the model calls at the hooks
+of :mod:`models.extension` (``on_post`` fires the transgression, ``on_feed`` spreads
+call-outs, ``event_rows`` records them), or ``None`` when it adds nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from models.registry import Registry
+
+EVENTS: Registry[Any] = Registry("event")
+
+
+@EVENTS.register("none")
+@dataclass(frozen=True)
+class NoEvent:
+    """Nothing is scheduled."""
+
+    def extension(self, rng: np.random.Generator) -> None:
+        return None

@@ -1,0 +1,25 @@
+"""The seam for influencer behaviours, events and other stateful extensions.
+
+An extension is any object with some of these methods; the model calls each at the
+named point of its step (SPEC §3). All are optional.
+
+- ``setup(model)``: once, after the population and graph exist (assign roles, ...).
+- ``on_post(model, t, batch)``: modify or extend this step's new posts (a
+  :class:`models.model.PostBatch`) before they are stored.
+- ``on_feed(model, t, ctx)``: after reactions are drawn and before any update; may read
+  the feed and reactions and add trust evidence or events (a :class:`StepContext`).
+- ``on_step_end(model, t)``: after all updates.
+- ``metrics(model) -> dict[str, float]``: extra live metrics for this record step.
+- ``summary(model) -> dict[str, float]``: extra final metrics.
+- ``event_rows() -> dict[str, numpy.ndarray]``: rows for ``events.parquet``
+  (columns ``time, user, target, parent, kind``).
+"""
+
+from __future__ import annotations
+
+from typing import Protocol, runtime_checkable
+
+
+@runtime_checkable
+class Extension(Protocol):
+    """Marker protocol; see the module docstring for the optional hooks."""

@@ -1,0 +1,106 @@
+"""The follow graph as CSR arrays with per-edge trust.
+
+Row ``i`` lists the accounts that user ``i`` follows: ``indices[indptr[i]:indptr[i+1]]``
+(sorted). Each edge carries its current trust ``trust`` and the baseline ``baseline`` it
+relaxes toward. Rewiring is batched: :meth:`FollowGraph.rewire` removes and adds many
+edges at once and rebuilds the arrays (O(E log E)), so per-step cost stays vectorised.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+class FollowGraph:
+    """Directed follow graph: CSR rows are followers, columns the followed accounts."""
+
+    def __init__(
+        self, n: int, src: np.ndarray, dst: np.ndarray, trust: np.ndarray, baseline: np.ndarray
+    ):
+        self.n = int(n)
+        self._set(np.asarray(src), np.asarray(dst), np.asarray(trust), np.asarray(baseline))
+
+    @classmethod
+    def from_edges(cls, n: int, src: np.ndarray, dst: np.ndarray) -> FollowGraph:
+        """Sorted, de-duplicated graph without self loops; trust filled later."""
+        src = np.asarray(src, dtype=np.int64)
+        dst = np.asarray(dst, dtype=np.int64)
+        keep = src != dst
+        key = np.unique(src[keep] * n + dst[keep])
+        z = np.zeros(key.shape[0])
+        return cls(n, key // n, key % n, z, z.copy())
+
+    def _set(self, src: np.ndarray, dst: np.ndarray, trust: np.ndarray, baseline: np.ndarray):
+        key = src.astype(np.int64) * self.n + dst.astype(np.int64)
+        if key.size and np.any(key[1:] <= key[:-1]):
+            order = np.argsort(key, kind="stable")
+            src, dst, trust, baseline = src[order], dst[order], trust[order], baseline[order]
+        self.src = src.astype(np.int32)
+        self.indices = dst.astype(np.int32)
+        self.trust = trust.astype(np.float64)
+        self.baseline = baseline.astype(np.float64)
+        counts = np.bincount(self.src, minlength=self.n)
+        self.indptr = np.zeros(self.n + 1, dtype=np.int64)
+        np.cumsum(counts, out=self.indptr[1:])
+
+    @property
+    def n_edges(self) -> int:
+        return int(self.indices.shape[0])
+
+    def out_degree(self) -> np.ndarray:
+        """Number of accounts each user follows."""
+        return np.diff(self.indptr)
+
+    def in_degree(self) -> np.ndarray:
+        """Number of followers of each account."""
+        return np.bincount(self.indices, minlength=self.n)
+
+    def edge_keys(self) -> np.ndarray:
+        """Sorted int64 keys ``src·n + dst`` (for membership tests)."""
+        return self.src.astype(np.int64) * self.n + self.indices
+
+    def reciprocal(self) -> np.ndarray:
+        """Boolean per edge: does the followed account follow back (a mutual tie)?"""
+        return self.has_edges(self.indices, self.src)
+
+    def has_edges(self, src: np.ndarray, dst: np.ndarray) -> np.ndarray:
+        """Vectorised membership test for (src follows dst)."""
+        keys = self.edge_keys()
+        q = src.astype(np.int64) * self.n + dst.astype(np.int64)
+        if keys.size == 0:
+            return np.zeros(q.shape[0], bool)
+        pos = np.minimum(np.searchsorted(keys, q), keys.shape[0] - 1)
+        return keys[pos] == q
+
+    def rewire(
+        self,
+        remove: np.ndarray | None = None,
+        add_src: np.ndarray | None = None,
+        add_dst: np.ndarray | None = None,
+        add_trust: np.ndarray | None = None,
+        add_baseline: np.ndarray | None = None,
+    ) -> tuple[int, np.ndarray]:
+        """Remove edges (boolean mask) and add new ones (skipping existing and self
+        edges; duplicates within the batch keep the first). Returns the number removed
+        and a boolean mask over the proposed additions that were actually added."""
+        n_removed = int(remove.sum()) if remove is not None else 0
+        keep = ~remove if remove is not None else np.ones(self.n_edges, bool)
+        src, dst = self.src[keep], self.indices[keep]
+        trust, base = self.trust[keep], self.baseline[keep]
+        n_added = 0
+        ok = np.zeros(0 if add_src is None else add_src.shape[0], bool)
+        if add_src is not None and add_src.size:
+            ok = (add_src != add_dst) & ~self.has_edges(add_src, add_dst)
+            q = add_src.astype(np.int64) * self.n + add_dst
+            _, first = np.unique(q, return_index=True)
+            uniq = np.zeros(q.shape[0], bool)
+            uniq[first] = True
+            ok &= uniq
+            n_added = int(ok.sum())
+            src = np.concatenate([src, add_src[ok].astype(np.int32)])
+            dst = np.concatenate([dst, add_dst[ok].astype(np.int32)])
+            trust = np.concatenate([trust, add_trust[ok]])
+            base = np.concatenate([base, add_baseline[ok]])
+        if n_removed or n_added:
+            self._set(src, dst, trust, base)
+        return n_removed, ok

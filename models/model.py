@@ -1,0 +1,587 @@
+"""FeedModel: users on a follow network who post, see a ranked feed, react and change.
+
+One :meth:`FeedModel.step` is one session (SPEC §3), synchronous over users:
+
+    post → gather → rank → react → update (opinion, arousal, trust, follows) → record
+
+Every phase is vectorised over all users (struct-of-arrays state, CSR graph, ring buffer
+of posts); no phase loops over users in Python. Randomness comes only from the model's
+named streams (:mod:`models.seeds`). With ``dynamics.interaction = "pairwise"`` a step is
+instead ``N`` sequential pairwise bounded-confidence interactions (the canonical
+Deffuant–Weisbuch and algorithmic-bias models, with exact sequential semantics).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import mesa
+import numpy as np
+
+from agents.population import (
+    ROLE_USER,
+    PopulationConfig,
+    UserState,
+    draw_population,
+)
+from agents.rules import emotion, opinion, reaction, trust, value
+from agents.user import User
+from analysis import live
+from models import seeds
+from models.config import DynamicsConfig, PlatformConfig
+from models.feed import Candidates, Feed, gather
+from models.graph import FollowGraph
+from models.kernels import pairwise_bounded_confidence, predict_engagement
+from models.network import Network
+from models.posts import KIND_POST, KIND_RESHARE, PostStore
+from models.ranking.base import RankingPolicy
+
+
+@dataclass
+class PostBatch:
+    """New posts of one step, before they are stored (extensions may edit or append)."""
+
+    author: np.ndarray
+    stance: np.ndarray
+    outrage: np.ndarray
+    quality: np.ndarray
+    political: np.ndarray
+    sponsored: np.ndarray
+    disclosed: np.ndarray
+    target: np.ndarray
+    kind: np.ndarray
+    origin_id: np.ndarray  # -1 for original posts
+
+    def append(self, **cols: np.ndarray) -> None:
+        """Append posts; missing columns get their defaults."""
+        m = cols["author"].shape[0]
+        defaults = {
+            "stance": 0.0,
+            "outrage": 0.0,
+            "quality": 0.5,
+            "political": False,
+            "sponsored": False,
+            "disclosed": False,
+            "target": -1,
+            "kind": KIND_POST,
+            "origin_id": -1,
+        }
+        for name in vars(self):
+            cur = getattr(self, name)
+            new = cols.get(name)
+            if new is None:
+                new = np.full(m, defaults[name], dtype=cur.dtype)
+            setattr(self, name, np.concatenate([cur, np.asarray(new, dtype=cur.dtype)]))
+
+    def __len__(self) -> int:
+        return int(self.author.shape[0])
+
+
+@dataclass
+class StepContext:
+    """What happened in the react phase of one step (shared with extensions)."""
+
+    t: int
+    cand: Candidates
+    feed: Feed
+    reactions: np.ndarray  # (F, 4) bool: like, comment, share, negfb
+    seen_sponsored: np.ndarray  # (F,) bool
+    good: np.ndarray  # (F,) float: good experiences per item (trust evidence)
+    bad: np.ndarray  # (F,) float: bad experiences per item
+    item_value: np.ndarray = field(default_factory=lambda: np.zeros(0))
+
+
+class FeedModel(mesa.Model):
+    """The feed model (module docstring). Build it with ``experiments.build(cfg)``, or
+    directly from parsed parts for notebooks and tests."""
+
+    def __init__(
+        self,
+        *,
+        network: Network,
+        population: PopulationConfig,
+        policies: Sequence[RankingPolicy],
+        platform: PlatformConfig,
+        dynamics: DynamicsConfig,
+        seed: int,
+        arm_of: np.ndarray | None = None,
+        arm_names: Sequence[str] | None = None,
+        extensions: Sequence[Any] = (),
+        agent_views: bool = True,
+        share_events: bool = False,
+    ):
+        super().__init__(rng=np.random.default_rng(seeds.stream(seed, "mesa")))
+        self.seed = seed
+        self.platform = platform
+        self.dynamics = dynamics
+        self.policies = list(policies)
+        self.arm_names = list(arm_names or [p.unit_name for p in self.policies])
+        self.extensions = list(extensions)
+        self.share_events = share_events
+        self.dyn_rng = seeds.rng(seed, "dynamics")
+        self.t = 0
+
+        n = network.n
+        self.users: UserState = draw_population(
+            population, n, network.groups, seeds.rng(seed, "population")
+        )
+        if arm_of is not None:
+            self.users.arm = np.asarray(arm_of, dtype=np.int16)
+        self.n_groups = max(self.users.n_groups, 1)
+        self.graph = FollowGraph.from_edges(n, network.src, network.dst)
+        self._init_edge_trust()
+        self.posts = PostStore(self._post_capacity(), self.n_groups)
+        self._pending_reshares = (np.zeros(0, np.int32), np.zeros(0, np.int64))
+        self.last_value = np.full(n, np.nan)
+        self.last_engagement = np.zeros(n)
+        self.step_stats: dict[str, float] = {}
+        self.events: dict[str, list[np.ndarray]] = {
+            k: [] for k in ("time", "user", "target", "parent", "kind")
+        }
+        for ext in self.extensions:
+            if hasattr(ext, "setup"):
+                ext.setup(self)
+        self._init_edge_trust()  # roles may have changed in setup
+        if agent_views:
+            User.create_agents(self, n, index=list(range(n)))
+
+    # ---------------------------------------------------------------- set-up
+    def _init_edge_trust(self) -> None:
+        """Edge baselines: friends (mutual) > one-way follows > influencers and brands."""
+        tr = self.dynamics.trust
+        g = self.graph
+        base = np.where(g.reciprocal(), tr.friend_baseline, tr.follow_baseline)
+        base = np.where(self.users.role[g.indices] != ROLE_USER, tr.influencer_baseline, base)
+        g.baseline = base.astype(np.float64)
+        g.trust = g.baseline.copy()
+
+    def _post_capacity(self) -> int:
+        if self.platform.post_capacity:
+            return self.platform.post_capacity
+        per_step = float(self.users.activity.sum()) + 1.0
+        # window of posts, plus reshares and events, with generous headroom
+        return int(max(4096, 4 * (self.platform.window + 1) * per_step))
+
+    @property
+    def n(self) -> int:
+        return self.users.n
+
+    # ---------------------------------------------------------------- the step
+    def step(self) -> None:
+        """One session for every user (module docstring)."""
+        t = self.t
+        if self.dynamics.interaction == "pairwise":
+            self.interact_pairwise()
+        else:
+            self.post(t)
+            cand = self.gather(t)
+            feed = self.rank(cand)
+            ctx = self.react(t, cand, feed)
+            self.update(ctx)
+        for ext in self.extensions:
+            if hasattr(ext, "on_step_end"):
+                ext.on_step_end(self, t)
+        self.t += 1
+
+    def post(self, t: int) -> None:
+        """Active users write posts; last step's shares become reshares."""
+        u, rng, dyn = self.users, self.dyn_rng, self.dynamics
+        base = np.floor(u.activity)
+        count = (base + (rng.random(self.n) < u.activity - base)).astype(np.int64)
+        author = np.repeat(np.arange(self.n, dtype=np.int32), count)
+        m = author.shape[0]
+        stance = u.opinion[author] + dyn.stance_noise * rng.standard_normal(m)
+        batch = PostBatch(
+            author=author,
+            stance=np.clip(stance, -1.0, 1.0),
+            outrage=emotion.post_outrage(
+                dyn.emotion, u.outrage_base[author], u.arousal[author], rng
+            ),
+            quality=np.clip(u.quality[author] + dyn.quality_noise * rng.standard_normal(m), 0, 1),
+            political=rng.random(m) < u.political[author],
+            sponsored=np.zeros(m, bool),
+            disclosed=np.zeros(m, bool),
+            target=np.full(m, -1, np.int32),
+            kind=np.full(m, KIND_POST, np.int8),
+            origin_id=np.full(m, -1, np.int64),
+        )
+        self._append_reshares(batch)
+        for ext in self.extensions:
+            if hasattr(ext, "on_post"):
+                ext.on_post(self, t, batch)
+        self._store(t, batch)
+
+    def _append_reshares(self, batch: PostBatch) -> None:
+        sharer, origin_id = self._pending_reshares
+        self._pending_reshares = (np.zeros(0, np.int32), np.zeros(0, np.int64))
+        slot = self.posts.slot_of(origin_id)
+        ok = slot >= 0
+        sharer, origin_id, slot = sharer[ok], origin_id[ok], slot[ok]
+        p = self.posts
+        batch.append(
+            author=sharer,
+            stance=p.stance[slot],
+            outrage=p.outrage[slot],
+            quality=p.quality[slot],
+            political=p.political[slot],
+            sponsored=p.sponsored[slot],
+            disclosed=p.disclosed[slot],
+            target=p.target[slot],
+            kind=np.full(sharer.shape[0], KIND_RESHARE, np.int8),
+            origin_id=origin_id,
+        )
+
+    def _store(self, t: int, b: PostBatch) -> None:
+        slots = self.posts.add(
+            t,
+            b.author,
+            stance=b.stance,
+            outrage=b.outrage,
+            quality=b.quality,
+            political=b.political,
+            sponsored=b.sponsored,
+            disclosed=b.disclosed,
+            target=b.target,
+            kind=b.kind,
+        )
+        has_origin = b.origin_id >= 0
+        self.posts.origin[slots[has_origin]] = b.origin_id[has_origin]
+        self.step_stats = {
+            "posts": float((b.kind != KIND_RESHARE).sum()),
+            "reshares": float((b.kind == KIND_RESHARE).sum()),
+            "posts_high_outrage": float(
+                ((b.kind != KIND_RESHARE) & (b.outrage >= self.dynamics.high_outrage)).sum()
+            ),
+        }
+
+    def gather(self, t: int) -> Candidates:
+        """Candidate (viewer, post) pairs, with the platform's predictor attached."""
+        cand = gather(
+            self.graph,
+            self.posts,
+            self.users,
+            t,
+            self.platform.window,
+            self.dynamics.trust.stranger,
+            self.platform.out_of_network,
+            self.dyn_rng,
+        )
+        cand.predictor = self._predict
+        return cand
+
+    def _predict(self, cand: Candidates) -> np.ndarray:
+        """The ranker's predictions for all candidates (``models.kernels.predict_engagement``):
+        true log-odds + per-action bias + one shared N(0, noise²) error per pair."""
+        pb, p, u = self.platform.prediction_bias, self.posts, self.users
+        noise = self.platform.prediction_noise
+        z = (
+            self.dyn_rng.standard_normal(cand.size, dtype=np.float32)
+            if noise > 0
+            else np.zeros(cand.size, np.float32)
+        )
+        out = np.empty((cand.size, 4))
+        predict_engagement(
+            cand.viewer,
+            cand.slot,
+            cand.edge,
+            u.opinion,
+            u.susceptibility,
+            p.stance,
+            p.outrage,
+            p.quality,
+            p.sponsored & p.disclosed,
+            self.graph.trust,
+            self.dynamics.trust.stranger,
+            self.dynamics.reaction.matrix(),
+            np.array([pb.like, pb.comment, pb.share, pb.negfb]),
+            noise,
+            z,
+            out,
+        )
+        return out
+
+    def feed_lengths(self) -> np.ndarray:
+        """k per user: the platform's feed length, or each user's attention budget."""
+        if self.platform.feed_length > 0:
+            return np.full(self.n, self.platform.feed_length, dtype=np.int64)
+        return self.users.attention.astype(np.int64)
+
+    def rank(self, cand: Candidates) -> Feed:
+        """Each arm's policy ranks its viewers' candidates; the top k form the feed."""
+        k_all = self.feed_lengths()
+        parts, arms = [], []
+        for a, policy in enumerate(self.policies):
+            mask = self.users.arm[cand.viewers] == a
+            if len(self.policies) == 1:
+                sub, idx = cand, np.arange(cand.size)
+            else:
+                sub, idx = cand.subset(mask)
+            sel, _ = policy.rank(sub, k_all[sub.viewers], self.dyn_rng)
+            parts.append(idx[sel])
+            arms.append(np.full(sel.shape[0], a, np.int16))
+        pair = np.concatenate(parts) if parts else np.zeros(0, np.int64)
+        arm = np.concatenate(arms) if arms else np.zeros(0, np.int16)
+        order = np.argsort(cand.viewer[pair], kind="stable")  # group by viewer, keep rank order
+        pair, arm = pair[order], arm[order]
+        viewer = cand.viewer[pair]
+        counts = np.bincount(viewer, minlength=self.n)
+        starts = np.cumsum(counts) - counts
+        rank = np.arange(pair.shape[0]) - np.repeat(starts, counts)
+        return Feed(
+            viewer=viewer, slot=cand.slot[pair], edge=cand.edge[pair], pair=pair, rank=rank, arm=arm
+        )
+
+    def react(self, t: int, cand: Candidates, feed: Feed) -> StepContext:
+        """Bernoulli reactions to every feed item from the true probabilities."""
+        u, p, rng = self.users, self.posts, self.dyn_rng
+        pair = feed.pair
+        seen_sponsored = p.sponsored[feed.slot] & p.disclosed[feed.slot]
+        ctx = StepContext(
+            t=t,
+            cand=cand,
+            feed=feed,
+            reactions=np.zeros((pair.shape[0], 4), bool),
+            seen_sponsored=seen_sponsored,
+            good=np.zeros(pair.shape[0]),
+            bad=np.zeros(pair.shape[0]),
+        )
+        for ext in self.extensions:  # detection of undisclosed sponsorship, labels, ...
+            if hasattr(ext, "before_react"):
+                ext.before_react(self, t, ctx)
+        logit = reaction.logits(
+            self.dynamics.reaction,
+            cand.agreement[pair],
+            u.susceptibility[feed.viewer],
+            cand.outrage[pair],
+            cand.trust[pair],
+            cand.quality[pair],
+            ctx.seen_sponsored,
+        )
+        prob = reaction.probabilities(logit, u.share_propensity[feed.viewer])
+        ctx.reactions = rng.random(prob.shape) < prob
+        r = ctx.reactions
+        ctx.good += (r[:, 0] | r[:, 2]).astype(np.float64)
+        ctx.bad += (r[:, 3] | (cand.quality[pair] < self.dynamics.trust.low_quality)).astype(
+            np.float64
+        )
+        self._count_reactions(cand, feed, r)
+        if self.dynamics.reshares:
+            shared = r[:, 2]
+            self._pending_reshares = (feed.viewer[shared], p.id[cand.origin_slot[pair][shared]])
+            if self.share_events:
+                self._add_events(
+                    t,
+                    feed.viewer[shared],
+                    cand.origin_author[pair][shared],
+                    p.id[feed.slot[shared]],
+                    "share",
+                )
+        ctx.item_value = value.item_value(
+            self.dynamics.value,
+            cand.quality[pair],
+            (1 + cand.agreement[pair]) / 2,
+            cand.trust[pair],
+            cand.outrage[pair],
+        )
+        for ext in self.extensions:
+            if hasattr(ext, "on_feed"):
+                ext.on_feed(self, t, ctx)
+        return ctx
+
+    def _count_reactions(self, cand: Candidates, feed: Feed, r: np.ndarray) -> None:
+        """Counters on the original post (totals and per viewer group)."""
+        p = self.posts
+        o = cand.origin_slot[feed.pair]
+        cap = p.capacity
+        p.impressions += np.bincount(o, minlength=cap).astype(np.int32)
+        for col, name in enumerate(("likes", "comments", "shares", "negfb")):
+            getattr(p, name)[:] += np.bincount(o, weights=r[:, col], minlength=cap).astype(np.int32)
+        g = self.users.group[feed.viewer]
+        flat = o * self.n_groups + g
+        size = cap * self.n_groups
+        p.impressions_by_group += (
+            np.bincount(flat, minlength=size).reshape(cap, -1).astype(np.int32)
+        )
+        p.likes_by_group += (
+            np.bincount(flat, weights=r[:, 0], minlength=size).reshape(cap, -1).astype(np.int32)
+        )
+
+    # ---------------------------------------------------------------- updates
+    def update(self, ctx: StepContext) -> None:
+        """Opinion, arousal, trust and follows, all from the same step's feed."""
+        self._update_opinions(ctx)
+        self._update_arousal(ctx)
+        self._update_trust(ctx)
+        self._update_value_and_engagement(ctx)
+        self._collect_step_stats(ctx)
+        if self.dynamics.follow.enabled:
+            self._rewire(ctx)
+
+    def _update_opinions(self, ctx: StepContext) -> None:
+        dyn, u, f, c = self.dynamics, self.users, ctx.feed, ctx.cand
+        if not dyn.opinion.enabled or f.viewer.size == 0:
+            return
+        eps = emotion.effective_tolerance(dyn.emotion, u.tolerance, u.arousal)
+        delta = opinion.opinion_deltas(
+            dyn.opinion,
+            u.opinion[f.viewer],
+            c.stance[f.pair],
+            eps[f.viewer],
+            u.convergence[f.viewer],
+            u.arousal[f.viewer],
+            c.trust[f.pair],
+        )
+        n_items = np.bincount(f.viewer, minlength=self.n)
+        u.opinion[:] = opinion.apply_mean(u.opinion, f.viewer, delta, n_items)
+
+    def _update_arousal(self, ctx: StepContext) -> None:
+        f, u = ctx.feed, self.users
+        n_items = np.bincount(f.viewer, minlength=self.n)
+        total = np.bincount(f.viewer, weights=ctx.cand.outrage[f.pair], minlength=self.n)
+        self._mean_outrage = np.where(n_items > 0, total / np.maximum(n_items, 1), 0.0)
+        u.arousal[:] = emotion.update_arousal(
+            self.dynamics.emotion, u.arousal, u.susceptibility, self._mean_outrage
+        )
+
+    def _update_trust(self, ctx: StepContext) -> None:
+        tr, g, f, u = self.dynamics.trust, self.graph, ctx.feed, self.users
+        if not tr.enabled:
+            return
+        on_edge = f.edge >= 0
+        e = f.edge[on_edge]
+        good = np.bincount(e, weights=ctx.good[on_edge], minlength=g.n_edges)
+        bad = np.bincount(e, weights=ctx.bad[on_edge], minlength=g.n_edges)
+        g.trust = trust.asymmetric_update(
+            g.trust, g.baseline, good, bad, tr.alpha_up, tr.alpha_down, tr.relax
+        )
+        pg = np.bincount(f.viewer, weights=ctx.good, minlength=self.n)
+        pb = np.bincount(f.viewer, weights=ctx.bad, minlength=self.n)
+        pb = pb + (getattr(self, "_mean_outrage", 0.0) > tr.outrage_overload)
+        u.platform_trust[:] = trust.asymmetric_update(
+            u.platform_trust,
+            u.platform_trust_baseline,
+            pg,
+            pb,
+            tr.platform_alpha_up,
+            tr.platform_alpha_down,
+            tr.platform_relax,
+        )
+
+    def _update_value_and_engagement(self, ctx: StepContext) -> None:
+        f = ctx.feed
+        n_items = np.bincount(f.viewer, minlength=self.n)
+        tot = np.bincount(f.viewer, weights=ctx.item_value, minlength=self.n)
+        self.last_value = np.where(n_items > 0, tot / np.maximum(n_items, 1), np.nan)
+        eng = ctx.reactions[:, :3].sum(axis=1).astype(np.float64)
+        self.last_engagement = np.bincount(f.viewer, weights=eng, minlength=self.n)
+
+    def _collect_step_stats(self, ctx: StepContext) -> None:
+        f, c, r = ctx.feed, ctx.cand, ctx.reactions
+        hi = c.outrage[f.pair] >= self.dynamics.high_outrage
+        vg = self.users.group[f.viewer]
+        ag = self.users.group[c.origin_author[f.pair]]
+        self.step_stats.update(
+            impressions=float(f.pair.size),
+            impressions_high_outrage=float(hi.sum()),
+            likes=float(r[:, 0].sum()),
+            comments=float(r[:, 1].sum()),
+            shares=float(r[:, 2].sum()),
+            negfb=float(r[:, 3].sum()),
+            candidates=float(c.size),
+            cross_cutting_share=live.cross_cutting_share(vg, ag),
+        )
+        self._last_ctx_arm = f.arm
+
+    def _rewire(self, ctx: StepContext) -> None:
+        fc, g, u, rng, f, c = (
+            self.dynamics.follow,
+            self.graph,
+            self.users,
+            self.dyn_rng,
+            ctx.feed,
+            ctx.cand,
+        )
+        dist = np.abs(u.opinion[g.src] - u.opinion[g.indices])
+        cut = ((g.trust < fc.unfollow_trust) | (dist > fc.unfollow_distance)) & (
+            rng.random(g.n_edges) < fc.unfollow_prob
+        )
+        liked = ctx.reactions[:, 0] | ctx.reactions[:, 2]
+        oa = c.origin_author[f.pair]
+        new = liked & (oa != f.viewer) & ((f.edge < 0) | (oa != c.author[f.pair]))
+        vs, ds = f.viewer[new], oa[new]
+        p = fc.follow_prob * np.exp(-fc.homophily * np.abs(u.opinion[vs] - u.opinion[ds]))
+        take = rng.random(vs.shape[0]) < p
+        vs, ds = vs[take], ds[take]
+        tr = self.dynamics.trust
+        base = np.where(u.role[ds] != ROLE_USER, tr.influencer_baseline, tr.follow_baseline)
+        if cut.any():
+            self._add_events(
+                self.t, g.src[cut], g.indices[cut], np.full(int(cut.sum()), -1), "unfollow"
+            )
+        removed, added = g.rewire(cut, vs, ds, base, base.copy())
+        self._add_events(self.t, vs[added], ds[added], np.full(int(added.sum()), -1), "follow")
+        self.step_stats.update(unfollows=float(removed), follows=float(added.sum()))
+
+    # ---------------------------------------------------------------- canonical mode
+    def interact_pairwise(self) -> None:
+        """N sequential pairwise interactions (exact Deffuant / algorithmic bias)."""
+        rng, u, g = self.dyn_rng, self.users, self.graph
+        policy = self.policies[0]
+        gamma = float(getattr(policy, "gamma", 0.0))
+        floor = float(getattr(policy, "floor", 1e-5))
+        initiators = rng.integers(0, self.n, size=self.n).astype(np.int64)
+        uniforms = rng.random(self.n)
+        done = pairwise_bounded_confidence(
+            u.opinion,
+            g.indptr,
+            g.indices,
+            u.tolerance,
+            u.convergence,
+            gamma,
+            floor,
+            self.dynamics.symmetric,
+            initiators,
+            uniforms,
+        )
+        self.step_stats = {"interactions": float(done)}
+
+    # ---------------------------------------------------------------- events
+    def _add_events(
+        self, t: int, user: np.ndarray, target: np.ndarray, parent: np.ndarray, kind: str
+    ) -> None:
+        m = int(np.asarray(user).shape[0])
+        if m == 0:
+            return
+        self.events["time"].append(np.full(m, t, np.int32))
+        self.events["user"].append(np.asarray(user, np.int32))
+        self.events["target"].append(np.asarray(target, np.int32))
+        self.events["parent"].append(np.asarray(parent, np.int64))
+        self.events["kind"].append(np.full(m, kind, dtype=object))
+
+    def event_table(self) -> dict[str, np.ndarray]:
+        """All event rows (core and extensions), sorted by time then kind order of entry."""
+        cols: dict[str, list[np.ndarray]] = {k: list(v) for k, v in self.events.items()}
+        for ext in self.extensions:
+            if hasattr(ext, "event_rows"):
+                rows = ext.event_rows()
+                for k in cols:
+                    if k in rows and len(rows[k]):
+                        cols[k].append(np.asarray(rows[k]))
+        out = {}
+        for k, parts in cols.items():
+            dtype = object if k == "kind" else (np.int64 if k == "parent" else np.int32)
+            out[k] = np.concatenate(parts).astype(dtype) if parts else np.zeros(0, dtype)
+        order = np.argsort(out["time"], kind="stable")
+        return {k: v[order] for k, v in out.items()}
+
+    # ---------------------------------------------------------------- metrics
+    def metrics(self) -> dict[str, float]:
+        """Live metrics of the current state (the recorder's row for this step)."""
+        row = live.state_metrics(self)
+        row.update(self.step_stats)
+        for ext in self.extensions:
+            if hasattr(ext, "metrics"):
+                row.update(ext.metrics(self))
+        return row

@@ -1,0 +1,11 @@
+"""Ranking policies (SPEC §4). Importing this package registers the built-ins."""
+
+from models.ranking import (  # noqa: F401  (registration side effects)
+    algorithmic_bias,
+    chronological,
+    engagement,
+    random_order,
+)
+from models.ranking.base import RANKINGS, RankingPolicy, ScoredPolicy
+
+__all__ = ["RANKINGS", "RankingPolicy", "ScoredPolicy"]

@@ -1,0 +1,48 @@
+"""The ranking-policy interface.
+
+A policy is a small frozen dataclass (its fields are its parameters) with one verb,
+:meth:`RankingPolicy.rank`: given every (viewer, candidate) pair of a step and each
+viewer's feed length ``k``, return the selected pairs grouped by viewer in rank order.
+Most policies only define a per-pair :meth:`ScoredPolicy.score`; the shared segmented
+top-k (``models.kernels.segmented_topk``, random tie-breaking from the passed ``rng``)
+turns scores into feeds. Policies never touch the model: everything arrives as arrays.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import numpy as np
+
+from models.feed import Candidates
+from models.kernels import segmented_topk
+from models.registry import Registry
+
+
+class RankingPolicy:
+    """Base class: ``rank(cand, k, rng) -> (selected pair indices, segment ptr)``."""
+
+    unit_name: ClassVar[str] = ""
+    needs_predictions: ClassVar[bool] = False
+
+    def rank(
+        self, cand: Candidates, k: np.ndarray, rng: np.random.Generator
+    ) -> tuple[np.ndarray, np.ndarray]:
+        raise NotImplementedError
+
+
+class ScoredPolicy(RankingPolicy):
+    """A policy defined by a score per (viewer, candidate) pair; higher ranks first."""
+
+    def score(self, cand: Candidates, rng: np.random.Generator) -> np.ndarray:
+        raise NotImplementedError
+
+    def rank(
+        self, cand: Candidates, k: np.ndarray, rng: np.random.Generator
+    ) -> tuple[np.ndarray, np.ndarray]:
+        s = self.score(cand, rng)
+        tiebreak = rng.random(cand.size)
+        return segmented_topk(s, tiebreak, cand.ptr, k)
+
+
+RANKINGS: Registry[RankingPolicy] = Registry("ranking")
