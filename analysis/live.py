@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from analysis.metrics import (
+    amplification_ratio,
     bimodality_coefficient,
     echo_chamber_index,
     extreme_share,
@@ -18,9 +19,17 @@ from analysis.metrics import (
     opinion_variance,
 )
 from analysis.metrics import cross_cutting_share as _cross_cutting_share
+from models.posts import KIND_RESHARE
 
 if TYPE_CHECKING:
-    from models.model import FeedModel
+    from models.model import FeedModel, StepContext
+
+ARM_SEP = "__"
+"""Per-arm columns are ``<metric>__<arm>`` (docs/ranking.md, 'Arms');
+:func:`analysis.arms.long_format` turns them into rows with an ``arm`` column."""
+
+QUALITY_SPLIT = 0.5
+"""Items with quality >= this are 'quality_high' in the reach classes (the middle of [0, 1])."""
 
 
 def cross_cutting_share(viewer_group: np.ndarray, author_group: np.ndarray) -> float:
@@ -60,4 +69,145 @@ def state_metrics(model: FeedModel) -> dict[str, float]:
         row["outrage_amplification"] = _ratio(
             row["outrage_share_impressions"], row["outrage_share_posts"]
         )
+    if "impressions_political_outrage" in s:
+        row["political_outrage_share_impressions"] = _ratio(
+            s["impressions_political_outrage"], s["impressions"]
+        )
+    if len(getattr(model, "policies", ())) > 1:
+        row.update(arm_state_metrics(model, row))
     return row
+
+
+# ----------------------------------------------------------------- reach and arms
+def content_classes(model: FeedModel, ctx: StepContext) -> dict[str, np.ndarray]:
+    """Masks over the step's feed items for the reach classes of Huszár et al. (2022):
+    ``group<g>`` (items whose original author is in group g), ``outrage_high`` /
+    ``outrage_low`` (outrage >= / < ``dynamics.high_outrage``) and ``quality_high`` /
+    ``quality_low`` (quality >= / < :data:`QUALITY_SPLIT`)."""
+    pair, c = ctx.feed.pair, ctx.cand
+    author_group = model.users.group[c.origin_author[pair]]
+    hi = c.outrage[pair] >= model.dynamics.high_outrage
+    good = c.quality[pair] >= QUALITY_SPLIT
+    out = {f"group{g}": author_group == g for g in range(model.n_groups)}
+    out.update(outrage_high=hi, outrage_low=~hi, quality_high=good, quality_low=~good)
+    return out
+
+
+def reach_and_arm_stats(model: FeedModel, ctx: StepContext) -> dict[str, float]:
+    """Per-step reach of each content class and, with several arms, every flow per arm.
+
+    ``reach_<class>`` is the share of users with at least one impression of the class
+    this step (Huszár et al. 2022's reach, normalised per user);
+    ``impressions_political_outrage`` counts impressions of political high-outrage items
+    (the target of the negative-feedback ranking, stylized fact 3). With arms, the same per
+    arm (``reach_<class>__<arm>``, normalised by the arm's size) and the arm's counts of
+    impressions, reactions and posts (``<flow>__<arm>``) and its cross-cutting share.
+    """
+    n = model.n
+    viewer = ctx.feed.viewer
+    classes = content_classes(model, ctx)
+    arms = len(getattr(model, "policies", ()))
+    names = list(getattr(model, "arm_names", []))
+    arm_of = model.users.arm.astype(np.int64)
+    size = np.bincount(arm_of, minlength=arms).astype(np.float64) if arms > 1 else None
+    pol_hi = (ctx.cand.political[ctx.feed.pair]) & classes["outrage_high"]
+    out: dict[str, float] = {"impressions_political_outrage": float(pol_hi.sum())}
+    for cname, mask in classes.items():
+        reached = np.zeros(n, bool)
+        reached[viewer[mask]] = True
+        out[f"reach_{cname}"] = float(reached.sum()) / n if n else float("nan")
+        if size is not None:
+            per_arm = np.bincount(arm_of[reached], minlength=arms)
+            for a, name in enumerate(names):
+                out[f"reach_{cname}{ARM_SEP}{name}"] = _ratio(float(per_arm[a]), size[a])
+    if size is None:
+        return out
+    r, pair, c = ctx.reactions, ctx.feed.pair, ctx.cand
+    item_arm = arm_of[viewer]
+    hi = c.outrage[pair] >= model.dynamics.high_outrage
+    p = model.posts
+    new = np.flatnonzero((p.time == ctx.t) & (p.id >= 0) & (p.kind != KIND_RESHARE))
+    post_arm = arm_of[p.author[new]]
+    flows = {
+        "impressions": np.bincount(item_arm, minlength=arms),
+        "impressions_high_outrage": np.bincount(item_arm, weights=hi, minlength=arms),
+        "impressions_political_outrage": np.bincount(item_arm, weights=pol_hi, minlength=arms),
+        "likes": np.bincount(item_arm, weights=r[:, 0], minlength=arms),
+        "comments": np.bincount(item_arm, weights=r[:, 1], minlength=arms),
+        "shares": np.bincount(item_arm, weights=r[:, 2], minlength=arms),
+        "negfb": np.bincount(item_arm, weights=r[:, 3], minlength=arms),
+        "posts": np.bincount(post_arm, minlength=arms),
+        "posts_high_outrage": np.bincount(
+            post_arm, weights=p.outrage[new] >= model.dynamics.high_outrage, minlength=arms
+        ),
+    }
+    vg = model.users.group[viewer]
+    ag = model.users.group[c.origin_author[pair]]
+    for a, name in enumerate(names):
+        for flow, counts in flows.items():
+            out[f"{flow}{ARM_SEP}{name}"] = float(counts[a])
+        sel = item_arm == a
+        out[f"cross_cutting_share{ARM_SEP}{name}"] = cross_cutting_share(vg[sel], ag[sel])
+    return out
+
+
+def _arm_csr(indptr: np.ndarray, indices: np.ndarray, rows: np.ndarray) -> tuple:
+    """The follow graph with only the rows (followers) where ``rows`` is true."""
+    deg = np.where(rows, np.diff(indptr), 0)
+    ptr = np.zeros(indptr.shape[0], dtype=np.int64)
+    np.cumsum(deg, out=ptr[1:])
+    keep = np.repeat(rows, np.diff(indptr))
+    return ptr, indices[keep]
+
+
+def arm_state_metrics(model: FeedModel, row: dict[str, float]) -> dict[str, float]:
+    """Every live metric per arm (``<metric>__<arm>``), and the amplification of each arm
+    relative to the first arm, the control (``amplification_<class>__<arm>``; Huszár et
+    al. 2022 via :func:`analysis.metrics.amplification_ratio` on per-user reach)."""
+    u, g, s = model.users, model.graph, model.step_stats
+    names = list(model.arm_names)
+    out: dict[str, float] = {}
+    post_share = row.get("outrage_share_posts", float("nan"))
+    classes = sorted(k[len("reach_") :] for k in s if k.startswith("reach_") and ARM_SEP not in k)
+    for a, name in enumerate(names):
+        members = u.arm == a
+        x = u.opinion[members]
+        sfx = f"{ARM_SEP}{name}"
+        value = model.last_value[members]
+        src_in = members[g.src] if g.n_edges else np.zeros(0, bool)
+        ptr, ind = _arm_csr(g.indptr, g.indices, members)
+        m = {
+            "arm_size": float(members.sum()),
+            "opinion_mean": float(x.mean()) if x.size else float("nan"),
+            "opinion_variance": opinion_variance(x),
+            "bimodality": bimodality_coefficient(x),
+            "group_mean_distance": group_mean_distance(x, u.group[members]),
+            "extreme_share": extreme_share(x),
+            "echo_chamber_index": echo_chamber_index(u.opinion, ptr, ind),
+            "mean_edge_trust": float(g.trust[src_in].mean()) if src_in.any() else float("nan"),
+            "mean_platform_trust": float(u.platform_trust[members].mean())
+            if x.size
+            else float("nan"),
+            "mean_arousal": float(u.arousal[members].mean()) if x.size else float("nan"),
+            "mean_value": float(np.nanmean(value)) if np.isfinite(value).any() else float("nan"),
+            "n_edges": float(src_in.sum()),
+        }
+        if f"impressions{sfx}" in s:
+            eng = s[f"likes{sfx}"] + s[f"comments{sfx}"] + s[f"shares{sfx}"]
+            m["engagement_per_user"] = _ratio(eng, m["arm_size"])
+            m["outrage_share_impressions"] = _ratio(
+                s[f"impressions_high_outrage{sfx}"], s[f"impressions{sfx}"]
+            )
+            m["political_outrage_share_impressions"] = _ratio(
+                s[f"impressions_political_outrage{sfx}"], s[f"impressions{sfx}"]
+            )
+            # the supply of posts is shared by all arms: the denominator is every post
+            m["outrage_amplification"] = _ratio(m["outrage_share_impressions"], post_share)
+            if a > 0:
+                for cname in classes:
+                    ctrl = s.get(f"reach_{cname}{ARM_SEP}{names[0]}", float("nan"))
+                    m[f"amplification_{cname}"] = float(
+                        amplification_ratio(s.get(f"reach_{cname}{sfx}", float("nan")), ctrl)
+                    )
+        out.update({f"{k}{sfx}": v for k, v in m.items()})
+    return out

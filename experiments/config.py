@@ -14,6 +14,8 @@ from typing import Any, Literal
 
 from agents.behaviours import INFLUENCERS
 from agents.population import PopulationConfig, validate_population
+from experiments import arms as _arms
+from experiments.arms import ArmConfig
 from experiments.schema import ConfigError, field, find_forbidden, parse
 from models.config import DynamicsConfig, PlatformConfig
 from models.events import EVENTS
@@ -39,6 +41,11 @@ class LimitsConfig:
 
     memory_gb: float = field(ge=0, doc="memory budget; 0 = 80% of this machine's memory")
     max_users: int = field(ge=1, doc="largest accepted number of users")
+    max_runs: int = field(ge=1, doc="largest accepted number of runs in one sweep (-m)")
+    run_memory_gb: float = field(
+        ge=0, doc="address-space cap (RLIMIT_AS) of each run process in a sweep; 0 = none"
+    )
+    run_timeout_s: float = field(ge=0, doc="wall-clock cap of each run in a sweep; 0 = none")
 
 
 @dataclass(frozen=True)
@@ -58,6 +65,12 @@ class RunConfig:
     output: OutputConfig = field()
     limits: LimitsConfig = field()
     experiment: str = field(default="", doc="experiment name (informational)")
+    arms: list[ArmConfig] = field(
+        default=[], doc="experimental arms (experiments/arms.py); empty = one arm using ranking"
+    )
+    arms_assignment: Literal["random", "by_group"] = field(
+        default="random", doc="users to arms: complete randomisation, or whole groups"
+    )
 
 
 @dataclass(frozen=True)
@@ -68,6 +81,7 @@ class Units:
     ranking: Any
     influencer: Any
     event: Any
+    arms: tuple[Any, ...] = ()  # one ranking policy per experimental arm (empty: no arms)
 
 
 def validate(cfg: Mapping[str, Any]) -> tuple[RunConfig, Units]:
@@ -108,6 +122,12 @@ def validate(cfg: Mapping[str, Any]) -> tuple[RunConfig, Units]:
     for key, registry in registries:
         try:
             units[key] = registry.build(cfg.get(key), key)
+        except ConfigError as exc:
+            problems.extend(p for p in exc.problems if p not in problems)
+    if run is not None and run.arms:
+        problems.extend(_arms.check(run.arms, run.dynamics.interaction))
+        try:
+            units["arms"] = tuple(_arms.build_policies(run.arms, RANKINGS))
         except ConfigError as exc:
             problems.extend(p for p in exc.problems if p not in problems)
     if problems:

@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 import time
@@ -27,11 +28,13 @@ import hydra  # noqa: E402
 from omegaconf import DictConfig, OmegaConf  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
-from experiments import record  # noqa: E402
+from analysis.arms import model_arm_summary  # noqa: E402
+from experiments import arms, record  # noqa: E402
 from experiments.config import RunConfig, Units, validate  # noqa: E402
 from experiments.schema import ConfigError  # noqa: E402
 from models import seeds  # noqa: E402
 from models.model import FeedModel  # noqa: E402
+from models.ranking.quality import SourceLabels  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 CONF_DIR = ROOT / "conf"
@@ -81,10 +84,13 @@ def _build(run: RunConfig, units: Units, extensions: Sequence[Any] = ()) -> Feed
         units.event.extension(seeds.rng(run.seed, "event")),
     ]
     extensions = [e for e in built if e is not None] + list(extensions)
-    return FeedModel(
+    if run.platform.labels.enabled:
+        extensions.append(SourceLabels(run.platform.labels))
+    model = FeedModel(
         network=network,
         population=run.population,
-        policies=[units.ranking],
+        policies=list(units.arms) or [units.ranking],
+        arm_names=[a.name for a in run.arms] or None,
         platform=run.platform,
         dynamics=run.dynamics,
         seed=run.seed,
@@ -92,9 +98,12 @@ def _build(run: RunConfig, units: Units, extensions: Sequence[Any] = ()) -> Feed
         agent_views=run.output.mesa_agents,
         share_events=run.output.share_events,
     )
+    arms.apply(model, run.arms, run.arms_assignment, run.seed)
+    return model
 
 
 def _simulate(model: FeedModel, run: RunConfig) -> list[dict[str, float]]:
+    logging.getLogger("mesa").setLevel(logging.WARNING)  # Mesa logs every step at INFO
     rows: list[dict[str, float]] = []
     show = run.output.progress and not run.output.quiet
     bar = tqdm(
@@ -153,6 +162,7 @@ def summarise(model: FeedModel, rows: list[dict[str, float]], n_edges0: int) -> 
     for ext in model.extensions:
         if hasattr(ext, "summary"):
             summary.update(ext.summary(model))
+    summary.update(model_arm_summary(model, cols, last))  # per arm, arm − control
     return record.clean_floats(summary)
 
 
@@ -163,6 +173,9 @@ def _agent_columns(model: FeedModel) -> dict[str, np.ndarray]:
     cols["out_degree"] = model.graph.out_degree().astype(np.int32)
     cols["last_value"] = model.last_value
     cols["last_engagement"] = model.last_engagement
+    for ext in model.extensions:  # per-account columns of extensions (influencer books, ...)
+        if hasattr(ext, "agent_columns"):
+            cols.update(ext.agent_columns(model))
     return cols
 
 
@@ -255,18 +268,38 @@ def print_summary(res: RunResult, quiet: bool = False) -> None:
         if k in s and s[k] is not None:
             v = s[k]
             print(f"  {k:32s} {v:.4g}" if isinstance(v, float) else f"  {k:32s} {v}")
+    for k in s:  # with arms: the differences arm − control of the same metrics
+        metric, sep, arm = k.rpartition("__")
+        if sep and "-" in arm and metric in keys and isinstance(s[k], float):
+            print(f"  {k:52s} {s[k]:+.4g}")
 
 
 @hydra.main(config_path=str(CONF_DIR), config_name="config", version_base="1.3")
-def main(cfg: DictConfig) -> None:
-    """Hydra task: one run (a multirun calls this once per job)."""
+def main(cfg: DictConfig) -> str | None:
+    """Hydra task: one run (a multirun calls this once per job).
+
+    In a multirun (``-m``) each job runs its config in an isolated child process into
+    ``<hydra.sweep.dir>/runs/<run key>/`` and records a failure instead of raising, so one
+    run's crash never takes the sweep down (:func:`experiments.sweep.run_job`)."""
     from hydra.core.hydra_config import HydraConfig
+    from hydra.types import RunMode
 
     try:
-        overrides = list(HydraConfig.get().overrides.task)
+        hydra_cfg = HydraConfig.get()
+        overrides = list(hydra_cfg.overrides.task)
+        multirun = hydra_cfg.mode == RunMode.MULTIRUN
     except ValueError:
-        overrides = []
+        overrides, multirun = [], False
     data = to_container(cfg)
+    if multirun:
+        from experiments.sweep import run_job
+
+        return run_job(
+            data,
+            overrides,
+            sweep_dir=str(hydra_cfg.sweep.dir),
+            job_num=getattr(hydra_cfg.job, "num", None),
+        )
     try:
         res = run_experiment(data, overrides=overrides)
     except ConfigError as exc:
@@ -276,6 +309,7 @@ def main(cfg: DictConfig) -> None:
         traceback.print_exc()
         raise
     print_summary(res, quiet=bool(data.get("output", {}).get("quiet")))
+    return None
 
 
 if __name__ == "__main__":

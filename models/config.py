@@ -24,6 +24,18 @@ class PredictionBias:
 
 
 @dataclass(frozen=True)
+class LabelConfig:
+    """Transparency labels on items from low-reliability sources (models/ranking/quality.py)."""
+
+    enabled: bool = field(doc="label items whose source's mean quality is below the threshold")
+    reliability_threshold: float = field(
+        ge=0, le=1, doc="source mean quality below this is labelled"
+    )
+    like: float = field(ge=-10, le=10, doc="log-odds shift of liking a labelled item")
+    share: float = field(ge=-10, le=10, doc="log-odds shift of sharing a labelled item")
+
+
+@dataclass(frozen=True)
 class PlatformConfig:
     """What the platform does around the ranking policy (SPEC §2 'Platform')."""
 
@@ -33,6 +45,7 @@ class PlatformConfig:
     prediction_noise: float = field(ge=0, le=10, doc="sd of the ranker's log-odds error")
     prediction_bias: PredictionBias = field()
     post_capacity: int = field(ge=0, le=10**9, doc="post ring-buffer size; 0 = automatic")
+    labels: LabelConfig = field()
 
 
 @dataclass(frozen=True)

@@ -6,11 +6,17 @@ named point of its step (SPEC §3). All are optional.
 - ``setup(model)``: once, after the population and graph exist (assign roles, ...).
 - ``on_post(model, t, batch)``: modify or extend this step's new posts (a
   :class:`models.model.PostBatch`) before they are stored.
+- ``on_candidates(model, t, cand)``: after gathering, before ranking (e.g. popularity
+  signals that change the ranker's predictions).
+- ``before_react(model, t, ctx)``: after ranking, before reactions are drawn (detection of
+  undisclosed sponsorship; transparency labels through ``ctx.logit_offset``).
 - ``on_feed(model, t, ctx)``: after reactions are drawn and before any update; may read
   the feed and reactions and add trust evidence or events (a :class:`StepContext`).
 - ``on_step_end(model, t)``: after all updates.
 - ``metrics(model) -> dict[str, float]``: extra live metrics for this record step.
 - ``summary(model) -> dict[str, float]``: extra final metrics.
+- ``agent_columns(model) -> dict[str, numpy.ndarray]``: extra per-user columns of
+  ``agents.parquet``.
 - ``event_rows() -> dict[str, numpy.ndarray]``: rows for ``events.parquet``
   (columns ``time, user, target, parent, kind``).
 """

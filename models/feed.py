@@ -85,6 +85,11 @@ class Candidates:
         return self.posts.time[self.slot]
 
     @cached_property
+    def political(self) -> np.ndarray:
+        """Political flag of the item (reshares carry their original's flag)."""
+        return self.posts.political[self.slot]
+
+    @cached_property
     def trust(self) -> np.ndarray:
         """Viewer's trust in the account the item came through."""
         return np.where(
@@ -102,6 +107,42 @@ class Candidates:
         if self.predictor is None:
             raise RuntimeError("no engagement predictor attached to these candidates")
         return self.predictor(self)  # type: ignore[operator]
+
+    @cached_property
+    def group_predicted(self) -> np.ndarray:
+        """Predicted like-probability of a *typical member* of each group, per post slot.
+
+        A ``(posts.capacity, G)`` array (G = number of groups), filled in the rows of the
+        original posts of these candidates (``origin_slot``: a reshare shares its original's
+        prediction, so copies of one post cannot win by a lucky draw of prediction noise)
+        and NaN elsewhere. The typical member of group ``g`` is the regular
+        user closest to the group's mean opinion and susceptibility
+        (:func:`typical_members`); the platform's predictor is applied to the pairs
+        (typical member of g, post) as if the post came from a stranger (edge ``-1``), so
+        the predictor's noise and bias apply exactly as to every other prediction. Used by
+        the bridging ranker (approval across groups).
+        """
+        if self.predictor is None:
+            raise RuntimeError("no engagement predictor attached to these candidates")
+        reps = typical_members(self.users)
+        used = np.zeros(self.posts.capacity, bool)
+        used[self.origin_slot] = True  # one prediction per original post, shared by reshares
+        slots = np.flatnonzero(used)
+        g, u = reps.shape[0], slots.shape[0]
+        probe = Candidates(
+            viewers=reps,
+            ptr=np.arange(g + 1, dtype=np.int64) * u,
+            slot=np.tile(slots, g),
+            edge=np.full(g * u, -1, np.int64),
+            users=self.users,
+            posts=self.posts,
+            graph=self.graph,
+            stranger_trust=self.stranger_trust,
+        )
+        like = self.predictor(probe)[:, 0].reshape(g, u)  # type: ignore[operator]
+        out = np.full((self.posts.capacity, g), np.nan)
+        out[slots] = like.T
+        return out
 
     def subset(self, viewer_mask: np.ndarray) -> tuple[Candidates, np.ndarray]:
         """Candidates of the viewers where ``viewer_mask`` (over ``viewers``) is true,
@@ -130,6 +171,7 @@ class Candidates:
             "outrage",
             "quality",
             "time",
+            "political",
             "trust",
             "agreement",
             "predicted",
@@ -138,7 +180,34 @@ class Candidates:
         ):
             if name in self.__dict__:  # already computed: slice instead of recomputing
                 sub.__dict__[name] = self.__dict__[name][idx]
+        if "group_predicted" in self.__dict__:  # per post slot, not per pair: share it
+            sub.__dict__["group_predicted"] = self.__dict__["group_predicted"]
         return sub, idx
+
+
+def typical_members(users: UserState) -> np.ndarray:
+    """One user id per non-empty group: the member closest to the group's mean in the two
+    viewer traits the platform's predictor uses, opinion and outrage susceptibility,
+
+        d_i = |x_i - x̄_g| / sd_g(x) + |s_i - s̄_g| / sd_g(s)
+
+    (a term is dropped where its sd is 0), preferring regular users (role 0) over
+    influencers, brands and bots. Ties go to the lowest id. O(N log N), no loop over
+    users."""
+    grp = users.group.astype(np.int64)
+    n_groups = int(grp.max()) + 1 if grp.size else 0
+    count = np.bincount(grp, minlength=n_groups)
+    dist = np.zeros(grp.size)
+    for trait in (users.opinion, users.susceptibility):
+        mean = np.bincount(grp, weights=trait, minlength=n_groups) / np.maximum(count, 1)
+        dev = trait - mean[grp]
+        var = np.bincount(grp, weights=dev * dev, minlength=n_groups) / np.maximum(count, 1)
+        sd = np.sqrt(var)[grp]
+        dist += np.where(sd > 0, np.abs(dev) / np.where(sd > 0, sd, 1.0), 0.0)
+    dist += np.where(users.role == 0, 0.0, 1e12)  # roles other than 'user' come last
+    order = np.lexsort((np.arange(grp.size), dist, grp))
+    first = np.searchsorted(grp[order], np.arange(n_groups))
+    return order[first[count > 0]].astype(np.int32)
 
 
 def gather(

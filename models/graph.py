@@ -35,13 +35,28 @@ class FollowGraph:
         if key.size and np.any(key[1:] <= key[:-1]):
             order = np.argsort(key, kind="stable")
             src, dst, trust, baseline = src[order], dst[order], trust[order], baseline[order]
-        self.src = src.astype(np.int32)
-        self.indices = dst.astype(np.int32)
-        self.trust = trust.astype(np.float64)
-        self.baseline = baseline.astype(np.float64)
+        self.src = np.asarray(src, dtype=np.int32)
+        self.indices = np.asarray(dst, dtype=np.int32)
+        self.trust = np.asarray(trust, dtype=np.float64)
+        self.baseline = np.asarray(baseline, dtype=np.float64)
+        self._set_indptr()
+        # Extra per-edge state (e.g. Beta-reputation evidence): name -> (array, fill for new edges)
+        self.edge_state: dict[str, tuple[np.ndarray, float]] = getattr(self, "edge_state", {})
+
+    def _set_indptr(self) -> None:
         counts = np.bincount(self.src, minlength=self.n)
         self.indptr = np.zeros(self.n + 1, dtype=np.int64)
         np.cumsum(counts, out=self.indptr[1:])
+
+    def add_edge_state(self, name: str, values: np.ndarray, fill: float) -> None:
+        """Attach a per-edge array that follows the edges through :meth:`rewire`
+        (new edges start at ``fill``). Read it as ``graph.state(name)``."""
+        if values.shape[0] != self.n_edges:
+            raise ValueError(f"edge state {name!r} has {values.shape[0]} values for {self.n_edges} edges")
+        self.edge_state[name] = (values, fill)
+
+    def state(self, name: str) -> np.ndarray:
+        return self.edge_state[name][0]
 
     @property
     def n_edges(self) -> int:
@@ -82,25 +97,45 @@ class FollowGraph:
     ) -> tuple[int, np.ndarray]:
         """Remove edges (boolean mask) and add new ones (skipping existing and self
         edges; duplicates within the batch keep the first). Returns the number removed
-        and a boolean mask over the proposed additions that were actually added."""
+        and a boolean mask over the proposed additions that were actually added.
+
+        O(E) per call: removal compresses the arrays and additions are merged into the
+        sorted edge list with ``searchsorted`` + ``insert`` (no global re-sort).
+        """
         n_removed = int(remove.sum()) if remove is not None else 0
-        keep = ~remove if remove is not None else np.ones(self.n_edges, bool)
-        src, dst = self.src[keep], self.indices[keep]
-        trust, base = self.trust[keep], self.baseline[keep]
-        n_added = 0
         ok = np.zeros(0 if add_src is None else add_src.shape[0], bool)
         if add_src is not None and add_src.size:
-            ok = (add_src != add_dst) & ~self.has_edges(add_src, add_dst)
             q = add_src.astype(np.int64) * self.n + add_dst
+            ok = (add_src != add_dst) & ~self.has_edges(add_src, add_dst)
             _, first = np.unique(q, return_index=True)
             uniq = np.zeros(q.shape[0], bool)
             uniq[first] = True
             ok &= uniq
-            n_added = int(ok.sum())
-            src = np.concatenate([src, add_src[ok].astype(np.int32)])
-            dst = np.concatenate([dst, add_dst[ok].astype(np.int32)])
-            trust = np.concatenate([trust, add_trust[ok]])
-            base = np.concatenate([base, add_baseline[ok]])
-        if n_removed or n_added:
-            self._set(src, dst, trust, base)
+        if n_removed == 0 and not ok.any():
+            return 0, ok
+        arrays = {"src": self.src, "indices": self.indices, "trust": self.trust, "baseline": self.baseline}
+        arrays.update({f"state:{k}": v for k, (v, _) in self.edge_state.items()})
+        if n_removed:
+            keep = ~remove
+            arrays = {k: v[keep] for k, v in arrays.items()}
+        if ok.any():
+            nq = q[ok]
+            order = np.argsort(nq, kind="stable")
+            nq = nq[order]
+            keys = arrays["src"].astype(np.int64) * self.n + arrays["indices"]
+            pos = np.searchsorted(keys, nq)
+            new = {
+                "src": add_src[ok][order].astype(np.int32),
+                "indices": add_dst[ok][order].astype(np.int32),
+                "trust": np.asarray(add_trust, np.float64)[ok][order],
+                "baseline": np.asarray(add_baseline, np.float64)[ok][order],
+            }
+            for k, (_, fill) in self.edge_state.items():
+                new[f"state:{k}"] = np.full(nq.shape[0], fill, dtype=self.edge_state[k][0].dtype)
+            arrays = {k: np.insert(v, pos, new[k]) for k, v in arrays.items()}
+        self.src, self.indices = arrays["src"], arrays["indices"]
+        self.trust, self.baseline = arrays["trust"], arrays["baseline"]
+        for k, (_, fill) in list(self.edge_state.items()):
+            self.edge_state[k] = (arrays[f"state:{k}"], fill)
+        self._set_indptr()
         return n_removed, ok

@@ -65,33 +65,21 @@ def _topk_fill(score, tiebreak, ptr, kk, out_ptr, out):  # pragma: no cover - ji
 
 
 @njit(cache=True)
-def predict_engagement(
-    viewer,
-    slot,
-    edge,
-    opinion,
-    susceptibility,
-    stance,
-    outrage,
-    quality,
-    seen_sponsored,
-    edge_trust,
-    stranger,
-    coef,
-    bias,
-    noise,
-    z,
-    out,
+def reaction_probabilities(
+    viewer, slot, edge, opinion, susceptibility, stance, outrage, quality, seen_sponsored,
+    edge_trust, stranger, coef, offset, noise, z, out
 ):  # pragma: no cover - jitted
-    """The platform's predicted probabilities for every candidate pair, in one pass.
+    """Action probabilities for many (viewer, post) pairs in one pass.
 
     For pair ``m`` the four action log-odds of :mod:`agents.rules.reaction` are computed
-    from the gathered features, shifted by the per-action ``bias`` and by one shared
-    prediction error ``noise·z[m]`` (the ranker misjudges how engaging an item is for
-    that viewer), and mapped through the logistic function into ``out[m, :]``.
+    from the gathered features (``seen_sponsored`` is per pair), shifted by
+    ``offset[m]`` (or by its single row when it has one row: the ranker's per-action bias)
+    and by ``noise·z[m]`` (one shared prediction error per pair; ``noise = 0`` for the
+    true probabilities), and mapped through the logistic function into ``out[m, :]``.
     ``coef`` is (4, 7): intercept, agreement, outrage, aversion, trust, quality,
-    sponsorship.
+    sponsorship. The NumPy reference is ``reaction.logits``; a test checks they agree.
     """
+    per_pair = offset.shape[0] > 1
     for m in range(viewer.shape[0]):
         v = viewer[m]
         p = slot[m]
@@ -100,8 +88,9 @@ def predict_engagement(
         s = susceptibility[v]
         o = outrage[p]
         tr = edge_trust[e] if e >= 0 else stranger
-        zz = 1.0 if seen_sponsored[p] else 0.0
-        err = noise * z[m]
+        zz = 1.0 if seen_sponsored[m] else 0.0
+        err = noise * z[m] if noise > 0.0 else 0.0
+        r = m if per_pair else 0
         for c in range(4):
             lg = (
                 coef[c, 0]
@@ -111,7 +100,7 @@ def predict_engagement(
                 + coef[c, 4] * (tr - 0.5)
                 + coef[c, 5] * (quality[p] - 0.5)
                 + coef[c, 6] * zz
-                + bias[c]
+                + offset[r, c]
                 + err
             )
             out[m, c] = 1.0 / (1.0 + np.exp(-lg))

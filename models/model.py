@@ -21,19 +21,20 @@ import mesa
 import numpy as np
 
 from agents.population import (
-    ROLE_USER,
+    ROLE_BRAND,
+    ROLE_INFLUENCER,
     PopulationConfig,
     UserState,
     draw_population,
 )
-from agents.rules import emotion, opinion, reaction, trust, value
+from agents.rules import emotion, opinion, trust, value
 from agents.user import User
 from analysis import live
 from models import seeds
 from models.config import DynamicsConfig, PlatformConfig
 from models.feed import Candidates, Feed, gather
 from models.graph import FollowGraph
-from models.kernels import pairwise_bounded_confidence, predict_engagement
+from models.kernels import pairwise_bounded_confidence, reaction_probabilities
 from models.network import Network
 from models.posts import KIND_POST, KIND_RESHARE, PostStore
 from models.ranking.base import RankingPolicy
@@ -91,6 +92,7 @@ class StepContext:
     good: np.ndarray  # (F,) float: good experiences per item (trust evidence)
     bad: np.ndarray  # (F,) float: bad experiences per item
     item_value: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    logit_offset: np.ndarray | None = None  # (F, 4) added to the true log-odds (labels, ...)
 
 
 class FeedModel(mesa.Model):
@@ -153,7 +155,7 @@ class FeedModel(mesa.Model):
         tr = self.dynamics.trust
         g = self.graph
         base = np.where(g.reciprocal(), tr.friend_baseline, tr.follow_baseline)
-        base = np.where(self.users.role[g.indices] != ROLE_USER, tr.influencer_baseline, base)
+        base = np.where(np.isin(self.users.role[g.indices], (ROLE_INFLUENCER, ROLE_BRAND)), tr.influencer_baseline, base)
         g.baseline = base.astype(np.float64)
         g.trust = g.baseline.copy()
 
@@ -269,36 +271,27 @@ class FeedModel(mesa.Model):
             self.dyn_rng,
         )
         cand.predictor = self._predict
+        for ext in self.extensions:  # e.g. author popularity in the predictor
+            if hasattr(ext, "on_candidates"):
+                ext.on_candidates(self, t, cand)
         return cand
 
     def _predict(self, cand: Candidates) -> np.ndarray:
-        """The ranker's predictions for all candidates (``models.kernels.predict_engagement``):
+        """The ranker's predictions for all candidates (``models.kernels.reaction_probabilities``):
         true log-odds + per-action bias + one shared N(0, noise²) error per pair."""
         pb, p, u = self.platform.prediction_bias, self.posts, self.users
         noise = self.platform.prediction_noise
         z = (
             self.dyn_rng.standard_normal(cand.size, dtype=np.float32)
             if noise > 0
-            else np.zeros(cand.size, np.float32)
+            else np.zeros(1, np.float32)
         )
         out = np.empty((cand.size, 4))
-        predict_engagement(
-            cand.viewer,
-            cand.slot,
-            cand.edge,
-            u.opinion,
-            u.susceptibility,
-            p.stance,
-            p.outrage,
-            p.quality,
-            p.sponsored & p.disclosed,
-            self.graph.trust,
-            self.dynamics.trust.stranger,
-            self.dynamics.reaction.matrix(),
-            np.array([pb.like, pb.comment, pb.share, pb.negfb]),
-            noise,
-            z,
-            out,
+        bias = np.array([[pb.like, pb.comment, pb.share, pb.negfb]])
+        reaction_probabilities(
+            cand.viewer, cand.slot, cand.edge, u.opinion, u.susceptibility, p.stance,
+            p.outrage, p.quality, (p.sponsored & p.disclosed)[cand.slot], self.graph.trust,
+            self.dynamics.trust.stranger, self.dynamics.reaction.matrix(), bias, noise, z, out,
         )
         return out
 
@@ -350,16 +343,15 @@ class FeedModel(mesa.Model):
         for ext in self.extensions:  # detection of undisclosed sponsorship, labels, ...
             if hasattr(ext, "before_react"):
                 ext.before_react(self, t, ctx)
-        logit = reaction.logits(
-            self.dynamics.reaction,
-            cand.agreement[pair],
-            u.susceptibility[feed.viewer],
-            cand.outrage[pair],
-            cand.trust[pair],
-            cand.quality[pair],
-            ctx.seen_sponsored,
+        prob = np.empty((pair.shape[0], 4))
+        offset = ctx.logit_offset if ctx.logit_offset is not None else np.zeros((1, 4))
+        reaction_probabilities(
+            feed.viewer, feed.slot, feed.edge, u.opinion, u.susceptibility, p.stance,
+            p.outrage, p.quality, ctx.seen_sponsored, self.graph.trust,
+            self.dynamics.trust.stranger, self.dynamics.reaction.matrix(),
+            np.ascontiguousarray(offset, dtype=np.float64), 0.0, np.zeros(1, np.float32), prob,
         )
-        prob = reaction.probabilities(logit, u.share_propensity[feed.viewer])
+        prob[:, 2] = np.minimum(1.0, prob[:, 2] * u.share_propensity[feed.viewer])
         ctx.reactions = rng.random(prob.shape) < prob
         r = ctx.reactions
         ctx.good += (r[:, 0] | r[:, 2]).astype(np.float64)
@@ -453,9 +445,7 @@ class FeedModel(mesa.Model):
         e = f.edge[on_edge]
         good = np.bincount(e, weights=ctx.good[on_edge], minlength=g.n_edges)
         bad = np.bincount(e, weights=ctx.bad[on_edge], minlength=g.n_edges)
-        g.trust = trust.asymmetric_update(
-            g.trust, g.baseline, good, bad, tr.alpha_up, tr.alpha_down, tr.relax
-        )
+        g.trust = trust.update_edge_trust(tr, g, good, bad)  # rule: asymmetric | beta
         pg = np.bincount(f.viewer, weights=ctx.good, minlength=self.n)
         pb = np.bincount(f.viewer, weights=ctx.bad, minlength=self.n)
         pb = pb + (getattr(self, "_mean_outrage", 0.0) > tr.outrage_overload)
@@ -492,6 +482,7 @@ class FeedModel(mesa.Model):
             candidates=float(c.size),
             cross_cutting_share=live.cross_cutting_share(vg, ag),
         )
+        self.step_stats.update(live.reach_and_arm_stats(self, ctx))
         self._last_ctx_arm = f.arm
 
     def _rewire(self, ctx: StepContext) -> None:
@@ -515,7 +506,7 @@ class FeedModel(mesa.Model):
         take = rng.random(vs.shape[0]) < p
         vs, ds = vs[take], ds[take]
         tr = self.dynamics.trust
-        base = np.where(u.role[ds] != ROLE_USER, tr.influencer_baseline, tr.follow_baseline)
+        base = np.where(np.isin(u.role[ds], (ROLE_INFLUENCER, ROLE_BRAND)), tr.influencer_baseline, tr.follow_baseline)
         if cut.any():
             self._add_events(
                 self.t, g.src[cut], g.indices[cut], np.full(int(cut.sum()), -1), "unfollow"
@@ -561,18 +552,36 @@ class FeedModel(mesa.Model):
         self.events["kind"].append(np.full(m, kind, dtype=object))
 
     def event_table(self) -> dict[str, np.ndarray]:
-        """All event rows (core and extensions), sorted by time then kind order of entry."""
-        cols: dict[str, list[np.ndarray]] = {k: list(v) for k, v in self.events.items()}
+        """All event rows (core and extensions), sorted by time then order of entry.
+
+        Extensions may return columns beyond ``time, user, target, parent, kind`` (e.g. a
+        call-out's ``post``); rows without such a column get -1 (integers), NaN (floats),
+        False (booleans) or "" (strings).
+        """
+        core = tuple(self.events)
+        blocks = (
+            [{k: np.concatenate(v) for k, v in self.events.items()}] if self.events["time"] else []
+        )
         for ext in self.extensions:
             if hasattr(ext, "event_rows"):
                 rows = ext.event_rows()
-                for k in cols:
-                    if k in rows and len(rows[k]):
-                        cols[k].append(np.asarray(rows[k]))
+                if len(rows.get("time", ())):
+                    blocks.append({k: np.asarray(v) for k, v in rows.items()})
+        names = list(core) + [k for b in blocks for k in b if k not in core]
         out = {}
-        for k, parts in cols.items():
-            dtype = object if k == "kind" else (np.int64 if k == "parent" else np.int32)
-            out[k] = np.concatenate(parts).astype(dtype) if parts else np.zeros(0, dtype)
+        for k in dict.fromkeys(names):
+            if k in core:
+                dtype = np.dtype(
+                    object if k == "kind" else (np.int64 if k == "parent" else np.int32)
+                )
+            else:
+                dtype = next(b[k].dtype for b in blocks if k in b)
+            fill = {"O": "", "U": "", "f": np.nan, "b": False}.get(dtype.kind, -1)
+            parts = [
+                b[k].astype(dtype) if k in b else np.full(len(b["time"]), fill, dtype)
+                for b in blocks
+            ]
+            out[k] = np.concatenate(parts) if parts else np.zeros(0, dtype)
         order = np.argsort(out["time"], kind="stable")
         return {k: v[order] for k, v in out.items()}
 

@@ -594,6 +594,32 @@ class FollowerGraph(NetworkUnit):
         return _finalize(n, src, dst, symmetric=False, groups=None, name=self.describe())
 
 
+@NETWORKS.register("complete")
+@dataclass(frozen=True)
+class Complete(NetworkUnit):
+    """Complete graph K_n: everyone follows everyone else (a well-mixed population).
+
+    The mean-field setting of the canonical bounded-confidence models: Deffuant, Neau,
+    Amblard & Weisbuch, "Mixing beliefs among interacting agents", Adv. Complex Syst. 3
+    (2000), and Sîrbu, Pedreschi, Giannotti & Kertész, PLoS ONE 14:e0213246 (2019), draw
+    partners from the whole population. n(n - 1) directed edges, so memory grows as n²
+    (≈ 0.6 GB at n = 10⁴ with the model's per-edge arrays); the memory guard refuses
+    sizes that do not fit. Deterministic: ``rng`` is unused.
+    """
+
+    n: int = _nfield()
+
+    def size_estimate(self) -> tuple[int, int]:
+        return self.n, self.n * (self.n - 1)
+
+    def generate(self, rng: np.random.Generator) -> Network:
+        n = self.n
+        src = np.repeat(np.arange(n, dtype=np.int32), n - 1)
+        other = np.tile(np.arange(n - 1, dtype=np.int32), n)
+        dst = other + (other >= src)  # skip the diagonal: sorted by (src, dst), no loops
+        return Network(n=n, src=src, dst=dst.astype(np.int32), groups=None, name=self.describe())
+
+
 # --------------------------------------------------------------------------------------
 # real networks
 

@@ -109,13 +109,19 @@ def run_mesa_algorithmic_bias(
     n_steps: int = 1,
     seed=None,
     initial_opinions=None,
+    *,
+    max_seconds: float | None = None,
 ) -> dict:
     """Run the Mesa model for ``n_steps`` steps (each = one sweep of N agent actions).
 
-    Returns ``dict(final_opinions, interactions, seconds, setup_seconds)``:
+    Returns ``dict(final_opinions, interactions, seconds, setup_seconds, sweep_seconds)``:
     ``interactions`` = elementary steps (agent activations, successful or not) =
     ``n_steps·n``; ``seconds`` is the wall time of the ``model.step()`` calls,
-    ``setup_seconds`` that of building the graph, space and agents.
+    ``setup_seconds`` that of building the graph, space and agents, ``sweep_seconds`` the
+    wall time of each step (``cpu_seconds``, ``sweep_cpu_seconds``: the same as process
+    CPU time, robust to time-slicing on a shared machine). ``max_seconds`` (a benchmark time budget) stops after the
+    first step that brings ``seconds`` to it, so fewer than ``n_steps`` may run
+    (``interactions`` counts those that did).
     """
     t_setup = time.perf_counter()
     graph = to_networkx(src, dst, n)
@@ -123,13 +129,23 @@ def run_mesa_algorithmic_bias(
         graph, epsilon, gamma, mu, initial_opinions=initial_opinions, rng=seed
     )
     setup_seconds = time.perf_counter() - t_setup
-    t0 = time.perf_counter()
+    sweep_seconds, sweep_cpu_seconds = [], []
+    t0, c0 = time.perf_counter(), time.process_time()
     for _ in range(int(n_steps)):
+        ts, cs = time.perf_counter(), time.process_time()
         model.step()
+        sweep_seconds.append(time.perf_counter() - ts)
+        sweep_cpu_seconds.append(time.process_time() - cs)
+        if max_seconds is not None and time.perf_counter() - t0 >= max_seconds:
+            break
     seconds = time.perf_counter() - t0
+    cpu_seconds = time.process_time() - c0
     return {
         "final_opinions": model.opinions(),
         "interactions": model.interactions,
         "seconds": seconds,
         "setup_seconds": setup_seconds,
+        "sweep_seconds": sweep_seconds,
+        "cpu_seconds": cpu_seconds,
+        "sweep_cpu_seconds": sweep_cpu_seconds,
     }

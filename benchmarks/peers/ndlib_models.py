@@ -79,14 +79,20 @@ def run_ndlib_algorithmic_bias(
     n_steps: int = 1,
     seed=None,
     initial_opinions=None,
+    *,
+    max_seconds: float | None = None,
 ) -> dict:
     """Run ndlib's ``AlgorithmicBiasModel`` for ``n_steps`` sweeps of N interactions.
 
     ``mu`` must be 0.5 (ndlib averages; it has no μ). ``initial_opinions`` on [0, 1]
     (length ``n``; ``None`` keeps ndlib's own uniform draw). Returns
-    ``dict(final_opinions, interactions, seconds, setup_seconds)``: ``interactions`` =
-    ``n_steps·n`` elementary steps (attempted encounters), ``seconds`` the wall time of
-    the ``iteration()`` calls, ``setup_seconds`` that of graph and model construction.
+    ``dict(final_opinions, interactions, seconds, setup_seconds, sweep_seconds)``:
+    ``interactions`` = ``n_steps·n`` elementary steps (attempted encounters), ``seconds``
+    the wall time of the ``iteration()`` calls, ``setup_seconds`` that of graph and model
+    construction, ``sweep_seconds`` the wall time of each sweep (``cpu_seconds``,
+    ``sweep_cpu_seconds``: the same as process CPU time). ``max_seconds`` (a
+    benchmark time budget) stops after the first sweep that brings ``seconds`` to it, so
+    fewer than ``n_steps`` may run (``interactions`` counts those that did).
     """
     import ndlib.models.ModelConfig as mc
     import ndlib.models.opinions as op
@@ -117,18 +123,28 @@ def run_ndlib_algorithmic_bias(
                 model.sts = np.array([model.status[k] for k in model.ids], dtype=object)
         setup_seconds = time.perf_counter() - t_setup
 
-        t0 = time.perf_counter()
+        sweep_seconds, sweep_cpu_seconds = [], []
+        t0, c0 = time.perf_counter(), time.process_time()
         model.iteration(node_status=False)  # iteration 0: reports the state, no interaction
         for _ in range(int(n_steps)):
+            ts, cs = time.perf_counter(), time.process_time()
             model.iteration(node_status=False)
+            sweep_seconds.append(time.perf_counter() - ts)
+            sweep_cpu_seconds.append(time.process_time() - cs)
+            if max_seconds is not None and time.perf_counter() - t0 >= max_seconds:
+                break
         seconds = time.perf_counter() - t0
+        cpu_seconds = time.process_time() - c0
 
     final = np.array([model.status[node] for node in range(n)], dtype=np.float64)
     return {
         "final_opinions": final,
-        "interactions": int(n_steps) * n,
+        "interactions": len(sweep_seconds) * n,
         "seconds": seconds,
         "setup_seconds": setup_seconds,
+        "sweep_seconds": sweep_seconds,
+        "cpu_seconds": cpu_seconds,
+        "sweep_cpu_seconds": sweep_cpu_seconds,
     }
 
 
@@ -140,7 +156,7 @@ def run_ndlib_threshold(src, dst, n: int, threshold, seed_nodes, seed=None) -> d
     ``iterations`` counts the rounds that activated at least one node (ndlib's initial
     reporting call and the final no-change round are excluded), the same definition as
     ``numpy_reference.run_reference_threshold``; ``seconds`` covers the ``iteration()``
-    calls only.
+    calls only (``cpu_seconds``: the same as process CPU time).
     """
     import ndlib.models.epidemics as ep
     import ndlib.models.ModelConfig as mc
@@ -159,7 +175,7 @@ def run_ndlib_threshold(src, dst, n: int, threshold, seed_nodes, seed=None) -> d
         model.set_initial_status(config)
         setup_seconds = time.perf_counter() - t_setup
 
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         model.iteration(node_status=True)  # iteration 0: reports the state only
         iterations = 0
         while True:
@@ -168,6 +184,7 @@ def run_ndlib_threshold(src, dst, n: int, threshold, seed_nodes, seed=None) -> d
                 break
             iterations += 1
         seconds = time.perf_counter() - t0
+        cpu_seconds = time.process_time() - c0
 
     active = np.array([model.status[node] == 1 for node in range(n)], dtype=bool)
     return {
@@ -176,4 +193,5 @@ def run_ndlib_threshold(src, dst, n: int, threshold, seed_nodes, seed=None) -> d
         "iterations": iterations,
         "seconds": seconds,
         "setup_seconds": setup_seconds,
+        "cpu_seconds": cpu_seconds,
     }

@@ -2,8 +2,12 @@
 
 from models.ranking import (  # noqa: F401  (registration side effects)
     algorithmic_bias,
+    bridging,
     chronological,
+    diversity,
     engagement,
+    engagement_negfb,
+    quality,
     random_order,
 )
 from models.ranking.base import RANKINGS, RankingPolicy, ScoredPolicy

@@ -1,0 +1,27 @@
+"""``authentic``: influencers post their own opinions, more often than regular users.
+
+SPEC §5. Nothing changes but the roles: the chosen accounts become influencers
+(:mod:`agents.behaviours.roles`) and post ``roles.activity`` times per step; their posts
+are ordinary posts (stance = own opinion + noise, own outrage and quality), and their
+followers' trust starts at ``dynamics.trust.influencer_baseline`` (set by the core).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from agents.behaviours.accounts import BehaviourUnit, Part
+from agents.behaviours.base import INFLUENCERS
+from agents.behaviours.roles import RoleConfig
+from experiments.schema import field
+
+
+@INFLUENCERS.register("authentic")
+@dataclass(frozen=True)
+class Authentic(BehaviourUnit):
+    """Influencers who post their own opinions at a higher rate (module docstring)."""
+
+    roles: RoleConfig = field()
+
+    def part(self, label: str) -> Part:
+        return Part(label)

@@ -1,0 +1,92 @@
+"""The engagement–value frontier (SPEC §8, stylized fact 4).
+
+Runs: the policy comparison of :func:`analysis.figures.base.policy_comparison` (the same
+runs as the polarisation figure; computed once).
+
+Each policy is a point: x = run mean of engagement per user per step (likes + comments
++ shares ÷ users), y = run mean of reflective value per item read
+(:mod:`agents.rules.value`); error bars are 95 % Student-t intervals across seeds. The
+dashed line joins the Pareto-efficient policies (no other policy has both more
+engagement and more value). The sidecar adds each policy's engagement–value gap
+(:func:`analysis.metrics.engagement_value_gap`: z-scored engagement minus z-scored value
+across the policies shown).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from analysis.figures import base, style
+from analysis.metrics import engagement_value_gap
+
+NAME = "engagement_value_frontier"
+TITLE = "Engagement–value frontier of ranking policies"
+CAPTION = (
+    "Each ranking policy as a point: mean engagement per user per step against mean "
+    "reflective value per item read, both averaged over the run. Error bars: 95% "
+    "Student-t intervals across seeds. Dashed: Pareto-efficient policies. "
+    "Engagement-optimal is not value-optimal when the frontier slopes down."
+)
+STATISTICS = "run means per seed; mean and 95% Student-t interval across seeds"
+X, Y = "run_mean_engagement_per_user", "run_mean_mean_value"
+
+
+def design(scale: base.Scale) -> list[base.RunSpec]:
+    return base.policy_comparison(scale)
+
+
+def pareto(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Indices of the points not dominated in (x, y) (both maximised), sorted by x."""
+    keep = [
+        i
+        for i in range(x.size)
+        if np.isfinite(x[i])
+        and np.isfinite(y[i])
+        and not np.any((x >= x[i]) & (y >= y[i]) & ((x > x[i]) | (y > y[i])))
+    ]
+    return np.array(sorted(keep, key=lambda i: x[i]), dtype=np.int64)
+
+
+def plot(runs: list[base.Run], scale: base.Scale) -> tuple[Figure, dict[str, Any]]:
+    if all(np.isnan(r.value(X)) for r in runs) or all(np.isnan(r.value(Y)) for r in runs):
+        raise base.FigureSkipped(f"summary.json has no finite {X} / {Y}")
+    groups = base.group(runs, "policy")
+    fig = style.figure(style.COLUMN * 1.45, 3.6)
+    ax = fig.subplots()
+    names, xs, ys, data = [], [], [], {}
+    for i, (policy, rs) in enumerate(groups.items()):
+        colour, marker, _, label = style.policy_style(policy, i)
+        cx = base.interval([r.value(X) for r in rs])
+        cy = base.interval([r.value(Y) for r in rs])
+        xerr = np.array([[cx["estimate"] - cx["low"]], [cx["high"] - cx["estimate"]]])
+        yerr = np.array([[cy["estimate"] - cy["low"]], [cy["high"] - cy["estimate"]]])
+        ax.errorbar(
+            cx["estimate"],
+            cy["estimate"],
+            xerr=np.nan_to_num(xerr),
+            yerr=np.nan_to_num(yerr),
+            color=colour,
+            marker=marker,
+            ms=6,
+            lw=1.0,
+            label=label,
+        )
+        names.append(policy)
+        xs.append(cx["estimate"])
+        ys.append(cy["estimate"])
+        data[policy] = {"engagement": cx, "value": cy, "n_seeds": len(rs)}
+    x, y = np.array(xs), np.array(ys)
+    front = pareto(x, y)
+    if front.size > 1:
+        ax.plot(x[front], y[front], color=style.GREY, ls="--", lw=1.0, zorder=0)
+    gap = engagement_value_gap(x, y)
+    for k, policy in enumerate(names):
+        data[policy]["pareto_efficient"] = bool(k in set(front.tolist()))
+        data[policy]["engagement_value_gap"] = float(gap[k]) if len(gap) else None
+    ax.set_xlabel("Engagement (interactions per user per step)")
+    ax.set_ylabel("Reflective value (per item read)")
+    fig.legend(*ax.get_legend_handles_labels(), loc="outside right upper")
+    return fig, data

@@ -1,0 +1,91 @@
+"""Outrage amplification by ranking policy (SPEC §8, stylized fact 1).
+
+Runs: the policy comparison of :func:`analysis.figures.base.policy_comparison`.
+
+Outrage amplification = share of high-outrage items among impressions ÷ share among
+posts (:func:`analysis.metrics.outrage_amplification`; 1 = exposure proportional to
+supply), averaged over the run's steps (``run_mean_outrage_amplification``). Dots: seeds;
+bars: mean with a 95 % Student-t interval across seeds. The sidecar adds the paired
+difference of each policy to chronological ranking under common random numbers
+(:func:`analysis.stats.paired_difference`, BCa bootstrap over seeds).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from analysis import stats
+from analysis.figures import base, style
+
+NAME = "outrage_amplification"
+TITLE = "Outrage amplification by ranking policy"
+CAPTION = (
+    "Share of high-outrage items in impressions divided by their share in posts, "
+    "averaged over each run (1 = exposure proportional to supply, dotted). Dots: "
+    "seeds; diamonds and bars: mean and 95% Student-t interval across seeds."
+)
+STATISTICS = (
+    "run means per seed; mean and 95% Student-t interval across seeds; paired "
+    "differences to chronological per seed with a BCa bootstrap interval (sidecar)"
+)
+METRIC = "run_mean_outrage_amplification"
+REFERENCE = "chronological"
+
+
+def design(scale: base.Scale) -> list[base.RunSpec]:
+    return base.policy_comparison(scale)
+
+
+def plot(runs: list[base.Run], scale: base.Scale) -> tuple[Figure, dict[str, Any]]:
+    if all(np.isnan(r.value(METRIC)) for r in runs):
+        raise base.FigureSkipped(f"summary.json has no finite {METRIC}")
+    groups = base.group(runs, "policy")
+    order = sorted(groups, key=lambda p: np.nanmean([r.value(METRIC) for r in groups[p]]) or 0.0)
+    fig = style.figure(style.COLUMN * 1.45, 0.32 * len(order) + 1.0)
+    ax = fig.subplots()
+    cols = {
+        "policy": np.array([r.label("policy") for r in runs], dtype=object),
+        "seed": np.array([r.label("seed") for r in runs]),
+        METRIC: np.array([r.value(METRIC) for r in runs]),
+    }
+    data: dict[str, Any] = {}
+    index = list(groups)
+    for k, policy in enumerate(order):
+        colour = style.policy_style(policy, index.index(policy))[0]
+        vals = np.array([r.value(METRIC) for r in groups[policy]])
+        ci = base.interval(vals)
+        ax.scatter(vals, np.full(vals.size, k) + 0.18, color=colour, s=12, alpha=0.7, lw=0)
+        ax.errorbar(
+            ci["estimate"],
+            k,
+            xerr=np.nan_to_num([[ci["estimate"] - ci["low"]], [ci["high"] - ci["estimate"]]]),
+            color=colour,
+            marker="D",
+            ms=5,
+            lw=1.2,
+        )
+        data[policy] = {"amplification": ci}
+        if policy != REFERENCE and REFERENCE in groups:
+            [pd] = stats.paired_difference(
+                cols,
+                METRIC,
+                factor="policy",
+                treatment=policy,
+                control=REFERENCE,
+                match_on=[],
+                n_resamples=9999,
+                seed=0,
+            )
+            data[policy][f"paired_difference_vs_{REFERENCE}"] = {
+                **pd.interval.as_dict(),
+                "unpaired": pd.unpaired,
+            }
+    ax.axvline(1.0, color=style.GREY, ls=":", lw=1.0)
+    ax.set_yticks(range(len(order)))
+    ax.set_yticklabels([style.policy_style(p)[3] for p in order])
+    ax.set_xlabel("Outrage amplification (impression share ÷ post share)")
+    ax.grid(axis="y", visible=False)
+    return fig, data

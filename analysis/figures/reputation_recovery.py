@@ -1,0 +1,113 @@
+"""Call-out storm and reputation recovery, with and without an apology (SPEC §5;
+stylized fact 7: storms rise fast and fade; reputations mostly recover, faster after an
+apology).
+
+Runs: ``conf/experiment/apology_timing.yaml`` (the cancel storm under engagement
+ranking) without an apology and with one three steps after the transgression, × the
+figure scale's many seeds (the no-apology runs are those of ``cascade_ccdf``). Needs the time-series columns ``callouts`` and ``reputation``
+(mean trust of the target's followers) that the event records; skipped with a message
+otherwise.
+
+(a) Call-outs per step; (b) reputation ÷ its value at the transgression step. Thin
+lines: single seeds (storms differ a lot between seeds: some reach everybody, so a
+symmetric interval band would cross impossible values); thick lines: the mean over
+seeds. Vertical lines: the transgression (solid) and the apology (dashed). The sidecar
+gives mean and 95 % Student-t intervals of the storm and recovery metrics.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from analysis.figures import base, style
+from analysis.figures.cascade_ccdf import cascade_spec
+
+NAME = "reputation_recovery"
+TITLE = "Call-out storm and reputation recovery"
+CAPTION = (
+    "A transgression by the most-followed account under engagement ranking, with and "
+    "without an apology three steps later. (a) Call-outs per step; (b) the target's "
+    "reputation (mean trust of its followers) relative to its value at the "
+    "transgression. Thin lines: seeds; thick lines: mean over seeds."
+)
+STATISTICS = "per-seed curves and their mean; summary metrics: mean and 95% Student-t interval"
+APOLOGY_DELAY = 3
+LOOK = {
+    "no apology": (style.OKABE_ITO["vermillion"], "-"),
+    "apology": (style.OKABE_ITO["blue"], "--"),
+}
+SUMMARY = (
+    "cascade_size",
+    "reputation_trough_rel",
+    "time_to_recover_90",
+    "reputation_final_rel",
+    "time_to_peak",
+    "decay_half_life",
+)
+
+
+def design(scale: base.Scale) -> list[base.RunSpec]:
+    base.require_options("event", ["transgression"], "call-out cascades")
+    base.require_options("experiment", ["apology_timing"], "the apology experiment")
+    apology = scale.event_time + APOLOGY_DELAY
+    return [
+        cascade_spec(scale, "engagement", s, extra, experiment="apology_timing", condition=cond)
+        for cond, extra in (
+            ("no apology", ("event.apology_time=null",)),
+            ("apology", (f"event.apology_time={apology}",)),
+        )
+        for s in scale.many_seeds
+    ]
+
+
+def plot(runs: list[base.Run], scale: base.Scale) -> tuple[Figure, dict[str, Any]]:
+    base.require_columns(
+        runs[0].timeseries, ["step", "callouts", "reputation"], "timeseries.parquet"
+    )
+    t0 = scale.event_time
+    fig = style.figure(style.DOUBLE, 2.8)
+    ax, bx = fig.subplots(1, 2)
+    data: dict[str, Any] = {}
+    for cond, rs in base.group(runs, "condition").items():
+        colour, ls = LOOK[cond]
+        rel = []
+        for r in rs:
+            ts = r.timeseries
+            at = np.flatnonzero(ts["step"] <= t0)
+            b = ts["reputation"][at[-1]] if at.size else np.nan
+            ok = np.isfinite(b) and b > 0
+            rel.append(ts["reputation"] / b if ok else np.full(ts["step"].size, np.nan))
+            ax.plot(ts["step"], ts["callouts"], color=colour, ls=ls, lw=0.6, alpha=0.35)
+            bx.plot(ts["step"], rel[-1], color=colour, ls=ls, lw=0.6, alpha=0.35)
+        m = min(len(r.timeseries["step"]) for r in rs)
+        step = rs[0].timeseries["step"][:m]
+        calls = np.vstack([r.timeseries["callouts"][:m] for r in rs])
+        ax.plot(
+            step,
+            np.nanmean(calls, axis=0),
+            color=colour,
+            ls=ls,
+            lw=2.0,
+            label=f"{cond} ({len(rs)} seeds)",
+        )
+        bx.plot(
+            step,
+            np.nanmean(np.vstack([x[:m] for x in rel]), axis=0),
+            color=colour,
+            ls=ls,
+            lw=2.0,
+            label=cond,
+        )
+        data[cond] = {k: base.interval([r.value(k) for r in rs]) for k in SUMMARY}
+    for a, tag in ((ax, "a"), (bx, "b")):
+        a.axvline(t0, color="black", lw=0.8)
+        a.axvline(t0 + APOLOGY_DELAY, color=LOOK["apology"][0], lw=0.8, ls="--")
+        a.set_xlabel(style.LABELS["step"])
+        a.set_title(f"({tag})", loc="left")
+    ax.set_ylabel(style.LABELS["callouts"])
+    bx.set_ylabel("Reputation ÷ value at transgression")
+    ax.legend(loc="upper right")
+    return fig, data

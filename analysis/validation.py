@@ -1,0 +1,1864 @@
+"""``feedlab validate``: feedlab checked against the literature (SPEC §6 and §8).
+
+    feedlab validate                  # the fast subset (canonical reductions; ~1 min)
+    feedlab validate --full           # every check (a few minutes on 2 cores)
+    feedlab validate --only dw_complete,fact_outrage_amplification
+    feedlab validate --list           # the checks, their tier and status
+    feedlab validate --full --out docs/validation_results.md --figures docs/figures
+
+Two kinds of check, one entry each in :data:`CHECKS`:
+
+* **canonical reductions** (SPEC §6) — with its mechanisms switched off, feedlab *is* a
+  published model: Deffuant–Weisbuch bounded confidence on complete and sparse graphs,
+  Fortunato's consensus threshold, Sîrbu et al.'s algorithmic bias, Watts' threshold
+  cascades. They reproduce published results and **must pass**.
+* **stylized facts** (SPEC §8) — claims about the default model, tested, not asserted.
+  A fact the model does not show is a finding: it is reported as ``FAIL-reported`` with
+  the numbers measured and the reason, and documented in ``docs/validation.md``; the test
+  and the model are never tuned to make it pass.
+
+Every check fixes its seeds, states what it expects before it runs and returns what it
+measured. Its tolerance is chosen from the spread of replicates (the comment above its
+constants says how), and ``tests/test_canonical.py`` / ``tests/test_validation.py``
+plant a bug for each check (a wrong sign, a mis-indexed rule, a mislabelled metric) and
+assert that the check then reports failure.
+
+Exit status
+-----------
+``0`` if and only if every canonical reduction that ran passed and no check raised an
+error; ``1`` otherwise. A stylized fact that fails is reported (``FAIL-reported``) and
+changes the exit status only with ``--strict``. A check that is not yet implemented (it
+needs a unit or a metric that does not exist yet) is listed with that status, never as
+passing, and does not change the exit status. ``2``: usage error.
+
+Runs
+----
+Canonical reductions build models with :func:`experiments.build` from their experiment
+configs (``conf/experiment/dw_*.yaml``, ``algorithmic_bias_sweep.yaml``) and step them
+until the opinions freeze (:func:`frozen`). Stylized facts go through
+:func:`experiments.run_experiment` into ``<cache>/<code fingerprint>/`` (default
+``validation/.runs``): re-running reuses the complete runs of the *same code and
+configs*, and any change to the model's source or configs starts a fresh cache (the run
+key hashes the config only). The Watts check calls the threshold-cascade kernel of
+:mod:`models.events.threshold` (its feed-model equivalence is ``tests/test_watts.py``).
+
+Adding a check
+--------------
+Write ``def my_check(ctx: Context) -> Outcome`` and ``register(Check(name=..., kind=...,
+title=..., expected=..., source=..., run=my_check))``. A check returns
+:class:`Outcome` (passed, one line of measured numbers, the reason when it fails, and
+the numbers as a dict for the JSON); :func:`run_checks` turns it into a :class:`Result`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import hashlib
+import itertools
+import json
+import math
+import os
+import sys
+import textwrap
+import time
+import traceback
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+CONF = ROOT / "conf"
+
+PASS = "PASS"
+FAIL = "FAIL"  # a canonical reduction failed: exit status 1
+REPORTED = "FAIL-reported"  # a stylized fact does not hold: reported and documented
+ERROR = "ERROR"  # the check raised: exit status 1
+PENDING = "not yet implemented"
+
+Kind = Literal["canonical", "fact"]
+Tier = Literal["fast", "full"]
+
+
+# ------------------------------------------------------------------------ the registry
+@dataclass(frozen=True)
+class Outcome:
+    """What a check found: pass/fail, the measured numbers (one line), the reason."""
+
+    passed: bool
+    measured: str
+    reason: str = ""
+    data: Mapping[str, Any] = field(default_factory=dict)
+    figure: str | None = None
+
+
+@dataclass(frozen=True)
+class Check:
+    """One validation check (module docstring). ``run`` is ``None`` while the check
+    is not yet implemented; ``pending`` then says what it needs."""
+
+    name: str
+    kind: Kind
+    title: str
+    expected: str
+    source: str
+    run: Callable[..., Outcome] | None = None
+    tier: Tier = "full"
+    experiment: str = ""
+    pending: str = ""
+
+
+@dataclass
+class Result:
+    """A check's row in the results table (and the JSON)."""
+
+    name: str
+    kind: str
+    title: str
+    expected: str
+    measured: str
+    status: str
+    reason: str
+    source: str
+    experiment: str
+    tier: str
+    seconds: float
+    figure: str | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def counts_as_failure(self) -> bool:
+        """Whether this result makes the exit status non-zero (without --strict)."""
+        return self.status in (FAIL, ERROR)
+
+
+CHECKS: dict[str, Check] = {}
+
+
+def register(check: Check) -> Check:
+    """Add (or replace) a check in :data:`CHECKS`; returns it."""
+    CHECKS[check.name] = check
+    return check
+
+
+# ------------------------------------------------------------------------- the context
+def _jsonable(v: Any) -> Any:
+    if isinstance(v, Mapping):
+        return {str(k): _jsonable(x) for k, x in v.items()}
+    if isinstance(v, list | tuple):
+        return [_jsonable(x) for x in v]
+    if isinstance(v, np.ndarray):
+        return [_jsonable(x) for x in v.tolist()]
+    if isinstance(v, np.integer):
+        return int(v)
+    if isinstance(v, float | np.floating):
+        f = float(v)
+        return f if math.isfinite(f) else None
+    return v
+
+
+def code_fingerprint(root: Path = ROOT) -> str:
+    """12 hex digits over what can change a run: ``*.py`` of agents, models, experiments
+    and analysis (except this report and the figure scripts) and ``conf/**/*.yaml`` —
+    the cache key of a code version."""
+    h = hashlib.sha256()
+    parts = [root / d for d in ("agents", "models", "experiments", "analysis")]
+    skip = {root / "analysis" / "validation.py"}
+    files = sorted(
+        p
+        for d in parts
+        if d.is_dir()
+        for p in d.rglob("*.py")
+        if p not in skip and (root / "analysis" / "figures") not in p.parents
+    )
+    files += sorted((root / "conf").rglob("*.yaml"))
+    for p in files:
+        h.update(str(p.relative_to(root)).encode())
+        h.update(b"\0")
+        h.update(p.read_bytes())
+        h.update(b"\0")
+    return h.hexdigest()[:12]
+
+
+def run_task(task: tuple[str, list[str]]) -> dict[str, Any]:
+    """``(cache, overrides)`` → one run through :func:`experiments.run_experiment` into
+    ``cache`` (a complete run there is reused): ``{"summary", "timeseries", "run_dir",
+    "key"}``. A top-level function, so worker processes can run it."""
+    from experiments import run_experiment
+
+    cache, overrides = task
+    res = run_experiment(
+        [
+            *overrides,
+            f"output.dir={cache}",
+            "output.progress=false",
+            "output.quiet=true",
+            "output.mesa_agents=false",
+        ]
+    )
+    ts = res.timeseries
+    if not ts:
+        import pyarrow.parquet as pq
+
+        table = pq.read_table(res.run_dir / "timeseries.parquet").to_pydict()
+        ts = {k: np.asarray(v, dtype=np.float64) for k, v in table.items()}
+    return {"summary": res.summary, "timeseries": ts, "run_dir": str(res.run_dir), "key": res.key}
+
+
+@dataclass
+class Context:
+    """What checks get: the run cache, where figures go, a logger.
+
+    ``cache`` is the ``output.dir`` of every :func:`run_experiment` call (tests pass a
+    temporary directory so that planted bugs never touch a shared cache).
+    """
+
+    cache: Path
+    figures: Path | None = None
+    log: Callable[[str], None] = lambda msg: None
+    jobs: int = 1
+    _composed: dict[tuple[str, ...], dict[str, Any]] = field(default_factory=dict)
+
+    def map(self, fn: Callable[[Any], Any], tasks: Sequence[Any]) -> list[Any]:
+        """``[fn(t) for t in tasks]``, in ``jobs`` forked worker processes when > 1.
+
+        Workers are forked, so they see the parent's state exactly (including any
+        test's monkeypatched kernel); each task is independent and seeded by its own
+        config, so results do not depend on ``jobs``.
+        """
+        if self.jobs <= 1 or len(tasks) <= 1:
+            return [fn(t) for t in tasks]
+        import multiprocessing as mp
+        from concurrent.futures import ProcessPoolExecutor
+
+        method = "fork" if "fork" in mp.get_all_start_methods() else None
+        with ProcessPoolExecutor(
+            max_workers=min(self.jobs, len(tasks)), mp_context=mp.get_context(method)
+        ) as pool:
+            return list(pool.map(fn, tasks))
+
+    def config(self, *overrides: str) -> dict[str, Any]:
+        """The composed config (a fresh deep copy; composition is cached)."""
+        if overrides not in self._composed:
+            from experiments import compose
+
+            self._composed[overrides] = compose([*overrides, "output.mesa_agents=false"])
+        return copy.deepcopy(self._composed[overrides])
+
+    def run(self, overrides: Sequence[str]) -> dict[str, Any]:
+        """One recorded run through :func:`experiments.run_experiment` (complete runs in
+        the cache are reused). Returns ``{"summary", "timeseries", "run_dir", "key"}``."""
+        return run_task((str(self.cache), list(overrides)))
+
+    def run_many(self, overrides: Sequence[Sequence[str]]) -> list[dict[str, Any]]:
+        """:meth:`run` for each list of overrides (in parallel with ``jobs`` > 1)."""
+        for ov in overrides:
+            self.log("  run " + " ".join(ov))
+        return self.map(run_task, [(str(self.cache), list(ov)) for ov in overrides])
+
+    def figure_path(self, name: str) -> Path | None:
+        if self.figures is None:
+            return None
+        self.figures.mkdir(parents=True, exist_ok=True)
+        return self.figures / f"validation_{name}.png"
+
+
+def _save(fig: Any, path: Path | None) -> str | None:
+    """Write a PNG atomically (no timestamps in the metadata); returns its path."""
+    if path is None:
+        return None
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fig.savefig(tmp, format="png", dpi=150, metadata={"Software": "feedlab validate"})
+    os.replace(tmp, path)
+    return str(path)
+
+
+def _plotting() -> tuple[Any, Any]:
+    """(style module, Figure factory) with the project's publication style."""
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    from analysis.figures import style
+
+    return style, style.figure
+
+
+# ================================================================ canonical reductions
+#: Opinions are frozen "up to δ" when every follow edge joins two users whose opinions
+#: differ by less than δ (they have met) or by at least the tolerance (they never will).
+#: δ = 1e-3 on the [-1, 1] scale (5e-4 on [0, 1]): 50× below the cluster-splitting gap
+#: of the metrics (0.05), so cluster counts no longer change once frozen.
+FREEZE_DELTA = 1e-3
+
+
+def frozen(model: Any, delta: float = FREEZE_DELTA) -> bool:
+    """True when no follow edge can still move an opinion by more than μ·δ.
+
+    An edge (i, j) is *active* while ``δ ≤ |x_i − x_j| < max(ε_i, ε_j)`` (either end
+    would move). Frozen = no active edge; after that, interactions only merge opinions
+    already within δ, so the cluster structure is final (a standard absorbing-state
+    criterion for bounded confidence; Lorenz 2007, Int. J. Mod. Phys. C 18:1819).
+    """
+    x, g, tol = model.users.opinion, model.graph, model.users.tolerance
+    d = np.abs(x[g.src] - x[g.indices])
+    eps = np.maximum(tol[g.src], tol[g.indices])
+    return bool(np.all((d < delta) | (d >= eps)))
+
+
+def step_until_frozen(model: Any, max_steps: int, every: int = 1) -> int | None:
+    """Step (N pairwise interactions each) until :func:`frozen`; the number of steps
+    = interactions per individual, or ``None`` if still active after ``max_steps``."""
+    for _ in range(max_steps):
+        model.step()
+        if model.t % every == 0 and frozen(model):
+            return int(model.t)
+    return None
+
+
+def _set(cfg: dict[str, Any], dotted: str, value: Any) -> None:
+    node = cfg
+    *path, last = dotted.split(".")
+    for k in path:
+        node = node[k]
+    node[last] = value
+
+
+def pairwise_config(
+    ctx: Context,
+    experiment: str,
+    *,
+    eps01: float,
+    seed: int,
+    n: int | None = None,
+    network: Mapping[str, Any] | None = None,
+    gamma: float | None = None,
+) -> dict[str, Any]:
+    """A canonical run's config: the experiment config with ε (given on the papers'
+    [0, 1] scale, set as 2ε on feedlab's [-1, 1] scale), the root seed, optionally a
+    replacement network node (its parameters except ``n``), the number of users ``n``
+    and the algorithmic-bias γ."""
+    cfg = ctx.config(f"experiment={experiment}")
+    _set(cfg, "population.tolerance.mean", 2.0 * eps01)
+    cfg["seed"] = seed
+    if network is not None:
+        cfg["network"] = dict(network)
+    if n is not None:
+        cfg["network"]["n"] = n
+    if gamma is not None:
+        _set(cfg, "ranking.gamma", gamma)
+    return cfg
+
+
+def freeze_task(task: tuple[dict[str, Any], int, int]) -> tuple[np.ndarray, int | None]:
+    """Build ``cfg`` with :func:`experiments.build` and step it until :func:`frozen`:
+    ``(final opinions, steps or None)``. A top-level function, so workers can run it."""
+    from experiments import build
+
+    cfg, max_steps, every = task
+    model = build(cfg)
+    steps = step_until_frozen(model, max_steps, every)
+    return model.users.opinion.copy(), steps
+
+
+def dw_law(eps01: float) -> int:
+    """⌊1/(2ε)⌋ major clusters (Deffuant et al. 2000; ε on the [0, 1] scale)."""
+    return math.floor(1.0 / (2.0 * eps01) + 1e-12)
+
+
+# Deffuant–Weisbuch cluster law. ε values (on [0, 1]) put 1/(2ε) = 3.33, 2.5, 1.67 inside
+# the intervals of the floor law, away from its integer jumps (at ε = 0.1, 1/(2ε) = 5
+# exactly and 4 or 5 clusters are equally likely). N = 500; 10 replicates per ε
+# (root seeds 0–9, shared across ε: common random numbers). Measured over 20 replicates
+# (seeds 0–19): complete graph 20/20, 20/20, 19/20 runs on the law; Erdős–Rényi and
+# Watts–Strogatz 8/10 at ε = 0.15 (the others 2 clusters + a large minority cluster),
+# 10/10 at ε = 0.2 and 0.3; Barabási–Albert 9/10, 10/10, 10/10. Criterion: for every
+# (graph, ε) the modal number of major clusters (≥ 5 % of users) equals ⌊1/(2ε)⌋ and
+# at least 60 % of the replicates agree. With a per-replicate agreement p ≥ 0.85, the
+# chance that fewer than 6 of 10 agree is ≤ 1 % per cell (binomial), so a correct model
+# fails this check in well under 5 % of seed choices across its cells.
+DW_EPS = (0.15, 0.2, 0.3)
+DW_N = 500
+DW_REPLICATES = 10
+DW_MIN_AGREE = 0.6
+DW_MAX_STEPS = 5000
+SPARSE_GRAPHS: dict[str, dict[str, Any]] = {
+    "Erdős–Rényi z=10": {"name": "erdos_renyi", "mean_degree": 10},
+    "Barabási–Albert m=5": {"name": "barabasi_albert", "m": 5},
+    "Watts–Strogatz k=10 p=0.1": {"name": "watts_strogatz", "k": 10, "p": 0.1},
+}
+
+
+def _cluster_law_cells(
+    ctx: Context, experiment: str, graphs: Mapping[str, Mapping[str, Any] | None], every: int
+) -> dict[str, dict[float, dict[str, Any]]]:
+    from analysis.metrics import effective_clusters, major_clusters
+
+    keys, tasks = [], []
+    for label, net in graphs.items():
+        for eps in DW_EPS:
+            for seed in range(DW_REPLICATES):
+                cfg = pairwise_config(ctx, experiment, eps01=eps, seed=seed, n=DW_N, network=net)
+                keys.append((label, eps))
+                tasks.append((cfg, DW_MAX_STEPS, every))
+    ctx.log(f"  {len(tasks)} runs of {experiment}")
+    results = ctx.map(freeze_task, tasks)
+    out: dict[str, dict[float, dict[str, Any]]] = {}
+    for label in graphs:
+        out[label] = {}
+        for eps in DW_EPS:
+            runs = [r for k, r in zip(keys, results) if k == (label, eps)]
+            counts = [int(major_clusters(x)) for x, _ in runs]
+            steps = [t for _, t in runs]
+            values, freq = np.unique(counts, return_counts=True)
+            mode = int(values[np.argmax(freq)])
+            agree = sum(c == dw_law(eps) for c in counts)
+            out[label][eps] = {
+                "law": dw_law(eps),
+                "major_clusters": counts,
+                "effective_clusters": [float(effective_clusters(x)) for x, _ in runs],
+                "mode": mode,
+                "agree": agree,
+                "frozen_steps": steps,
+                "not_frozen": sum(t is None for t in steps),
+                "ok": mode == dw_law(eps) and agree >= DW_MIN_AGREE * DW_REPLICATES,
+            }
+            ctx.log(f"  {label} ε={eps}: major clusters {counts}")
+    return out
+
+
+def _cluster_law_outcome(
+    ctx: Context, cells: dict[str, dict[float, dict[str, Any]]], name: str, title: str
+) -> Outcome:
+    parts, bad = [], []
+    for label, row in cells.items():
+        txt = ", ".join(
+            f"ε={e:g}: {c['mode']} ({c['agree']}/{DW_REPLICATES})" for e, c in row.items()
+        )
+        parts.append(f"{label}: {txt}" if len(cells) > 1 else txt)
+        bad += [
+            f"{label} ε={e:g}: mode {c['mode']} (law {c['law']}), {c['agree']}/{DW_REPLICATES} agree"
+            for e, c in row.items()
+            if not c["ok"]
+        ]
+        bad += [
+            f"{label} ε={e:g}: {c['not_frozen']} runs not frozen after {DW_MAX_STEPS} steps"
+            for e, c in row.items()
+            if c["not_frozen"]
+        ]
+    fig = _plot_cluster_law(ctx, cells, name, title)
+    return Outcome(
+        passed=not bad,
+        measured="modal major clusters (replicates on the law): " + "; ".join(parts),
+        reason="; ".join(bad),
+        data={"cells": cells, "replicates": DW_REPLICATES, "n": DW_N},
+        figure=fig,
+    )
+
+
+def _plot_cluster_law(
+    ctx: Context, cells: dict[str, dict[float, dict[str, Any]]], name: str, title: str
+) -> str | None:
+    path = ctx.figure_path(name)
+    if path is None:
+        return None
+    style, figure = _plotting()
+    with style.rc():
+        fig = figure(style.COLUMN * (1.4 if len(cells) > 1 else 1.0), 2.8)
+        ax = fig.subplots()
+        grid = np.linspace(1.0, 4.0, 400)
+        ax.plot(grid, np.floor(grid + 1e-12), color=style.GREY, lw=1.2, label="⌊1/(2ε)⌋")
+        offsets = np.linspace(-0.08, 0.08, max(len(cells), 1))
+        for k, (label, row) in enumerate(cells.items()):
+            xs, ys = [], []
+            for e, c in row.items():
+                vals, freq = np.unique(c["major_clusters"], return_counts=True)
+                for v, f in zip(vals, freq):
+                    xs.append(1 / (2 * e) + offsets[k])
+                    ys.append((v, f))
+            ax.scatter(
+                [x for x in xs],
+                [v for v, _ in ys],
+                s=[12 + 10 * f for _, f in ys],
+                alpha=0.75,
+                color=style.CYCLE[k % len(style.CYCLE)],
+                label=label if len(cells) > 1 else "feedlab (marker area ∝ replicates)",
+            )
+        ax.set_xlabel("1/(2ε)  (ε on the [0, 1] scale)")
+        ax.set_ylabel("Major opinion clusters (≥ 5 % of users)")
+        ax.set_title(title)
+        ax.legend(loc="upper left")
+        return _save(fig, path)
+
+
+def check_dw_complete(ctx: Context) -> Outcome:
+    cells = _cluster_law_cells(ctx, "dw_complete", {"complete graph": None}, every=5)
+    return _cluster_law_outcome(ctx, cells, "dw_complete", "Deffuant–Weisbuch, complete graph")
+
+
+def check_dw_sparse(ctx: Context) -> Outcome:
+    cells = _cluster_law_cells(ctx, "dw_sparse", SPARSE_GRAPHS, every=5)
+    return _cluster_law_outcome(ctx, cells, "dw_sparse", "Deffuant–Weisbuch, sparse graphs")
+
+
+# Fortunato (2004): complete consensus (every user in one cluster) for ε > 1/2 on any
+# connected graph; below 1/2 it becomes improbable as N grows. ε = 0.55 (above) and
+# ε = 0.4 (below), N = 500, 10 replicates per graph (seeds 0–9). Measured (seeds 0–19
+# on the complete graph, 0–9 on the sparse ones): above, 20/20 and 10/10 complete
+# consensus everywhere; below, complete graph 5/20 (P ≈ 0.25) and 0/10 on every sparse
+# graph. Criterion: above, all replicates reach complete consensus (any miss would be a
+# bug: the result is a theorem for ε > 1/2 with μ = 0.5); below, at least one replicate
+# does not (with P ≈ 0.25 the chance that all 10 do is 0.25¹⁰ ≈ 1e-6).
+CONSENSUS_ABOVE = 0.55
+CONSENSUS_BELOW = 0.4
+CONSENSUS_REPLICATES = 10
+CONSENSUS_GRAPHS: dict[str, dict[str, Any] | None] = {"complete graph": None, **SPARSE_GRAPHS}
+
+
+def check_dw_consensus(ctx: Context) -> Outcome:
+    from analysis.metrics import cluster_sizes
+
+    keys, tasks = [], []
+    for label, net in CONSENSUS_GRAPHS.items():
+        for key, eps in (("above", CONSENSUS_ABOVE), ("below", CONSENSUS_BELOW)):
+            for seed in range(CONSENSUS_REPLICATES):
+                cfg = pairwise_config(
+                    ctx, "dw_consensus", eps01=eps, seed=seed, n=DW_N, network=net
+                )
+                keys.append((label, key))
+                tasks.append((cfg, DW_MAX_STEPS, 5))
+    ctx.log(f"  {len(tasks)} runs of dw_consensus")
+    results = ctx.map(freeze_task, tasks)
+    res: dict[str, dict[str, Any]] = {}
+    bad = []
+    for label in CONSENSUS_GRAPHS:
+        row: dict[str, Any] = {}
+        for key, eps in (("above", CONSENSUS_ABOVE), ("below", CONSENSUS_BELOW)):
+            runs = [r for k, r in zip(keys, results) if k == (label, key)]
+            full = [t is not None and cluster_sizes(x).size == 1 for x, t in runs]
+            row[key] = {"eps": eps, "consensus": int(sum(full)), "runs": len(runs)}
+        res[label] = row
+        if row["above"]["consensus"] < CONSENSUS_REPLICATES:
+            bad.append(
+                f"{label}: complete consensus in {row['above']['consensus']}/"
+                f"{CONSENSUS_REPLICATES} runs at ε = {CONSENSUS_ABOVE}"
+            )
+        if row["below"]["consensus"] == CONSENSUS_REPLICATES:
+            bad.append(f"{label}: complete consensus in every run at ε = {CONSENSUS_BELOW}")
+        ctx.log(f"  {label}: {row}")
+    measured = "; ".join(
+        f"{label}: {r['above']['consensus']}/{r['above']['runs']} at ε={CONSENSUS_ABOVE}, "
+        f"{r['below']['consensus']}/{r['below']['runs']} at ε={CONSENSUS_BELOW}"
+        for label, r in res.items()
+    )
+    return Outcome(
+        passed=not bad,
+        measured="runs in complete consensus: " + measured,
+        reason="; ".join(bad),
+        data={"graphs": res, "n": DW_N},
+        figure=_plot_consensus(ctx, res),
+    )
+
+
+def _plot_consensus(ctx: Context, res: dict[str, dict[str, Any]]) -> str | None:
+    path = ctx.figure_path("dw_consensus")
+    if path is None:
+        return None
+    style, figure = _plotting()
+    with style.rc():
+        fig = figure(style.COLUMN * 1.4, 2.8)
+        ax = fig.subplots()
+        labels = list(res)
+        xs = np.arange(len(labels))
+        for k, key in enumerate(("below", "above")):
+            share = [res[g][key]["consensus"] / res[g][key]["runs"] for g in labels]
+            eps = res[labels[0]][key]["eps"]
+            ax.bar(xs + (k - 0.5) * 0.38, share, 0.36, label=f"ε = {eps:g}", color=style.CYCLE[k])
+        ax.axhline(1.0, color=style.GREY, lw=0.8, ls=":")
+        ax.set_xticks(xs, [g.replace(" ", "\n", 1) for g in labels])
+        ax.set_ylabel("Share of runs in complete consensus")
+        ax.set_ylim(0, 1.3)
+        ax.set_title("Consensus threshold ε = 1/2 (Fortunato 2004)")
+        ax.legend(loc="upper left", ncols=2)
+        return _save(fig, path)
+
+
+# Algorithmic bias (Sîrbu et al. 2019), complete graph, N = 100 as in the paper; γ ∈ {0,
+# 0.5, 1}; seeds shared across γ (paired). Clusters at ε = 0.2 and 0.3 (20 replicates);
+# time to freeze at ε = 0.4 (10 replicates). Measured (seeds 0–19 / 0–7): effective
+# clusters at ε = 0.2: 2.15 ± 0.31, 2.31 ± 0.41, 2.33 ± 0.40; median time to freeze at
+# ε = 0.4: 20, 37, 1281 interactions per individual (reference 35, 192, 1049), with a
+# heavy right tail at γ = 0 (mean 29, one straggling pair). Criteria: (a) the effective
+# number of clusters never falls from one γ to the next by more than 3 standard errors
+# of the paired difference (a flat truth fails this with probability ≈ 0.2 % per step,
+# < 1 % over the four steps); (b) the median time to freeze never decreases with γ and
+# grows ≥ 10× from γ = 0 to 1 (reference 30×, measured 64×); (c) every median lies
+# within 10× of 35·exp(3.4γ) ("order of magnitude": measured 0.2–1.2×; the reference
+# is the paper's visual aid and its convergence criterion differs from ours).
+# γ > 1 is left out: with the 1e-5 distance floor, two users who have just met hold the
+# same opinion and pick each other with weight 1e5^γ, so freezing slows like ≈ 1e5^γ
+# rather than exp(3.4γ): at γ = 1.25 five of six runs were still active after 40,000
+# interactions per individual (reference 2,456) — see docs/validation.md.
+AB_N = 100
+AB_CLUSTER_EPS = (0.2, 0.3)
+AB_GAMMAS = (0.0, 0.5, 1.0)
+AB_REPLICATES = 20
+AB_TIME_EPS = 0.4
+AB_TIME_REPLICATES = 10
+AB_MAX_STEPS = 20_000
+AB_NOT_DECREASING_SE = 3.0
+AB_TIME_FACTOR = 10.0
+AB_MIN_TIME_RATIO = 10.0
+
+
+def sirbu_reference_time(gamma: float) -> float:
+    """Interactions per individual to converge at ε = 0.4: 35·exp(3.4γ) (Sîrbu et al.
+    2019, Fig. 4, drawn there 'as a visual aid')."""
+    return 35.0 * math.exp(3.4 * gamma)
+
+
+def _paired_se(a: Sequence[float], b: Sequence[float]) -> tuple[float, float]:
+    """Mean and standard error of the paired differences a − b."""
+    d = np.asarray(a, dtype=float) - np.asarray(b, dtype=float)
+    return float(d.mean()), float(d.std(ddof=1) / math.sqrt(d.size)) if d.size > 1 else 0.0
+
+
+def check_algorithmic_bias(ctx: Context) -> Outcome:
+    from analysis.metrics import effective_clusters
+
+    keys, tasks = [], []
+    for eps in AB_CLUSTER_EPS:
+        for g in AB_GAMMAS:
+            for seed in range(AB_REPLICATES):
+                cfg = pairwise_config(
+                    ctx, "algorithmic_bias_sweep", eps01=eps, seed=seed, n=AB_N, gamma=g
+                )
+                keys.append(("clusters", eps, g))
+                tasks.append((cfg, AB_MAX_STEPS, 10))
+    for g in AB_GAMMAS:
+        for seed in range(AB_TIME_REPLICATES):
+            cfg = pairwise_config(
+                ctx, "algorithmic_bias_sweep", eps01=AB_TIME_EPS, seed=seed, n=AB_N, gamma=g
+            )
+            keys.append(("time", AB_TIME_EPS, g))
+            tasks.append((cfg, AB_MAX_STEPS, 1))
+    # longest first: the largest-γ runs dominate, so start them early in the pool
+    order = sorted(range(len(tasks)), key=lambda i: -keys[i][2])
+    ctx.log(f"  {len(tasks)} runs of algorithmic_bias_sweep")
+    done = ctx.map(freeze_task, [tasks[i] for i in order])
+    results: list[Any] = [None] * len(tasks)
+    for i, r in zip(order, done):
+        results[i] = r
+    bad: list[str] = []
+    clusters: dict[float, dict[float, list[float]]] = {}
+    for eps in AB_CLUSTER_EPS:
+        clusters[eps] = {}
+        for g in AB_GAMMAS:
+            runs = [r for k, r in zip(keys, results) if k == ("clusters", eps, g)]
+            if any(t is None for _, t in runs):
+                bad.append(f"ε={eps:g} γ={g:g}: runs not frozen after {AB_MAX_STEPS} steps")
+            clusters[eps][g] = [float(effective_clusters(x)) for x, _ in runs]
+            ctx.log(f"  ε={eps} γ={g}: effective clusters {np.mean(clusters[eps][g]):.2f}")
+        for g0, g1 in itertools.pairwise(AB_GAMMAS):
+            m, se = _paired_se(clusters[eps][g1], clusters[eps][g0])
+            if m < -AB_NOT_DECREASING_SE * se:
+                bad.append(
+                    f"ε={eps:g}: effective clusters fall from γ={g0:g} to γ={g1:g} "
+                    f"({m:+.2f} ± {se:.2f})"
+                )
+    times: dict[float, list[float]] = {}
+    for g in AB_GAMMAS:
+        runs = [r for k, r in zip(keys, results) if k == ("time", AB_TIME_EPS, g)]
+        times[g] = [float(t) if t is not None else math.nan for _, t in runs]
+        ctx.log(f"  ε={AB_TIME_EPS} γ={g}: steps to freeze {times[g]}")
+    med = {
+        g: float(np.nanmedian(v)) if np.isfinite(v).any() else math.nan for g, v in times.items()
+    }
+    for g, v in times.items():
+        if not np.isfinite(v).all():
+            bad.append(f"ε={AB_TIME_EPS:g} γ={g:g}: some runs not frozen after {AB_MAX_STEPS}")
+    gs = list(AB_GAMMAS)
+    if any(med[b] < med[a] for a, b in itertools.pairwise(gs)):
+        bad.append("median time to freeze is not non-decreasing in γ")
+    ratio = med[gs[-1]] / med[gs[0]]
+    if not ratio >= AB_MIN_TIME_RATIO:
+        bad.append(
+            f"time to freeze grows only {ratio:.3g}× from γ={gs[0]:g} to γ={gs[-1]:g} "
+            f"(reference {sirbu_reference_time(gs[-1]) / sirbu_reference_time(gs[0]):.3g}×)"
+        )
+    for g in gs:
+        f = med[g] / sirbu_reference_time(g)
+        if not (1 / AB_TIME_FACTOR <= f <= AB_TIME_FACTOR):
+            bad.append(
+                f"γ={g:g}: median time {med[g]:.0f} is {f:.3g}× the reference "
+                f"{sirbu_reference_time(g):.0f} (allowed within {AB_TIME_FACTOR:g}×)"
+            )
+    eff_txt = "; ".join(
+        f"ε={e:g}: "
+        + ", ".join(f"{np.mean(clusters[e][g]):.2f}" for g in gs)
+        + " (paired change γ={:g}→{:g}: {:+.2f} ± {:.2f})".format(
+            gs[0], gs[-1], *_paired_se(clusters[e][gs[-1]], clusters[e][gs[0]])
+        )
+        for e in clusters
+    )
+    t_txt = ", ".join(f"{med[g]:.0f} (ref {sirbu_reference_time(g):.0f})" for g in gs)
+    measured = (
+        f"effective clusters at γ = {', '.join(f'{g:g}' for g in gs)}: {eff_txt}; "
+        f"median interactions per individual to freeze at ε={AB_TIME_EPS:g}: {t_txt}"
+    )
+    data = {
+        "effective_clusters": {
+            str(e): {str(g): v for g, v in r.items()} for e, r in clusters.items()
+        },
+        "time_to_freeze": {str(g): v for g, v in times.items()},
+        "median_time": {str(g): v for g, v in med.items()},
+        "reference_time": {str(g): sirbu_reference_time(g) for g in gs},
+        "replicates": AB_REPLICATES,
+        "time_replicates": AB_TIME_REPLICATES,
+    }
+    return Outcome(
+        passed=not bad,
+        measured=measured,
+        reason="; ".join(bad),
+        data=data,
+        figure=_plot_algorithmic_bias(ctx, clusters, times),
+    )
+
+
+def _plot_algorithmic_bias(
+    ctx: Context, clusters: dict[float, dict[float, list[float]]], times: dict[float, list[float]]
+) -> str | None:
+    path = ctx.figure_path("algorithmic_bias")
+    if path is None:
+        return None
+    style, figure = _plotting()
+    with style.rc():
+        fig = figure(style.DOUBLE, 2.8)
+        ax, bx = fig.subplots(1, 2)
+        for k, (eps, row) in enumerate(clusters.items()):
+            gs = np.array(list(row)) + 0.02 * (k - (len(clusters) - 1) / 2)  # dodge
+            m = np.array([np.mean(v) for v in row.values()])
+            sd = np.array([np.std(v, ddof=1) for v in row.values()])
+            ax.errorbar(gs, m, yerr=sd, marker="o", color=style.CYCLE[k], label=f"ε = {eps:g}")
+        ax.set_xlabel("Algorithmic bias γ")
+        ax.set_ylabel("Effective number of clusters (mean ± sd)")
+        ax.set_title("(a) Fragmentation grows with γ")
+        ax.legend()
+        gs = np.array(list(times))
+        for g, v in times.items():
+            v = np.asarray(v, dtype=float)
+            bx.scatter(np.full(v.size, g), v, s=10, alpha=0.5, color=style.CYCLE[0])
+        bx.plot(
+            gs,
+            [np.nanmedian(v) for v in times.values()],
+            "o-",
+            color=style.CYCLE[0],
+            label="feedlab (median)",
+        )
+        fine = np.linspace(gs.min(), gs.max(), 100)
+        bx.plot(
+            fine,
+            [sirbu_reference_time(g) for g in fine],
+            "--",
+            color=style.GREY,
+            label="35·exp(3.4γ) (Sîrbu et al.)",
+        )
+        bx.set_yscale("log")
+        bx.set_xlabel("Algorithmic bias γ")
+        bx.set_ylabel(f"Interactions per individual\nto freeze (ε = {AB_TIME_EPS:g})")
+        bx.set_title("(b) Convergence slows with γ")
+        bx.legend()
+        return _save(fig, path)
+
+
+# ====================================================================== stylized facts
+class NotAvailable(Exception):
+    """Raised by a check whose unit or metric is not in this install (status
+    ``not yet implemented``, with the message as the reason)."""
+
+
+def policies_available() -> list[str]:
+    """Ranking policies with a config in ``conf/ranking/`` (sorted)."""
+    return sorted(p.stem for p in (CONF / "ranking").glob("*.yaml"))
+
+
+def _paired_greater(a: Sequence[float], b: Sequence[float]) -> dict[str, float]:
+    """One-sided paired t-test of mean(a − b) > 0 (Student 1908); NaN pairs dropped."""
+    from scipy import stats
+
+    d = np.asarray(a, dtype=float) - np.asarray(b, dtype=float)
+    d = d[np.isfinite(d)]
+    out: dict[str, float] = {
+        "mean_diff": float(d.mean()) if d.size else math.nan,
+        "n": float(d.size),
+    }
+    if d.size < 2:
+        out["p"] = 1.0
+        return out
+    if np.allclose(d, d[0]):  # no spread: the sign decides
+        out["p"] = 0.0 if d[0] > 0 else 1.0
+        return out
+    out["p"] = float(stats.ttest_1samp(d, 0.0, alternative="greater").pvalue)
+    out["sd_diff"] = float(d.std(ddof=1))
+    return out
+
+
+def _fmt_ms(values: Sequence[float], digits: int = 3) -> str:
+    """``mean ± sd`` of the finite values."""
+    v = np.asarray(values, dtype=float)
+    v = v[np.isfinite(v)]
+    if v.size == 0:
+        return "nan"
+    if v.size == 1:
+        return f"{v[0]:.{digits}g}"
+    return f"{v.mean():.{digits}g} ± {v.std(ddof=1):.{max(digits - 1, 1)}g}"
+
+
+def _arm_runs(
+    ctx: Context, experiment: str, arms: Mapping[str, Sequence[str]], seeds: Sequence[int]
+) -> dict[str, list[dict[str, Any]]]:
+    """Every arm (a list of overrides) on every seed, through the run cache."""
+    keys, ovs = [], []
+    for arm, extra in arms.items():
+        for seed in seeds:
+            keys.append(arm)
+            ovs.append([f"experiment={experiment}", *extra, f"seed={seed}"])
+    results = ctx.run_many(ovs)
+    out: dict[str, list[dict[str, Any]]] = {arm: [] for arm in arms}
+    for arm, r in zip(keys, results):
+        out[arm].append(r)
+    return out
+
+
+def _values(runs: Sequence[Mapping[str, Any]], key: str) -> list[float]:
+    """A summary value per run (NaN where missing)."""
+    out = []
+    for r in runs:
+        v = r["summary"].get(key)
+        out.append(float(v) if v is not None else math.nan)
+    return out
+
+
+def _series_mean(runs: Sequence[Mapping[str, Any]], key: str) -> list[float]:
+    """Per run, the mean over recorded steps after step 0 of a time-series column."""
+    out = []
+    for r in runs:
+        col = np.asarray(r["timeseries"].get(key, [math.nan]), dtype=float)[1:]
+        out.append(float(np.nanmean(col)) if np.isfinite(col).any() else math.nan)
+    return out
+
+
+def _rise(runs: Sequence[Mapping[str, Any]], key: str) -> list[float]:
+    """Per run, the change of a time-series column from step 0 to the last record."""
+    out = []
+    for r in runs:
+        col = np.asarray(r["timeseries"].get(key, [math.nan]), dtype=float)
+        out.append(float(col[-1] - col[0]))
+    return out
+
+
+#: Root seeds of every stylized-fact experiment: the same for every fact, so the
+#: engagement and chronological runs are shared between facts 1, 2, 4 and 8 (same
+#: config ⇒ same run key ⇒ one run in the cache).
+FACT_SEEDS = tuple(range(10))
+#: Seeds of the all-policy comparison (fact 4): 9 policies × 3 seeds.
+FACT4_SEEDS = tuple(range(3))
+#: Significance level of the one-sided paired tests of the stylized facts.
+ALPHA = 0.05
+
+# Fact 1 tolerances. Engagement ranking: the run-mean amplification must exceed 1 in a
+# one-sided one-sample t-test at ALPHA over the 10 seeds (measured over 6 seeds at the
+# fact size, n = 1000 and 200 steps: 5.14 ± 0.25, so a true ratio of 1 is rejected
+# with a margin of > 30 sd). Chronological "≈ 1": |mean − 1| ≤ 0.1. Without reshares,
+# where nothing but the feed decides what is seen, the chronological run-mean is
+# 0.98 ± 0.03 (8 seeds, 100 steps), so the mean of 10 has sd ≈ 0.01 and 0.1 is ≈ 10
+# sd: a model whose chronological feed is neutral fails this in a negligible share of
+# seed sets, while an over-representation of outrage by 10 % or more is substantive.
+FACT1_CHRONO_TOL = 0.1
+
+
+def check_fact_outrage_amplification(ctx: Context, seeds: Sequence[int] = FACT_SEEDS) -> Outcome:
+    exp = "fact_outrage_amplification"
+    runs = _arm_runs(
+        ctx, exp, {"engagement": ["ranking=engagement"], "chron": ["ranking=chronological"]}, seeds
+    )
+    a_e = _values(runs["engagement"], "run_mean_outrage_amplification")
+    a_c = _values(runs["chron"], "run_mean_outrage_amplification")
+    above = _paired_greater(a_e, [1.0] * len(a_e))
+    s_e = _series_mean(runs["engagement"], "outrage_share_impressions")
+    s_c = _series_mean(runs["chron"], "outrage_share_impressions")
+    huszar = [e / c if c > 0 else math.nan for e, c in zip(s_e, s_c)]
+    c_mean = float(np.nanmean(a_c))
+    ok_e = above["mean_diff"] > 0 and above["p"] < ALPHA
+    ok_c = abs(c_mean - 1.0) <= FACT1_CHRONO_TOL
+    reasons = []
+    if not ok_e:
+        reasons.append(
+            f"engagement ranking does not amplify outrage: {_fmt_ms(a_e)} "
+            f"(one-sided p = {above['p']:.3g} for > 1)"
+        )
+    if not ok_c:
+        reasons.append(
+            f"chronological feed is not neutral: amplification {c_mean:.3g}, outside "
+            f"1 ± {FACT1_CHRONO_TOL:g}"
+        )
+    measured = (
+        f"amplification engagement {_fmt_ms(a_e)} (p = {above['p']:.2g} for > 1), "
+        f"chronological {_fmt_ms(a_c)}; high-outrage impression share engagement ÷ "
+        f"chronological {_fmt_ms(huszar)} ({len(seeds)} seeds)"
+    )
+    data = {
+        "seeds": list(seeds),
+        "amplification_engagement": a_e,
+        "amplification_chronological": a_c,
+        "impression_share_ratio": huszar,
+        "p_engagement_above_1": above["p"],
+        "chronological_tolerance": FACT1_CHRONO_TOL,
+    }
+    return Outcome(
+        passed=ok_e and ok_c,
+        measured=measured,
+        reason="; ".join(reasons),
+        data=data,
+        figure=_plot_strip(
+            ctx,
+            "fact_outrage_amplification",
+            {"engagement": a_e, "chronological": a_c},
+            "run_mean_outrage_amplification",
+            "Fact 1: engagement ranking amplifies outrage",
+            ref=1.0,
+            band=FACT1_CHRONO_TOL,
+        ),
+    )
+
+
+def _plot_strip(
+    ctx: Context,
+    name: str,
+    arms: Mapping[str, Sequence[float]],
+    metric: str,
+    title: str,
+    ref: float | None = None,
+    band: float | None = None,
+    paired: bool = False,
+) -> str | None:
+    """Per-seed values of each arm (joined by seed when ``paired``)."""
+    path = ctx.figure_path(name)
+    if path is None:
+        return None
+    style, figure = _plotting()
+    with style.rc():
+        fig = figure(style.COLUMN * 1.2, 2.8)
+        ax = fig.subplots()
+        labels = list(arms)
+        if paired:
+            mat = np.array([arms[a] for a in labels], dtype=float)
+            for j in range(mat.shape[1]):
+                ax.plot(range(len(labels)), mat[:, j], color=style.GREY, lw=0.7, alpha=0.6)
+        for k, a in enumerate(labels):
+            colour, marker, _, _ = style.policy_style(a, k)
+            v = np.asarray(arms[a], dtype=float)
+            ax.scatter(np.full(v.size, k), v, color=colour, marker=marker, s=18, zorder=3)
+            ax.errorbar(
+                k + 0.18,
+                np.nanmean(v),
+                yerr=np.nanstd(v, ddof=1) if v.size > 1 else 0,
+                fmt="_",
+                color=colour,
+                ms=12,
+                capsize=3,
+            )
+        if ref is not None:
+            ax.axhline(ref, color=style.GREY, lw=0.8, ls=":")
+            if band:
+                ax.axhspan(ref - band, ref + band, color=style.GREY, alpha=0.12, lw=0)
+        ax.set_xticks(
+            range(len(labels)), [style.policy_style(a, k)[3] for k, a in enumerate(labels)]
+        )
+        ax.set_xlim(-0.5, len(labels) - 0.5)
+        ax.set_ylabel(style.LABELS.get(metric, metric))
+        ax.set_title(title)
+        return _save(fig, path)
+
+
+# Fact 2 tolerance: one-sided paired t-test (pairs = seeds, common random numbers) of
+# log final opinion variance, engagement > chronological, at ALPHA over 10 seeds. The
+# log: variance is a scale, and the effect is multiplicative with a heavy right tail —
+# over 6 seeds at the fact size the per-seed ratios were 1.4–43 (engagement 0.026 ±
+# 0.023, chronological 0.0049 ± 0.0021), where one seed at 43× inflates the sd of raw
+# differences (raw paired p = 0.04) while the log ratios (mean 1.5, sd 1.3) give p ≈
+# 0.02 with 6 and a power > 0.9 with 10 pairs. Bimodality and the distance between group
+# means are reported beside it (raw paired tests; not part of the criterion: both are
+# noisier, sd ≈ 70–110 % of their mean).
+
+
+def check_fact_engagement_polarises(ctx: Context, seeds: Sequence[int] = FACT_SEEDS) -> Outcome:
+    exp = "fact_engagement_polarises"
+    runs = _arm_runs(
+        ctx, exp, {"engagement": ["ranking=engagement"], "chron": ["ranking=chronological"]}, seeds
+    )
+    stats_ = {}
+    for m in ("opinion_variance", "bimodality", "group_mean_distance"):
+        e, c = _values(runs["engagement"], m), _values(runs["chron"], m)
+        if m == "opinion_variance":  # a scale: test the log ratio (tolerance comment)
+            test = _paired_greater(np.log(e), np.log(c))
+        else:
+            test = _paired_greater(e, c)
+        stats_[m] = {"engagement": e, "chronological": c, **test}
+    v = stats_["opinion_variance"]
+    ok = v["mean_diff"] > 0 and v["p"] < ALPHA
+    measured = "; ".join(
+        f"{m}: engagement {_fmt_ms(st['engagement'])} vs chronological "
+        f"{_fmt_ms(st['chronological'])} (paired{' log-ratio' if m == 'opinion_variance' else ''}"
+        f" p = {st['p']:.2g})"
+        for m, st in stats_.items()
+    )
+    reason = (
+        ""
+        if ok
+        else f"final opinion variance not higher under engagement ranking (mean paired log "
+        f"ratio {v['mean_diff']:+.3g}, one-sided p = {v['p']:.3g} ≥ {ALPHA:g})"
+    )
+    return Outcome(
+        passed=ok,
+        measured=measured + f" ({len(seeds)} seeds)",
+        reason=reason,
+        data={"seeds": list(seeds), "metrics": stats_},
+        figure=_plot_strip(
+            ctx,
+            "fact_engagement_polarises",
+            {"chronological": v["chronological"], "engagement": v["engagement"]},
+            "opinion_variance",
+            "Fact 2: engagement ranking polarises more",
+            paired=True,
+        ),
+    )
+
+
+def check_fact_bridging_depolarises(ctx: Context, seeds: Sequence[int] = FACT_SEEDS) -> Outcome:
+    if "bridging" not in policies_available():
+        raise NotAvailable("needs the bridging ranking policy (conf/ranking/bridging.yaml)")
+    exp = "fact_bridging_depolarises"
+    runs = _arm_runs(
+        ctx, exp, {"engagement": ["ranking=engagement"], "bridging": ["ranking=bridging"]}, seeds
+    )
+    e = _values(runs["engagement"], "opinion_variance")
+    b = _values(runs["bridging"], "opinion_variance")
+    t = _paired_greater(np.log(e), np.log(b))  # a scale: log ratio, as for fact 2
+    ok = t["mean_diff"] > 0 and t["p"] < ALPHA
+    gmd_e = _values(runs["engagement"], "group_mean_distance")
+    gmd_b = _values(runs["bridging"], "group_mean_distance")
+    measured = (
+        f"final opinion variance engagement {_fmt_ms(e)} vs bridging {_fmt_ms(b)} "
+        f"(paired log-ratio p = {t['p']:.2g}); group-mean distance {_fmt_ms(gmd_e)} vs "
+        f"{_fmt_ms(gmd_b)} "
+        f"({len(seeds)} seeds)"
+    )
+    reason = (
+        ""
+        if ok
+        else f"bridging does not polarise less than engagement (mean paired log ratio "
+        f"{t['mean_diff']:+.3g}, one-sided p = {t['p']:.3g} ≥ {ALPHA:g})"
+    )
+    return Outcome(
+        passed=ok,
+        measured=measured,
+        reason=reason,
+        data={"seeds": list(seeds), "engagement": e, "bridging": b, "p": t["p"]},
+        figure=_plot_strip(
+            ctx,
+            "fact_bridging_depolarises",
+            {"engagement": e, "bridging": b},
+            "opinion_variance",
+            "Fact 2b: bridging polarises less than engagement",
+            paired=True,
+        ),
+    )
+
+
+# Fact 4 criterion: over FACT4_SEEDS (3 seeds, every policy on the same seeds), E* =
+# the policy with the highest mean run-mean engagement per user, V* = the one with the
+# highest mean run-mean reflective value. Pass when E* ≠ V* and V*'s value exceeds E*'s
+# in every seed (a sign test of 3 pairs: a tie in truth passes with probability 1/8;
+# measured value gaps engagement vs chronological 0.04 with per-seed sd ≈ 0.02, so a
+# real gap of that size passes in nearly every seed set). Policies that cannot run
+# (a unit under development) are listed and left out.
+
+
+def check_fact_engagement_not_value(
+    ctx: Context, seeds: Sequence[int] = FACT4_SEEDS, policies: Sequence[str] | None = None
+) -> Outcome:
+    exp = "fact_engagement_not_value"
+    names = list(policies) if policies is not None else policies_available()
+    eng: dict[str, list[float]] = {}
+    val: dict[str, list[float]] = {}
+    skipped: dict[str, str] = {}
+    ovs = [[f"experiment={exp}", f"ranking={p}", f"seed={s}"] for p in names for s in seeds]
+    try:
+        flat = ctx.run_many(ovs)
+        results = {p: flat[i * len(seeds) : (i + 1) * len(seeds)] for i, p in enumerate(names)}
+    except Exception:  # one broken policy must not hide the others: retry one by one
+        results = {}
+        for p in names:
+            try:
+                results[p] = ctx.run_many(
+                    [[f"experiment={exp}", f"ranking={p}", f"seed={s}"] for s in seeds]
+                )
+            except Exception as exc:  # reported, not hidden
+                skipped[p] = f"{type(exc).__name__}: {str(exc).splitlines()[0][:200]}"
+    for p, runs in results.items():
+        eng[p] = _values(runs, "run_mean_engagement_per_user")
+        val[p] = _values(runs, "run_mean_mean_value")
+    if len(eng) < 2:
+        raise RuntimeError(f"fewer than two policies ran: {sorted(eng)}; skipped {skipped}")
+    mean_e = {p: float(np.nanmean(v)) for p, v in eng.items()}
+    mean_v = {p: float(np.nanmean(v)) for p, v in val.items()}
+    e_star = max(mean_e, key=lambda p: mean_e[p])
+    v_star = max(mean_v, key=lambda p: mean_v[p])
+    gaps = [b - a for a, b in zip(val[e_star], val[v_star])]
+    ok = e_star != v_star and all(g > 0 for g in gaps)
+    frontier = [
+        p
+        for p in eng
+        if not any(
+            mean_e[q] >= mean_e[p]
+            and mean_v[q] >= mean_v[p]
+            and (mean_e[q], mean_v[q]) != (mean_e[p], mean_v[p])
+            for q in eng
+        )
+    ]
+    table = ", ".join(f"{p} {mean_e[p]:.3g}/{mean_v[p]:.4g}" for p in sorted(eng))
+    measured = (
+        f"max engagement: {e_star} ({mean_e[e_star]:.3g}); max value: {v_star} "
+        f"({mean_v[v_star]:.4g}); value gap per seed {', '.join(f'{g:+.3g}' for g in gaps)}; "
+        f"frontier {', '.join(sorted(frontier))}; engagement/value {table} ({len(seeds)} seeds)"
+        + (f"; skipped {', '.join(skipped)}" if skipped else "")
+    )
+    if e_star == v_star:
+        reason = f"{e_star} maximises both engagement and value"
+    elif not ok:
+        reason = f"value of {v_star} does not exceed that of {e_star} in every seed ({gaps})"
+    else:
+        reason = ""
+    return Outcome(
+        passed=ok,
+        measured=measured,
+        reason=reason,
+        data={
+            "seeds": list(seeds),
+            "engagement": eng,
+            "value": val,
+            "engagement_optimal": e_star,
+            "value_optimal": v_star,
+            "frontier": frontier,
+            "skipped": skipped,
+        },
+        figure=_plot_frontier(ctx, eng, val, frontier),
+    )
+
+
+def _plot_frontier(
+    ctx: Context,
+    eng: Mapping[str, list[float]],
+    val: Mapping[str, list[float]],
+    frontier: list[str],
+) -> str | None:
+    path = ctx.figure_path("fact_engagement_not_value")
+    if path is None:
+        return None
+    style, figure = _plotting()
+    with style.rc():
+        fig = figure(style.COLUMN * 1.4, 3.0)
+        ax = fig.subplots()
+        for k, p in enumerate(sorted(eng)):
+            colour, marker, _, label = style.policy_style(p, k)
+            e, v = np.asarray(eng[p]), np.asarray(val[p])
+            ax.errorbar(
+                np.mean(e),
+                np.mean(v),
+                xerr=np.std(e, ddof=1) if e.size > 1 else 0,
+                yerr=np.std(v, ddof=1) if v.size > 1 else 0,
+                fmt=marker,
+                color=colour,
+                label=label + (" *" if p in frontier else ""),
+            )
+        pts = sorted((float(np.mean(eng[p])), float(np.mean(val[p]))) for p in frontier)
+        if len(pts) > 1:
+            ax.plot(*zip(*pts), color=style.GREY, lw=0.8, ls="--")
+        ax.set_xlabel(style.LABELS["run_mean_engagement_per_user"])
+        ax.set_ylabel(style.LABELS["run_mean_mean_value"])
+        ax.set_title("Fact 4: engagement–value frontier (* on the frontier)")
+        ax.legend(fontsize=6.5, loc="best")
+        return _save(fig, path)
+
+
+# Fact 8 tolerance: one-sided paired t-test (pairs = seeds) of the rise of the
+# echo-chamber index from step 0 to the end, rewiring on (the defaults: follow enabled,
+# homophily 2) minus rewiring off, at ALPHA over 10 seeds (step 0 is the same in both
+# arms of a seed, so this is also the paired difference of the final index). Rewiring
+# without homophily (homophily 0) is reported beside it to separate the two mechanisms.
+# Measured over 6 seeds at the fact size: rise −0.33 ± 0.31 (on), −0.60 ± 0.08 (off),
+# −0.42 ± 0.29 (homophily 0); paired differences on − off +0.27 ± 0.33 (5 of 6
+# positive, p = 0.053): the outcome is bimodal per seed (echo chambers survive or
+# dissolve), so 10 pairs are needed to detect a difference of this size with power ≈ 0.75.
+
+
+def check_fact_unfollow_echo_chambers(ctx: Context, seeds: Sequence[int] = FACT_SEEDS) -> Outcome:
+    exp = "fact_unfollow_echo_chambers"
+    runs = _arm_runs(
+        ctx,
+        exp,
+        {
+            "on": ["ranking=engagement"],
+            "off": ["ranking=engagement", "dynamics.follow.enabled=false"],
+            "no_homophily": ["ranking=engagement", "dynamics.follow.homophily=0"],
+        },
+        seeds,
+    )
+    rise = {arm: _rise(r, "echo_chamber_index") for arm, r in runs.items()}
+    t = _paired_greater(rise["on"], rise["off"])
+    t_h = _paired_greater(rise["on"], rise["no_homophily"])
+    ok = t["mean_diff"] > 0 and t["p"] < ALPHA
+    measured = (
+        f"echo-chamber index rise (step 0 → end): rewiring + homophily {_fmt_ms(rise['on'])}, "
+        f"static graph {_fmt_ms(rise['off'])} (paired p = {t['p']:.2g}), rewiring without "
+        f"homophily {_fmt_ms(rise['no_homophily'])} (p = {t_h['p']:.2g} for less); "
+        f"index at the end {_fmt_ms(_values(runs['on'], 'echo_chamber_index'))} vs "
+        f"{_fmt_ms(_values(runs['off'], 'echo_chamber_index'))} ({len(seeds)} seeds)"
+    )
+    reason = (
+        ""
+        if ok
+        else f"the echo-chamber index does not rise more with rewiring and homophily than on a "
+        f"static graph (paired difference {t['mean_diff']:+.3g}, one-sided p = {t['p']:.3g} "
+        f"≥ {ALPHA:g})"
+    )
+    return Outcome(
+        passed=ok,
+        measured=measured,
+        reason=reason,
+        data={"seeds": list(seeds), "rise": rise, "p": t["p"], "p_homophily": t_h["p"]},
+        figure=_plot_echo(ctx, runs),
+    )
+
+
+def _plot_echo(ctx: Context, runs: Mapping[str, list[dict[str, Any]]]) -> str | None:
+    path = ctx.figure_path("fact_unfollow_echo_chambers")
+    if path is None:
+        return None
+    style, figure = _plotting()
+    labels = {
+        "on": "rewiring + homophily",
+        "off": "static graph",
+        "no_homophily": "rewiring, homophily 0",
+    }
+    with style.rc():
+        fig = figure(style.COLUMN * 1.3, 2.8)
+        ax = fig.subplots()
+        for k, (arm, rs) in enumerate(runs.items()):
+            curves = [np.asarray(r["timeseries"]["echo_chamber_index"], float) for r in rs]
+            steps = np.asarray(rs[0]["timeseries"]["step"], float)
+            m = min(c.size for c in curves)
+            mat = np.array([c[:m] for c in curves])
+            mu = mat.mean(0)
+            sd = mat.std(0, ddof=1) if mat.shape[0] > 1 else np.zeros(m)
+            ax.plot(steps[:m], mu, color=style.CYCLE[k], label=labels.get(arm, arm))
+            ax.fill_between(steps[:m], mu - sd, mu + sd, color=style.CYCLE[k], alpha=0.15, lw=0)
+        ax.set_xlabel(style.LABELS["step"])
+        ax.set_ylabel(style.LABELS["echo_chamber_index"])
+        ax.set_title("Fact 8: rewiring and echo chambers (mean ± sd)")
+        ax.legend()
+        return _save(fig, path)
+
+
+# ================================================================== Watts (2002) window
+# The design and tolerances of tests/test_watts.py::test_cascade_window_in_mean_degree,
+# where the cascade engineer measured them: N = 10⁴, 50 independent Erdős–Rényi graphs
+# with one random seed node each per z (SeedSequence roots [7, 100·z, replicate]), φ =
+# 0.18; global = ≥ 10 % of nodes. Three replicate designs gave global frequencies 0.68–
+# 0.92 inside the analytic window and 0 of 50 outside. Criterion: inside, ≥ 0.4 at the
+# edges (z = 2, 5) and ≥ 0.6 in the middle (z = 3, 4) — ≥ 3 binomial sd below the lowest
+# replicate; outside (z = 0.5, 7, 10), none; near the upper edge (z = 5) global cascades
+# take > 95 % of the nodes. The check calls the fast kernel of models/events/threshold.py;
+# tests/test_watts.py shows the feed model's event path gives the same active sets.
+WATTS_PHI = 0.18
+WATTS_N = 10_000
+WATTS_REPLICATES = 50
+WATTS_Z = (0.5, 2.0, 3.0, 4.0, 5.0, 7.0, 10.0)
+WATTS_GLOBAL = 0.1
+
+
+def watts_task(task: tuple[float, int]) -> int:
+    """Size of one threshold cascade from a random seed node on a fresh ER graph."""
+    from models.events.threshold import followers_csr, run_cascade
+    from models.network import ErdosRenyi
+
+    z, r = task
+    rng = np.random.default_rng(np.random.SeedSequence([7, int(z * 100), r]))
+    net = ErdosRenyi(n=WATTS_N, mean_degree=z).generate(rng)
+    ip, ix = followers_csr(net.src, net.dst, WATTS_N)
+    deg = np.bincount(net.src, minlength=WATTS_N)
+    return int(run_cascade(ip, ix, deg, WATTS_PHI, int(rng.integers(0, WATTS_N))).size)
+
+
+def check_watts_cascade_window(ctx: Context) -> Outcome:
+    try:
+        from models.events.threshold import watts_window
+    except ImportError as exc:
+        raise NotAvailable(f"needs models.events.threshold (the cascade kernel): {exc}") from None
+    lo, hi = watts_window(WATTS_PHI)
+    tasks = [(z, r) for z in WATTS_Z for r in range(WATTS_REPLICATES)]
+    sizes = np.array(ctx.map(watts_task, tasks), dtype=float).reshape(len(WATTS_Z), -1)
+    freq, gsize = {}, {}
+    for z, s in zip(WATTS_Z, sizes):
+        glob = s >= WATTS_GLOBAL * WATTS_N
+        freq[z] = float(glob.mean())
+        gsize[z] = float(s[glob].mean() / WATTS_N) if glob.any() else 0.0
+    inside = [z for z in WATTS_Z if lo < z < hi]
+    bad = []
+    for z in WATTS_Z:
+        if z in inside:
+            edge = z in (min(inside), max(inside))
+            need = 0.4 if edge else 0.6
+            if freq[z] < need:
+                bad.append(f"z={z:g} (inside): global-cascade frequency {freq[z]:.2f} < {need}")
+        elif freq[z] > 0:
+            bad.append(f"z={z:g} (outside): global cascades in {freq[z]:.2f} of runs")
+    if inside and gsize[max(inside)] <= 0.95:
+        bad.append(f"z={max(inside):g}: global cascades take only {gsize[max(inside)]:.2f}")
+    measured = (
+        f"analytic window {lo:.2f} < z < {hi:.2f}; global-cascade frequency "
+        + ", ".join(f"z={z:g}: {freq[z]:.2f}" for z in WATTS_Z)
+        + f"; mean global size at z={max(inside) if inside else math.nan:g}: "
+        + (f"{gsize[max(inside)]:.2f}" if inside else "n/a")
+    )
+    return Outcome(
+        passed=not bad,
+        measured=measured,
+        reason="; ".join(bad),
+        data={"window": [lo, hi], "frequency": freq, "global_size": gsize, "sizes": sizes},
+        figure=_plot_watts(ctx, freq, gsize, lo, hi),
+    )
+
+
+def _plot_watts(
+    ctx: Context, freq: Mapping[float, float], gsize: Mapping[float, float], lo: float, hi: float
+) -> str | None:
+    path = ctx.figure_path("watts_cascade_window")
+    if path is None:
+        return None
+    style, figure = _plotting()
+    with style.rc():
+        fig = figure(style.COLUMN * 1.3, 2.8)
+        ax = fig.subplots()
+        zs = list(freq)
+        ax.axvspan(lo, hi, color=style.GREY, alpha=0.15, lw=0, label="analytic window")
+        ax.plot(zs, [freq[z] for z in zs], "o-", color=style.CYCLE[0], label="P(global cascade)")
+        ax.plot(zs, [gsize[z] for z in zs], "s--", color=style.CYCLE[1], label="mean global size")
+        ax.set_xlabel("Mean degree z (Erdős–Rényi)")
+        ax.set_ylabel(f"Frequency / share of users (φ = {WATTS_PHI:g})")
+        ax.set_title("Watts (2002) cascade window")
+        ax.legend(loc="upper right")
+        return _save(fig, path)
+
+
+# ========================================================================= the checks
+_DW = (
+    "Deffuant, G., Neau, D., Amblard, F. & Weisbuch, G. (2000). Mixing beliefs among "
+    "interacting agents. Advances in Complex Systems 3(1–4), 87–98."
+)
+_FORTUNATO = (
+    "Fortunato, S. (2004). Universality of the threshold for complete consensus for the "
+    "opinion dynamics of Deffuant et al. International Journal of Modern Physics C 15(9), "
+    "1301–1307."
+)
+_SIRBU = (
+    "Sîrbu, A., Pedreschi, D., Giannotti, F. & Kertész, J. (2019). Algorithmic bias "
+    "amplifies opinion fragmentation and polarization: a bounded confidence model. PLoS "
+    "ONE 14(3), e0213246."
+)
+_WATTS = (
+    "Watts, D. J. (2002). A simple model of global cascades on random networks. "
+    "Proceedings of the National Academy of Sciences 99(9), 5766–5771."
+)
+
+register(
+    Check(
+        name="dw_complete",
+        kind="canonical",
+        title="Deffuant–Weisbuch cluster law, complete graph",
+        expected=(
+            "μ = 0.5, uniform opinions: ⌊1/(2ε)⌋ major clusters (≥ 5 % of users; ε on "
+            "[0, 1], feedlab tolerance 2ε) — 3, 2, 1 at ε = 0.15, 0.2, 0.3: the modal count "
+            f"of {DW_REPLICATES} replicates, ≥ {DW_MIN_AGREE:.0%} of them on the law"
+        ),
+        source=_DW,
+        run=check_dw_complete,
+        tier="fast",
+        experiment="dw_complete",
+    )
+)
+register(
+    Check(
+        name="dw_sparse",
+        kind="canonical",
+        title="Deffuant–Weisbuch cluster law, sparse graphs",
+        expected=(
+            "the same ⌊1/(2ε)⌋ major clusters on Erdős–Rényi (z = 10), Barabási–Albert "
+            "(m = 5) and Watts–Strogatz (k = 10, p = 0.1) graphs, N = 500 (modal count, "
+            f"≥ {DW_MIN_AGREE:.0%} of {DW_REPLICATES} replicates on the law)"
+        ),
+        source=(
+            _DW + " Weisbuch, G., Deffuant, G., Amblard, F. & Nadal, J.-P. (2002). Meet, "
+            "discuss and segregate! Complexity 7(3), 55–63. " + _FORTUNATO
+        ),
+        run=check_dw_sparse,
+        experiment="dw_sparse",
+    )
+)
+register(
+    Check(
+        name="dw_consensus",
+        kind="canonical",
+        title="Consensus threshold ε = 1/2 on every topology",
+        expected=(
+            f"complete consensus (one cluster) in all {CONSENSUS_REPLICATES} runs at "
+            f"ε = {CONSENSUS_ABOVE} on complete, Erdős–Rényi, Barabási–Albert and "
+            f"Watts–Strogatz graphs; not in all runs at ε = {CONSENSUS_BELOW}"
+        ),
+        source=_FORTUNATO,
+        run=check_dw_consensus,
+        tier="fast",
+        experiment="dw_consensus",
+    )
+)
+register(
+    Check(
+        name="algorithmic_bias",
+        kind="canonical",
+        title="Algorithmic bias: fragmentation and slow convergence grow with γ",
+        expected=(
+            "complete graph, N = 100, γ = 0, 0.5, 1: at ε = 0.2 and 0.3 the effective number "
+            "of clusters does not fall as γ grows (no paired drop beyond "
+            f"{AB_NOT_DECREASING_SE:g} SE); at ε = 0.4 the median interactions per individual "
+            f"to converge never decrease with γ, grow ≥ {AB_MIN_TIME_RATIO:g}× from γ = 0 to 1 "
+            f"and lie within {AB_TIME_FACTOR:g}× of 35·exp(3.4γ)"
+        ),
+        source=_SIRBU,
+        run=check_algorithmic_bias,
+        experiment="algorithmic_bias_sweep",
+    )
+)
+register(
+    Check(
+        name="watts_cascade_window",
+        kind="canonical",
+        title="Watts threshold cascades: the window in mean degree",
+        expected=(
+            f"φ = {WATTS_PHI}, Erdős–Rényi N = 10⁴, {WATTS_REPLICATES} graphs per z: global "
+            "cascades (≥ 10 %) only inside the analytic window (≈ 1.02 < z < 5.76), frequent "
+            "inside (≥ 0.4 at the edges, ≥ 0.6 in the middle), and near-complete at the "
+            "upper edge"
+        ),
+        source=_WATTS,
+        run=check_watts_cascade_window,
+        tier="fast",
+        experiment="watts_cascade",
+    )
+)
+register(
+    Check(
+        name="fact_outrage_amplification",
+        kind="fact",
+        title="1. Engagement ranking amplifies outrage",
+        expected=(
+            "outrage amplification (impression share ÷ post share of high-outrage items) "
+            f"> 1 under engagement ranking (one-sided p < {ALPHA}); chronological within "
+            f"1 ± {FACT1_CHRONO_TOL} ({len(FACT_SEEDS)} seeds)"
+        ),
+        source=(
+            "SPEC §8 fact 1. Huszár, F., Ktena, S. I., O'Brien, C., Belli, L., Schlaikjer, A. "
+            "& Hardt, M. (2022). Algorithmic amplification of politics on Twitter. PNAS "
+            "119(1), e2025334119. Brady, W. J., Wills, J. A., Jost, J. T., Tucker, J. A. & "
+            "Van Bavel, J. J. (2017). Emotion shapes the diffusion of moralized content in "
+            "social networks. PNAS 114(28), 7313–7318."
+        ),
+        run=check_fact_outrage_amplification,
+        tier="fast",
+        experiment="fact_outrage_amplification",
+    )
+)
+register(
+    Check(
+        name="fact_engagement_polarises",
+        kind="fact",
+        title="2. Engagement ranking polarises more than chronological",
+        expected=(
+            "final opinion variance higher under engagement than chronological ranking, "
+            f"paired by seed (log ratio, one-sided p < {ALPHA}, {len(FACT_SEEDS)} seeds); "
+            "bimodality and group-mean distance reported"
+        ),
+        source=(
+            "SPEC §8 fact 2. Perra, N. & Rocha, L. E. C. (2019). Modelling opinion dynamics "
+            "in the age of algorithmic personalisation. Scientific Reports 9, 7261. Contrast: "
+            "Guess, A. M. et al. (2023). How do social media feed algorithms affect attitudes "
+            "and behavior in an election campaign? Science 381(6656), 398–404."
+        ),
+        run=check_fact_engagement_polarises,
+        experiment="fact_engagement_polarises",
+    )
+)
+register(
+    Check(
+        name="fact_bridging_depolarises",
+        kind="fact",
+        title="2b. Bridging ranking polarises less than engagement",
+        expected=(
+            "final opinion variance lower under bridging than engagement ranking, paired by "
+            f"seed (log ratio, one-sided p < {ALPHA}, {len(FACT_SEEDS)} seeds)"
+        ),
+        source=(
+            "SPEC §8 fact 2. Ovadya, A. & Thorburn, L. (2023). Bridging systems. arXiv:"
+            "2301.09976. Törnberg, P., Valeeva, D., Uitermark, J. & Bail, C. (2023). "
+            "Simulating social media using large language models to evaluate alternative "
+            "news feed algorithms. arXiv:2310.05984."
+        ),
+        run=check_fact_bridging_depolarises,
+        experiment="fact_bridging_depolarises",
+    )
+)
+register(
+    Check(
+        name="fact_negfb_political_outrage",
+        kind="fact",
+        title="3. Negative-feedback ranking cuts political outrage at a modest engagement cost",
+        expected=(
+            "engagement_negfb vs engagement: lower exposure to high-outrage political items, "
+            "engagement per user lower by a modest share"
+        ),
+        source=(
+            "SPEC §8 fact 3; Facebook's 2021 political-content test (LITERATURE.md, "
+            "'Ranking and field experiments')."
+        ),
+        pending=(
+            "needs a recorded metric of impressions of high-outrage political items per "
+            "run (the live metrics record outrage shares, not political ones); the policy "
+            "exists (conf/ranking/engagement_negfb.yaml) — to be connected by the lead"
+        ),
+        experiment="",
+    )
+)
+register(
+    Check(
+        name="fact_engagement_not_value",
+        kind="fact",
+        title="4. Engagement-optimal is not value-optimal",
+        expected=(
+            "across every policy in conf/ranking/, the policy with the highest engagement per "
+            "user is not the one with the highest reflective value, whose value is higher in "
+            f"every seed ({len(FACT4_SEEDS)} seeds)"
+        ),
+        source=(
+            "SPEC §1 and §8 fact 4 (revealed vs reflective preference). Tang, A., Weyl, E. "
+            "G. et al. (2025). Prosocial media. arXiv:2502.10834."
+        ),
+        run=check_fact_engagement_not_value,
+        experiment="fact_engagement_not_value",
+    )
+)
+register(
+    Check(
+        name="fact_engagement_rate_audience",
+        kind="fact",
+        title="5. Engagement rate falls as audience size grows",
+        expected="(likes + comments) per post ÷ followers decreases with followers",
+        source="SPEC §8 fact 5; industry engagement-rate rankings (LITERATURE.md).",
+        pending=(
+            "needs the influencer units' per-account engagement counts in the run record "
+            "(experiment engagement_rate_by_tier) — to be connected by the lead"
+        ),
+    )
+)
+register(
+    Check(
+        name="fact_sponsorship_trust",
+        kind="fact",
+        title="6. Undisclosed sponsorship erodes trust faster; trust falls fast, recovers slowly",
+        expected="trust loss after detection larger than after disclosure; recovery slower than loss",
+        source=(
+            "SPEC §8 fact 6. Slovic, P. (1993). Perceived risk, trust, and democracy. Risk "
+            "Analysis 13(6), 675–682."
+        ),
+        pending=(
+            "needs the sponsored influencer behaviour's trust records (experiment "
+            "influencer_disclosure) — to be connected by the lead"
+        ),
+    )
+)
+register(
+    Check(
+        name="fact_cascades_fade",
+        kind="fact",
+        title="7. Outrage cascades rise fast and fade; reputations mostly recover",
+        expected="call-out storms peak within days and decay; reputation recovers, faster after an apology",
+        source="SPEC §8 fact 7. " + _WATTS,
+        pending=(
+            "needs the transgression event's cascade and reputation records (experiments "
+            "cancel_storm, apology_timing) — to be connected by the lead"
+        ),
+    )
+)
+register(
+    Check(
+        name="fact_unfollow_echo_chambers",
+        kind="fact",
+        title="8. Unfollowing plus homophily deepen echo chambers over time",
+        expected=(
+            "the echo-chamber index rises more (step 0 → end) with rewiring (follow enabled, "
+            "homophily 2) than on a static graph, paired by seed (one-sided p < "
+            f"{ALPHA}, {len(FACT_SEEDS)} seeds); rewiring without homophily reported"
+        ),
+        source=(
+            "SPEC §8 fact 8. Sasahara, K., Chen, W., Peng, H., Ciampaglia, G. L., Flammini, "
+            "A. & Menczer, F. (2021). Social influence and unfollowing accelerate the "
+            "emergence of echo chambers. Journal of Computational Social Science 4, 381–402. "
+            "Cinelli, M. et al. (2021). The echo chamber effect on social media. PNAS "
+            "118(9), e2023301118."
+        ),
+        run=check_fact_unfollow_echo_chambers,
+        experiment="fact_unfollow_echo_chambers",
+    )
+)
+
+
+# ============================================================================= running
+def run_check(check: Check, ctx: Context, **params: Any) -> Result:
+    """Run one check and classify its outcome (module docstring: statuses)."""
+    t0 = time.perf_counter()
+    measured, reason, figure, data = "", "", None, {}
+    if check.run is None:
+        status, reason = PENDING, check.pending
+    else:
+        try:
+            out = check.run(ctx, **params)
+            measured, reason, figure, data = out.measured, out.reason, out.figure, dict(out.data)
+            if out.passed:
+                status = PASS
+            else:
+                status = FAIL if check.kind == "canonical" else REPORTED
+        except NotAvailable as exc:
+            status, reason = PENDING, str(exc)
+        except Exception as exc:  # reported as ERROR: exit status 1
+            status = ERROR
+            reason = f"{type(exc).__name__}: {exc}"
+            data = {"traceback": traceback.format_exc()}
+    return Result(
+        name=check.name,
+        kind=check.kind,
+        title=check.title,
+        expected=check.expected,
+        measured=measured,
+        status=status,
+        reason=reason,
+        source=check.source,
+        experiment=check.experiment,
+        tier=check.tier,
+        seconds=round(time.perf_counter() - t0, 1),
+        figure=figure,
+        data=_jsonable(data),
+    )
+
+
+def select(full: bool = False, only: Sequence[str] = ()) -> list[Check]:
+    """The checks to run: ``only`` (in that order), else all (``full``) or the fast tier.
+    Raises KeyError naming unknown checks."""
+    if only:
+        unknown = [n for n in only if n not in CHECKS]
+        if unknown:
+            raise KeyError(f"unknown check(s) {', '.join(unknown)}; allowed: {', '.join(CHECKS)}")
+        return [CHECKS[n] for n in only]
+    return [c for c in CHECKS.values() if full or c.tier == "fast"]
+
+
+def exit_status(results: Sequence[Result], strict: bool = False) -> int:
+    """0 iff no canonical reduction failed and no check raised (and, with ``strict``,
+    no stylized fact failed); else 1."""
+    bad = any(r.counts_as_failure for r in results)
+    if strict:
+        bad = bad or any(r.status == REPORTED for r in results)
+    return 1 if bad else 0
+
+
+def format_table(results: Sequence[Result], width: int = 100) -> str:
+    """The terminal table: one row per check, expected / measured / reason below it."""
+    lines = [f"{'STATUS':<20} {'KIND':<10} {'CHECK':<32} {'TIME':>6}", "-" * width]
+    wrap = textwrap.TextWrapper(width=width, initial_indent="    ", subsequent_indent="      ")
+    for r in results:
+        lines.append(f"{r.status:<20} {r.kind:<10} {r.name:<32} {r.seconds:>5.0f}s")
+        lines += wrap.wrap(f"expected: {r.expected}")
+        if r.measured:
+            lines += wrap.wrap(f"measured: {r.measured}")
+        if r.reason:
+            lines += wrap.wrap(("needs: " if r.status == PENDING else "reason: ") + r.reason)
+    counts = {
+        s: sum(r.status == s for r in results) for s in (PASS, FAIL, REPORTED, ERROR, PENDING)
+    }
+    lines.append("-" * width)
+    lines.append(", ".join(f"{v} {k}" for k, v in counts.items() if v))
+    return "\n".join(lines)
+
+
+def _md_cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def to_markdown(results: Sequence[Result], md_path: Path | None = None, header: str = "") -> str:
+    """A Markdown table (expected vs measured, status) and a section per check."""
+    out = [header] if header else []
+    out += ["| Check | Kind | Expected | Measured | Status |", "| --- | --- | --- | --- | --- |"]
+    for r in results:
+        measured = r.measured or "—"
+        if r.reason:
+            measured += (" **Needs:** " if r.status == PENDING else " **Reason:** ") + r.reason
+        out.append(
+            f"| {_md_cell(r.title)} (`{r.name}`) | {r.kind} | {_md_cell(r.expected)} | "
+            f"{_md_cell(measured)} | **{r.status}** |"
+        )
+    out.append("")
+    for r in results:
+        out += [f"### {r.title}", "", f"- check: `{r.name}` ({r.kind}, {r.seconds:g} s)"]
+        if r.experiment:
+            out.append(f"- config: `conf/experiment/{r.experiment}.yaml`")
+        out.append(f"- status: **{r.status}**")
+        out.append(f"- source: {r.source}")
+        if r.figure:
+            rel = os.path.relpath(r.figure, md_path.parent) if md_path else r.figure
+            out += ["", f"![{r.name}]({rel})"]
+        out.append("")
+    return "\n".join(out)
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def run_checks(
+    checks: Sequence[Check], ctx: Context, echo: Callable[[str], None] | None = None
+) -> list[Result]:
+    """Run checks in order; ``echo`` (if given) gets a line as each one finishes."""
+    results = []
+    for c in checks:
+        if echo:
+            echo(f"[{c.name}] running ...")
+        r = run_check(c, ctx)
+        if echo:
+            echo(f"[{c.name}] {r.status} ({r.seconds:g} s)")
+        results.append(r)
+    return results
+
+
+EPILOG = """exit status:
+  0  every canonical reduction that ran passed and no check raised an error
+     (stylized facts that fail are reported as FAIL-reported and documented in
+     docs/validation.md; checks not yet implemented are listed, never counted)
+  1  a canonical reduction failed (FAIL) or a check raised (ERROR); with --strict
+     also when a stylized fact failed
+  2  usage error (e.g. an unknown check name)
+"""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``feedlab validate``: run the suite, print the table, write Markdown and JSON."""
+    ap = argparse.ArgumentParser(
+        prog="feedlab validate",
+        description=(
+            "Canonical reductions and stylized facts: expected vs measured. Runs the fast "
+            "subset by default, every check with --full."
+        ),
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    ap.add_argument("--full", action="store_true", help="run every check, not the fast subset")
+    ap.add_argument("--only", default="", help="comma-separated check names (see --list)")
+    ap.add_argument("--list", action="store_true", help="list the checks and exit")
+    ap.add_argument(
+        "--out", default="validation/results.md", help="Markdown table (default %(default)s)"
+    )
+    ap.add_argument("--json", default="", help="JSON results (default: --out with .json)")
+    ap.add_argument(
+        "--figures", default="validation/figures", help="figure directory (default %(default)s)"
+    )
+    ap.add_argument("--no-figures", action="store_true", help="do not draw figures")
+    ap.add_argument(
+        "--cache", default="validation/.runs", help="run cache root (default %(default)s)"
+    )
+    ap.add_argument(
+        "--jobs",
+        type=int,
+        default=min(4, os.cpu_count() or 1),
+        help="worker processes for independent runs (default %(default)s)",
+    )
+    ap.add_argument("--strict", action="store_true", help="failing stylized facts also exit 1")
+    ap.add_argument("--quiet", action="store_true", help="print only the table")
+    try:
+        args = ap.parse_args(list(sys.argv[1:] if argv is None else argv))
+    except SystemExit as exc:
+        return int(exc.code or 0)
+    if args.list:
+        for c in CHECKS.values():
+            state = "implemented" if c.run else "not yet implemented"
+            print(f"{c.name:32s} {c.kind:10s} {c.tier:5s} {state:20s} {c.title}")
+        return 0
+    only = [n.strip() for n in args.only.split(",") if n.strip()]
+    try:
+        checks = select(args.full, only)
+    except KeyError as exc:
+        print(f"feedlab validate: {exc.args[0]}", file=sys.stderr)
+        return 2
+    if args.jobs < 1:
+        print("feedlab validate: --jobs must be >= 1", file=sys.stderr)
+        return 2
+    fingerprint = code_fingerprint()
+    cache = Path(args.cache) / fingerprint
+    echo = None if args.quiet else (lambda msg: print(msg, file=sys.stderr, flush=True))
+    ctx = Context(
+        cache=cache,
+        figures=None if args.no_figures else Path(args.figures),
+        log=(lambda msg: None),
+        jobs=args.jobs,
+    )
+    scope = "selected" if only else ("all" if args.full else "fast subset; --full runs all")
+    if echo:
+        echo(f"feedlab validate: {len(checks)} checks ({scope}); runs cached in {cache}")
+    results = run_checks(checks, ctx, echo)
+    status = exit_status(results, args.strict)
+    print(format_table(results))
+    md = Path(args.out)
+    header = (
+        f"Results of `feedlab validate` ({scope}; code fingerprint {fingerprint}; exit "
+        f"status {status}).\n"
+    )
+    _write_atomic(md, to_markdown(results, md, header))
+    js = Path(args.json) if args.json else md.with_suffix(".json")
+    payload = {
+        "code_fingerprint": fingerprint,
+        "scope": scope,
+        "exit_status": status,
+        "strict": args.strict,
+        "results": [asdict(r) for r in results],
+    }
+    _write_atomic(js, json.dumps(_jsonable(payload), indent=1, ensure_ascii=False) + "\n")
+    if echo:
+        echo(
+            f"wrote {md} and {js}" + (f"; figures in {args.figures}" if not args.no_figures else "")
+        )
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())

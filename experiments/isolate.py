@@ -1,0 +1,575 @@
+"""One run, one process: a crash, a kill or an exit inside a run costs exactly that run.
+
+A sweep job (one Hydra job: a joblib worker task, a submitit/SLURM array task) never runs
+a simulation in its own process. It hands the resolved config to a fresh child process
+and waits; whatever the child does — raise, call ``sys.exit(0)``, get SIGKILLed by the
+out-of-memory killer, hang — the job survives, measures what happened and reports it
+(:class:`Outcome`), and the sweep records it as a failure (:mod:`experiments.sweep`).
+
+How the child is made (``FEEDLAB_ISOLATION``):
+
+``fork`` (default on Linux)
+    Each job process starts, once, a *zygote*: ``python -m experiments.isolate --zygote``,
+    a fresh interpreter that imports :mod:`experiments.run` and then does nothing but fork
+    one child per request (the idea of ``multiprocessing``'s forkserver, without its
+    pickled process objects and ``__main__`` re-imports). Before its second child it runs
+    one tiny throwaway simulation in a temporary directory, so later children inherit
+    loaded compiled kernels. Children start in milliseconds instead of the ~3 s an import
+    costs. The zygote must stay single-threaded for fork to be safe (pyarrow's jemalloc
+    thread and tqdm's monitor are switched off); if a thread ever appears it refuses to
+    fork and the job falls back to ``exec`` with a message. Results do not depend on
+    any of this (tested: fork, exec and in-process runs give identical bytes).
+``exec`` (default elsewhere, e.g. macOS)
+    Each run is a brand-new interpreter: ``python -m experiments.isolate --once``.
+
+Either way the child: has BLAS/OpenMP/numba threads pinned to 1 (environment set before
+any numerical library loads), a umask that never grants group/world write, an optional
+address-space cap (``resource.RLIMIT_AS`` = ``limits.run_memory_gb``), dies with its
+parent (Linux ``PR_SET_PDEATHSIG``), and is SIGKILLed after ``limits.run_timeout_s``.
+Requests and reports are JSON lines on pipes: no pickle crosses a process boundary here,
+and nothing is ever unpickled from a results directory.
+
+Exit codes of the child: 0 run committed, 1 exception, 2 config refused, 3 the task
+called ``sys.exit`` (any code, including 0), 4 ``MemoryError``; a negative code is the
+signal that killed it.
+
+Fault injection, for tests only: ``FEEDLAB_TEST_FAULTS`` holds a JSON object mapping run
+keys (16 hex digits) to a fault — ``kill_mid_write`` (SIGKILL after writing half of
+``events.parquet`` into the staging directory), ``exit0`` (``sys.exit(0)`` while writing
+the results), ``raise``, ``hang``, ``alloc`` (ask for 64 GiB). A run is only affected if
+this variable is set *and* names its exact run key; every injected fault is announced on
+stderr and recorded in the failure record (``injected_fault``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import json
+import os
+import select
+import signal
+import subprocess
+import sys
+import time
+import traceback
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+PINNED_THREADS = (
+    "OMP_NUM_THREADS",
+    "OPENBLAS_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "VECLIB_MAXIMUM_THREADS",
+    "NUMEXPR_NUM_THREADS",
+    "NUMBA_NUM_THREADS",
+)
+FAULTS_ENV = "FEEDLAB_TEST_FAULTS"
+ISOLATION_ENV = "FEEDLAB_ISOLATION"
+FAULT_KINDS = ("kill_mid_write", "exit0", "raise", "hang", "alloc")
+REPORT_LIMIT = 12_000  # characters of traceback kept in a report
+EXIT_OK, EXIT_ERROR, EXIT_CONFIG, EXIT_SYSEXIT, EXIT_MEMORY = 0, 1, 2, 3, 4
+_PR_SET_PDEATHSIG = 1
+
+
+@dataclass
+class Outcome:
+    """What happened to one isolated run."""
+
+    exit_code: int | None  # the child's exit code (None if a signal killed it)
+    signal: int | None  # the signal that killed it
+    timed_out: bool
+    wall_seconds: float
+    pid: int  # the child's pid (its staging directory carries it)
+    report: dict[str, Any] = field(default_factory=dict)  # what the child said, if anything
+    memory_gb: float = 0.0
+    timeout_s: float = 0.0
+    fault: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.exit_code == EXIT_OK and not self.timed_out
+
+    def reason(self) -> str:
+        """One line: why the run failed."""
+        if self.timed_out:
+            return f"timeout: killed after {self.timeout_s:g} s (limits.run_timeout_s)"
+        if self.signal is not None:
+            name = _signal_name(self.signal)
+            hint = (
+                " (an external kill or the out-of-memory killer)"
+                if self.signal == signal.SIGKILL
+                else ""
+            )
+            return f"killed by signal {self.signal} ({name}){hint}"
+        if self.exit_code == EXIT_MEMORY:
+            cap = f"limits.run_memory_gb = {self.memory_gb:g}" if self.memory_gb else "no cap"
+            return f"out of memory: MemoryError ({cap})"
+        if self.report.get("reason"):
+            return str(self.report["reason"])
+        if self.exit_code == EXIT_OK:
+            return "exited with code 0 without committing a result"
+        return f"exited with code {self.exit_code} without a report"
+
+
+def _signal_name(sig: int) -> str:
+    try:
+        return signal.Signals(sig).name
+    except ValueError:
+        return "unknown"
+
+
+def child_environment() -> dict[str, str]:
+    """The environment of run processes: threads pinned to 1, feedlab importable."""
+    env = dict(os.environ)
+    for var in PINNED_THREADS:
+        env[var] = "1"
+    path = env.get("PYTHONPATH", "")
+    parts = [p for p in path.split(os.pathsep) if p]
+    if str(ROOT) not in parts:
+        env["PYTHONPATH"] = os.pathsep.join([str(ROOT), *parts])
+    # pyarrow's jemalloc starts a background thread at import; a single-threaded zygote
+    # is what makes fork safe, so switch that thread off (allocation itself is unchanged)
+    env.setdefault("JE_ARROW_MALLOC_CONF", "background_thread:false")
+    env.pop(FAULTS_ENV, None)  # faults travel in the request, per run key
+    return env
+
+
+def fault_for(key: str) -> str | None:
+    """The test fault injected into run ``key`` (``FEEDLAB_TEST_FAULTS``), if any."""
+    raw = os.environ.get(FAULTS_ENV)
+    if not raw:
+        return None
+    try:
+        table = json.loads(raw)
+    except ValueError:
+        print(f"feedlab: {FAULTS_ENV} is not a JSON object; ignored", file=sys.stderr)
+        return None
+    kind = table.get(key) if isinstance(table, dict) else None
+    if kind is None:
+        return None
+    if kind not in FAULT_KINDS:
+        print(f"feedlab: {FAULTS_ENV}: unknown fault {kind!r}; ignored", file=sys.stderr)
+        return None
+    print(f"feedlab: TEST FAULT {kind!r} injected into run {key} ({FAULTS_ENV})", file=sys.stderr)
+    return str(kind)
+
+
+def isolation_mode() -> str:
+    mode = os.environ.get(ISOLATION_ENV) or ("fork" if sys.platform == "linux" else "exec")
+    if mode not in ("fork", "exec"):
+        raise ValueError(f"{ISOLATION_ENV}: {mode!r} is not allowed; allowed: fork, exec")
+    return mode
+
+
+def run_isolated(
+    config: Mapping[str, Any],
+    overrides: Sequence[str],
+    key: str,
+    *,
+    memory_gb: float = 0.0,
+    timeout_s: float = 0.0,
+) -> Outcome:
+    """Run one resolved config to its run directory in a child process; never raises for
+    anything the run does (only for a broken installation)."""
+    fault = fault_for(key)
+    request = {
+        "config": dict(config),
+        "overrides": list(overrides),
+        "key": key,
+        "memory_bytes": int(memory_gb * 2**30),
+        "fault": fault,
+    }
+    outcome = None
+    if isolation_mode() == "fork" and _zygote_available():
+        assert _ZYGOTE is not None
+        try:
+            outcome = _ZYGOTE.run(request, timeout_s)
+        except _ForkUnsafeError as exc:
+            _give_up_fork(str(exc))
+    if outcome is None:
+        outcome = _exec_once(request, timeout_s)
+    outcome.memory_gb, outcome.timeout_s, outcome.fault = memory_gb, timeout_s, fault
+    return outcome
+
+
+# --------------------------------------------------------------------------------------
+# parent side
+
+
+def _decode_status(status: int) -> tuple[int | None, int | None]:
+    if os.WIFSIGNALED(status):
+        return None, os.WTERMSIG(status)
+    return os.WEXITSTATUS(status), None
+
+
+class _LineReader:
+    """Read JSON lines from a pipe with a deadline (select on the raw descriptor)."""
+
+    def __init__(self, fd: int):
+        self.fd = fd
+        self.buf = b""
+
+    def read(self, deadline: float | None) -> dict[str, Any] | None:
+        """The next message; None on timeout. Raises EOFError when the pipe closes."""
+        while b"\n" not in self.buf:
+            wait = None if deadline is None else max(0.0, deadline - time.monotonic())
+            ready, _, _ = select.select([self.fd], [], [], wait)
+            if not ready:
+                return None
+            chunk = os.read(self.fd, 1 << 16)
+            if not chunk:
+                raise EOFError
+            self.buf += chunk
+        line, self.buf = self.buf.split(b"\n", 1)
+        return json.loads(line)
+
+
+class _Zygote:
+    """A pre-imported template process that forks one child per run (see module doc)."""
+
+    def __init__(self) -> None:
+        self.owner = os.getpid()
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "experiments.isolate", "--zygote", str(os.getpid())],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            env=child_environment(),
+            close_fds=True,
+        )
+        assert self.proc.stdout is not None
+        self.reader = _LineReader(self.proc.stdout.fileno())
+        try:
+            hello = self.reader.read(time.monotonic() + 300)
+        except EOFError:
+            hello = None
+        if not hello or not hello.get("ready"):
+            self.close()
+            raise RuntimeError("feedlab: the run-isolation process (zygote) did not start")
+        self.threads = int(hello.get("threads", 1))
+
+    def alive(self) -> bool:
+        return self.owner == os.getpid() and self.proc.poll() is None
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError):
+            if self.proc.stdin:
+                self.proc.stdin.close()
+        try:
+            self.proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+    def run(self, request: dict[str, Any], timeout_s: float) -> Outcome:
+        assert self.proc.stdin is not None
+        t0 = time.monotonic()
+        self.proc.stdin.write(json.dumps(request).encode() + b"\n")
+        self.proc.stdin.flush()
+        try:
+            started = self.reader.read(t0 + 300)
+            if started is not None and "unsafe" in started:
+                raise _ForkUnsafeError(str(started["unsafe"]))
+            if started is None or "pid" not in started:
+                raise EOFError
+            pid = int(started["pid"])
+            deadline = t0 + timeout_s if timeout_s > 0 else None
+            timed_out = False
+            done = self.reader.read(deadline)
+            if done is None:  # the run is over time: kill it, then collect its status
+                timed_out = True
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+                done = self.reader.read(None)
+        except EOFError:
+            self.close()
+            global _ZYGOTE
+            _ZYGOTE = None
+            raise RuntimeError("feedlab: the run-isolation process (zygote) died") from None
+        assert done is not None
+        code, sig = _decode_status(int(done["wait_status"]))
+        return Outcome(
+            exit_code=code,
+            signal=sig,
+            timed_out=timed_out,
+            wall_seconds=round(time.monotonic() - t0, 3),
+            pid=pid,
+            report=_parse_report(done.get("report", "")),
+        )
+
+
+class _ForkUnsafeError(RuntimeError):
+    """The zygote has more than one thread: forking it could deadlock the child."""
+
+
+_ZYGOTE: _Zygote | None = None
+_FORK_UNSAFE: str | None = None  # why this process fell back to exec mode
+
+
+def _give_up_fork(why: str) -> None:
+    global _ZYGOTE, _FORK_UNSAFE
+    if _ZYGOTE is not None:
+        _ZYGOTE.close()
+    _ZYGOTE, _FORK_UNSAFE = None, why
+    print(
+        f"feedlab: run isolation falls back to one fresh interpreter per run ({why})",
+        file=sys.stderr,
+    )
+
+
+def _zygote_available() -> bool:
+    """Start (once per process) the zygote; False if forking is not safe here."""
+    global _ZYGOTE
+    if _FORK_UNSAFE is not None:
+        return False
+    if _ZYGOTE is not None and _ZYGOTE.alive():
+        return True
+    _ZYGOTE = _Zygote()
+    if _ZYGOTE.threads > 1:  # a library started a thread at import: fork is not safe
+        _give_up_fork(f"the pre-imported process has {_ZYGOTE.threads} threads")
+        return False
+    return True
+
+
+def _exec_once(request: dict[str, Any], timeout_s: float) -> Outcome:
+    t0 = time.monotonic()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "experiments.isolate", "--once", str(os.getpid())],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        env=child_environment(),
+        close_fds=True,
+    )
+    timed_out = False
+    try:
+        out, _ = proc.communicate(json.dumps(request).encode(), timeout=timeout_s or None)
+    except subprocess.TimeoutExpired:
+        timed_out = True
+        proc.kill()
+        out, _ = proc.communicate()
+    rc = proc.returncode
+    return Outcome(
+        exit_code=rc if rc >= 0 else None,
+        signal=-rc if rc < 0 else None,
+        timed_out=timed_out,
+        wall_seconds=round(time.monotonic() - t0, 3),
+        pid=proc.pid,
+        report=_parse_report(out.decode(errors="replace")),
+    )
+
+
+def _parse_report(text: str) -> dict[str, Any]:
+    try:
+        report = json.loads(text) if text.strip() else {}
+    except ValueError:
+        return {"raw": text[-REPORT_LIMIT:]}
+    return report if isinstance(report, dict) else {}
+
+
+# --------------------------------------------------------------------------------------
+# child side
+
+
+def _die_with_parent(parent: int) -> None:
+    """Linux: get SIGKILL when the parent goes away (no orphaned runs)."""
+    if sys.platform == "linux":
+        with contextlib.suppress(OSError, AttributeError):
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != parent:  # the parent died before prctl took effect
+        os._exit(EXIT_ERROR)
+
+
+def _restrict_umask() -> None:
+    """Never grant group/world write on anything a run creates (only ever tightens)."""
+    old = os.umask(0o022)
+    os.umask(old | 0o022)
+
+
+def _install_fault(kind: str | None, memory_bytes: int) -> None:
+    """Test-only faults (module doc). They fire while the results are being written."""
+    if kind is None:
+        return
+    from experiments import record
+
+    original = record.write_parquet
+
+    def faulty(path: Path, columns: Any) -> None:
+        if kind == "kill_mid_write" and path.name == "events.parquet":
+            original(path, columns)
+            size = path.stat().st_size
+            with open(path, "r+b") as f:  # half a file under its name, then death
+                f.truncate(size // 2)
+                f.flush()
+                os.fsync(f.fileno())
+            os.kill(os.getpid(), signal.SIGKILL)
+        if path.name == "timeseries.parquet":
+            if kind == "exit0":
+                sys.exit(0)
+            if kind == "raise":
+                raise RuntimeError("injected test fault (FEEDLAB_TEST_FAULTS)")
+            if kind == "hang":
+                time.sleep(3600)
+            if kind == "alloc":
+                import numpy as np
+
+                big = np.empty(max(64 * 2**30, 2 * memory_bytes), dtype=np.uint8)
+                del big
+        original(path, columns)
+
+    record.write_parquet = faulty  # type: ignore[assignment]
+
+
+def _child(request: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    """Run one request in this (child) process: (exit code, report)."""
+    _restrict_umask()
+    if request.get("memory_bytes"):
+        import resource
+
+        cap = int(request["memory_bytes"])
+        _, hard = resource.getrlimit(resource.RLIMIT_AS)
+        if hard != resource.RLIM_INFINITY:
+            cap = min(cap, hard)
+        resource.setrlimit(resource.RLIMIT_AS, (cap, hard))
+
+    def failed(code: int, reason: str) -> tuple[int, dict[str, Any]]:
+        tb = traceback.format_exc()
+        return code, {
+            "status": "failed",
+            "reason": reason,
+            "exception": type(sys.exc_info()[1]).__name__,
+            "traceback": tb[-REPORT_LIMIT:],
+        }
+
+    try:
+        from experiments.run import run_experiment
+        from experiments.schema import ConfigError
+
+        _install_fault(request.get("fault"), int(request.get("memory_bytes") or 0))
+        res = run_experiment(request["config"], overrides=request["overrides"])
+        if res.key != request["key"]:
+            return EXIT_ERROR, {
+                "status": "failed",
+                "reason": f"run key {res.key} differs from the sweep's {request['key']}",
+            }
+        return EXIT_OK, {"status": "ok", "key": res.key, "skipped": res.skipped}
+    except SystemExit as exc:
+        return failed(EXIT_SYSEXIT, f"the run called sys.exit({exc.code!r}) before committing")
+    except MemoryError:
+        return failed(EXIT_MEMORY, "out of memory: MemoryError")
+    except ConfigError as exc:
+        return failed(EXIT_CONFIG, f"configuration refused: {exc}")
+    except BaseException as exc:
+        return failed(EXIT_ERROR, f"{type(exc).__name__}: {exc}"[:2000])
+
+
+def _child_exit(code: int, report: dict[str, Any], fd: int) -> None:
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    data = json.dumps(report).encode()
+    with contextlib.suppress(OSError):
+        while data:
+            data = data[os.write(fd, data) :]
+        os.close(fd)
+    os._exit(code)
+
+
+def _protocol_stdout() -> int:
+    """Keep the real stdout for protocol messages; send prints to stderr."""
+    fd = os.dup(1)
+    os.dup2(2, 1)
+    return fd
+
+
+def _once(parent: int) -> None:
+    _die_with_parent(parent)
+    out = _protocol_stdout()
+    request = json.loads(sys.stdin.buffer.read())
+    code, report = _child(request)
+    _child_exit(code, report, out)
+
+
+def _thread_count() -> int:
+    try:
+        return len(os.listdir("/proc/self/task"))
+    except OSError:
+        import threading
+
+        return threading.active_count()
+
+
+def _warm_up() -> bool:
+    """One tiny throwaway run in a temporary directory, so that every child inherits
+    loaded compiled kernels (saves ~1 s per run). Best effort: failure changes nothing."""
+    import shutil
+    import tempfile
+
+    from experiments.run import compose, run_experiment
+
+    tmp = tempfile.mkdtemp(prefix="feedlab-warmup-")
+    try:
+        overrides = ["network.n=60", "steps=2", f"output.dir={tmp}", "output.progress=false"]
+        run_experiment(compose([*overrides, "output.quiet=true"]))
+        return True
+    except Exception:
+        return False
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _zygote(parent: int) -> None:
+    _die_with_parent(parent)
+    out = _protocol_stdout()
+    from tqdm import tqdm
+
+    import experiments.run  # noqa: F401  (the whole point: import once, fork many)
+
+    tqdm.monitor_interval = 0  # no tqdm monitor thread in a process that forks
+
+    def send(msg: dict[str, Any]) -> None:
+        os.write(out, json.dumps(msg).encode() + b"\n")
+
+    send({"ready": True, "pid": os.getpid(), "threads": _thread_count()})
+    me = os.getpid()
+    served = 0
+    for line in sys.stdin.buffer:
+        request = json.loads(line)
+        if served == 1:  # more than one run in this job process: warming up pays off
+            _warm_up()
+        served += 1
+        if (threads := _thread_count()) > 1:
+            send({"unsafe": f"the pre-imported process has {threads} threads"})
+            continue
+        r, w = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the run
+            os.close(r)
+            os.close(out)
+            devnull = os.open(os.devnull, os.O_RDONLY)
+            os.dup2(devnull, 0)
+            os.close(devnull)
+            _die_with_parent(me)
+            code, report = _child(request)
+            _child_exit(code, report, w)
+        os.close(w)
+        send({"pid": pid})
+        chunks = []
+        while chunk := os.read(r, 1 << 16):  # read to EOF first: no pipe-full deadlock
+            chunks.append(chunk)
+        os.close(r)
+        _, status = os.waitpid(pid, 0)
+        send(
+            {"pid": pid, "wait_status": status, "report": b"".join(chunks).decode(errors="replace")}
+        )
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 3 and sys.argv[1] in ("--zygote", "--once"):
+        (_zygote if sys.argv[1] == "--zygote" else _once)(int(sys.argv[2]))
+    else:
+        print("usage: python -m experiments.isolate --zygote|--once PARENT_PID", file=sys.stderr)
+        sys.exit(2)

@@ -1,0 +1,150 @@
+"""``feedlab bench`` (benchmarks/run.py): the quick suite runs end to end, writes a JSON of
+the documented structure and a performance document, and its agreement checks pass —
+and would fail for a fast wrong answer.
+
+The quick suite takes ~20 s of CPU (imports of ndlib, Mesa, Hydra and matplotlib
+included); ndlib parts are skipped when the ``bench`` extra is not installed.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import math
+import subprocess
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from benchmarks import run as bench_run  # noqa: E402
+
+
+def _have_ndlib() -> bool:
+    return all(importlib.util.find_spec(m) is not None for m in ("ndlib", "six", "sklearn"))
+
+
+@pytest.fixture(scope="module")
+def quick(tmp_path_factory):
+    """One quick run in a fresh process (the suite sets igraph's process-global RNG)."""
+    tmp = tmp_path_factory.mktemp("bench")
+    out, doc = tmp / "results.json", tmp / "docs" / "performance.md"
+    proc = subprocess.run(
+        [sys.executable, "-m", "benchmarks.run", "--quick", "--out", str(out), "--doc", str(doc)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=600,
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return json.loads(out.read_text()), doc
+
+
+def _positive(x) -> bool:
+    return isinstance(x, int | float) and math.isfinite(x) and x > 0
+
+
+def test_quick_results_structure(quick):
+    res, _ = quick
+    assert res["schema"] == bench_run.SCHEMA and res["mode"] == "quick"
+    m = res["machine"]
+    assert m["cpu_model"] and m["logical_cores"] >= 1 and m["mem_total_gb"] > 0
+    assert m["packages"]["numpy"] and m["packages"]["mesa"]
+    assert len(res["load_start"]) == 3 and len(res["load_end"]) == 3
+    ab = res["algorithmic_bias"]
+    impls = {r["impl"] for r in ab["rows"]}
+    expected = {"feedlab_kernel", "feedlab_model", "mesa"} | ({"ndlib"} if _have_ndlib() else set())
+    assert impls == expected
+    assert (not _have_ndlib()) == any(s.startswith("ndlib") for s in res["skipped"])
+    for r in ab["rows"]:
+        assert _positive(r["interactions_per_s"]) and r["repeats"] >= 1, r
+        assert r["interactions_per_s"] == pytest.approx(np.median(r["rates"]))
+    assert {(r["n"], r["gamma"]) for r in ab["ratios"]} == {
+        (n, g) for n in bench_run.QUICK.ab_sizes for g in bench_run.QUICK.ab_gammas
+    }
+    for r in ab["ratios"]:
+        assert _positive(r["kernel_over_mesa"]) and _positive(r["model_over_kernel"])
+    th = res["threshold"]
+    assert {r["impl"] for r in th["rows"]} >= {"feedlab_kernel", "reference"}
+    assert all(_positive(r["seconds_per_cascade"]) for r in th["rows"])
+    sc = res["scaling"]["rows"]
+    assert [r["n"] for r in sc] == list(bench_run.QUICK.scaling_sizes)
+    for r in sc:
+        assert _positive(r["median_step_seconds"]) and _positive(r["peak_rss_gb"])
+        assert set(r["phase_seconds"]) >= {"post", "gather", "rank", "react", "update"}
+        assert _positive(r["ranking"]["cold_candidates_per_s"])
+    target = next(r for r in sc if r["n"] == bench_run.QUICK.target_n)
+    assert target["profile"]["top_tottime"], "cProfile of one step at the target N"
+    assert "engagement" in target["policies"]["by_policy"]
+    assert len(target["policies"]["by_policy"]) >= 5, "every conf/ranking policy"
+    workloads = " ".join(t["workload"] for t in res["targets"])
+    for word in ("γ=0", "γ=1", "Watts", "feed ranking", "full feed step"):
+        assert word in workloads
+    for t in res["targets"]:
+        assert t["met"] in (True, False, None)
+
+
+def test_quick_agreement_checks_pass(quick):
+    res, _ = quick
+    assert res["agreement_ok"] is True
+    ag = res["agreement_algorithmic_bias"]
+    assert ag["ok"] and len(ag["cases"]) == len(bench_run.QUICK.agree_cases)
+    for case in ag["cases"]:
+        assert case["exact"] == {"same_graph": True, "model_step_is_kernel": True}
+        peers = {c["b"] for c in case["comparisons"] if c["a"] == "feedlab_kernel"}
+        assert peers == {"reference", "mesa"} | ({"ndlib"} if _have_ndlib() else set())
+        assert all(c["ok"] for c in case["comparisons"])
+    checks = res["threshold"]["agreement"]["checks"]
+    assert checks and all(c["ok"] and c["same_active_set"] for c in checks)
+
+
+def test_quick_writes_document_and_figures(quick):
+    _, doc = quick
+    text = doc.read_text()
+    for heading in (
+        "## How to run",
+        "## Machine and load",
+        "## DESIGN §4 targets",
+        "## Deffuant / algorithmic bias",
+        "### Agreement in distribution",
+        "## Watts threshold cascade",
+        "## Scaling with N",
+        "## Where targets are missed, and why",
+    ):
+        assert heading in text
+    assert 'pip install -e ".[bench]"' in text and "feedlab bench" in text
+    assert "load average" in text
+    for name in ("performance_scaling.png", "performance_peers.png"):
+        png = doc.parent / "figures" / name
+        assert png.stat().st_size > 10_000 and f"figures/{name}" in text
+
+
+def test_a_fast_wrong_answer_fails_the_agreement_check(monkeypatch, tmp_path):
+    """feedlab's kernel with ε on the wrong scale (twice too tolerant) must not pass."""
+    right = bench_run._kernel_sweeps
+
+    def wrong(x, g, eps01, gamma, rng, sweeps):
+        right(x, g, 2 * eps01, gamma, rng, sweeps)
+
+    monkeypatch.setattr(bench_run, "_kernel_sweeps", wrong)
+    s = replace(bench_run.QUICK, agree_cases=((0.2, 0.0),), agree_replicates=5)
+    res = bench_run.agreement_algorithmic_bias(s, tmp_path, ndlib_ok=False)
+    case = res["cases"][0]
+    assert not res["ok"]
+    failed = {c["b"] for c in case["comparisons"] if c["a"] == "feedlab_kernel" and not c["ok"]}
+    assert failed == {"reference", "mesa"}
+    assert case["exact"]["model_step_is_kernel"] is False
+
+
+def test_cli_offers_bench():
+    from experiments import cli
+
+    assert cli._available("bench")
+    assert cli.COMMANDS["bench"][:2] == ("benchmarks.run", "main")

@@ -1,0 +1,91 @@
+"""A sweep through a real SLURM scheduler (hydra/launcher=ci_slurm), including a run
+SIGKILLed on the cluster: it costs that run only, the launch exits non-zero, and the
+re-launch completes the sweep.
+
+Needs a running SLURM with an idle node — CI starts one with .ci/slurm/up.sh (Debian's
+packages: munge, MariaDB + slurmdbd for accounting, slurmctld, slurmd). Elsewhere the test
+skips with the reason. Every launch is wrapped in a timeout: a scheduler that cannot run
+jobs must fail the test, never hang it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from experiments import record, sweep
+from experiments.run import compose
+
+ROOT = Path(__file__).resolve().parents[1]
+TINY = ["network.n=100", "steps=3"]
+
+pytestmark = pytest.mark.slurm
+
+
+def _idle_node() -> str | None:
+    """None if SLURM has an idle node; otherwise why the test cannot run."""
+    if shutil.which("sinfo") is None:
+        return "SLURM is not installed (no sinfo); CI starts one with .ci/slurm/up.sh"
+    try:
+        res = subprocess.run(
+            ["sinfo", "-h", "-N", "-t", "idle", "-o", "%N"],
+            capture_output=True,
+            text=True,
+            timeout=20,
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return f"sinfo failed: {exc}"
+    if res.returncode != 0:
+        return f"SLURM is not running (sinfo: {res.stderr.strip()[:200]})"
+    if not res.stdout.strip():
+        return "SLURM shows no idle node (sinfo -t idle is empty)"
+    return None
+
+
+def _launch(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    full = {k: v for k, v in os.environ.items() if k != "FEEDLAB_TEST_FAULTS"}
+    full["PYTHONPATH"] = os.pathsep.join([str(ROOT), full.get("PYTHONPATH", "")])
+    full.update(env)
+    return subprocess.run(
+        [sys.executable, "-m", "experiments.cli", "run", "-m", *args],
+        cwd=ROOT,
+        env=full,
+        capture_output=True,
+        text=True,
+        timeout=240,  # a 4-run sweep takes ~10-30 s here
+    )
+
+
+def test_sweep_on_real_slurm(tmp_path: Path) -> None:
+    reason = _idle_node()
+    if reason:
+        pytest.skip(reason)
+    grid = ["seed=0,1", "ranking=engagement,chronological"]
+    args = ["hydra/launcher=ci_slurm", *TINY, *grid, f"output.dir={tmp_path}"]
+    keys = [
+        record.run_key(compose([*TINY, f"seed={s}", f"ranking={r}"]))
+        for s in (0, 1)
+        for r in ("engagement", "chronological")
+    ]
+    sweep_dir = tmp_path / "sweeps" / "default"
+
+    first = _launch(args, {"FEEDLAB_TEST_FAULTS": json.dumps({keys[1]: "kill_mid_write"})})
+    assert first.returncode == 1, first.stderr[-4000:]
+    report = sweep.verify(sweep_dir)
+    assert report.failed == [keys[1]] and sorted(report.complete) == sorted(
+        k for k in keys if k != keys[1]
+    )
+    rec = json.loads((sweep_dir / "failures" / f"{keys[1]}.1.json").read_text())
+    assert rec["signal_name"] == "SIGKILL" and rec["slurm_job_id"]  # it ran under SLURM
+
+    second = _launch(args, {})
+    assert second.returncode == 0, second.stderr[-4000:]
+    assert "this launch: 1 runs executed" in second.stderr
+    report = sweep.verify(sweep_dir)
+    assert report.ok and report.complete == keys and report.orphan == []
