@@ -4,13 +4,16 @@ per global cascade on an Erdős–Rényi graph with N = 10⁵, z = 4, φ = 0.18)
     python benchmarks/bench_cascade.py [--n 100000] [--z 4] [--phi 0.18] [--cascades 25]
 
 Times :func:`models.events.threshold.run_cascade` end to end (thresholds → per-node
-``need``, the breadth-first kernel, output arrays), once per seed node, on one graph
+``need``, the breadth-first kernel, outputs), with one reused ``Workspace`` (a sweep of
+cascades on one graph), once per seed node, on one graph
 (``models.network.ErdosRenyi``, seed 0; graph building is not timed, as for the peers in
 ``benchmarks/peers/timing.py``). Seeds that start a *global* cascade (≥ 10 % of the
 nodes) are found first with the kernel itself; the headline is the median over at least
 ``--cascades`` of them. Also printed: the median over uniformly random seeds (most of
-which start global cascades at z = 4) and the kernel alone with ``need`` precomputed.
-The JIT is compiled before timing; ``gc`` is collected before each timed call. Wall time
+which start global cascades at z = 4), the kernel alone with ``need`` precomputed, and
+the cost with freshly allocated buffers per cascade.
+The JIT is compiled before timing; the garbage collector is off while timing (as in
+:mod:`timeit`). Wall time
 is the headline; the CPU time of the timing thread is printed beside it, because on a
 shared machine the wall clock also counts the time spent waiting for a core (the
 ``thread_time`` clock's resolution is coarser on some systems: compare medians).
@@ -27,7 +30,7 @@ import time
 
 import numpy as np
 
-from models.events.threshold import followers_csr, need_counts, run_cascade
+from models.events.threshold import Workspace, followers_csr, need_counts, run_cascade
 from models.network import ErdosRenyi
 
 
@@ -52,8 +55,9 @@ def main(argv: list[str] | None = None) -> int:
     candidates = rng.permutation(args.n)
     global_seeds: list[int] = []
     random_times: list[float] = []
+    gc.collect()
+    gc.disable()  # as timeit does: no collector pauses (or cache sweeps) inside timings
     for s in candidates:
-        gc.collect()
         t0 = time.perf_counter()
         c = run_cascade(indptr, indices, degree, phi, int(s))
         dt = time.perf_counter() - t0
@@ -64,23 +68,26 @@ def main(argv: list[str] | None = None) -> int:
         if len(global_seeds) >= args.cascades and len(random_times) >= args.cascades:
             break
     if len(global_seeds) < args.cascades:
+        gc.enable()
         print(f"only {len(global_seeds)} seeds start a global cascade", file=sys.stderr)
         return 1
 
-    full, full_cpu, kernel_only, sizes = [], [], [], []
+    ws = Workspace(args.n)
+    full, full_cpu, fresh, kernel_only, sizes = [], [], [], [], []
     for s in global_seeds:
-        gc.collect()
         c0 = time.thread_time()
         t0 = time.perf_counter()
-        c = run_cascade(indptr, indices, degree, phi, s)
+        c = run_cascade(indptr, indices, degree, phi, s, workspace=ws)
         full.append(time.perf_counter() - t0)
         full_cpu.append(time.thread_time() - c0)
         sizes.append(c.size)
-        gc.collect()
         t0 = time.perf_counter()
-        run_cascade(indptr, indices, None, 0.0, s, need=need)
+        run_cascade(indptr, indices, None, 0.0, s, need=need, workspace=ws)
         kernel_only.append(time.perf_counter() - t0)
-
+        t0 = time.perf_counter()
+        run_cascade(indptr, indices, degree, phi, s)
+        fresh.append(time.perf_counter() - t0)
+    gc.enable()
     res = {
         "n": args.n,
         "z": args.z,
@@ -92,6 +99,7 @@ def main(argv: list[str] | None = None) -> int:
         "ms_per_global_cascade_min": 1e3 * min(full),
         "cpu_ms_per_global_cascade": 1e3 * statistics.median(full_cpu),
         "ms_per_global_cascade_need_precomputed": 1e3 * statistics.median(kernel_only),
+        "ms_per_global_cascade_fresh_buffers": 1e3 * statistics.median(fresh),
         "ms_per_random_seed_cascade": 1e3 * statistics.median(random_times),
     }
     if args.json:
@@ -105,7 +113,8 @@ def main(argv: list[str] | None = None) -> int:
         f"  global cascades (median size {res['median_global_cascade_size']:,.0f}), "
         f"median of {len(full)}: {res['ms_per_global_cascade']:.2f} ms per cascade "
         f"(min {res['ms_per_global_cascade_min']:.2f} ms; kernel with need precomputed "
-        f"{res['ms_per_global_cascade_need_precomputed']:.2f} ms)"
+        f"{res['ms_per_global_cascade_need_precomputed']:.2f} ms; with fresh buffers "
+        f"instead of a Workspace {res['ms_per_global_cascade_fresh_buffers']:.2f} ms)"
     )
     print(
         f"  CPU time of the timing thread, median: {res['cpu_ms_per_global_cascade']:.2f} ms "

@@ -26,7 +26,10 @@ class FollowGraph:
         src = np.asarray(src, dtype=np.int64)
         dst = np.asarray(dst, dtype=np.int64)
         keep = src != dst
-        key = np.unique(src[keep] * n + dst[keep])
+        key = src[keep] * n + dst[keep]
+        if key.size and np.any(key[1:] <= key[:-1]):  # not already sorted and unique
+            key = np.sort(key)
+            key = key[np.concatenate(([True], key[1:] != key[:-1]))]
         z = np.zeros(key.shape[0])
         return cls(n, key // n, key % n, z, z.copy())
 
@@ -52,7 +55,9 @@ class FollowGraph:
         """Attach a per-edge array that follows the edges through :meth:`rewire`
         (new edges start at ``fill``). Read it as ``graph.state(name)``."""
         if values.shape[0] != self.n_edges:
-            raise ValueError(f"edge state {name!r} has {values.shape[0]} values for {self.n_edges} edges")
+            raise ValueError(
+                f"edge state {name!r} has {values.shape[0]} values for {self.n_edges} edges"
+            )
         self.edge_state[name] = (values, fill)
 
     def state(self, name: str) -> np.ndarray:
@@ -113,7 +118,12 @@ class FollowGraph:
             ok &= uniq
         if n_removed == 0 and not ok.any():
             return 0, ok
-        arrays = {"src": self.src, "indices": self.indices, "trust": self.trust, "baseline": self.baseline}
+        arrays = {
+            "src": self.src,
+            "indices": self.indices,
+            "trust": self.trust,
+            "baseline": self.baseline,
+        }
         arrays.update({f"state:{k}": v for k, (v, _) in self.edge_state.items()})
         if n_removed:
             keep = ~remove

@@ -66,8 +66,22 @@ def _topk_fill(score, tiebreak, ptr, kk, out_ptr, out):  # pragma: no cover - ji
 
 @njit(cache=True)
 def reaction_probabilities(
-    viewer, slot, edge, opinion, susceptibility, stance, outrage, quality, seen_sponsored,
-    edge_trust, stranger, coef, offset, noise, z, out
+    viewer,
+    slot,
+    edge,
+    opinion,
+    susceptibility,
+    stance,
+    outrage,
+    quality,
+    seen_sponsored,
+    edge_trust,
+    stranger,
+    coef,
+    offset,
+    noise,
+    z,
+    out,
 ):  # pragma: no cover - jitted
     """Action probabilities for many (viewer, post) pairs in one pass.
 

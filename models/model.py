@@ -155,7 +155,11 @@ class FeedModel(mesa.Model):
         tr = self.dynamics.trust
         g = self.graph
         base = np.where(g.reciprocal(), tr.friend_baseline, tr.follow_baseline)
-        base = np.where(np.isin(self.users.role[g.indices], (ROLE_INFLUENCER, ROLE_BRAND)), tr.influencer_baseline, base)
+        base = np.where(
+            np.isin(self.users.role[g.indices], (ROLE_INFLUENCER, ROLE_BRAND)),
+            tr.influencer_baseline,
+            base,
+        )
         g.baseline = base.astype(np.float64)
         g.trust = g.baseline.copy()
 
@@ -289,9 +293,22 @@ class FeedModel(mesa.Model):
         out = np.empty((cand.size, 4))
         bias = np.array([[pb.like, pb.comment, pb.share, pb.negfb]])
         reaction_probabilities(
-            cand.viewer, cand.slot, cand.edge, u.opinion, u.susceptibility, p.stance,
-            p.outrage, p.quality, (p.sponsored & p.disclosed)[cand.slot], self.graph.trust,
-            self.dynamics.trust.stranger, self.dynamics.reaction.matrix(), bias, noise, z, out,
+            cand.viewer,
+            cand.slot,
+            cand.edge,
+            u.opinion,
+            u.susceptibility,
+            p.stance,
+            p.outrage,
+            p.quality,
+            (p.sponsored & p.disclosed)[cand.slot],
+            self.graph.trust,
+            self.dynamics.trust.stranger,
+            self.dynamics.reaction.matrix(),
+            bias,
+            noise,
+            z,
+            out,
         )
         return out
 
@@ -346,10 +363,22 @@ class FeedModel(mesa.Model):
         prob = np.empty((pair.shape[0], 4))
         offset = ctx.logit_offset if ctx.logit_offset is not None else np.zeros((1, 4))
         reaction_probabilities(
-            feed.viewer, feed.slot, feed.edge, u.opinion, u.susceptibility, p.stance,
-            p.outrage, p.quality, ctx.seen_sponsored, self.graph.trust,
-            self.dynamics.trust.stranger, self.dynamics.reaction.matrix(),
-            np.ascontiguousarray(offset, dtype=np.float64), 0.0, np.zeros(1, np.float32), prob,
+            feed.viewer,
+            feed.slot,
+            feed.edge,
+            u.opinion,
+            u.susceptibility,
+            p.stance,
+            p.outrage,
+            p.quality,
+            ctx.seen_sponsored,
+            self.graph.trust,
+            self.dynamics.trust.stranger,
+            self.dynamics.reaction.matrix(),
+            np.ascontiguousarray(offset, dtype=np.float64),
+            0.0,
+            np.zeros(1, np.float32),
+            prob,
         )
         prob[:, 2] = np.minimum(1.0, prob[:, 2] * u.share_propensity[feed.viewer])
         ctx.reactions = rng.random(prob.shape) < prob
@@ -506,7 +535,11 @@ class FeedModel(mesa.Model):
         take = rng.random(vs.shape[0]) < p
         vs, ds = vs[take], ds[take]
         tr = self.dynamics.trust
-        base = np.where(np.isin(u.role[ds], (ROLE_INFLUENCER, ROLE_BRAND)), tr.influencer_baseline, tr.follow_baseline)
+        base = np.where(
+            np.isin(u.role[ds], (ROLE_INFLUENCER, ROLE_BRAND)),
+            tr.influencer_baseline,
+            tr.follow_baseline,
+        )
         if cut.any():
             self._add_events(
                 self.t, g.src[cut], g.indices[cut], np.full(int(cut.sum()), -1), "unfollow"

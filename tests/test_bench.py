@@ -148,3 +148,22 @@ def test_cli_offers_bench():
 
     assert cli._available("bench")
     assert cli.COMMANDS["bench"][:2] == ("benchmarks.run", "main")
+
+
+def test_full_scale_run_is_merged_into_results_and_document(quick, tmp_path):
+    """``--full-scale`` (here at the quick sizes) is recorded apart, then merged into the
+    results JSON and the document, and judged against the DESIGN target."""
+    res, _ = quick
+    out, doc = tmp_path / "results.json", tmp_path / "performance.md"
+    out.write_text(json.dumps(res))
+    assert bench_run.main(["--quick", "--full-scale", "--out", str(out), "--doc", str(doc)]) == 0
+    fs_file = out.with_name(out.name + ".full_scale")
+    fs = json.loads(fs_file.read_text())
+    s = bench_run.QUICK
+    assert fs["n"] == s.full_scale_n and fs["steps"] == s.full_scale_steps
+    assert _positive(fs["total_cpu_seconds"]) and _positive(fs["peak_rss_gb"])
+    merged = json.loads(out.read_text())
+    assert merged["full_scale"] == fs
+    row = next(t for t in merged["targets"] if "users ×" in t["workload"])
+    assert row["met"] in (True, False) and row["measured"] == fs["total_cpu_seconds"]
+    assert "A separate measured run" in doc.read_text()

@@ -15,10 +15,18 @@ from experiments import run_experiment
     ("preset", "n_users", "n_groups"),
     [("polblogs", 1490, 2), ("facebook", 4039, 2)],
 )
-def test_real_network_runs_end_to_end(shared_data: Path, tmp_path: Path, preset: str, n_users: int, n_groups: int) -> None:
+def test_real_network_runs_end_to_end(
+    shared_data: Path, tmp_path: Path, preset: str, n_users: int, n_groups: int
+) -> None:
     res = run_experiment(
-        [f"network={preset}", "steps=3", "output.progress=false", "output.quiet=true",
-         f"output.dir={tmp_path}", "output.mesa_agents=false"]
+        [
+            f"network={preset}",
+            "steps=3",
+            "output.progress=false",
+            "output.quiet=true",
+            f"output.dir={tmp_path}",
+            "output.mesa_agents=false",
+        ]
     )
     assert res.summary["n_users"] == n_users
     agents = pq.read_table(res.run_dir / "agents.parquet").to_pydict()

@@ -169,12 +169,15 @@ def _negated_engagement(monkeypatch) -> None:
 def test_facts_1_and_2_fail_when_the_ranker_sorts_ascending(tmp_path, monkeypatch) -> None:
     _negated_engagement(monkeypatch)
     ctx = V.Context(cache=tmp_path, jobs=2)
+    # 4 seeds suffice: the correct model passes fact 2 on seeds 0-3 (log-ratio p ≈ 0.02)
+    # and its engagement half of fact 1 by a margin of > 10 sd
     seeds = V.FACT_SEEDS[:4]
-    for name in ("fact_outrage_amplification", "fact_engagement_polarises"):
-        r = V.run_check(V.CHECKS[name], ctx, seeds=seeds)
-        assert r.status == V.REPORTED, (name, r.measured)
     r = V.run_check(V.CHECKS["fact_outrage_amplification"], ctx, seeds=seeds)
-    assert "engagement ranking does not amplify outrage" in r.reason
+    # fact 1 fails in the correct model too (its chronological half, docs/validation.md):
+    # the planted bug must break the engagement half
+    assert r.status == V.REPORTED and "engagement ranking does not amplify" in r.reason
+    r = V.run_check(V.CHECKS["fact_engagement_polarises"], ctx, seeds=seeds)
+    assert r.status == V.REPORTED and "not higher under engagement" in r.reason, r.measured
 
 
 @pytest.mark.slow
@@ -212,9 +215,12 @@ def test_fact_8_fails_when_rewiring_picks_the_wrong_edges(tmp_path, monkeypatch)
         return real(self, remove, add_src, add_dst, add_trust, add_baseline)
 
     monkeypatch.setattr(graph.FollowGraph, "rewire", rewire)
+    # all 10 seeds: with fewer, the correct model's effect is not significant either
+    # (4 seeds: p ≈ 0.1), and the test would prove nothing
     r = V.run_check(
         V.CHECKS["fact_unfollow_echo_chambers"],
         V.Context(cache=tmp_path, jobs=2),
-        seeds=V.FACT_SEEDS[:4],
+        attribution=False,  # the homophily-0 arm is not part of the criterion
     )
     assert r.status == V.REPORTED, r.measured
+    assert "does not rise more" in r.reason

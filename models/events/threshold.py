@@ -50,6 +50,7 @@ except ImportError:  # pragma: no cover
 
 __all__ = [
     "Cascade",
+    "Workspace",
     "followers_csr",
     "need_counts",
     "run_cascade",
@@ -109,9 +110,9 @@ def threshold_cascade(indptr, indices, need, seeds, order, via, level_ptr):  # p
         From :func:`need_counts`; **modified in place** (pass a fresh copy per cascade).
     seeds : int array
         Initially active nodes (round 0; duplicates ignored).
-    order : int64 array, shape (n,)
+    order : int array, shape (n,)
         Output: active nodes in order of activation (seeds first).
-    via : int64 array, shape (n,)
+    via : int array, shape (n,)
         Output, aligned with ``order``: the followee whose activation tipped the node
         (``-1`` for seeds).
     level_ptr : int64 array, shape (n + 1,)
@@ -154,18 +155,24 @@ def threshold_cascade(indptr, indices, need, seeds, order, via, level_ptr):  # p
 class Cascade:
     """Result of :func:`run_cascade`.
 
-    ``order`` lists the active nodes in order of activation, ``via`` the followee that
-    tipped each (``-1`` for seeds) and ``generation`` its synchronous round (seeds 0).
+    ``order`` lists the active nodes in order of activation (seeds first), ``via`` the
+    followee that tipped each (``-1`` for seeds); round ``r`` activated
+    ``order[level_ptr[r]:level_ptr[r + 1]]``.
     """
 
     n: int
     order: np.ndarray
     via: np.ndarray
-    generation: np.ndarray
+    level_ptr: np.ndarray
 
     @property
     def size(self) -> int:
         return int(self.order.shape[0])
+
+    @property
+    def generation(self) -> np.ndarray:
+        """Synchronous round of each node of ``order`` (seeds 0)."""
+        return np.repeat(np.arange(self.level_ptr.size - 1), np.diff(self.level_ptr))
 
     @property
     def active(self) -> np.ndarray:
@@ -175,6 +182,23 @@ class Cascade:
         return a
 
 
+class Workspace:
+    """Reusable buffers for many cascades on one graph of ``n`` nodes.
+
+    Without one, :func:`run_cascade` allocates about 3 MB per cascade at ``n = 10⁵``;
+    fresh pages are zero-filled by the operating system on first touch, which costs a
+    noticeable share of a 5 ms cascade. With a workspace the returned :class:`Cascade`
+    holds *views* into it, valid until the next cascade run with the same workspace.
+    """
+
+    def __init__(self, n: int):
+        self.n = int(n)
+        self.need = np.empty(self.n, dtype=np.int32)
+        self.order = np.empty(self.n, dtype=np.int32)
+        self.via = np.empty(self.n, dtype=np.int32)
+        self.level_ptr = np.empty(self.n + 1, dtype=np.int64)
+
+
 def run_cascade(
     indptr: np.ndarray,
     indices: np.ndarray,
@@ -182,31 +206,33 @@ def run_cascade(
     phi: np.ndarray | float,
     seeds: np.ndarray | int,
     need: np.ndarray | None = None,
+    workspace: Workspace | None = None,
 ) -> Cascade:
     """One threshold cascade: thresholds → ``need`` (unless given), kernel, outputs.
 
     ``phi`` may be a scalar (uniform threshold). Pass a precomputed ``need`` (from
     :func:`need_counts`, left untouched here) to reuse it across many seeds; then
-    ``degree`` and ``phi`` are not read.
+    ``degree`` and ``phi`` are not read. Pass a :class:`Workspace` to reuse buffers
+    across cascades (the result then views the workspace).
     """
     n = int(indptr.shape[0] - 1)
     seed_arr = np.atleast_1d(np.asarray(seeds, dtype=np.int64))
     if seed_arr.size and (seed_arr.min() < 0 or seed_arr.max() >= n):
         raise ValueError(f"seeds must lie in [0, {n})")
+    ws = workspace if workspace is not None else Workspace(n)
+    if ws.n != n:
+        raise ValueError(f"workspace is for {ws.n} nodes, the graph has {n}")
     if need is None:
         if degree is None:
             raise ValueError("pass degree and phi, or a precomputed need")
         phi_arr = np.broadcast_to(np.asarray(phi, dtype=np.float64), (n,))
-        work = np.empty(n, dtype=np.int32)
-        need_counts(np.asarray(degree, dtype=np.int64), np.ascontiguousarray(phi_arr), work)
+        need_counts(np.asarray(degree, dtype=np.int64), np.ascontiguousarray(phi_arr), ws.need)
     else:
-        work = need.copy()
-    order = np.empty(n, dtype=np.int64)
-    via = np.empty(n, dtype=np.int64)
-    level_ptr = np.empty(n + 1, dtype=np.int64)
-    size, levels = threshold_cascade(indptr, indices, work, seed_arr, order, via, level_ptr)
-    gen = np.repeat(np.arange(levels, dtype=np.int64), np.diff(level_ptr[: levels + 1]))
-    return Cascade(n, order[:size], via[:size], gen)
+        np.copyto(ws.need, need)
+    size, levels = threshold_cascade(
+        indptr, indices, ws.need, seed_arr, ws.order, ws.via, ws.level_ptr
+    )
+    return Cascade(n, ws.order[:size], ws.via[:size], ws.level_ptr[: levels + 1])
 
 
 def watts_window(phi: float, z_max: float = 50.0) -> tuple[float, float]:
