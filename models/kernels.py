@@ -159,6 +159,11 @@ def pairwise_bounded_confidence(
     had a partner (initiators without neighbours are skipped).
     """
     done = 0
+    maxdeg = 0
+    for v in range(indptr.shape[0] - 1):
+        if indptr[v + 1] - indptr[v] > maxdeg:
+            maxdeg = indptr[v + 1] - indptr[v]
+    w = np.empty(max(maxdeg, 1))
     for t in range(initiators.shape[0]):
         i = initiators[t]
         a = indptr[i]
@@ -172,22 +177,28 @@ def pairwise_bounded_confidence(
                 pick = deg - 1
             j = indices[a + pick]
         else:
+            # weights once per neighbour; exact fast paths for the common γ = 1 and 2
             total = 0.0
-            for e in range(a, b):
-                d = abs(x[indices[e]] - x[i])
+            xi = x[i]
+            for e in range(deg):
+                d = abs(x[indices[a + e]] - xi)
                 if d < floor:
                     d = floor
-                total += d ** (-gamma)
+                if gamma == 1.0:
+                    we = 1.0 / d
+                elif gamma == 2.0:
+                    we = 1.0 / (d * d)
+                else:
+                    we = d ** (-gamma)
+                w[e] = we
+                total += we
             target = u[t] * total
             acc = 0.0
             j = indices[b - 1]
-            for e in range(a, b):
-                d = abs(x[indices[e]] - x[i])
-                if d < floor:
-                    d = floor
-                acc += d ** (-gamma)
+            for e in range(deg):
+                acc += w[e]
                 if acc > target:
-                    j = indices[e]
+                    j = indices[a + e]
                     break
         diff = x[j] - x[i]
         ad = abs(diff)
