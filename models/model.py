@@ -32,6 +32,7 @@ from agents.user import User
 from analysis import live
 from models import seeds
 from models.config import DynamicsConfig, PlatformConfig
+from models.extension import EventLog
 from models.feed import Candidates, Feed, gather
 from models.graph import FollowGraph
 from models.kernels import pairwise_bounded_confidence, reaction_probabilities
@@ -139,9 +140,7 @@ class FeedModel(mesa.Model):
         self.last_value = np.full(n, np.nan)
         self.last_engagement = np.zeros(n)
         self.step_stats: dict[str, float] = {}
-        self.events: dict[str, list[np.ndarray]] = {
-            k: [] for k in ("time", "user", "target", "parent", "kind")
-        }
+        self.events = EventLog()
         for ext in self.extensions:
             if hasattr(ext, "setup"):
                 ext.setup(self)
@@ -575,14 +574,7 @@ class FeedModel(mesa.Model):
     def _add_events(
         self, t: int, user: np.ndarray, target: np.ndarray, parent: np.ndarray, kind: str
     ) -> None:
-        m = int(np.asarray(user).shape[0])
-        if m == 0:
-            return
-        self.events["time"].append(np.full(m, t, np.int32))
-        self.events["user"].append(np.asarray(user, np.int32))
-        self.events["target"].append(np.asarray(target, np.int32))
-        self.events["parent"].append(np.asarray(parent, np.int64))
-        self.events["kind"].append(np.full(m, kind, dtype=object))
+        self.events.add(t, user, target, parent, kind)
 
     def event_table(self) -> dict[str, np.ndarray]:
         """All event rows (core and extensions), sorted by time then order of entry.
@@ -591,10 +583,8 @@ class FeedModel(mesa.Model):
         call-out's ``post``); rows without such a column get -1 (integers), NaN (floats),
         False (booleans) or "" (strings).
         """
-        core = tuple(self.events)
-        blocks = (
-            [{k: np.concatenate(v) for k, v in self.events.items()}] if self.events["time"] else []
-        )
+        core = EventLog.COLUMNS
+        blocks = [self.events.columns()] if self.events else []
         for ext in self.extensions:
             if hasattr(ext, "event_rows"):
                 rows = ext.event_rows()

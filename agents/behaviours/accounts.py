@@ -44,13 +44,13 @@ from agents.behaviours.roles import (
 )
 from agents.population import ROLE_BOT, ROLE_INFLUENCER, ROLE_USER
 from analysis import influencers as ana
+from models.extension import EventLog
 from models.posts import KIND_RESHARE
 
 if TYPE_CHECKING:
     from models.feed import Candidates
     from models.model import FeedModel, PostBatch, StepContext
 
-EVENT_COLUMNS = ("time", "user", "target", "parent", "kind")
 
 
 class Part:
@@ -159,7 +159,7 @@ class InfluencerExtension:
         self.shares = np.array([s for s, _ in parts], dtype=np.float64)
         self.parts = [p for _, p in parts]
         self.rng = rng
-        self.events: dict[str, list[np.ndarray]] = {k: [] for k in EVENT_COLUMNS}
+        self.events = EventLog()
         self.hist_t: list[int] = []
         self.hist: dict[str, list[float]] = {}
 
@@ -237,14 +237,7 @@ class InfluencerExtension:
     def add_events(
         self, t: int, user: np.ndarray, target: np.ndarray, parent: np.ndarray, kind: str
     ) -> None:
-        m = int(np.asarray(user).shape[0])
-        if m == 0:
-            return
-        self.events["time"].append(np.full(m, t, np.int32))
-        self.events["user"].append(np.asarray(user, np.int32))
-        self.events["target"].append(np.asarray(target, np.int32))
-        self.events["parent"].append(np.asarray(parent, np.int64))
-        self.events["kind"].append(np.full(m, kind, dtype=object))
+        self.events.add(t, user, target, parent, kind)
 
     # ------------------------------------------------------------------ outputs
     def metrics(self, model: FeedModel) -> dict[str, float]:
@@ -331,11 +324,7 @@ class InfluencerExtension:
         return out
 
     def event_rows(self) -> dict[str, np.ndarray]:
-        out = {}
-        for k, parts in self.events.items():
-            if parts:
-                out[k] = np.concatenate(parts)
-        return out
+        return self.events.columns()
 
 
 class BehaviourUnit:
