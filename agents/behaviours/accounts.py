@@ -52,7 +52,6 @@ if TYPE_CHECKING:
     from models.model import FeedModel, PostBatch, StepContext
 
 
-
 class Part:
     """One behaviour acting on its share of the influencer accounts (base: does nothing
     beyond the roles). Subclasses override the hooks they need; ``ext`` is the owning
