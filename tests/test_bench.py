@@ -2,7 +2,7 @@
 the documented structure and a performance document, and its agreement checks pass —
 and would fail for a fast wrong answer.
 
-The quick suite takes ~20 s of CPU (imports of ndlib, Mesa, Hydra and matplotlib
+The quick suite takes ~12 s on a quiet machine (imports of ndlib, Mesa, Hydra and matplotlib
 included); ndlib parts are skipped when the ``bench`` extra is not installed.
 """
 
