@@ -135,7 +135,7 @@ class FeedModel(mesa.Model):
         self.n_groups = max(self.users.n_groups, 1)
         self.graph = FollowGraph.from_edges(n, network.src, network.dst)
         self._init_edge_trust()
-        self.posts = PostStore(self._post_capacity(), self.n_groups)
+        self.posts = PostStore(self._post_capacity(), self.n_groups, self.platform.window)
         self._pending_reshares = (np.zeros(0, np.int32), np.zeros(0, np.int64))
         self.last_value = np.full(n, np.nan)
         self.last_engagement = np.zeros(n)

@@ -39,8 +39,9 @@ COUNTERS = ("impressions", "likes", "comments", "shares", "negfb")
 class PostStore:
     """Ring buffer of posts (struct-of-arrays)."""
 
-    def __init__(self, capacity: int, n_groups: int):
+    def __init__(self, capacity: int, n_groups: int, window: int = 1):
         self.capacity = int(capacity)
+        self.window = int(window)  # candidate window W, to count evictions of live posts
         self.n_groups = int(n_groups)
         self.next_id = 0
         for name, (dt, fill) in _FIELDS.items():
@@ -63,6 +64,10 @@ class PostStore:
             )
         ids = self.next_id + np.arange(m, dtype=np.int64)
         slots = ids % self.capacity
+        # posts overwritten while still candidates (written in the last W steps): the
+        # buffer is too small for the configured window; reported in summary.json
+        live = (self.id[slots] >= 0) & (self.time[slots] > time - self.window)
+        self.overwritten_live += int(live.sum())
         self.next_id += m
         self.total_posts += m
         for name, (_dt, fill) in _FIELDS.items():

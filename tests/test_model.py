@@ -197,3 +197,17 @@ def test_jit_on_and_off_agree(tmp_path) -> None:
         env = dict(os.environ, NUMBA_DISABLE_JIT=jit, TAG=tag)
         subprocess.run([sys.executable, "-c", code], check=True, env=env)
     assert np.array_equal(np.load(tmp_path / "jit.npy"), np.load(tmp_path / "nojit.npy"))
+
+
+def test_post_buffer_evictions_inside_the_window_are_counted() -> None:
+    """The automatic buffer holds the window; a too-small one reports its evictions."""
+    m = model_for()
+    for _ in range(3):
+        m.step()
+    assert m.posts.overwritten_live == 0
+    small = model_for(
+        "platform.post_capacity=800", "platform.window=3"
+    )  # ~400 posts+reshares a step
+    for _ in range(3):
+        small.step()
+    assert small.posts.overwritten_live > 0
