@@ -13,11 +13,14 @@ engagement predictions.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING
 
 import numpy as np
+
+from models.predictor import ALL_ACTIONS, LIKE, predict_columns
 
 if TYPE_CHECKING:
     from agents.population import UserState
@@ -69,6 +72,11 @@ class Candidates:
         return self.posts.author[self.origin_slot]
 
     @cached_property
+    def post_id(self) -> np.ndarray:
+        """Stable id of the record (slots are reused; ids are not)."""
+        return self.posts.id[self.slot]
+
+    @cached_property
     def stance(self) -> np.ndarray:
         return self.posts.stance[self.slot]
 
@@ -101,12 +109,27 @@ class Candidates:
         """a = 1 - |x_viewer - stance| ∈ [-1, 1] (= 2A - 1 with SPEC's A)."""
         return 1.0 - np.abs(self.users.opinion[self.viewer] - self.stance)
 
+    def predictions(self, actions: Sequence[int]) -> tuple[np.ndarray, ...]:
+        """The platform's predicted probabilities of ``actions`` (0 like, 1 comment,
+        2 share, 3 negative feedback), one contiguous array of M values per action.
+
+        Computed on first request, only for the actions not yet known
+        (:mod:`models.predictor`), and cached: a policy pays only for what it uses, and
+        later readers (metrics, tests) see exactly what the policy saw."""
+        if self.predictor is None:
+            raise RuntimeError("no engagement predictor attached to these candidates")
+        known = self.__dict__.setdefault("_predicted_cols", {})
+        missing = [a for a in dict.fromkeys(actions) if a not in known]
+        if missing:
+            block = predict_columns(self.predictor, self, missing)
+            for j, a in enumerate(missing):
+                known[a] = block[j]
+        return tuple(known[a] for a in actions)
+
     @cached_property
     def predicted(self) -> np.ndarray:
         """Platform-predicted probabilities (M, 4): like, comment, share, negfb."""
-        if self.predictor is None:
-            raise RuntimeError("no engagement predictor attached to these candidates")
-        return self.predictor(self)  # type: ignore[operator]
+        return np.stack(self.predictions(ALL_ACTIONS), axis=1)
 
     @cached_property
     def group_predicted(self) -> np.ndarray:
@@ -139,7 +162,7 @@ class Candidates:
             graph=self.graph,
             stranger_trust=self.stranger_trust,
         )
-        like = self.predictor(probe)[:, 0].reshape(g, u)  # type: ignore[operator]
+        like = predict_columns(self.predictor, probe, (LIKE,))[0].reshape(g, u)
         out = np.full((self.posts.capacity, g), np.nan)
         out[slots] = like.T
         return out
@@ -166,6 +189,7 @@ class Candidates:
         )
         for name in (
             "author",
+            "post_id",
             "origin_slot",
             "stance",
             "outrage",
@@ -180,6 +204,10 @@ class Candidates:
         ):
             if name in self.__dict__:  # already computed: slice instead of recomputing
                 sub.__dict__[name] = self.__dict__[name][idx]
+        if "_predicted_cols" in self.__dict__:
+            sub.__dict__["_predicted_cols"] = {
+                a: col[idx] for a, col in self.__dict__["_predicted_cols"].items()
+            }
         if "group_predicted" in self.__dict__:  # per post slot, not per pair: share it
             sub.__dict__["group_predicted"] = self.__dict__["group_predicted"]
         return sub, idx

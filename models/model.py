@@ -38,6 +38,7 @@ from models.graph import FollowGraph
 from models.kernels import pairwise_bounded_confidence, reaction_probabilities
 from models.network import Network
 from models.posts import KIND_POST, KIND_RESHARE, PostStore
+from models.predictor import PlatformPredictor
 from models.ranking.base import RankingPolicy
 
 
@@ -122,6 +123,9 @@ class FeedModel(mesa.Model):
         self.policies = list(policies)
         self.arm_names = list(arm_names or [p.unit_name for p in self.policies])
         self.extensions = list(extensions)
+        for policy in self.policies:  # a stateful policy learns from reactions via hooks
+            if hasattr(policy, "extension"):
+                self.extensions.append(policy.extension())
         self.share_events = share_events
         self.dyn_rng = seeds.rng(seed, "dynamics")
         self.t = 0
@@ -141,6 +145,14 @@ class FeedModel(mesa.Model):
         self.last_engagement = np.zeros(n)
         self.step_stats: dict[str, float] = {}
         self.events = EventLog()
+        pb = self.platform.prediction_bias
+        self.predictor = PlatformPredictor(
+            self,
+            self.dynamics.reaction.matrix(),
+            (pb.like, pb.comment, pb.share, pb.negfb),
+            self.platform.prediction_noise,
+            int(seeds.stream(seed, "prediction").generate_state(1)[0]),
+        )
         for ext in self.extensions:
             if hasattr(ext, "setup"):
                 ext.setup(self)
@@ -273,43 +285,15 @@ class FeedModel(mesa.Model):
             self.platform.out_of_network,
             self.dyn_rng,
         )
-        cand.predictor = self._predict
+        cand.predictor = self.predictor
         for ext in self.extensions:  # e.g. author popularity in the predictor
             if hasattr(ext, "on_candidates"):
                 ext.on_candidates(self, t, cand)
         return cand
 
     def _predict(self, cand: Candidates) -> np.ndarray:
-        """The ranker's predictions for all candidates (``models.kernels.reaction_probabilities``):
-        true log-odds + per-action bias + one shared N(0, noise²) error per pair."""
-        pb, p, u = self.platform.prediction_bias, self.posts, self.users
-        noise = self.platform.prediction_noise
-        z = (
-            self.dyn_rng.standard_normal(cand.size, dtype=np.float32)
-            if noise > 0
-            else np.zeros(1, np.float32)
-        )
-        out = np.empty((cand.size, 4))
-        bias = np.array([[pb.like, pb.comment, pb.share, pb.negfb]])
-        reaction_probabilities(
-            cand.viewer,
-            cand.slot,
-            cand.edge,
-            u.opinion,
-            u.susceptibility,
-            p.stance,
-            p.outrage,
-            p.quality,
-            (p.sponsored & p.disclosed)[cand.slot],
-            self.graph.trust,
-            self.dynamics.trust.stranger,
-            self.dynamics.reaction.matrix(),
-            bias,
-            noise,
-            z,
-            out,
-        )
-        return out
+        """All four predicted probabilities, ``(M, 4)`` (:class:`models.predictor.PlatformPredictor`)."""
+        return self.predictor(cand)
 
     def feed_lengths(self) -> np.ndarray:
         """k per user: the platform's feed length, or each user's attention budget."""
@@ -375,8 +359,6 @@ class FeedModel(mesa.Model):
             self.dynamics.trust.stranger,
             self.dynamics.reaction.matrix(),
             np.ascontiguousarray(offset, dtype=np.float64),
-            0.0,
-            np.zeros(1, np.float32),
             prob,
         )
         prob[:, 2] = np.minimum(1.0, prob[:, 2] * u.share_propensity[feed.viewer])

@@ -11,7 +11,16 @@ from __future__ import annotations
 
 import numpy as np
 
-STREAMS = ("network", "population", "dynamics", "assignment", "mesa", "behaviour", "event")
+STREAMS = (
+    "network",
+    "population",
+    "dynamics",
+    "assignment",
+    "mesa",
+    "behaviour",
+    "event",
+    "prediction",
+)
 
 
 def stream(seed: int, name: str) -> np.random.SeedSequence:

@@ -37,8 +37,6 @@ def test_kernel_matches_reference_logits():
         stranger,
         cfg.matrix(),
         offset,
-        0.0,
-        np.zeros(1, np.float32),
         out,
     )
     trust = np.where(edge >= 0, trust_e[np.maximum(edge, 0)], stranger)
@@ -52,30 +50,6 @@ def test_kernel_matches_reference_logits():
         seen,
     )
     np.testing.assert_allclose(out, expit(ref + offset), rtol=1e-12, atol=1e-14)
-    # a shared prediction error shifts all four log-odds by the same amount
-    z = rng.standard_normal(m).astype(np.float32)
-    out2 = np.empty((m, 4))
-    reaction_probabilities(
-        viewer,
-        slot,
-        edge,
-        opinion,
-        sus,
-        stance,
-        outrage,
-        quality,
-        seen,
-        trust_e,
-        stranger,
-        cfg.matrix(),
-        offset,
-        0.7,
-        z,
-        out2,
-    )
-    np.testing.assert_allclose(
-        out2, expit(ref + offset + 0.7 * z[:, None].astype(np.float64)), rtol=1e-9
-    )
 
 
 def test_signs_follow_the_literature():

@@ -24,7 +24,7 @@ counters (``likes``, ``comments``, ``impressions``, and the per-group ``likes_by
 
 **Popularity signal in ranking.** A platform's engagement predictor is trained on
 observed reactions, which include the paid ones. feedlab's predictor is the true model
-plus noise (``FeedModel._predict``), so we add what training on inflated labels would
+plus noise (:mod:`models.predictor`), so we add what training on inflated labels would
 add: a per-author calibration factor on the predicted like and comment probabilities of
 ``j``'s posts (and reshares of them),
 
@@ -42,6 +42,7 @@ artificial up-vote raised later positive ratings by 32 %.)
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -53,6 +54,7 @@ from agents.behaviours.roles import RoleConfig
 from agents.population import ROLE_BOT, ROLE_USER
 from experiments.schema import ConfigError, field
 from models.posts import KIND_RESHARE
+from models.predictor import ALL_ACTIONS, COMMENT, LIKE, predict_columns
 
 if TYPE_CHECKING:
     from models.feed import Candidates
@@ -136,17 +138,7 @@ class BoughtPart(Part):
     def on_candidates(self, model: FeedModel, t: int, cand: Candidates) -> None:
         if not self.P.any():
             return
-        base = cand.predictor
-        fac = self.factors()
-
-        def predictor(c: Candidates) -> np.ndarray:
-            p = base(c)  # type: ignore[operator]
-            oa = c.origin_author
-            p[:, 0] = np.minimum(1.0, p[:, 0] * fac[0, oa])
-            p[:, 1] = np.minimum(1.0, p[:, 1] * fac[1, oa])
-            return p
-
-        cand.predictor = predictor
+        cand.predictor = CalibratedPredictor(cand.predictor, self.factors())
 
     # ---------------------------------------------------------------- paid engagement
     def _pick_bots(self, author: np.ndarray) -> np.ndarray:
@@ -220,3 +212,23 @@ class BoughtPart(Part):
         out[self.col("like_calibration")] = float(fac[0].mean()) if self.ids.size else 1.0
         out[self.col("comment_calibration")] = float(fac[1].mean()) if self.ids.size else 1.0
         return out
+
+
+class CalibratedPredictor:
+    """A predictor whose like and comment predictions are multiplied by the original
+    author's calibration factor (``fac``: (2, N)), capped at 1 (module docstring)."""
+
+    def __init__(self, base: object, fac: np.ndarray):
+        self.base = base
+        self.fac = fac
+
+    def columns(self, cand: Candidates, actions: Sequence[int]) -> np.ndarray:
+        out = predict_columns(self.base, cand, actions)
+        oa = cand.origin_author
+        for j, a in enumerate(actions):
+            if a in (LIKE, COMMENT):
+                np.minimum(1.0, out[j] * self.fac[a, oa], out=out[j])
+        return out
+
+    def __call__(self, cand: Candidates) -> np.ndarray:
+        return np.ascontiguousarray(self.columns(cand, ALL_ACTIONS).T)

@@ -33,7 +33,7 @@ from experiments.schema import field
 from models.feed import Candidates
 from models.kernels import njit
 from models.ranking.base import RANKINGS, RankingPolicy
-from models.ranking.engagement import EngagementWeights
+from models.ranking.engagement import EngagementWeights, engagement_score
 
 
 @njit(cache=True)
@@ -179,9 +179,7 @@ class DiversityRanking(RankingPolicy):
 
     def score(self, cand: Candidates, rng: np.random.Generator) -> np.ndarray:
         """The base score: predicted engagement."""
-        p = cand.predicted
-        w = self.weights
-        return w.like * p[:, 0] + w.comment * p[:, 1] + w.share * p[:, 2]
+        return engagement_score(cand, self.weights)
 
     def rank(
         self, cand: Candidates, k: np.ndarray, rng: np.random.Generator

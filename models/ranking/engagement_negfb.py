@@ -33,13 +33,15 @@ from models.ranking.base import RANKINGS, ScoredPolicy
 from models.ranking.engagement import EngagementWeights
 
 
-@njit(cache=True)
-def _score(pred, political, wl, wc, ws, wn, cpol, spol, out):  # pragma: no cover - jitted
+@njit(cache=True, error_model="numpy")
+def _score(
+    like, comment, share, negfb, political, wl, wc, ws, wn, cpol, spol, out
+):  # pragma: no cover - jitted
     """The module docstring's score for every pair in one pass (no temporaries)."""
-    for m in range(pred.shape[0]):
+    for m in range(like.shape[0]):
         c = wc * cpol if political[m] else wc
         s = ws * spol if political[m] else ws
-        out[m] = wl * pred[m, 0] + c * pred[m, 1] + s * pred[m, 2] - wn * pred[m, 3]
+        out[m] = wl * like[m] + c * comment[m] + s * share[m] - wn * negfb[m]
 
 
 @dataclass(frozen=True)
@@ -64,7 +66,7 @@ class EngagementNegFeedbackRanking(ScoredPolicy):
         w, pol = self.weights, self.political
         out = np.empty(cand.size)
         _score(
-            np.ascontiguousarray(cand.predicted, dtype=np.float64),
+            *cand.predictions((0, 1, 2, 3)),
             np.ascontiguousarray(cand.political, dtype=np.bool_),
             w.like,
             w.comment,

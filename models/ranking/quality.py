@@ -37,12 +37,12 @@ if TYPE_CHECKING:
     from models.config import LabelConfig
 
 
-@njit(cache=True)
-def _score(pred, slot, origin_author, post_quality, source_quality, threshold, downrank, out):
+@njit(cache=True, error_model="numpy")
+def _score(like, slot, origin_author, post_quality, source_quality, threshold, downrank, out):
     """P̂(like) · q_p · d_j for every pair in one pass (no temporaries)."""
-    for m in range(pred.shape[0]):
+    for m in range(like.shape[0]):
         d = downrank if source_quality[origin_author[m]] < threshold else 1.0
-        out[m] = pred[m, 0] * post_quality[slot[m]] * d
+        out[m] = like[m] * post_quality[slot[m]] * d
 
 
 @RANKINGS.register("quality")
@@ -59,7 +59,7 @@ class QualityRanking(ScoredPolicy):
     def score(self, cand: Candidates, rng: np.random.Generator) -> np.ndarray:
         out = np.empty(cand.size)
         _score(
-            np.ascontiguousarray(cand.predicted, dtype=np.float64),
+            cand.predictions((0,))[0],
             cand.slot,
             cand.origin_author,
             cand.posts.quality,
