@@ -87,7 +87,7 @@ def reaction_probabilities(
     from the gathered features (``seen_sponsored`` is per pair), shifted by
     ``offset[m]`` (or by its single row when it has one row, e.g. zeros; extensions such
     as transparency labels shift single items), and mapped through the logistic function
-    into ``out[m, :]``. ``coef`` is (4, 7): intercept, agreement, outrage, aversion,
+    (:func:`sigmoid_inplace`) into ``out[m, :]`` (C-contiguous). ``coef`` is (4, 7): intercept, agreement, outrage, aversion,
     trust, quality, sponsorship. The NumPy reference is ``reaction.logits``; a test checks
     they agree. The platform's *predictions* are :func:`prediction_logits`."""
     per_pair = offset.shape[0] > 1
@@ -112,7 +112,32 @@ def reaction_probabilities(
                 + coef[c, 6] * zz
                 + offset[r, c]
             )
-            out[m, c] = 1.0 / (1.0 + np.exp(-lg))
+            out[m, c] = lg
+    sigmoid_inplace(out.reshape(out.size))  # a separate pass, so that it vectorises
+
+
+@njit(cache=True)
+def count_reactions(
+    origin, group, r, impressions, likes, comments, shares, negfb, imp_by_group, likes_by_group
+):  # pragma: no cover - jitted
+    """Add one step's feed to the post counters, in place: for feed item ``m`` shown to a
+    viewer of group ``group[m]``, the original post ``origin[m]`` gains an impression
+    (total and in that group) and its reactions ``r[m]`` (like, comment, share, negfb;
+    likes also per group). One pass; equal to ``np.bincount`` per counter."""
+    for m in range(origin.shape[0]):
+        o = origin[m]
+        g = group[m]
+        impressions[o] += 1
+        imp_by_group[o, g] += 1
+        if r[m, 0]:
+            likes[o] += 1
+            likes_by_group[o, g] += 1
+        if r[m, 1]:
+            comments[o] += 1
+        if r[m, 2]:
+            shares[o] += 1
+        if r[m, 3]:
+            negfb[o] += 1
 
 
 # ------------------------------------------------------------ the platform's predictor

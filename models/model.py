@@ -35,7 +35,7 @@ from models.config import DynamicsConfig, PlatformConfig
 from models.extension import EventLog
 from models.feed import Candidates, Feed, gather
 from models.graph import FollowGraph
-from models.kernels import pairwise_bounded_confidence, reaction_probabilities
+from models.kernels import count_reactions, pairwise_bounded_confidence, reaction_probabilities
 from models.network import Network
 from models.posts import KIND_POST, KIND_RESHARE, PostStore
 from models.predictor import PlatformPredictor
@@ -395,19 +395,17 @@ class FeedModel(mesa.Model):
     def _count_reactions(self, cand: Candidates, feed: Feed, r: np.ndarray) -> None:
         """Counters on the original post (totals and per viewer group)."""
         p = self.posts
-        o = cand.origin_slot[feed.pair]
-        cap = p.capacity
-        p.impressions += np.bincount(o, minlength=cap).astype(np.int32)
-        for col, name in enumerate(("likes", "comments", "shares", "negfb")):
-            getattr(p, name)[:] += np.bincount(o, weights=r[:, col], minlength=cap).astype(np.int32)
-        g = self.users.group[feed.viewer]
-        flat = o * self.n_groups + g
-        size = cap * self.n_groups
-        p.impressions_by_group += (
-            np.bincount(flat, minlength=size).reshape(cap, -1).astype(np.int32)
-        )
-        p.likes_by_group += (
-            np.bincount(flat, weights=r[:, 0], minlength=size).reshape(cap, -1).astype(np.int32)
+        count_reactions(
+            cand.origin_slot[feed.pair],
+            self.users.group[feed.viewer],
+            r,
+            p.impressions,
+            p.likes,
+            p.comments,
+            p.shares,
+            p.negfb,
+            p.impressions_by_group,
+            p.likes_by_group,
         )
 
     # ---------------------------------------------------------------- updates
