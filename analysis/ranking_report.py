@@ -31,6 +31,7 @@ POLICIES = (
     "engagement_negfb",
     "bridging",
     "bridging_observed",
+    "bridging_mf",
     "quality",
     "diversity",
     "algorithmic_bias",

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from models.kernels import origin_slots
 from models.predictor import ALL_ACTIONS, LIKE, predict_columns
 
 if TYPE_CHECKING:
@@ -64,8 +65,10 @@ class Candidates:
     @cached_property
     def origin_slot(self) -> np.ndarray:
         """Slot of the original post (the record itself if the original was evicted)."""
-        s = self.posts.slot_of(self.posts.origin[self.slot])
-        return np.where(s >= 0, s, self.slot)
+        out = np.empty(self.size, dtype=np.int64)
+        p = self.posts
+        origin_slots(self.slot, p.origin, p.id, p.capacity, out)
+        return out
 
     @cached_property
     def origin_author(self) -> np.ndarray:

@@ -16,7 +16,8 @@ batch, and drawing it costs no generator state, so predicting fewer actions or f
 pairs never shifts any other random number of the run.
 
 A *predictor* is any callable ``predictor(cand) -> (M, 4)`` array (like, comment,
-share, negative feedback). One that also offers ``columns(cand, actions) -> (A, M)``
+share, negative feedback). One that also offers ``columns(cand, actions)`` (a list of
+one array per action)
 computes only the actions asked for; :meth:`models.feed.Candidates.predictions` uses it
 when present, so an engagement ranker never pays for negative feedback and a quality
 ranker computes likes only. Extensions may wrap the predictor (e.g. paid engagement
@@ -40,13 +41,16 @@ LIKE, COMMENT, SHARE, NEGFB = 0, 1, 2, 3
 ALL_ACTIONS = (LIKE, COMMENT, SHARE, NEGFB)
 
 
-def predict_columns(predictor: object, cand: Candidates, actions: Sequence[int]) -> np.ndarray:
-    """``(len(actions), M)`` predictions of ``actions`` from any predictor (module doc)."""
+def predict_columns(
+    predictor: object, cand: Candidates, actions: Sequence[int]
+) -> list[np.ndarray]:
+    """Predictions of ``actions`` from any predictor (module docstring): one contiguous
+    float64 array of M values per action."""
     cols = getattr(predictor, "columns", None)
     if cols is not None:
         return cols(cand, actions)
-    full = predictor(cand)  # type: ignore[operator]
-    return np.ascontiguousarray(np.asarray(full, dtype=np.float64)[:, list(actions)].T)
+    full = np.asarray(predictor(cand), dtype=np.float64)  # type: ignore[operator]
+    return [np.ascontiguousarray(full[:, a]) for a in actions]
 
 
 class PlatformPredictor:
@@ -64,12 +68,13 @@ class PlatformPredictor:
         self.noise = float(noise)
         self.key = np.uint64(int(key) & 0xFFFFFFFF)
 
-    def columns(self, cand: Candidates, actions: Sequence[int]) -> np.ndarray:
-        """Predicted probabilities of ``actions`` for every pair, shape ``(A, M)``."""
+    def columns(self, cand: Candidates, actions: Sequence[int]) -> list[np.ndarray]:
+        """Predicted probabilities of ``actions``: one array of M values per action."""
         m = self.model
         p, u = m.posts, m.users  # type: ignore[attr-defined]
-        acts = np.asarray(actions, dtype=np.int64)
-        out = np.empty((acts.shape[0], cand.size))
+        need = np.zeros(4, dtype=np.bool_)
+        need[list(actions)] = True
+        out = np.empty((4, cand.size))  # rows not needed are never touched (no pages)
         err = np.empty(cand.size if self.noise > 0 else 0)
         if self.noise > 0:
             pair_noise(self.key, cand.viewer, cand.post_id, self.noise, err)
@@ -88,13 +93,14 @@ class PlatformPredictor:
             cand.stranger_trust,
             self.coef,
             self.bias,
-            acts,
+            need,
             err,
             out,
         )
-        sigmoid_inplace(out.reshape(-1))
-        return out
+        for a in np.flatnonzero(need):
+            sigmoid_inplace(out[a])
+        return [out[a] for a in actions]
 
     def __call__(self, cand: Candidates) -> np.ndarray:
         """All four actions, ``(M, 4)``."""
-        return np.ascontiguousarray(self.columns(cand, ALL_ACTIONS).T)
+        return np.stack(self.columns(cand, ALL_ACTIONS), axis=1)

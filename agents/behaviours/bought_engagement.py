@@ -222,7 +222,7 @@ class CalibratedPredictor:
         self.base = base
         self.fac = fac
 
-    def columns(self, cand: Candidates, actions: Sequence[int]) -> np.ndarray:
+    def columns(self, cand: Candidates, actions: Sequence[int]) -> list[np.ndarray]:
         out = predict_columns(self.base, cand, actions)
         oa = cand.origin_author
         for j, a in enumerate(actions):
@@ -231,4 +231,4 @@ class CalibratedPredictor:
         return out
 
     def __call__(self, cand: Candidates) -> np.ndarray:
-        return np.ascontiguousarray(self.columns(cand, ALL_ACTIONS).T)
+        return np.stack(self.columns(cand, ALL_ACTIONS), axis=1)

@@ -57,6 +57,7 @@ POLICY_STYLE: dict[str, tuple[str, str, str, str]] = {
     "engagement_negfb": (OKABE_ITO["orange"], "D", "--", "Engagement + neg. feedback"),
     "bridging": (OKABE_ITO["bluish_green"], "^", "-", "Bridging (predicted)"),
     "bridging_observed": (OKABE_ITO["sky_blue"], "v", "--", "Bridging (observed)"),
+    "bridging_mf": (OKABE_ITO["bluish_green"], "<", ":", "Bridging (matrix factorisation)"),
     "quality": (OKABE_ITO["blue"], "P", "-.", "Quality"),
     "diversity": (OKABE_ITO["reddish_purple"], "h", "-.", "Diversity"),
     "algorithmic_bias": ("#B8A800", "*", ":", "Algorithmic bias"),  # darkened yellow

@@ -3,6 +3,7 @@
 from models.ranking import (  # noqa: F401  (registration side effects)
     algorithmic_bias,
     bridging,
+    bridging_mf,
     chronological,
     diversity,
     engagement,

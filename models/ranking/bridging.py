@@ -32,8 +32,8 @@ in group ``g``:
 Törnberg et al. (2023, arXiv 2310.05984) rank by likes from the other party; the open
 Community Notes scorer (matrix factorisation, r̂ = μ + i_u + i_n + f_u·f_n) rewards the
 intercept i_n of approval that does not depend on the rater's side. The min/product over
-groups is the simplest rule with that property; the matrix-factorisation variant is not
-implemented.
+groups is the simplest rule with that property; the matrix-factorisation variant is
+``ranking=bridging_mf`` (:mod:`models.ranking.bridging_mf`).
 """
 
 from __future__ import annotations
