@@ -173,6 +173,17 @@ def check_size(run: RunConfig, net: Any) -> None:
                 "raise limits.max_users if the machine can hold it"
             ]
         )
+    per_step = n_nodes * max(run.population.activity.mean, 0.0)
+    cap = run.platform.post_capacity
+    if cap and cap < 2 * per_step:
+        raise ConfigError(
+            [
+                f"platform.post_capacity: {cap:,} slots cannot hold one step of posts and "
+                f"reshares (~{per_step:,.0f} posts expected per step from {n_nodes:,} users × "
+                f"mean activity {run.population.activity.mean:g}; at least {2 * per_step:,.0f} "
+                "needed); use 0 for the automatic size"
+            ]
+        )
     need = estimate_memory(run, n_nodes, n_edges)
     budget = run.limits.memory_gb * 2**30 or 0.8 * machine_memory_bytes()
     if need > budget:

@@ -63,6 +63,16 @@ def test_absurd_size_refused_with_estimate() -> None:
     _refused(["network.n=50000000"], "50,000,000 users exceed limits.max_users")
 
 
+def test_too_small_post_buffer_refused_before_the_run() -> None:
+    """500 users × mean activity 0.6 write ~300 posts a step: 599 slots cannot hold a
+    step's posts and reshares (the run would stop mid-way); 600 can."""
+    _refused(
+        ["network.n=500", "platform.post_capacity=599"],
+        "platform.post_capacity: 599 slots cannot hold one step",
+    )
+    validate(compose(["network.n=500", "platform.post_capacity=600"]))
+
+
 def test_memory_estimate_refused_with_numbers() -> None:
     _refused(["network.n=19000000", "limits.memory_gb=1"], "GiB", "limits.memory_gb")
 
