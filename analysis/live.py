@@ -19,6 +19,7 @@ from analysis.metrics import (
     opinion_variance,
 )
 from analysis.metrics import cross_cutting_share as _cross_cutting_share
+from models.kernels import reached_by_class
 from models.posts import KIND_RESHARE
 
 if TYPE_CHECKING:
@@ -112,12 +113,11 @@ def reach_and_arm_stats(model: FeedModel, ctx: StepContext) -> dict[str, float]:
     size = np.bincount(arm_of, minlength=arms).astype(np.float64) if arms > 1 else None
     pol_hi = (ctx.cand.political[ctx.feed.pair]) & classes["outrage_high"]
     out: dict[str, float] = {"impressions_political_outrage": float(pol_hi.sum())}
-    for cname, mask in classes.items():
-        reached = np.zeros(n, bool)
-        reached[viewer[mask]] = True
-        out[f"reach_{cname}"] = float(reached.sum()) / n if n else float("nan")
+    for cname, total, per_arm in _reach(
+        viewer, classes, n, arm_of, arms if size is not None else 1
+    ):
+        out[f"reach_{cname}"] = float(total) / n if n else float("nan")
         if size is not None:
-            per_arm = np.bincount(arm_of[reached], minlength=arms)
             for a, name in enumerate(names):
                 out[f"reach_{cname}{ARM_SEP}{name}"] = _ratio(float(per_arm[a]), size[a])
     if size is None:
@@ -149,6 +149,24 @@ def reach_and_arm_stats(model: FeedModel, ctx: StepContext) -> dict[str, float]:
         sel = item_arm == a
         out[f"cross_cutting_share{ARM_SEP}{name}"] = cross_cutting_share(vg[sel], ag[sel])
     return out
+
+
+def _reach(
+    viewer: np.ndarray, classes: dict[str, np.ndarray], n: int, arm_of: np.ndarray, arms: int
+) -> list[tuple[str, int, np.ndarray]]:
+    """(class, users reached, users reached per arm) for every class, in one Numba pass
+    (``models.kernels.reached_by_class``; classes packed as bits, 64 at a time)."""
+    names = list(classes)
+    res = []
+    for start in range(0, len(names), 64):
+        chunk = names[start : start + 64]
+        bits = np.zeros(viewer.shape[0], dtype=np.uint64)
+        for c, name in enumerate(chunk):
+            bits |= classes[name].astype(np.uint64) << np.uint64(c)
+        counts = np.zeros((max(arms, 1), len(chunk)), dtype=np.int64)
+        reached_by_class(viewer, bits, n, arm_of, arms, counts)
+        res += [(name, int(counts[:, c].sum()), counts[:, c]) for c, name in enumerate(chunk)]
+    return res
 
 
 def _arm_csr(indptr: np.ndarray, indices: np.ndarray, rows: np.ndarray) -> tuple:

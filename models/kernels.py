@@ -155,6 +155,24 @@ def origin_slots(slot, origin, post_id, capacity, out):  # pragma: no cover - ji
             out[m] = s
 
 
+@njit(cache=True)
+def reached_by_class(viewer, bits, n, arm, n_arms, out):  # pragma: no cover - jitted
+    """Users reached by each content class: ``out[a, c]`` = number of users of arm ``a``
+    with at least one item whose ``bits`` has bit ``c`` set (``bits`` per feed item,
+    uint64, at most 64 classes). One pass over the items and one over the users."""
+    seen = np.zeros(n, dtype=np.uint64)
+    for m in range(viewer.shape[0]):
+        seen[viewer[m]] |= bits[m]
+    nc = out.shape[1]
+    for i in range(n):
+        b = seen[i]
+        if b:
+            a = arm[i] if n_arms > 1 else 0
+            for c in range(nc):
+                if (b >> np.uint64(c)) & np.uint64(1):
+                    out[a, c] += 1
+
+
 # ------------------------------------------------------------ the platform's predictor
 _M32 = np.uint64(0xFFFFFFFF)
 _S15 = np.uint64(15)
