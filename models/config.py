@@ -41,6 +41,10 @@ class PlatformConfig:
 
     feed_length: int = field(ge=0, le=100_000, doc="k for everyone; 0 = each user's attention")
     window: int = field(ge=1, le=1000, doc="W: candidate posts are from the last W steps")
+    reshow_seen: bool = field(
+        doc="with W > 1, may a post (or a reshare of it) already shown to a viewer in the "
+        "last W - 1 steps be a candidate again; false = never re-shown"
+    )
     out_of_network: int = field(ge=0, le=1000, doc="recommended items per viewer per step")
     prediction_noise: float = field(ge=0, le=10, doc="sd of the ranker's log-odds error")
     prediction_bias: PredictionBias = field()

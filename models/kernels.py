@@ -173,6 +173,25 @@ def reached_by_class(viewer, bits, n, arm, n_arms, out):  # pragma: no cover - j
                     out[a, c] += 1
 
 
+@njit(cache=True)
+def unseen_pairs(viewers, ptr, origin_id, seen_ptr, seen_ids, keep):  # pragma: no cover
+    """keep[m] = False where pair ``m``'s original post id is among the ids its viewer
+    has already been shown (``seen_ids[seen_ptr[v]:seen_ptr[v + 1]]``, a few feeds' worth
+    per viewer, scanned linearly)."""
+    for s in range(viewers.shape[0]):
+        v = viewers[s]
+        a = seen_ptr[v]
+        b = seen_ptr[v + 1]
+        for m in range(ptr[s], ptr[s + 1]):
+            o = origin_id[m]
+            k = True
+            for j in range(a, b):
+                if seen_ids[j] == o:
+                    k = False
+                    break
+            keep[m] = k
+
+
 # ------------------------------------------------------------ the platform's predictor
 _M32 = np.uint64(0xFFFFFFFF)
 _S15 = np.uint64(15)

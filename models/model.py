@@ -13,6 +13,7 @@ Deffuant–Weisbuch and algorithmic-bias models, with exact sequential semantics
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -35,7 +36,12 @@ from models.config import DynamicsConfig, PlatformConfig
 from models.extension import EventLog
 from models.feed import Candidates, Feed, gather
 from models.graph import FollowGraph
-from models.kernels import count_reactions, pairwise_bounded_confidence, reaction_probabilities
+from models.kernels import (
+    count_reactions,
+    pairwise_bounded_confidence,
+    reaction_probabilities,
+    unseen_pairs,
+)
 from models.network import Network
 from models.posts import KIND_POST, KIND_RESHARE, PostStore
 from models.predictor import PlatformPredictor
@@ -141,6 +147,9 @@ class FeedModel(mesa.Model):
         self._init_edge_trust()
         self.posts = PostStore(self._post_capacity(), self.n_groups, self.platform.window)
         self._pending_reshares = (np.zeros(0, np.int32), np.zeros(0, np.int64))
+        self._seen: deque[tuple[np.ndarray, np.ndarray]] = deque(
+            maxlen=max(self.platform.window - 1, 1)
+        )
         self.last_value = np.full(n, np.nan)
         self.last_engagement = np.zeros(n)
         self.step_stats: dict[str, float] = {}
@@ -286,10 +295,33 @@ class FeedModel(mesa.Model):
             self.dyn_rng,
         )
         cand.predictor = self.predictor
+        if self._seen:  # platform.reshow_seen = false: drop what each viewer was shown
+            cand = self._drop_seen(cand)
         for ext in self.extensions:  # e.g. author popularity in the predictor
             if hasattr(ext, "on_candidates"):
                 ext.on_candidates(self, t, cand)
         return cand
+
+    def _drop_seen(self, cand: Candidates) -> Candidates:
+        """Candidates without the posts (by original) each viewer was shown in the last
+        W − 1 steps (``platform.reshow_seen = false``)."""
+        viewer = np.concatenate([v for v, _ in self._seen])
+        ids = np.concatenate([o for _, o in self._seen])
+        order = np.argsort(viewer, kind="stable")
+        seen_ptr = np.zeros(self.n + 1, dtype=np.int64)
+        np.cumsum(np.bincount(viewer, minlength=self.n), out=seen_ptr[1:])
+        keep = np.empty(cand.size, dtype=np.bool_)
+        unseen_pairs(
+            cand.viewers, cand.ptr, self.posts.origin[cand.slot], seen_ptr, ids[order], keep
+        )
+        self.step_stats["candidates_seen_dropped"] = float(cand.size - keep.sum())
+        return cand.keep_pairs(keep)
+
+    def _remember_seen(self, feed: Feed) -> None:
+        """Keep this step's feed (viewer, original post id) for ``_drop_seen``."""
+        if self.platform.reshow_seen or self.platform.window <= 1:
+            return
+        self._seen.append((feed.viewer.astype(np.int64), self.posts.origin[feed.slot]))
 
     def _predict(self, cand: Candidates) -> np.ndarray:
         """All four predicted probabilities, ``(M, 4)`` (:class:`models.predictor.PlatformPredictor`)."""
@@ -322,9 +354,11 @@ class FeedModel(mesa.Model):
         counts = np.bincount(viewer, minlength=self.n)
         starts = np.cumsum(counts) - counts
         rank = np.arange(pair.shape[0]) - np.repeat(starts, counts)
-        return Feed(
+        feed = Feed(
             viewer=viewer, slot=cand.slot[pair], edge=cand.edge[pair], pair=pair, rank=rank, arm=arm
         )
+        self._remember_seen(feed)
+        return feed
 
     def react(self, t: int, cand: Candidates, feed: Feed) -> StepContext:
         """Bernoulli reactions to every feed item from the true probabilities."""
