@@ -2,7 +2,7 @@
 
     feedlab validate                  # fast subset: DW complete graph, consensus, Watts,
                                       # fact 1 (about a minute on 2 cores)
-    feedlab validate --full           # every check (≈ 2 min on 2 idle cores)
+    feedlab validate --full           # every check (≈ 3 min on 2 idle cores, ≈ 5 CPU-min)
     feedlab validate --only dw_complete,fact_outrage_amplification
     feedlab validate --list           # the checks, their tier and status
     feedlab validate --full --out docs/validation_results.md --figures docs/figures
@@ -22,7 +22,8 @@ Every check fixes its seeds, states what it expects before it runs and returns w
 measured. Its tolerance is chosen from the spread of replicates (the comment above its
 constants says how), and ``tests/test_canonical.py`` / ``tests/test_validation.py``
 plant a bug for each check (a wrong sign, a mis-indexed rule, a mislabelled metric) and
-assert that the check then reports failure.
+assert that the check then reports failure (a fact that fails in the correct model, fact 5,
+gets the opposite test: the effect it claims is planted, and the check must pass).
 
 Exit status
 -----------
@@ -1092,6 +1093,174 @@ def check_fact_bridging_depolarises(ctx: Context, seeds: Sequence[int] = FACT_SE
     )
 
 
+# Fact 3 criteria (fixed after exploring seeds 100–109 and before running the test seeds).
+# (a) "Cuts exposure": per seed, the share of high-outrage political impressions that
+# engagement_negfb removes, 1 − P_negfb / P_eng (P = run-mean
+# political_outrage_share_impressions, paired by seed), exceeds one half on average
+# (one-sided one-sample t-test of the mean cut against FACT3_MIN_CUT at ALPHA). A ratio
+# per seed, not a difference: under engagement ranking P varies 16-fold between seeds
+# (0.05–0.78 over the exploration seeds; n = 1000, 200 steps, window 3), so raw
+# differences are dominated by a few seeds; the cut was 0.998 ± 0.002 (P_negfb ≤ 0.0004
+# in every run; 0.000 in issue 3 at N = 3000). (b) "Modest engagement cost": the
+# relative loss per seed, 1 − E_negfb / E_eng, is below FACT3_MAX_LOSS = 10 % (one-sided
+# t-test of the mean against 0.10 at ALPHA) for both engagement measures: MSI points per
+# user-step (like 1, comment 30, share 5: the objective the policy re-weights,
+# conf/ranking/engagement.yaml) and reactions per user-step (run_mean_engagement_per_user).
+# "Modest" is feedlab's definition (the reports of Facebook's 2021 test give no number):
+# a loss of less than a tenth of engagement, at most a fifth of the cut in exposure that
+# (a) requires. Exploration: MSI loss −0.011 ± 0.020 (max +0.016: MSI points mostly
+# rise), reactions −0.12 ± 0.065 (they rise), so the bound is ≈ 17 SE above the mean
+# loss with 10 seeds; a true loss of 5 % would still pass with power > 0.99.
+FACT3_MIN_CUT = 0.5
+FACT3_MAX_LOSS = 0.10
+
+
+def _msi_per_user(run: Mapping[str, Any], weights: Mapping[str, float]) -> float:
+    """MSI points per user-step of a run: Σ_a w_a · total_a / (N · steps)."""
+    s = run["summary"]
+    pts = sum(float(w) * float(s[f"total_{a}s"]) for a, w in weights.items())
+    return pts / (float(s["n_users"]) * float(s["steps"]))
+
+
+def _relative_change(treated: Sequence[float], control: Sequence[float]) -> list[float]:
+    """Per pair, 1 − treated / control (NaN where the control is not positive)."""
+    return [1.0 - t / c if c > 0 else math.nan for t, c in zip(treated, control)]
+
+
+def check_fact_negfb_political_outrage(ctx: Context, seeds: Sequence[int] = FACT_SEEDS) -> Outcome:
+    exp = "fact_negfb_political_outrage"
+    runs = _arm_runs(
+        ctx,
+        exp,
+        {"engagement": ["ranking=engagement"], "engagement_negfb": ["ranking=engagement_negfb"]},
+        seeds,
+    )
+    weights = ctx.config(f"experiment={exp}", "ranking=engagement")["ranking"]["weights"]
+    pol = {a: _values(r, "run_mean_political_outrage_share_impressions") for a, r in runs.items()}
+    cut = _relative_change(pol["engagement_negfb"], pol["engagement"])
+    t_cut = _paired_greater(cut, [FACT3_MIN_CUT] * len(cut))
+    msi = {a: [_msi_per_user(x, weights) for x in r] for a, r in runs.items()}
+    react = {a: _values(r, "run_mean_engagement_per_user") for a, r in runs.items()}
+    loss = {
+        "msi": _relative_change(msi["engagement_negfb"], msi["engagement"]),
+        "reactions": _relative_change(react["engagement_negfb"], react["engagement"]),
+    }
+    t_loss = {k: _paired_greater([FACT3_MAX_LOSS] * len(v), v) for k, v in loss.items()}
+    outrage = {a: _values(r, "run_mean_outrage_share_impressions") for a, r in runs.items()}
+    negfb = {
+        a: [
+            x["summary"]["total_negfb"] / (x["summary"]["n_users"] * x["summary"]["steps"])
+            for x in r
+        ]
+        for a, r in runs.items()
+    }
+    ok_cut = t_cut["mean_diff"] > 0 and t_cut["p"] < ALPHA
+    ok_loss = {k: t["mean_diff"] > 0 and t["p"] < ALPHA for k, t in t_loss.items()}
+    reasons = []
+    if not ok_cut:
+        reasons.append(
+            f"engagement_negfb does not cut exposure to high-outrage political items by more "
+            f"than {FACT3_MIN_CUT:.0%}: mean cut {_fmt_ms(cut)} (one-sided p = "
+            f"{t_cut['p']:.3g})"
+        )
+    names = {"msi": "MSI points", "reactions": "reactions"}
+    for k, ok in ok_loss.items():
+        if not ok:
+            reasons.append(
+                f"engagement cost not modest: {names[k]} per user-step fall by "
+                f"{_fmt_ms(loss[k])} (not below {FACT3_MAX_LOSS:.0%}: one-sided p = "
+                f"{t_loss[k]['p']:.3g})"
+            )
+    measured = (
+        f"high-outrage political share of impressions engagement {_fmt_ms(pol['engagement'])} "
+        f"→ engagement_negfb {_fmt_ms(pol['engagement_negfb'])} (cut {_fmt_ms(cut)}, p = "
+        f"{t_cut['p']:.2g} for > {FACT3_MIN_CUT:g}); engagement loss: MSI points "
+        f"{_fmt_ms(msi['engagement'])} → {_fmt_ms(msi['engagement_negfb'])} per user-step "
+        f"({_fmt_ms(loss['msi'])}, p = {t_loss['msi']['p']:.2g} for < {FACT3_MAX_LOSS:g}), "
+        f"reactions {_fmt_ms(react['engagement'])} → {_fmt_ms(react['engagement_negfb'])} "
+        f"({_fmt_ms(loss['reactions'])}, p = {t_loss['reactions']['p']:.2g}); high-outrage "
+        f"share of impressions, all topics, {_fmt_ms(outrage['engagement'])} → "
+        f"{_fmt_ms(outrage['engagement_negfb'])}; negative feedback per user-step "
+        f"{_fmt_ms(negfb['engagement'])} → {_fmt_ms(negfb['engagement_negfb'])} "
+        f"({len(seeds)} seeds)"
+    )
+    data = {
+        "seeds": list(seeds),
+        "political_outrage_share": pol,
+        "cut": cut,
+        "p_cut": t_cut["p"],
+        "msi_per_user": msi,
+        "reactions_per_user": react,
+        "loss": loss,
+        "p_loss": {k: t["p"] for k, t in t_loss.items()},
+        "outrage_share": outrage,
+        "negfb_per_user": negfb,
+        "min_cut": FACT3_MIN_CUT,
+        "max_loss": FACT3_MAX_LOSS,
+    }
+    return Outcome(
+        passed=ok_cut and all(ok_loss.values()),
+        measured=measured,
+        reason="; ".join(reasons),
+        data=data,
+        figure=_plot_negfb(ctx, pol, loss),
+    )
+
+
+def _plot_negfb(
+    ctx: Context, pol: Mapping[str, Sequence[float]], loss: Mapping[str, Sequence[float]]
+) -> str | None:
+    path = ctx.figure_path("fact_negfb_political_outrage")
+    if path is None:
+        return None
+    style, figure = _plotting()
+    with style.rc():
+        fig = figure(style.DOUBLE, 2.8)
+        ax, bx = fig.subplots(1, 2)
+        labels = list(pol)
+        mat = np.array([pol[a] for a in labels], dtype=float)
+        for j in range(mat.shape[1]):
+            ax.plot(range(len(labels)), mat[:, j], color=style.GREY, lw=0.7, alpha=0.6)
+        for k, a in enumerate(labels):
+            colour, marker, _, _ = style.policy_style(a, k)
+            ax.scatter(
+                np.full(mat.shape[1], k), mat[k], color=colour, marker=marker, s=18, zorder=3
+            )
+        ax.set_xticks(
+            range(len(labels)), [style.policy_style(a, k)[3] for k, a in enumerate(labels)]
+        )
+        ax.set_xlim(-0.5, len(labels) - 0.5)
+        ax.set_ylabel("High-outrage political items\n(share of impressions, run mean)")
+        ax.set_title("(a) Exposure to political outrage (per seed)")
+        names = {"msi": "MSI points", "reactions": "Reactions"}
+        for k, v in enumerate(loss.values()):
+            x = 100.0 * np.asarray(v, dtype=float)
+            bx.scatter(np.full(x.size, k), x, color=style.CYCLE[k], s=18, zorder=3)
+            bx.errorbar(
+                k + 0.18,
+                np.nanmean(x),
+                yerr=np.nanstd(x, ddof=1) if x.size > 1 else 0,
+                fmt="_",
+                color=style.CYCLE[k],
+                ms=12,
+                capsize=3,
+            )
+        bx.axhline(
+            100 * FACT3_MAX_LOSS,
+            color=style.GREY,
+            lw=0.8,
+            ls="--",
+            label=f"modest: < {FACT3_MAX_LOSS:.0%}",
+        )
+        bx.axhline(0, color=style.GREY, lw=0.8, ls=":")
+        bx.set_xticks(range(len(loss)), [names.get(k, k) for k in loss])
+        bx.set_xlim(-0.5, len(loss) - 0.5)
+        bx.set_ylabel("Engagement lost under engagement_negfb\n(% of engagement ranking, per seed)")
+        bx.set_title("(b) Engagement cost per user-step")
+        bx.legend(loc="upper right")
+        return _save(fig, path)
+
+
 # Fact 4 criterion: over FACT4_SEEDS (3 seeds, every policy on the same seeds), E* =
 # the policy with the highest mean run-mean engagement per user, V* = the one with the
 # highest mean run-mean reflective value. Pass when E* ≠ V* and V*'s value exceeds E*'s
@@ -1205,6 +1374,514 @@ def _plot_frontier(
         ax.set_ylabel(_label(style, "run_mean_mean_value", 30))
         ax.set_title("Fact 4: engagement–value frontier (* on the frontier)")
         ax.legend(fontsize=6.5, loc="best")
+        return _save(fig, path)
+
+
+# Fact 5 criterion. SPEC §8 claims an audience-size effect: accounts with larger
+# audiences get fewer likes and comments per post per follower. The statistic is
+# therefore the log–log slope of the engagement rate on followers *within* a class of
+# comparable accounts (analysis.metrics.engagement_rate_scaling, OLS on log10 ER vs
+# log10 mean followers, per run): regular users and authentic influencers
+# (experiment=engagement_rate_by_tier; bought accounts are left out: their paid likes
+# and comments set their rate). Pass when both within-class slopes are negative in a
+# one-sided one-sample t-test over seeds at ALPHA. The slope pooled over every non-bot
+# account (the run summary's er_slope, the number industry rankings report) is measured
+# and reported beside it, not tested: it mixes classes whose rates differ for reasons
+# other than audience size. Exploration (seeds 100–105): users +0.078 ± 0.017,
+# authentic influencers +0.056 ± 0.043, pooled −0.052 ± 0.017 (per-run 95 % CI
+# half-widths ≈ 0.055 and 0.11); issue 4 (seeds 0–2, an earlier code version): +0.107,
+# +0.077, −0.033. With 5 seeds the standard error of a class's mean slope is ≈ 0.01–0.02,
+# so a true within-class decline of −0.05 or steeper would be detected.
+FACT5_SEEDS = tuple(range(5))
+
+
+def _er_classes(run_dir: str, authentic: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """Per class of accounts of one run: followers, engagement rate and the log–log fit
+    (slope, 95 % CI, accounts) from ``agents.parquet`` (:mod:`analysis.influencers`)."""
+    from analysis import influencers as infl
+    from analysis.metrics import engagement_rate_scaling
+
+    a = infl.read_run(run_dir)["agents"]
+    er = infl.engagement_rates(
+        a["likes_received"], a["comments_received"], a["posts_made"], a["mean_followers"]
+    )
+    f = np.asarray(a["mean_followers"], dtype=np.float64)
+    role = np.asarray(a["role"])
+    beh = np.asarray(a["behaviour"], dtype=object)
+    masks = {
+        "users": (role == infl.ROLE_USER) & (beh == ""),
+        "authentic": np.isin(beh, list(authentic)),
+        "pooled": role != infl.ROLE_BOT,
+        "other": (role != infl.ROLE_BOT)
+        & (role != infl.ROLE_USER)
+        & ~np.isin(beh, list(authentic)),
+    }
+    out = {}
+    for k, m in masks.items():
+        slope, lo, hi, n = engagement_rate_scaling(f[m], er[m])
+        out[k] = {"slope": slope, "ci": (lo, hi), "n": n, "followers": f[m], "rate": er[m]}
+    return out
+
+
+def check_fact_engagement_rate_audience(
+    ctx: Context, seeds: Sequence[int] = FACT5_SEEDS
+) -> Outcome:
+    exp = "engagement_rate_by_tier"
+    cfg = ctx.config(f"experiment={exp}")
+    authentic = [
+        c["label"] for c in cfg["influencer"]["components"] if c["behaviour"]["name"] == "authentic"
+    ]
+    runs = ctx.run_many([[f"experiment={exp}", f"seed={s}"] for s in seeds])
+    classes = [_er_classes(r["run_dir"], authentic) for r in runs]
+    slopes = {k: [c[k]["slope"] for c in classes] for k in ("users", "authentic", "pooled")}
+    ci = {k: [c[k]["ci"] for c in classes] for k in slopes}
+    tests = {k: _paired_greater([0.0] * len(v), v) for k, v in slopes.items()}
+    within = ("users", "authentic")
+    ok = {k: tests[k]["mean_diff"] > 0 and tests[k]["p"] < ALPHA for k in within}
+    names = {"users": "regular users", "authentic": "authentic influencers", "pooled": "pooled"}
+    reasons = [
+        f"within {names[k]} the engagement rate does not fall with audience size: slope "
+        f"{_fmt_ms(slopes[k])} (one-sided p = {tests[k]['p']:.3g} for < 0)"
+        for k in within
+        if not ok[k]
+    ]
+    if reasons and tests["pooled"]["mean_diff"] > 0:
+        reasons.append(
+            f"the pooled slope ({_fmt_ms(slopes['pooled'])}) mixes account classes whose "
+            "rates differ for reasons other than audience size (docs/validation.md, fact 5)"
+        )
+    measured = (
+        "log–log slope of engagement rate on followers: "
+        + "; ".join(
+            f"{names[k]} {_fmt_ms(slopes[k])} (p = {tests[k]['p']:.2g} for < 0; per-seed 95 % "
+            "CIs " + ", ".join(f"[{lo:+.2f}, {hi:+.2f}]" for lo, hi in ci[k]) + ")"
+            for k in slopes
+        )
+        + f" ({len(seeds)} seeds)"
+    )
+    data = {
+        "seeds": list(seeds),
+        "slopes": slopes,
+        "ci": ci,
+        "accounts": {k: [c[k]["n"] for c in classes] for k in slopes},
+        "p": {k: t["p"] for k, t in tests.items()},
+    }
+    return Outcome(
+        passed=all(ok.values()),
+        measured=measured,
+        reason="; ".join(reasons),
+        data=data,
+        figure=_plot_er_audience(ctx, classes, slopes, ci),
+    )
+
+
+def _plot_er_audience(
+    ctx: Context,
+    classes: Sequence[Mapping[str, Mapping[str, Any]]],
+    slopes: Mapping[str, Sequence[float]],
+    ci: Mapping[str, Sequence[tuple[float, float]]],
+) -> str | None:
+    path = ctx.figure_path("fact_engagement_rate_audience")
+    if path is None:
+        return None
+    style, figure = _plotting()
+    look = {
+        "users": ("Regular users", style.GREY, 3),
+        "authentic": ("Authentic influencers", style.CYCLE[0], 10),
+        "other": ("Bought-engagement influencers", style.CYCLE[1], 10),
+        "pooled": ("Pooled (all non-bot accounts)", "black", 0),
+    }
+    with style.rc():
+        fig = figure(style.DOUBLE, 3.0)
+        ax, bx = fig.subplots(1, 2)
+        first = classes[0]
+        for k in ("users", "other", "authentic"):
+            c = first[k]
+            ok = np.isfinite(c["rate"]) & (c["rate"] > 0) & (c["followers"] > 0)
+            label, colour, size = look[k]
+            ax.scatter(
+                c["followers"][ok],
+                c["rate"][ok],
+                s=size,
+                color=colour,
+                alpha=0.45,
+                lw=0,
+                label=label,
+            )
+        for k in ("users", "authentic", "pooled"):
+            c = first[k]
+            ok = np.isfinite(c["rate"]) & (c["rate"] > 0) & (c["followers"] > 0)
+            if ok.sum() < 2 or not np.isfinite(c["slope"]):
+                continue
+            lx, ly = np.log10(c["followers"][ok]), np.log10(c["rate"][ok])
+            xs = np.linspace(lx.min(), lx.max(), 20)
+            ax.plot(
+                10**xs,
+                10 ** (ly.mean() + c["slope"] * (xs - lx.mean())),
+                color=look[k][1],
+                ls="--" if k == "pooled" else "-",
+                lw=1.2,
+            )
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel(style.LABELS["followers"])
+        ax.set_ylabel(_label(style, "engagement_rate", 36))
+        ax.set_title("(a) First seed; fits: solid within class, dashed pooled")
+        ax.legend(loc="lower left", markerscale=1.5)
+        for k, key in enumerate(("users", "authentic", "pooled")):
+            s = np.asarray(slopes[key], dtype=float)
+            lo = np.array([c[0] for c in ci[key]], dtype=float)
+            hi = np.array([c[1] for c in ci[key]], dtype=float)
+            xs = k + np.linspace(-0.2, 0.2, s.size) if s.size > 1 else np.array([k])
+            bx.errorbar(xs, s, yerr=[s - lo, hi - s], fmt="o", color=look[key][1], ms=3)
+        bx.axhline(0, color=style.GREY, lw=0.8, ls=":")
+        bx.set_xticks(range(3), ["Regular users", "Authentic\ninfluencers", "Pooled"])
+        bx.set_xlim(-0.5, 2.5)
+        bx.set_ylabel("Log–log slope of engagement rate\non followers (per seed, 95 % CI)")
+        bx.set_title("(b) Slopes per seed (fact 5: < 0)")
+        return _save(fig, path)
+
+
+# Fact 6 criteria (experiment influencer_disclosure: sponsored influencers, campaign from
+# step 60 to 120, 240 steps, N = 2000). Each campaign run is compared with the control
+# of the same seed without sponsored posts (influencer.rate = 0; the disclosure flag is
+# then irrelevant), d(t) = trust in the sponsored accounts minus the control's
+# (analysis.influencers.campaign_effect). (a) "Undisclosed erodes trust faster": d after
+# 10 campaign steps (effect_h) is lower for undisclosed than for disclosed sponsorship,
+# one-sided paired t-test over seeds at ALPHA. (b) "Trust falls fast and recovers
+# slowly": for undisclosed sponsorship the fall half-life (exponential fit of d over the
+# campaign) is shorter than the recovery half-life (fit from the lowest d after the
+# campaign, toward 0), one-sided paired t-test at ALPHA; disclosed sponsorship moves
+# trust too little for reliable half-lives (issue 4), so they are reported, not tested.
+# Exploration (seeds 100–105): d after 10 steps −0.0121 vs −0.0013 (paired difference
+# 0.0108 ± 0.0031); half-lives, undisclosed, fall 12.3 ± 3.0 vs recovery 46 ± 9.5 steps
+# (paired difference 34 ± 12). Over every 4-seed subset of those 6 the larger of the two
+# p-values was ≤ 0.010 (median 0.006; ≤ 0.04 over 3-seed subsets), so 4 seeds leave a
+# margin.
+FACT6_SEEDS = tuple(range(4))
+FACT6_COLUMN = "trust_sponsored"
+
+
+def _campaign_runs(
+    ctx: Context, seeds: Sequence[int]
+) -> tuple[dict[str, list[dict[str, Any]]], int, int | None]:
+    exp = "influencer_disclosure"
+    arms = {
+        "control": ["influencer.rate=0.0", "influencer.disclosed=true"],
+        "disclosed": ["influencer.disclosed=true"],
+        "undisclosed": ["influencer.disclosed=false"],
+    }
+    runs = _arm_runs(ctx, exp, arms, seeds)
+    inf = ctx.config(f"experiment={exp}")["influencer"]
+    return runs, int(inf["start"]), (None if inf["stop"] < 0 else int(inf["stop"]))
+
+
+def check_fact_sponsorship_trust(ctx: Context, seeds: Sequence[int] = FACT6_SEEDS) -> Outcome:
+    from analysis.influencers import campaign_effect
+
+    runs, start, stop = _campaign_runs(ctx, seeds)
+    effects: dict[str, list[dict[str, float]]] = {}
+    for arm in ("disclosed", "undisclosed"):
+        effects[arm] = []
+        for r, c in zip(runs[arm], runs["control"]):
+            ts, tc = r["timeseries"], c["timeseries"]
+            effects[arm].append(
+                campaign_effect(ts["step"], ts[FACT6_COLUMN], tc[FACT6_COLUMN], start, stop)
+            )
+
+    def col(arm: str, key: str) -> list[float]:
+        return [float(e[key]) for e in effects[arm]]
+
+    t_fast = _paired_greater(col("disclosed", "effect_h"), col("undisclosed", "effect_h"))
+    t_slow = _paired_greater(
+        col("undisclosed", "recovery_half_life"), col("undisclosed", "fall_half_life")
+    )
+    ok_fast = t_fast["mean_diff"] > 0 and t_fast["p"] < ALPHA
+    ok_slow = t_slow["mean_diff"] > 0 and t_slow["p"] < ALPHA
+    reasons = []
+    if not ok_fast:
+        reasons.append(
+            f"undisclosed sponsorship does not erode trust faster than disclosed: effect after "
+            f"10 campaign steps {_fmt_ms(col('undisclosed', 'effect_h'))} vs "
+            f"{_fmt_ms(col('disclosed', 'effect_h'))} (one-sided paired p = {t_fast['p']:.3g})"
+        )
+    if not ok_slow:
+        reasons.append(
+            f"trust does not recover more slowly than it falls (undisclosed): fall half-life "
+            f"{_fmt_ms(col('undisclosed', 'fall_half_life'))} vs recovery "
+            f"{_fmt_ms(col('undisclosed', 'recovery_half_life'))} steps (one-sided paired p = "
+            f"{t_slow['p']:.3g})"
+        )
+    pct = {a: [100 * v for v in col(a, "effect_relative")] for a in effects}
+    measured = (
+        f"trust in sponsored accounts minus same-seed control after 10 campaign steps: "
+        f"undisclosed {_fmt_ms(col('undisclosed', 'effect_h'), 2)}, disclosed "
+        f"{_fmt_ms(col('disclosed', 'effect_h'), 2)} (paired p = {t_fast['p']:.2g}); largest "
+        f"loss {_fmt_ms(pct['undisclosed'])} % vs {_fmt_ms(pct['disclosed'])} % of the "
+        f"control; undisclosed half-lives: fall {_fmt_ms(col('undisclosed', 'fall_half_life'))}"
+        f" vs recovery {_fmt_ms(col('undisclosed', 'recovery_half_life'))} steps (paired p = "
+        f"{t_slow['p']:.2g}), {_fmt_ms(col('undisclosed', 'recovered'))} of the loss regained "
+        f"by step {int(runs['undisclosed'][0]['timeseries']['step'][-1])}; disclosed "
+        f"(unreliable, small loss): fall {_fmt_ms(col('disclosed', 'fall_half_life'))}, "
+        f"recovery {_fmt_ms(col('disclosed', 'recovery_half_life'))} "
+        f"({len(seeds)} seeds)"
+    )
+    data = {
+        "seeds": list(seeds),
+        "campaign": [start, stop],
+        "effects": effects,
+        "p_faster": t_fast["p"],
+        "p_recovers_slower": t_slow["p"],
+        "exposures": {a: _values(runs[a], "total_sponsored_exposures") for a in effects},
+        "detections": {a: _values(runs[a], "total_detections") for a in effects},
+    }
+    return Outcome(
+        passed=ok_fast and ok_slow,
+        measured=measured,
+        reason="; ".join(reasons),
+        data=data,
+        figure=_plot_sponsorship(ctx, runs, effects, start, stop),
+    )
+
+
+def _plot_sponsorship(
+    ctx: Context,
+    runs: Mapping[str, Sequence[Mapping[str, Any]]],
+    effects: Mapping[str, Sequence[Mapping[str, float]]],
+    start: int,
+    stop: int | None,
+) -> str | None:
+    path = ctx.figure_path("fact_sponsorship_trust")
+    if path is None:
+        return None
+    style, figure = _plotting()
+    colour = {"disclosed": style.CYCLE[0], "undisclosed": style.CYCLE[1]}
+    with style.rc():
+        fig = figure(style.DOUBLE, 2.9)
+        ax, bx = fig.subplots(1, 2, width_ratios=[1.6, 1])
+        for arm in ("disclosed", "undisclosed"):
+            ds = [
+                np.asarray(r["timeseries"][FACT6_COLUMN], float)
+                - np.asarray(c["timeseries"][FACT6_COLUMN], float)
+                for r, c in zip(runs[arm], runs["control"])
+            ]
+            t = np.asarray(runs[arm][0]["timeseries"]["step"], float)
+            for d in ds:
+                ax.plot(t, d, color=colour[arm], lw=0.5, alpha=0.35)
+            ax.plot(t, np.mean(ds, axis=0), color=colour[arm], label=arm)
+        end = stop if stop is not None else float(t[-1])
+        ax.axvspan(start, end, color=style.GREY, alpha=0.12, lw=0, label="campaign")
+        ax.axhline(0, color=style.GREY, lw=0.8, ls=":")
+        ax.set_xlabel(style.LABELS["step"])
+        ax.set_ylabel("Trust in sponsored accounts\nminus same-seed control")
+        ax.set_title("(a) Campaign effect on followers' trust")
+        ax.legend(loc="lower right")
+        pairs = [(e["fall_half_life"], e["recovery_half_life"]) for e in effects["undisclosed"]]
+        for f, r in pairs:
+            bx.plot([0, 1], [f, r], color=style.GREY, lw=0.7, alpha=0.7)
+        bx.scatter(
+            [0] * len(pairs), [p[0] for p in pairs], color=colour["undisclosed"], s=18, zorder=3
+        )
+        bx.scatter(
+            [1] * len(pairs),
+            [p[1] for p in pairs],
+            color=colour["undisclosed"],
+            marker="s",
+            s=18,
+            zorder=3,
+        )
+        bx.set_xticks([0, 1], ["Fall\n(during campaign)", "Recovery\n(after it)"])
+        bx.set_xlim(-0.5, 1.5)
+        bx.set_ylabel("Half-life of the trust effect (steps)")
+        bx.set_title("(b) Undisclosed: half-lives")
+        return _save(fig, path)
+
+
+# Fact 7 criteria (experiment apology_timing: the cancel_storm transgression on day 10 by
+# the most-followed account of a 3,000-user follower graph, engagement ranking — the
+# default — 100 days; the seed fixes network, population and thresholds). A *storm* is
+# a cascade that reached ≥ 1 % of the users (analysis.cascades.table's definition).
+# Over the storms without an apology: (a) rise fast — the median time from the
+# transgression to the day with the most call-outs is ≤ FACT7_PEAK_DAYS; (b) fade
+# within weeks — every storm's last call-out comes ≤ FACT7_FADE_DAYS (four weeks) after
+# the transgression; (c) reputations mostly recover — on average more than half of the
+# reputation lost at the trough (mean follower trust in the target) is regained by the
+# end (one-sided t-test of the mean regained share against FACT7_REGAINED at ALPHA);
+# the number of runs back at 90 % of the pre-event level (issue 5's yardstick) is
+# reported beside it. (d) Faster after an apology — days to recover to 90 % are fewer
+# with an apology on day 1 after the transgression than without, paired by seed (one-
+# sided paired t-test at ALPHA; a run that never recovers counts as the horizon, 90
+# days, which is conservative when only the no-apology run is censored). An apology on
+# day 7 is run and reported (issue 5 found it makes no difference), not tested: SPEC §8
+# claims only that an apology helps. Exploration (seeds 100–107): every run a storm;
+# time to peak 0–6 days (median 0); duration 6–9 days (issue 5, five rankings: ≤ 27);
+# share of the loss regained 0.91 ± 0.10 (min 0.82; > 1 where trust ends above its
+# pre-event level); 6/8 back at 90 %; days to 90 % without vs with an early apology,
+# paired difference 41 ± 16 (all 8 positive); with a day-7 apology +0.75 ± 4.6. The
+# thresholds are the fact's words made numbers ("fast": within three days; "within
+# weeks": four weeks; "mostly": more than half); they sit well outside the measured
+# spread. 8 seeds, the experiment's own: the apology test needs them (the censored
+# recovery times are noisy; on seeds 0–2 alone p = 0.11).
+FACT7_SEEDS = tuple(range(8))
+FACT7_STORM = 0.01
+FACT7_PEAK_DAYS = 3.0
+FACT7_FADE_DAYS = 28.0
+FACT7_REGAINED = 0.5
+FACT7_EARLY = 1
+FACT7_LATE = 7
+
+
+def check_fact_cascades_fade(
+    ctx: Context, seeds: Sequence[int] = FACT7_SEEDS, late: bool = True
+) -> Outcome:
+    """Fact 7 (criteria above); ``late=False`` skips the day-7 apology arm, which is
+    reported but not part of the criterion."""
+    exp = "apology_timing"
+    cfg = ctx.config(f"experiment={exp}")
+    t0, steps = int(cfg["event"]["time"]), int(cfg["steps"])
+    horizon = float(steps - t0)
+    arms = {
+        "none": ["event.apology_time=null"],
+        "early": [f"event.apology_time={t0 + FACT7_EARLY}"],
+    }
+    if late:
+        arms["late"] = [f"event.apology_time={t0 + FACT7_LATE}"]
+    runs = _arm_runs(ctx, exp, arms, seeds)
+
+    def vals(arm: str, key: str) -> np.ndarray:
+        return np.asarray(_values(runs[arm], key), dtype=float)
+
+    size = vals("none", "cascade_size")
+    storm = size >= FACT7_STORM * vals("none", "n_users")
+    peak = vals("none", "time_to_peak")[storm]
+    duration = vals("none", "cascade_duration")[storm]
+    base, trough = vals("none", "reputation_baseline"), vals("none", "reputation_trough")
+    final = vals("none", "reputation_final")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        regained = np.where(base > trough, (final - trough) / (base - trough), np.nan)[storm]
+    recover = {a: vals(a, "time_to_recover_90") for a in runs}
+    censored = {a: np.where(np.isfinite(v), v, horizon) for a, v in recover.items()}
+    t_regained = _paired_greater(regained, np.full(regained.size, FACT7_REGAINED))
+    t_apology = _paired_greater(censored["none"], censored["early"])
+    reasons = []
+    if storm.sum() < 2:
+        reasons.append(f"fewer than two call-out storms (≥ {FACT7_STORM:.0%} of users) to test")
+    else:
+        if not np.median(peak) <= FACT7_PEAK_DAYS:
+            reasons.append(
+                f"storms do not rise fast: median time to peak {np.median(peak):g} days "
+                f"> {FACT7_PEAK_DAYS:g}"
+            )
+        if not np.max(duration) <= FACT7_FADE_DAYS:
+            reasons.append(
+                f"storms do not fade within weeks: longest lasted {np.max(duration):g} days "
+                f"> {FACT7_FADE_DAYS:g}"
+            )
+        if not (t_regained["mean_diff"] > 0 and t_regained["p"] < ALPHA):
+            reasons.append(
+                f"reputations do not mostly recover: share of the loss regained by day "
+                f"{steps} {_fmt_ms(regained)} (one-sided p = {t_regained['p']:.3g} for > "
+                f"{FACT7_REGAINED:g})"
+            )
+    if not (t_apology["mean_diff"] > 0 and t_apology["p"] < ALPHA):
+        reasons.append(
+            f"reputation does not recover faster after an apology on day {FACT7_EARLY}: days "
+            f"to 90 % without {_fmt_ms(censored['none'])}, with {_fmt_ms(censored['early'])} "
+            f"(one-sided paired p = {t_apology['p']:.3g})"
+        )
+    n_rec = int(np.isfinite(recover["none"]).sum())
+    measured = (
+        f"no apology: {int(storm.sum())}/{len(seeds)} runs a storm (median "
+        f"{np.median(size):.0f} callers of {int(vals('none', 'n_users')[0])}); time to peak "
+        f"{_fmt_ms(peak)} days (median {np.median(peak) if peak.size else math.nan:g}, max "
+        f"{np.max(peak) if peak.size else math.nan:g}); duration {_fmt_ms(duration)} days "
+        f"(max {np.max(duration) if duration.size else math.nan:g}); reputation trough "
+        f"{_fmt_ms(trough / base)} of baseline, share of the loss regained by day {steps} "
+        f"{_fmt_ms(regained)} (p = {t_regained['p']:.2g} for > {FACT7_REGAINED:g}); "
+        f"{n_rec}/{len(seeds)} back at 90 % by day {steps}; days to 90 % (not recovered = "
+        f"{horizon:g}): none {_fmt_ms(censored['none'])}, apology on day {FACT7_EARLY} "
+        f"{_fmt_ms(censored['early'])} (paired p = {t_apology['p']:.2g})"
+    )
+    data: dict[str, Any] = {
+        "seeds": list(seeds),
+        "storm": storm,
+        "cascade_size": {a: vals(a, "cascade_size") for a in runs},
+        "time_to_peak": {a: vals(a, "time_to_peak") for a in runs},
+        "cascade_duration": {a: vals(a, "cascade_duration") for a in runs},
+        "reputation_trough_rel": {a: vals(a, "reputation_trough_rel") for a in runs},
+        "time_to_recover_90": recover,
+        "regained": regained,
+        "p_regained": t_regained["p"],
+        "p_apology": t_apology["p"],
+        "apology_days": {"early": FACT7_EARLY, **({"late": FACT7_LATE} if late else {})},
+    }
+    if late:
+        t_late = _paired_greater(censored["none"], censored["late"])
+        data["p_late_apology"] = t_late["p"]
+        measured += (
+            f", on day {FACT7_LATE} {_fmt_ms(censored['late'])} (paired difference "
+            f"{t_late['mean_diff']:+.3g}, p = {t_late['p']:.2g})"
+        )
+    measured += f" ({len(seeds)} seeds)"
+    return Outcome(
+        passed=not reasons,
+        measured=measured,
+        reason="; ".join(reasons),
+        data=data,
+        figure=_plot_cascades(ctx, runs, t0, steps),
+    )
+
+
+def _plot_cascades(
+    ctx: Context, runs: Mapping[str, Sequence[Mapping[str, Any]]], t0: int, steps: int
+) -> str | None:
+    path = ctx.figure_path("fact_cascades_fade")
+    if path is None:
+        return None
+    from analysis.cascades import callout_counts, cascade_tree
+    from analysis.cascades import read_run as read_cascade
+
+    style, figure = _plotting()
+    labels = {
+        "none": "no apology",
+        "early": f"apology on day {FACT7_EARLY}",
+        "late": f"apology on day {FACT7_LATE}",
+    }
+    with style.rc():
+        fig = figure(style.DOUBLE, 2.9)
+        ax, bx = fig.subplots(1, 2)
+        for k, (arm, rs) in enumerate(runs.items()):
+            colour = style.CYCLE[k]
+            counts = [
+                callout_counts(cascade_tree(read_cascade(r["run_dir"])["events"]), t_end=steps)
+                for r in rs
+            ]
+            m = min(c.size for c in counts)
+            mat = np.array([c[:m] for c in counts])
+            days = np.arange(m)
+            ls = "--" if arm == "late" else "-"  # it overlays "none": dashed to see both
+            ax.plot(days, mat.mean(0), color=colour, ls=ls, label=labels.get(arm, arm))
+            reps = []
+            st = np.asarray(rs[0]["timeseries"]["step"], float)
+            for r in rs:
+                rep = np.asarray(r["timeseries"]["reputation"], float)
+                reps.append(rep / rep[st <= t0][-1])
+                bx.plot(st - t0, reps[-1], color=colour, lw=0.4, alpha=0.35)
+            mean = np.nanmean(reps, axis=0)
+            bx.plot(st - t0, mean, color=colour, ls=ls, label=labels.get(arm, arm))
+        ax.set_xlim(-0.5, 30)
+        ax.set_yscale("symlog", linthresh=1)
+        ax.set_ylim(bottom=0)
+        ax.set_xlabel("Days since the transgression")
+        ax.set_ylabel("Call-outs per day (mean over seeds)")
+        ax.set_title("(a) Storms rise fast and fade")
+        ax.legend(loc="upper right")
+        bx.axhline(0.9, color=style.GREY, lw=0.8, ls="--")
+        bx.axvline(0, color=style.GREY, lw=0.8, ls=":")
+        bx.set_xlabel("Days since the transgression")
+        bx.set_ylabel(_label(style, "reputation_rel", 34))
+        bx.set_title("(b) Reputation (thin: seeds; thick: mean)")
+        bx.legend(loc="lower right")
         return _save(fig, path)
 
 
@@ -1557,19 +2234,20 @@ register(
         kind="fact",
         title="3. Negative-feedback ranking cuts political outrage at a modest engagement cost",
         expected=(
-            "engagement_negfb vs engagement: lower exposure to high-outrage political items, "
-            "engagement per user lower by a modest share"
+            "engagement_negfb vs engagement, paired by seed (window 3): the share of "
+            "high-outrage political impressions removed exceeds "
+            f"{FACT3_MIN_CUT:.0%} (one-sided p < {ALPHA}) and the engagement lost per "
+            f"user-step — MSI points and reactions — is below {FACT3_MAX_LOSS:.0%} "
+            f"(one-sided p < {ALPHA}) ({len(FACT_SEEDS)} seeds)"
         ),
         source=(
-            "SPEC §8 fact 3; Facebook's 2021 political-content test (LITERATURE.md, "
-            "'Ranking and field experiments')."
+            "SPEC §8 fact 3. Facebook's 2021 test on political content: less weight on "
+            "predicted comments and shares, more on predicted negative feedback "
+            "(LITERATURE.md, 'Ranking and field experiments'; the reports give the "
+            "direction, not magnitudes)."
         ),
-        pending=(
-            "needs a recorded metric of impressions of high-outrage political items per "
-            "run (the live metrics record outrage shares, not political ones); the policy "
-            "exists (conf/ranking/engagement_negfb.yaml) — to be connected by the lead"
-        ),
-        experiment="",
+        run=check_fact_negfb_political_outrage,
+        experiment="fact_negfb_political_outrage",
     )
 )
 register(
@@ -1595,12 +2273,19 @@ register(
         name="fact_engagement_rate_audience",
         kind="fact",
         title="5. Engagement rate falls as audience size grows",
-        expected="(likes + comments) per post ÷ followers decreases with followers",
-        source="SPEC §8 fact 5; industry engagement-rate rankings (LITERATURE.md).",
-        pending=(
-            "needs the influencer units' per-account engagement counts in the run record "
-            "(experiment engagement_rate_by_tier) — to be connected by the lead"
+        expected=(
+            "engagement rate ((likes + comments) per post ÷ followers) falls with followers "
+            "within comparable accounts: the log–log slope is negative within regular users "
+            f"and within authentic influencers (one-sided p < {ALPHA} over "
+            f"{len(FACT5_SEEDS)} seeds); the slope pooled over all accounts reported"
         ),
+        source=(
+            "SPEC §8 fact 5; industry engagement-rate rankings: larger accounts have lower "
+            "engagement rates, nano and micro influencers engage more (LITERATURE.md, "
+            "'Trust and influencers')."
+        ),
+        run=check_fact_engagement_rate_audience,
+        experiment="engagement_rate_by_tier",
     )
 )
 register(
@@ -1608,15 +2293,22 @@ register(
         name="fact_sponsorship_trust",
         kind="fact",
         title="6. Undisclosed sponsorship erodes trust faster; trust falls fast, recovers slowly",
-        expected="trust loss after detection larger than after disclosure; recovery slower than loss",
+        expected=(
+            "against a same-seed control without sponsored posts: trust in the sponsored "
+            "accounts after 10 campaign steps lower with undisclosed than disclosed "
+            "sponsorship, and for undisclosed sponsorship a fall half-life shorter than the "
+            f"recovery half-life (one-sided paired p < {ALPHA} each, "
+            f"{len(FACT6_SEEDS)} seeds)"
+        ),
         source=(
             "SPEC §8 fact 6. Slovic, P. (1993). Perceived risk, trust, and democracy. Risk "
-            "Analysis 13(6), 675–682."
+            "Analysis 13(6), 675–682. Carr, C. T. & Hayes, R. A. (2014). The effect of "
+            "disclosure of third-party influence on an opinion leader's credibility and "
+            "electronic word of mouth in two-step flow. Journal of Interactive Advertising "
+            "14(1), 38–50."
         ),
-        pending=(
-            "needs the sponsored influencer behaviour's trust records (experiment "
-            "influencer_disclosure) — to be connected by the lead"
-        ),
+        run=check_fact_sponsorship_trust,
+        experiment="influencer_disclosure",
     )
 )
 register(
@@ -1624,12 +2316,22 @@ register(
         name="fact_cascades_fade",
         kind="fact",
         title="7. Outrage cascades rise fast and fade; reputations mostly recover",
-        expected="call-out storms peak within days and decay; reputation recovers, faster after an apology",
-        source="SPEC §8 fact 7. " + _WATTS,
-        pending=(
-            "needs the transgression event's cascade and reputation records (experiments "
-            "cancel_storm, apology_timing) — to be connected by the lead"
+        expected=(
+            "a transgression by the most-followed account, engagement ranking: storms "
+            f"(≥ {FACT7_STORM:.0%} of users) peak within {FACT7_PEAK_DAYS:g} days (median) "
+            f"and end within {FACT7_FADE_DAYS:g} days; more than {FACT7_REGAINED:.0%} of the "
+            f"lost reputation regained by day 100 (one-sided p < {ALPHA}); recovery to 90 % "
+            f"faster with an apology on day {FACT7_EARLY} than without (paired, one-sided "
+            f"p < {ALPHA}); a day-{FACT7_LATE} apology reported ({len(FACT7_SEEDS)} seeds)"
         ),
+        source=(
+            "SPEC §8 fact 7. " + _WATTS + " Crane, R. & Sornette, D. (2008). Robust dynamic "
+            "classes revealed by measuring the response function of a social system. PNAS "
+            "105(41), 15649–15653. Slovic, P. (1993). Perceived risk, trust, and democracy. "
+            "Risk Analysis 13(6), 675–682."
+        ),
+        run=check_fact_cascades_fade,
+        experiment="apology_timing",
     )
 )
 register(
