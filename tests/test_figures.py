@@ -139,7 +139,7 @@ def test_palette_is_okabe_ito_and_distinct() -> None:
     assert len(set(colours)) == len(colours)
     markers = [m for _, m, *_ in style.POLICY_STYLE.values()]
     assert len(set(markers)) == len(markers)  # distinguishable without colour
-    allowed = set(style.OKABE_ITO.values()) | {style.GREY, "#B8A800"}
+    allowed = set(style.OKABE_ITO.values()) | {style.GREY, "#B8A800", style.DARK_GREEN}
     assert set(colours) <= allowed
 
 

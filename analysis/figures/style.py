@@ -49,6 +49,9 @@ CYCLE = [
     for k in ("blue", "vermillion", "bluish_green", "orange", "reddish_purple", "sky_blue")
 ] + [OKABE_ITO["black"], GREY]
 
+#: Okabe–Ito's bluish green darkened (for a third bridging variant).
+DARK_GREEN = "#00664A"
+
 #: One fixed look per ranking policy, the same in every figure: (colour, marker, dashes, label).
 POLICY_STYLE: dict[str, tuple[str, str, str, str]] = {
     "chronological": (OKABE_ITO["black"], "o", "-", "Chronological"),
@@ -57,7 +60,8 @@ POLICY_STYLE: dict[str, tuple[str, str, str, str]] = {
     "engagement_negfb": (OKABE_ITO["orange"], "D", "--", "Engagement + neg. feedback"),
     "bridging": (OKABE_ITO["bluish_green"], "^", "-", "Bridging (predicted)"),
     "bridging_observed": (OKABE_ITO["sky_blue"], "v", "--", "Bridging (observed)"),
-    "bridging_mf": (OKABE_ITO["bluish_green"], "<", ":", "Bridging (matrix factorisation)"),
+    # darkened bluish green: a third bridging variant, told apart by marker and dashes too
+    "bridging_mf": (DARK_GREEN, "<", ":", "Bridging (matrix factorisation)"),
     "quality": (OKABE_ITO["blue"], "P", "-.", "Quality"),
     "diversity": (OKABE_ITO["reddish_purple"], "h", "-.", "Diversity"),
     "algorithmic_bias": ("#B8A800", "*", ":", "Algorithmic bias"),  # darkened yellow
