@@ -1353,8 +1353,11 @@ def _why_missed(t: dict[str, Any], results: dict[str, Any]) -> list[str]:
             f"engagement: cold {_si(eng['cold_candidates_per_s'], '/s')}, warm "
             f"{_si(eng['warm_candidates_per_s'], '/s')} — "
             f"{100 * (1 - eng['cold_candidates_per_s'] / eng['warm_candidates_per_s']):.0f} % of "
-            "a cold rank call is the lazily computed per-pair features "
-            "(`Candidates.predicted`: the reaction model's logits for 4 reactions)."
+            "a cold rank call is the lazily computed per-pair features: the platform's "
+            "predictions of like, comment and share (`Candidates.predictions`, "
+            "`models/predictor.py`: a counter-based error per pair, a gather of post and "
+            "edge features, three logits and a vectorised logistic per pair), the post "
+            "ids and origins. Scoring and top-k alone meet the target (warm)."
         )
     elif w.startswith("full feed step"):
         row = next(
