@@ -64,6 +64,20 @@ def _topk_fill(score, tiebreak, ptr, kk, out_ptr, out):  # pragma: no cover - ji
             out[o + j] = bi[j]
 
 
+@njit(cache=True, inline="always")
+def _logit(coef, c, a, so, ao, tr, qc, zz):  # pragma: no cover - jitted
+    """Action ``c``'s log-odds from centred features (``agents.rules.reaction``)."""
+    return (
+        coef[c, 0]
+        + coef[c, 1] * a
+        + coef[c, 2] * so
+        + coef[c, 3] * ao
+        + coef[c, 4] * tr
+        + coef[c, 5] * qc
+        + coef[c, 6] * zz
+    )
+
+
 @njit(cache=True, error_model="numpy")
 def reaction_probabilities(
     viewer,
@@ -98,21 +112,14 @@ def reaction_probabilities(
         a = 1.0 - abs(opinion[v] - stance[p])
         s = susceptibility[v]
         o = outrage[p]
-        tr = edge_trust[e] if e >= 0 else stranger
+        so = s * o
+        ao = (1.0 - s) * o
+        tr = (edge_trust[e] if e >= 0 else stranger) - 0.5
+        qc = quality[p] - 0.5
         zz = 1.0 if seen_sponsored[m] else 0.0
         r = m if per_pair else 0
         for c in range(4):
-            lg = (
-                coef[c, 0]
-                + coef[c, 1] * a
-                + coef[c, 2] * s * o
-                + coef[c, 3] * (1.0 - s) * o
-                + coef[c, 4] * (tr - 0.5)
-                + coef[c, 5] * (quality[p] - 0.5)
-                + coef[c, 6] * zz
-                + offset[r, c]
-            )
-            out[m, c] = lg
+            out[m, c] = _logit(coef, c, a, so, ao, tr, qc, zz) + offset[r, c]
     sigmoid_inplace(out.reshape(out.size))  # a separate pass, so that it vectorises
 
 
@@ -306,20 +313,6 @@ def prediction_logits(
             out[2, m] = _logit(coef, 2, a, so, ao, tr, qc, zz) + bias[2] + ee
         if n3:
             out[3, m] = _logit(coef, 3, a, so, ao, tr, qc, zz) + bias[3] + ee
-
-
-@njit(cache=True, inline="always")
-def _logit(coef, c, a, so, ao, tr, qc, zz):  # pragma: no cover - jitted
-    """Action ``c``'s log-odds from centred features (``agents.rules.reaction``)."""
-    return (
-        coef[c, 0]
-        + coef[c, 1] * a
-        + coef[c, 2] * so
-        + coef[c, 3] * ao
-        + coef[c, 4] * tr
-        + coef[c, 5] * qc
-        + coef[c, 6] * zz
-    )
 
 
 @njit(cache=True, error_model="numpy")

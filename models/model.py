@@ -147,6 +147,7 @@ class FeedModel(mesa.Model):
         self._init_edge_trust()
         self.posts = PostStore(self._post_capacity(), self.n_groups, self.platform.window)
         self._pending_reshares = (np.zeros(0, np.int32), np.zeros(0, np.int64))
+        self._filters_seen = not self.platform.reshow_seen and self.platform.window > 1
         self._seen: deque[tuple[np.ndarray, np.ndarray]] = deque(
             maxlen=max(self.platform.window - 1, 1)
         )
@@ -295,7 +296,7 @@ class FeedModel(mesa.Model):
             self.dyn_rng,
         )
         cand.predictor = self.predictor
-        if self._seen:  # platform.reshow_seen = false: drop what each viewer was shown
+        if self._filters_seen:  # platform.reshow_seen = false: drop what was shown
             cand = self._drop_seen(cand)
         for ext in self.extensions:  # e.g. author popularity in the predictor
             if hasattr(ext, "on_candidates"):
@@ -305,6 +306,9 @@ class FeedModel(mesa.Model):
     def _drop_seen(self, cand: Candidates) -> Candidates:
         """Candidates without the posts (by original) each viewer was shown in the last
         W − 1 steps (``platform.reshow_seen = false``)."""
+        if not self._seen:  # first step: nothing shown yet
+            self.step_stats["candidates_seen_dropped"] = 0.0
+            return cand
         viewer = np.concatenate([v for v, _ in self._seen])
         ids = np.concatenate([o for _, o in self._seen])
         order = np.argsort(viewer, kind="stable")
@@ -319,7 +323,7 @@ class FeedModel(mesa.Model):
 
     def _remember_seen(self, feed: Feed) -> None:
         """Keep this step's feed (viewer, original post id) for ``_drop_seen``."""
-        if self.platform.reshow_seen or self.platform.window <= 1:
+        if not self._filters_seen:
             return
         self._seen.append((feed.viewer.astype(np.int64), self.posts.origin[feed.slot]))
 

@@ -243,6 +243,8 @@ def test_seen_items_are_not_shown_again_when_reshow_is_off() -> None:
     again_on, total_on = _reshown(on, 6)
     assert again_on > 0.05 * total_on
     off = model_for("platform.window=3", "platform.feed_length=3", "platform.reshow_seen=false")
+    off.step()  # nothing shown yet: the metric is recorded as 0, not left missing
+    assert off.step_stats["candidates_seen_dropped"] == 0
     again_off, total_off = _reshown(off, 6)
     assert again_off == 0 and total_off > 0.5 * total_on
     assert off.step_stats["candidates_seen_dropped"] > 0

@@ -629,15 +629,4 @@ class BridgingMFRanking(ScoredPolicy):
             return cand.predictions((0,))[0][cold]
         if cand.predictor is None:
             raise RuntimeError("no engagement predictor attached to these candidates")
-        idx = np.flatnonzero(cold)
-        probe = Candidates(
-            viewers=cand.viewer[idx],
-            ptr=np.arange(idx.size + 1, dtype=np.int64),
-            slot=cand.slot[idx],
-            edge=cand.edge[idx],
-            users=cand.users,
-            posts=cand.posts,
-            graph=cand.graph,
-            stranger_trust=cand.stranger_trust,
-        )
-        return predict_columns(cand.predictor, probe, (0,))[0]
+        return predict_columns(cand.predictor, cand.keep_pairs(cold), (0,))[0]
