@@ -8,10 +8,40 @@ and results do not depend on the JIT.
 
 from __future__ import annotations
 
+import hashlib
+import os
+import shutil
+from pathlib import Path
+
 import numpy as np
 
+
+def _source_digest(root: Path) -> str:
+    """A digest of every ``.py`` file under ``root`` (names and contents)."""
+    h = hashlib.sha256()
+    for f in sorted(root.rglob("*.py")):
+        h.update(f.relative_to(root).as_posix().encode())
+        h.update(f.read_bytes())
+    return h.hexdigest()[:16]
+
+
 try:  # Numba is a core dependency; the fallback only keeps a broken install usable.
+    import numba
     from numba import njit
+
+    # Numba's on-disk cache checks only the file of the cached function itself, so a
+    # kernel that inlines a helper from another file (``tie_value`` in the diversity
+    # ranker, say) would keep running the old helper after an update. Keying the cache
+    # directory on the source of the whole package makes every change start a fresh
+    # cache (and removes the caches of earlier versions). A user's own NUMBA_CACHE_DIR
+    # is respected.
+    if not os.environ.get("NUMBA_CACHE_DIR"):
+        _pkg = Path(__file__).resolve().parent
+        _cache = _pkg / "__pycache__" / f"numba-{_source_digest(_pkg)}"
+        for _old in _cache.parent.glob("numba-*"):
+            if _old != _cache:
+                shutil.rmtree(_old, ignore_errors=True)
+        numba.config.CACHE_DIR = str(_cache)
 except ImportError:  # pragma: no cover
 
     def njit(*args, **kwargs):  # type: ignore[no-redef]
@@ -20,34 +50,70 @@ except ImportError:  # pragma: no cover
         return lambda f: f
 
 
+#: Prefilter a viewer's candidates when they outnumber the feed by at least this factor
+#: (below it few candidates can be dropped and the threshold pass does not pay off).
+_PREFILTER_RATIO = 3
+
+
 @njit(cache=True)
-def _topk_fill(score, tiebreak, ptr, kk, out_ptr, out):  # pragma: no cover - jitted
-    """Per segment, keep the best ``kk[s]`` items in a small sorted buffer (insertion),
-    O(m·log k)-ish in practice and allocation-free; order: score desc, tiebreak desc."""
+def _topk_fill(score, key, ptr, kk, out_ptr, out):  # pragma: no cover - jitted
+    """Per segment, the best ``kk[s]`` items in order: score descending, then the tie
+    value :func:`tie_value` (key, index) descending, then index ascending.
+
+    Two stages, both allocation-free. (1) When the segment is at least
+    ``_PREFILTER_RATIO`` times its ``k``, a threshold ``τ`` — the smallest of the maxima
+    of ``k`` disjoint blocks — drops the items below it without a branch: those ``k``
+    maxima are ``k`` distinct items scoring ≥ τ, so the k-th best score is ≥ τ and no
+    feed item is dropped (about half the items go at 50 candidates and k = 10).
+    (2) The survivors are inserted, in index order, into a small sorted buffer; an
+    item's tie value is hashed only if its score reaches the buffer's worst (no random
+    number is drawn per item). Scores must not be NaN."""
     n = ptr.shape[0] - 1
-    kmax = 0
+    kmax = 1
+    mmax = 1
     for s in range(n):
-        if kk[s] > kmax:
-            kmax = kk[s]
+        kmax = max(kmax, kk[s])
+        mmax = max(mmax, ptr[s + 1] - ptr[s])
     bs = np.empty(kmax + 1)
-    bt = np.empty(kmax + 1)
+    bt = np.empty(kmax + 1, dtype=np.int64)
     bi = np.empty(kmax + 1, dtype=np.int64)
+    keep = np.empty(mmax, dtype=np.int64)
     for s in range(n):
         take = kk[s]
         if take == 0:
             continue
         a = ptr[s]
         b = ptr[s + 1]
+        filtered = b - a >= _PREFILTER_RATIO * take
+        w = b - a
+        if filtered:
+            q = (b - a) // take
+            tau = np.inf
+            for g in range(take):
+                lo = a + g * q
+                hi = lo + q if g < take - 1 else b
+                mx = score[lo]
+                for j in range(lo + 1, hi):
+                    mx = max(mx, score[j])
+                tau = min(tau, mx)
+            w = 0
+            for j in range(a, b):
+                keep[w] = j
+                w += score[j] >= tau
         filled = 0
-        for j in range(a, b):
+        for r in range(w):
+            j = keep[r] if filtered else a + r
             sc = score[j]
-            tb = tiebreak[j]
             if filled == take:
-                last = filled - 1
-                if sc < bs[last] or (sc == bs[last] and tb <= bt[last]):
+                last = take - 1
+                if sc < bs[last]:
+                    continue
+                tb = tie_value(key, j)
+                if sc == bs[last] and tb <= bt[last]:  # a full tie keeps the earlier item
                     continue
                 pos = last
             else:
+                tb = tie_value(key, j)
                 pos = filled
                 filled += 1
             # shift worse items down and insert
@@ -339,14 +405,35 @@ def sigmoid_inplace(x):  # pragma: no cover - jitted
         x[i] = 1.0 / (1.0 + e)
 
 
+def tie_key(rng: np.random.Generator) -> int:
+    """A 32-bit key for :func:`segmented_topk`'s random tie-breaking, drawn from ``rng``
+    (one draw, whatever the number of items)."""
+    return int(rng.integers(0, 2**32))
+
+
+@njit(cache=True, inline="always")
+def tie_value(key, j):  # pragma: no cover - jitted
+    """The random tie-break value of item ``j`` under ``key``: the 32-bit hash
+    :func:`_mix32` of ``key ^ j`` (a second round mixes in the high word of ``j`` when
+    there is one), so equal scores are ordered at random without drawing a random
+    number per item."""
+    ju = np.uint64(j)
+    h = _mix32((np.uint64(key) ^ (ju & _M32)) & _M32)
+    hi = ju >> _S32
+    if hi:
+        h = _mix32(h ^ hi)
+    return np.int64(h)
+
+
 def segmented_topk(
-    score: np.ndarray, tiebreak: np.ndarray, ptr: np.ndarray, k: np.ndarray
+    score: np.ndarray, ptr: np.ndarray, k: np.ndarray, key: int
 ) -> tuple[np.ndarray, np.ndarray]:
     """Top-``k[s]`` items of each segment ``ptr[s]:ptr[s+1]`` by score (descending).
 
-    Ties are broken by ``tiebreak`` (pass uniform random numbers for a random order).
-    Returns ``(selected, out_ptr)``: indices into the input, grouped by segment in rank
-    order, and the segment pointers of the selection. O(M log m) for segments of size m.
+    Equal scores are ordered at random: by :func:`tie_value` under ``key`` (draw it with
+    :func:`tie_key`), then by index. Returns ``(selected, out_ptr)``: indices into the
+    input, grouped by segment in rank order, and the segment pointers of the selection.
+    O(M log k) for M items; see :func:`_topk_fill`.
     """
     sizes = np.diff(ptr)
     kk = np.minimum(np.asarray(k, dtype=np.int64), sizes).astype(np.int64)
@@ -355,7 +442,7 @@ def segmented_topk(
     out = np.empty(int(out_ptr[-1]), dtype=np.int64)
     _topk_fill(
         np.ascontiguousarray(score, dtype=np.float64),
-        np.ascontiguousarray(tiebreak, dtype=np.float64),
+        np.uint64(key & 0xFFFFFFFF),
         np.ascontiguousarray(ptr, dtype=np.int64),
         kk,
         out_ptr,

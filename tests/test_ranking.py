@@ -15,6 +15,7 @@ from scipy.special import expit
 
 from experiments import build, compose
 from models.feed import Candidates, typical_members
+from models.kernels import tie_value
 from models.posts import PostStore
 from models.ranking import RANKINGS
 from models.ranking.diversity import diverse_topk
@@ -414,19 +415,20 @@ def test_diverse_topk_matches_a_reference() -> None:
     np.cumsum(sizes, out=ptr[1:])
     m = int(ptr[-1])
     score = rng.integers(0, 6, size=m).astype(float)  # many ties: exercise the tie-break
-    tb = rng.random(m)
+    key = 12345
+    tb = np.array([tie_value(np.uint64(key), j) for j in range(m)])
     cross = rng.random(m) < 0.3
     k = rng.integers(0, 8, size=sizes.size)
     r = rng.integers(0, 5, size=sizes.size)
-    sel, out_ptr = diverse_topk(score, tb, cross, ptr, k, r)
+    sel, out_ptr = diverse_topk(score, cross, ptr, k, r, key)
     for s in range(sizes.size):
         idx = np.arange(ptr[s], ptr[s + 1])
-        order = idx[np.lexsort((-tb[idx], -score[idx]))]
+        order = idx[np.lexsort((idx, -tb[idx], -score[idx]))]
         take = min(k[s], idx.size)
         res = min(r[s], take)
         a = [j for j in order if cross[j]][:res]
         b = [j for j in order if j not in a][: take - len(a)]
-        expect = sorted(a + b, key=lambda j: (-score[j], -tb[j]))
+        expect = sorted(a + b, key=lambda j: (-score[j], -tb[j], j))
         assert sel[out_ptr[s] : out_ptr[s + 1]].tolist() == expect
 
 

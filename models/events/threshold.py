@@ -38,15 +38,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-try:  # Numba is a core dependency; the fallback only keeps a broken install usable.
-    from numba import njit
-except ImportError:  # pragma: no cover
-
-    def njit(*args, **kwargs):  # type: ignore[no-redef]
-        if args and callable(args[0]):
-            return args[0]
-        return lambda f: f
-
+from models.kernels import njit
 
 __all__ = [
     "Cascade",

@@ -4,8 +4,9 @@ A policy is a small frozen dataclass (its fields are its parameters) with one ve
 :meth:`RankingPolicy.rank`: given every (viewer, candidate) pair of a step and each
 viewer's feed length ``k``, return the selected pairs grouped by viewer in rank order.
 Most policies only define a per-pair :meth:`ScoredPolicy.score`; the shared segmented
-top-k (``models.kernels.segmented_topk``, random tie-breaking from the passed ``rng``)
-turns scores into feeds. Policies never touch the model: everything arrives as arrays.
+top-k (``models.kernels.segmented_topk``; equal scores in random order, from one key
+drawn from the passed ``rng``) turns scores into feeds. Policies never touch the model:
+everything arrives as arrays.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import ClassVar
 import numpy as np
 
 from models.feed import Candidates
-from models.kernels import segmented_topk
+from models.kernels import segmented_topk, tie_key
 from models.registry import Registry
 
 
@@ -41,8 +42,7 @@ class ScoredPolicy(RankingPolicy):
         self, cand: Candidates, k: np.ndarray, rng: np.random.Generator
     ) -> tuple[np.ndarray, np.ndarray]:
         s = self.score(cand, rng)
-        tiebreak = rng.random(cand.size)
-        return segmented_topk(s, tiebreak, cand.ptr, k)
+        return segmented_topk(s, cand.ptr, k, tie_key(rng))
 
 
 RANKINGS: Registry[RankingPolicy] = Registry("ranking")

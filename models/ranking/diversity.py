@@ -18,8 +18,8 @@ the bridging and prosocial-ranking proposals (Ovadya & Thorburn 2023; Tang, Weyl
 2025).
 
 Both selections are done in one pass per viewer by a Numba kernel (:func:`_diverse_fill`),
-with no Python loop over viewers; ties are broken by the random ``tiebreak`` as in the
-shared top-k.
+with no Python loop over viewers; equal scores are ordered at random as in the shared
+top-k (:func:`models.kernels.tie_value`).
 """
 
 from __future__ import annotations
@@ -31,17 +31,18 @@ import numpy as np
 
 from experiments.schema import field
 from models.feed import Candidates
-from models.kernels import njit
+from models.kernels import njit, tie_key, tie_value
 from models.ranking.base import RANKINGS, RankingPolicy
 from models.ranking.engagement import EngagementWeights, engagement_score
 
 
 @njit(cache=True)
-def _diverse_fill(score, tiebreak, cross, ptr, kk, rr, out_ptr, out):  # pragma: no cover
+def _diverse_fill(score, key, cross, ptr, kk, rr, out_ptr, out):  # pragma: no cover
     """Per segment ``s``: the best ``rr[s]`` cross-cutting items (buffer A) and the best
     ``kk[s]`` items overall (buffer B); the feed is A plus the best ``kk[s] - |A|`` items
     of B not in A (every item among the best ``kk[s] - |A|`` outside A is in B), merged
-    in descending (score, tiebreak) order."""
+    in descending (score, tie value) order, as :func:`models.kernels.segmented_topk`
+    orders items. An item's tie value is hashed only if it can enter a buffer."""
     n = ptr.shape[0] - 1
     kmax = 1
     for s in range(n):
@@ -62,7 +63,14 @@ def _diverse_fill(score, tiebreak, cross, ptr, kk, rr, out_ptr, out):  # pragma:
         nb = 0
         for j in range(ptr[s], ptr[s + 1]):
             sc = score[j]
-            tb = tiebreak[j]
+            is_cross = ra > 0 and cross[j]
+            if (
+                nb == take
+                and sc < b_s[nb - 1]
+                and not (is_cross and (na < ra or sc >= a_s[na - 1]))
+            ):
+                continue  # below both buffers: no tie value needed
+            tb = tie_value(key, j)
             # buffer B: top `take` of all items
             if nb == take:
                 last = nb - 1
@@ -81,7 +89,7 @@ def _diverse_fill(score, tiebreak, cross, ptr, kk, rr, out_ptr, out):  # pragma:
                 b_t[pos] = tb
                 b_i[pos] = j
             # buffer A: top `ra` cross-cutting items
-            if ra > 0 and cross[j]:
+            if is_cross:
                 if na == ra:
                     last = na - 1
                     better = sc > a_s[last] or (sc == a_s[last] and tb > a_t[last])
@@ -134,13 +142,14 @@ def _diverse_fill(score, tiebreak, cross, ptr, kk, rr, out_ptr, out):  # pragma:
 
 def diverse_topk(
     score: np.ndarray,
-    tiebreak: np.ndarray,
     cross: np.ndarray,
     ptr: np.ndarray,
     k: np.ndarray,
     reserved: np.ndarray,
+    key: int,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Segmented top-k with ``reserved[s]`` slots for items where ``cross`` is true.
+    """Segmented top-k with ``reserved[s]`` slots for items where ``cross`` is true;
+    equal scores ordered at random under ``key`` (:func:`models.kernels.tie_key`).
 
     Returns ``(selected, out_ptr)`` as :func:`models.kernels.segmented_topk`: indices into
     the input grouped by segment in descending score, and the segment pointers.
@@ -153,7 +162,7 @@ def diverse_topk(
     out = np.empty(int(out_ptr[-1]), dtype=np.int64)
     _diverse_fill(
         np.ascontiguousarray(score, dtype=np.float64),
-        np.ascontiguousarray(tiebreak, dtype=np.float64),
+        np.uint64(key & 0xFFFFFFFF),
         np.ascontiguousarray(cross, dtype=np.bool_),
         np.ascontiguousarray(ptr, dtype=np.int64),
         kk,
@@ -187,5 +196,4 @@ class DiversityRanking(RankingPolicy):
         g = cand.users.group
         cross = g[cand.origin_author] != g[cand.viewer]
         s = self.score(cand, rng)
-        tiebreak = rng.random(cand.size)
-        return diverse_topk(s, tiebreak, cross, cand.ptr, k, self.reserved(k))
+        return diverse_topk(s, cross, cand.ptr, k, self.reserved(k), tie_key(rng))
