@@ -20,7 +20,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from models.kernels import origin_slots
+from models import buffers
+from models.kernels import gather_into, origin_slots, segment_ids
 from models.predictor import ALL_ACTIONS, LIKE, predict_columns
 
 if TYPE_CHECKING:
@@ -52,53 +53,62 @@ class Candidates:
     def size(self) -> int:
         return int(self.slot.shape[0])
 
+    def _per_pair(self, src: np.ndarray, index: np.ndarray | None = None) -> np.ndarray:
+        """``src[index]`` (default: the post slots) as a new per-pair array."""
+        index = self.slot if index is None else index
+        out = buffers.empty(index.shape[0], src.dtype)
+        gather_into(src, index, out)
+        return out
+
     @cached_property
     def viewer(self) -> np.ndarray:
         """User id of the viewer of each pair."""
-        return np.repeat(self.viewers, np.diff(self.ptr)).astype(np.int32)
+        out = buffers.empty(self.size, np.int32)
+        segment_ids(self.viewers.astype(np.int32, copy=False), self.ptr, out)
+        return out
 
     @cached_property
     def author(self) -> np.ndarray:
         """Author of the record (the resharer for a reshare)."""
-        return self.posts.author[self.slot]
+        return self._per_pair(self.posts.author)
 
     @cached_property
     def origin_slot(self) -> np.ndarray:
         """Slot of the original post (the record itself if the original was evicted)."""
-        out = np.empty(self.size, dtype=np.int64)
+        out = buffers.empty(self.size, np.int64)
         p = self.posts
         origin_slots(self.slot, p.origin, p.id, p.capacity, out)
         return out
 
     @cached_property
     def origin_author(self) -> np.ndarray:
-        return self.posts.author[self.origin_slot]
+        return self._per_pair(self.posts.author, self.origin_slot)
 
     @cached_property
     def post_id(self) -> np.ndarray:
         """Stable id of the record (slots are reused; ids are not)."""
-        return self.posts.id[self.slot]
+        return self._per_pair(self.posts.id)
 
     @cached_property
     def stance(self) -> np.ndarray:
-        return self.posts.stance[self.slot]
+        return self._per_pair(self.posts.stance)
 
     @cached_property
     def outrage(self) -> np.ndarray:
-        return self.posts.outrage[self.slot]
+        return self._per_pair(self.posts.outrage)
 
     @cached_property
     def quality(self) -> np.ndarray:
-        return self.posts.quality[self.slot]
+        return self._per_pair(self.posts.quality)
 
     @cached_property
     def time(self) -> np.ndarray:
-        return self.posts.time[self.slot]
+        return self._per_pair(self.posts.time)
 
     @cached_property
     def political(self) -> np.ndarray:
         """Political flag of the item (reshares carry their original's flag)."""
-        return self.posts.political[self.slot]
+        return self._per_pair(self.posts.political)
 
     @cached_property
     def trust(self) -> np.ndarray:

@@ -190,6 +190,22 @@ def reaction_probabilities(
 
 
 @njit(cache=True)
+def gather_into(src, idx, out):  # pragma: no cover - jitted
+    """out[m] = src[idx[m]] (``numpy.take`` into a given array, without its buffering)."""
+    for m in range(idx.shape[0]):
+        out[m] = src[idx[m]]
+
+
+@njit(cache=True)
+def segment_ids(ids, ptr, out):  # pragma: no cover - jitted
+    """out[ptr[s]:ptr[s + 1]] = ids[s] (``numpy.repeat(ids, diff(ptr))`` into ``out``)."""
+    for s in range(ids.shape[0]):
+        v = ids[s]
+        for m in range(ptr[s], ptr[s + 1]):
+            out[m] = v
+
+
+@njit(cache=True)
 def count_reactions(
     origin, group, r, impressions, likes, comments, shares, negfb, imp_by_group, likes_by_group
 ):  # pragma: no cover - jitted

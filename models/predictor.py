@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from models import buffers
 from models.kernels import pair_noise, prediction_logits, sigmoid_inplace
 
 if TYPE_CHECKING:
@@ -74,8 +75,8 @@ class PlatformPredictor:
         p, u = m.posts, m.users  # type: ignore[attr-defined]
         need = np.zeros(4, dtype=np.bool_)
         need[list(actions)] = True
-        out = np.empty((4, cand.size))  # rows not needed are never touched (no pages)
-        err = np.empty(cand.size if self.noise > 0 else 0)
+        out = buffers.empty((4, cand.size))  # rows not needed are never written
+        err = buffers.empty(cand.size if self.noise > 0 else 0)
         if self.noise > 0:
             pair_noise(self.key, cand.viewer, cand.post_id, self.noise, err)
         prediction_logits(

@@ -313,6 +313,22 @@ def test_algorithmic_bias_with_large_gamma_picks_the_closest_author() -> None:
     assert set(picks0) == {1, 2, 3}
 
 
+def test_algorithmic_bias_picks_in_proportion_to_distance_weights() -> None:
+    """k = 1 is Sîrbu et al.'s choice: P(author j) ∝ |x_i − x_j|^(−γ). γ = 1 and distances
+    0.1, 0.5, 0.9 give weights 10, 2, 10/9, i.e. P = 0.763, 0.153, 0.085. Over 2000
+    seeds each count is within 4 binomial sd (√(2000·p·(1−p)) ≤ 19.0) of 2000·p."""
+    opinions = [0.0, 0.1, 0.5, -0.9]
+    posts = [{"author": 1}, {"author": 2}, {"author": 3}]
+    cand, _ = _toy(opinions, [0, 0, 0, 0], posts, [(0, 0), (0, 1), (0, 2)])
+    policy = _unit("algorithmic_bias", gamma=1.0)
+    picks = [int(cand.author[_order(policy, cand, 1, seed=s)[0][0]]) for s in range(2000)]
+    counts = np.bincount(picks, minlength=4)[1:]
+    w = np.array([10.0, 2.0, 10.0 / 9.0])
+    p = w / w.sum()
+    sd = np.sqrt(2000 * p * (1 - p))
+    assert np.all(np.abs(counts - 2000 * p) < 4 * sd), counts
+
+
 def test_negfb_ranks_a_political_high_comment_post_lower_than_engagement() -> None:
     posts = [
         {"author": 1, "political": True},  # comment magnet on politics
@@ -407,19 +423,23 @@ def test_diversity_reserves_cross_cutting_slots(rho, k, n_cross, expect) -> None
     )
 
 
-def test_diverse_topk_matches_a_reference() -> None:
-    """The Numba kernel against a direct per-segment construction on random data."""
+@pytest.mark.parametrize("ties", [True, False])
+def test_diverse_topk_matches_a_reference(ties: bool) -> None:
+    """The Numba kernel against a direct per-segment construction on random data, with
+    segments short and long (the prefilter applies to those ≥ 3k)."""
     rng = np.random.default_rng(5)
-    sizes = rng.integers(0, 15, size=400)
+    sizes = rng.integers(0, 60, size=400)
     ptr = np.zeros(sizes.size + 1, np.int64)
     np.cumsum(sizes, out=ptr[1:])
     m = int(ptr[-1])
-    score = rng.integers(0, 6, size=m).astype(float)  # many ties: exercise the tie-break
+    # many ties exercise the tie-break
+    score = rng.integers(0, 6, size=m).astype(float) if ties else rng.normal(size=m)
     key = 12345
     tb = np.array([tie_value(np.uint64(key), j) for j in range(m)])
     cross = rng.random(m) < 0.3
-    k = rng.integers(0, 8, size=sizes.size)
-    r = rng.integers(0, 5, size=sizes.size)
+    k = rng.integers(0, 16, size=sizes.size)
+    r = rng.integers(0, 8, size=sizes.size)
+    assert (sizes >= 3 * k).any() and (sizes < 3 * k).any()
     sel, out_ptr = diverse_topk(score, cross, ptr, k, r, key)
     for s in range(sizes.size):
         idx = np.arange(ptr[s], ptr[s + 1])

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from experiments.schema import field
+from models import buffers
 from models.feed import Candidates
 from models.ranking.base import RANKINGS, ScoredPolicy
 
@@ -27,6 +28,21 @@ class AlgorithmicBiasRanking(ScoredPolicy):
     floor: float = field(gt=0, le=1, doc="distance floor (Sîrbu et al. use 1e-5)")
 
     def score(self, cand: Candidates, rng: np.random.Generator) -> np.ndarray:
-        dx = np.abs(cand.users.opinion[cand.viewer] - cand.users.opinion[cand.author])
-        logw = -self.gamma * np.log(np.maximum(dx, self.floor))
-        return logw + rng.gumbel(size=cand.size)
+        """−γ·log max(|x_i − x_j|, floor) + G, with G = −log(−log U), U uniform: a
+        standard Gumbel variate (drawn this way, in place, because it vectorises;
+        ``Generator.gumbel`` takes 4× as long)."""
+        opinion = cand.users.opinion
+        s = cand._per_pair(opinion, cand.viewer)
+        s -= cand._per_pair(opinion, cand.author)
+        np.abs(s, out=s)
+        np.maximum(s, self.floor, out=s)
+        np.log(s, out=s)
+        s *= -self.gamma
+        g = buffers.empty(cand.size)
+        rng.random(out=g)
+        with np.errstate(divide="ignore"):  # U = 0 (probability 2⁻⁵³) gives −∞: never shown
+            np.log(g, out=g)
+            np.negative(g, out=g)
+            np.log(g, out=g)
+        s -= g
+        return s

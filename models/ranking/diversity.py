@@ -31,7 +31,7 @@ import numpy as np
 
 from experiments.schema import field
 from models.feed import Candidates
-from models.kernels import njit, tie_key, tie_value
+from models.kernels import _PREFILTER_RATIO, njit, tie_key, tie_value
 from models.ranking.base import RANKINGS, RankingPolicy
 from models.ranking.engagement import EngagementWeights, engagement_score
 
@@ -54,6 +54,7 @@ def _diverse_fill(score, key, cross, ptr, kk, rr, out_ptr, out):  # pragma: no c
     b_s = np.empty(kmax + 1)
     b_t = np.empty(kmax + 1)
     b_i = np.empty(kmax + 1, dtype=np.int64)
+    gmax = np.empty(kmax + 1)
     for s in range(n):
         take = kk[s]
         if take == 0:
@@ -61,9 +62,39 @@ def _diverse_fill(score, key, cross, ptr, kk, rr, out_ptr, out):  # pragma: no c
         ra = rr[s]
         na = 0
         nb = 0
-        for j in range(ptr[s], ptr[s + 1]):
+        a = ptr[s]
+        b = ptr[s + 1]
+        # thresholds as in the shared top-k: the best `take` items all score >= tau_b
+        # (smallest of `take` disjoint block maxima); the best `ra` cross-cutting items
+        # all score >= tau_a (smallest of the maxima of `ra` groups of cross-cutting
+        # items dealt round-robin; -inf while a group is empty)
+        tau_b = -np.inf
+        if b - a >= _PREFILTER_RATIO * take:
+            q = (b - a) // take
+            tau_b = np.inf
+            for g in range(take):
+                lo = a + g * q
+                hi = lo + q if g < take - 1 else b
+                mx = score[lo]
+                for j in range(lo + 1, hi):
+                    mx = max(mx, score[j])
+                tau_b = min(tau_b, mx)
+        tau_a = np.inf
+        if ra > 0:
+            for g in range(ra):
+                gmax[g] = -np.inf
+            c = 0
+            for j in range(a, b):
+                if cross[j]:
+                    gmax[c] = max(gmax[c], score[j])
+                    c = c + 1 if c + 1 < ra else 0
+            for g in range(ra):
+                tau_a = min(tau_a, gmax[g])
+        for j in range(a, b):
             sc = score[j]
             is_cross = ra > 0 and cross[j]
+            if sc < tau_b and not (is_cross and sc >= tau_a):
+                continue  # in neither the best `take` nor the best `ra` cross-cutting
             if (
                 nb == take
                 and sc < b_s[nb - 1]

@@ -17,6 +17,7 @@ from typing import ClassVar
 import numpy as np
 
 from experiments.schema import field
+from models import buffers
 from models.feed import Candidates
 from models.kernels import njit
 from models.ranking.base import RANKINGS, ScoredPolicy
@@ -45,7 +46,7 @@ class EngagementRanking(ScoredPolicy):
 
 def engagement_score(cand: Candidates, w: EngagementWeights) -> np.ndarray:
     """w_like·P̂(like) + w_comment·P̂(comment) + w_share·P̂(share) per pair (one pass)."""
-    out = np.empty(cand.size)
+    out = buffers.empty(cand.size)
     _weighted3(*cand.predictions((0, 1, 2)), w.like, w.comment, w.share, out)
     return out
 

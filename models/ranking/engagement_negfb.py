@@ -27,6 +27,7 @@ from typing import ClassVar
 import numpy as np
 
 from experiments.schema import field
+from models import buffers
 from models.feed import Candidates
 from models.kernels import njit
 from models.ranking.base import RANKINGS, ScoredPolicy
@@ -64,7 +65,7 @@ class EngagementNegFeedbackRanking(ScoredPolicy):
 
     def score(self, cand: Candidates, rng: np.random.Generator) -> np.ndarray:
         w, pol = self.weights, self.political
-        out = np.empty(cand.size)
+        out = buffers.empty(cand.size)
         _score(
             *cand.predictions((0, 1, 2, 3)),
             np.ascontiguousarray(cand.political, dtype=np.bool_),

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 
 from experiments.schema import field
+from models import buffers
 from models.feed import Candidates
 from models.kernels import njit
 from models.ranking.base import RANKINGS, ScoredPolicy
@@ -57,7 +58,7 @@ class QualityRanking(ScoredPolicy):
     needs_predictions: ClassVar[bool] = True
 
     def score(self, cand: Candidates, rng: np.random.Generator) -> np.ndarray:
-        out = np.empty(cand.size)
+        out = buffers.empty(cand.size)
         _score(
             cand.predictions((0,))[0],
             cand.slot,
