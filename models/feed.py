@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from models import buffers
-from models.kernels import gather_into, origin_slots, segment_ids
+from models.kernels import gather_into, origin_slot_table, segment_ids
 from models.predictor import ALL_ACTIONS, LIKE, predict_columns
 
 if TYPE_CHECKING:
@@ -75,10 +75,10 @@ class Candidates:
     @cached_property
     def origin_slot(self) -> np.ndarray:
         """Slot of the original post (the record itself if the original was evicted)."""
-        out = buffers.empty(self.size, np.int64)
         p = self.posts
-        origin_slots(self.slot, p.origin, p.id, p.capacity, out)
-        return out
+        table = np.empty(p.capacity, np.int64)
+        origin_slot_table(p.origin, p.id, p.capacity, table)
+        return self._per_pair(table)
 
     @cached_property
     def origin_author(self) -> np.ndarray:

@@ -230,18 +230,18 @@ def count_reactions(
 
 
 @njit(cache=True)
-def origin_slots(slot, origin, post_id, capacity, out):  # pragma: no cover - jitted
-    """out[m] = slot of the original of record ``slot[m]`` in the ring buffer, or the
-    record's own slot when the original has been evicted (one pass; the vectorised
-    equivalent is ``PostStore.slot_of`` plus a ``where``)."""
-    for m in range(slot.shape[0]):
-        s = slot[m]
+def origin_slot_table(origin, post_id, capacity, out):  # pragma: no cover - jitted
+    """out[s] = slot of the original of the record in slot ``s`` of the ring buffer, or
+    ``s`` itself when the record is an original or its original has been evicted (one
+    pass over the buffer; per pair it is then a plain gather, which avoids an integer
+    division per candidate)."""
+    for s in range(capacity):
         o = origin[s]
         if o >= 0:
             so = o % capacity
-            out[m] = so if post_id[so] == o else s
+            out[s] = so if post_id[so] == o else s
         else:
-            out[m] = s
+            out[s] = s
 
 
 @njit(cache=True)

@@ -78,5 +78,10 @@ class BridgingRanking(ScoredPolicy):
 
     def score(self, cand: Candidates, rng: np.random.Generator) -> np.ndarray:
         table = self.group_approval(cand)
-        per_slot = table.min(axis=1) if self.aggregate == "min" else table.prod(axis=1)
-        return per_slot[cand.origin_slot]
+        # column by column: NumPy reduces a (capacity, G) array along its short axis
+        # row by row, ~30x slower than G - 1 vectorised passes
+        per_slot = table[:, 0].copy()
+        combine = np.minimum if self.aggregate == "min" else np.multiply
+        for g in range(1, table.shape[1]):
+            combine(per_slot, table[:, g], out=per_slot)
+        return cand._per_pair(per_slot, cand.origin_slot)
