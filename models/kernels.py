@@ -288,7 +288,6 @@ _S16 = np.uint64(16)
 _S32 = np.uint64(32)
 _H1 = np.uint64(0x7FEB352D)
 _H2 = np.uint64(0x846CA68B)
-_GOLD = np.uint64(0x9E3779B9)
 _LOW16 = np.uint64(0xFFFF)
 #: Irwin–Hall with 8 uniforms: mean 4, variance 8/12 (normalised below).
 _IH_SCALE = 1.0 / np.sqrt(8.0 / 12.0)
@@ -310,24 +309,50 @@ def _mix32(h):  # pragma: no cover - jitted
     return h
 
 
+_C1 = np.uint64(0xBF58476D1CE4E5B9)
+_C2 = np.uint64(0x94D049BB133111EB)
+_GOLD64 = np.uint64(0x9E3779B97F4A7C15)
+_S27 = np.uint64(27)
+_S30 = np.uint64(30)
+_S31 = np.uint64(31)
+_S48 = np.uint64(48)
+
+
+@njit(cache=True, inline="always")
+def _mix64(z):  # pragma: no cover - jitted
+    """The splitmix64 finaliser (Steele, Lea & Flood 2014): a bijective 64-bit hash.
+    Products wrap modulo 2**64 (NumPy scalars warn about it when the JIT is off;
+    :func:`pair_noise`'s callers silence that)."""
+    z = (z ^ (z >> _S30)) * _C1
+    z = (z ^ (z >> _S27)) * _C2
+    return z ^ (z >> _S31)
+
+
+@njit(cache=True, inline="always")
+def _sum4x16(h):  # pragma: no cover - jitted
+    """The sum of the four 16-bit words of ``h``."""
+    return (
+        np.int64(h & _LOW16)
+        + np.int64((h >> _S16) & _LOW16)
+        + np.int64((h >> _S32) & _LOW16)
+        + np.int64(h >> _S48)
+    )
+
+
 @njit(cache=True, inline="always")
 def pair_normal(key, viewer, post_id):  # pragma: no cover - jitted
     """A standard-normal variate that is a fixed function of (key, viewer, post id).
 
     Counter-based (no generator state): the key comes from the run's ``prediction``
     stream, and the platform's error for a (viewer, post) pair is the same whenever and
-    in whichever batch the pair is scored — as a trained model's error would be. The
-    variate is the Irwin–Hall sum of eight 16-bit uniforms from four rounds of
-    :func:`_mix32`, standardised: mean 0, variance 1, excess kurtosis −0.15, bounded
-    at ±4.9 (a normal draw beyond that has probability 1e-6)."""
-    pid = np.uint64(post_id)
-    h = _mix32((key ^ np.uint64(viewer)) & _M32)
-    h = _mix32(h ^ (pid & _M32))
-    h = _mix32(h ^ (pid >> _S32))
-    acc = 0
-    for _r in range(4):
-        h = _mix32((h + _GOLD) & _M32)
-        acc += np.int64(h & _LOW16) + np.int64(h >> _S16)
+    in whichever batch the pair is scored — as a trained model's error would be. Two
+    rounds of :func:`_mix64` hash the pair, a third extends it to 128 bits; the variate
+    is the Irwin–Hall sum of their eight 16-bit words, standardised: mean 0, variance 1,
+    excess kurtosis −0.15, bounded at ±4.9 (a normal draw beyond that has probability
+    1e-6)."""
+    h = _mix64(key ^ (np.uint64(viewer) * _GOLD64))
+    h = _mix64(h ^ np.uint64(post_id))
+    acc = _sum4x16(h) + _sum4x16(_mix64(h + _GOLD64))
     # each 16-bit value + 0.5 over 65536 is uniform on (0, 1)
     return ((float(acc) + 4.0) / 65536.0 - 4.0) * _IH_SCALE
 

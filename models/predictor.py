@@ -78,7 +78,8 @@ class PlatformPredictor:
         out = buffers.empty((4, cand.size))  # rows not needed are never written
         err = buffers.empty(cand.size if self.noise > 0 else 0)
         if self.noise > 0:
-            pair_noise(self.key, cand.viewer, cand.post_id, self.noise, err)
+            with np.errstate(over="ignore"):  # the hash wraps by design (JIT off only)
+                pair_noise(self.key, cand.viewer, cand.post_id, self.noise, err)
         prediction_logits(
             cand.viewer,
             cand.slot,
