@@ -55,6 +55,23 @@ except ImportError:  # pragma: no cover
 _PREFILTER_RATIO = 3
 
 
+@njit(cache=True, inline="always")
+def block_threshold(score, a, b, take):  # pragma: no cover - jitted
+    """τ = the smallest of the maxima of ``take`` disjoint blocks of ``score[a:b]``
+    (``take ≤ b − a``). Those maxima are ``take`` distinct items scoring ≥ τ, so the
+    ``take``-th best score of the segment is ≥ τ: items below τ cannot make its top."""
+    q = (b - a) // take
+    tau = np.inf
+    for g in range(take):
+        lo = a + g * q
+        hi = lo + q if g < take - 1 else b
+        mx = score[lo]
+        for j in range(lo + 1, hi):
+            mx = max(mx, score[j])
+        tau = min(tau, mx)
+    return tau
+
+
 @njit(cache=True)
 def _topk_fill(score, key, ptr, kk, out_ptr, out):  # pragma: no cover - jitted
     """Per segment, the best ``kk[s]`` items in order: score descending, then the tie
@@ -87,15 +104,7 @@ def _topk_fill(score, key, ptr, kk, out_ptr, out):  # pragma: no cover - jitted
         filtered = b - a >= _PREFILTER_RATIO * take
         w = b - a
         if filtered:
-            q = (b - a) // take
-            tau = np.inf
-            for g in range(take):
-                lo = a + g * q
-                hi = lo + q if g < take - 1 else b
-                mx = score[lo]
-                for j in range(lo + 1, hi):
-                    mx = max(mx, score[j])
-                tau = min(tau, mx)
+            tau = block_threshold(score, a, b, take)
             w = 0
             for j in range(a, b):
                 keep[w] = j

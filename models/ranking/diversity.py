@@ -30,8 +30,9 @@ from typing import ClassVar
 import numpy as np
 
 from experiments.schema import field
+from models import buffers
 from models.feed import Candidates
-from models.kernels import _PREFILTER_RATIO, njit, tie_key, tie_value
+from models.kernels import _PREFILTER_RATIO, block_threshold, njit, tie_key, tie_value
 from models.ranking.base import RANKINGS, RankingPolicy
 from models.ranking.engagement import EngagementWeights, engagement_score
 
@@ -55,6 +56,10 @@ def _diverse_fill(score, key, cross, ptr, kk, rr, out_ptr, out):  # pragma: no c
     b_t = np.empty(kmax + 1)
     b_i = np.empty(kmax + 1, dtype=np.int64)
     gmax = np.empty(kmax + 1)
+    mmax = 1
+    for s in range(n):
+        mmax = max(mmax, ptr[s + 1] - ptr[s])
+    keep = np.empty(mmax, dtype=np.int64)
     for s in range(n):
         take = kk[s]
         if take == 0:
@@ -64,37 +69,34 @@ def _diverse_fill(score, key, cross, ptr, kk, rr, out_ptr, out):  # pragma: no c
         nb = 0
         a = ptr[s]
         b = ptr[s + 1]
-        # thresholds as in the shared top-k: the best `take` items all score >= tau_b
-        # (smallest of `take` disjoint block maxima); the best `ra` cross-cutting items
-        # all score >= tau_a (smallest of the maxima of `ra` groups of cross-cutting
-        # items dealt round-robin; -inf while a group is empty)
+        # thresholds as in the shared top-k: the best `take` items all score >= tau_b;
+        # the best `ra` cross-cutting items all score >= tau_a, the smallest of the
+        # maxima of `ra` groups of cross-cutting items dealt round-robin (-inf while a
+        # group is empty). Survivors are listed without a branch.
         tau_b = -np.inf
         if b - a >= _PREFILTER_RATIO * take:
-            q = (b - a) // take
-            tau_b = np.inf
-            for g in range(take):
-                lo = a + g * q
-                hi = lo + q if g < take - 1 else b
-                mx = score[lo]
-                for j in range(lo + 1, hi):
-                    mx = max(mx, score[j])
-                tau_b = min(tau_b, mx)
+            tau_b = block_threshold(score, a, b, take)
         tau_a = np.inf
         if ra > 0:
             for g in range(ra):
                 gmax[g] = -np.inf
             c = 0
             for j in range(a, b):
-                if cross[j]:
-                    gmax[c] = max(gmax[c], score[j])
-                    c = c + 1 if c + 1 < ra else 0
+                cr = cross[j]
+                gmax[c] = max(gmax[c], score[j] if cr else -np.inf)
+                c += cr
+                c -= ra if c == ra else 0
             for g in range(ra):
                 tau_a = min(tau_a, gmax[g])
+        w = 0
         for j in range(a, b):
+            keep[w] = j
+            sc = score[j]
+            w += (sc >= tau_b) | (cross[j] & (sc >= tau_a))
+        for r in range(w):
+            j = keep[r]
             sc = score[j]
             is_cross = ra > 0 and cross[j]
-            if sc < tau_b and not (is_cross and sc >= tau_a):
-                continue  # in neither the best `take` nor the best `ra` cross-cutting
             if (
                 nb == take
                 and sc < b_s[nb - 1]
@@ -171,6 +173,15 @@ def _diverse_fill(score, key, cross, ptr, kk, rr, out_ptr, out):  # pragma: no c
             o += 1
 
 
+@njit(cache=True)
+def _cross_cutting(group, viewers, ptr, origin_author, out):  # pragma: no cover - jitted
+    """out[m] = the original author of pair m is in another group than its viewer."""
+    for s in range(viewers.shape[0]):
+        gv = group[viewers[s]]
+        for m in range(ptr[s], ptr[s + 1]):
+            out[m] = group[origin_author[m]] != gv
+
+
 def diverse_topk(
     score: np.ndarray,
     cross: np.ndarray,
@@ -224,7 +235,7 @@ class DiversityRanking(RankingPolicy):
     def rank(
         self, cand: Candidates, k: np.ndarray, rng: np.random.Generator
     ) -> tuple[np.ndarray, np.ndarray]:
-        g = cand.users.group
-        cross = g[cand.origin_author] != g[cand.viewer]
+        cross = buffers.empty(cand.size, np.bool_)
+        _cross_cutting(cand.users.group, cand.viewers, cand.ptr, cand.origin_author, cross)
         s = self.score(cand, rng)
         return diverse_topk(s, cross, cand.ptr, k, self.reserved(k), tie_key(rng))
