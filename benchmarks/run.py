@@ -42,8 +42,8 @@ Workloads (DESIGN.md §4), every one on the same machine in the same process tre
   fresh subprocess that also reports its peak resident memory; cProfile of one step at
   the target N names the dominant phase and functions. Ranking at the DESIGN workload
   (~50 follows per viewer, every user posts once per step; ``bench_ranking.prepare``):
-  the engagement policy at N = 10⁵ (the target) and every ``conf/ranking`` policy at
-  N = 10⁴ (all nine at 10⁵ would take ~5 min of the budget).
+  every ``conf/ranking`` policy at N = 10⁵ (≈ 1 min), with engagement as the headline
+  row and the slowest policy as a second one.
 * **Full scale** (``--full-scale``): 10⁶ users × 100 steps in one subprocess (one core),
   written to ``benchmarks/results/full_scale.json`` and merged into the results and the
   document of later runs (it does not fit the default suite's 15-minute budget).
@@ -140,7 +140,7 @@ class Settings:
     ranking_repeats: int = 5
     ranking_repeats_1e6: int = 1  # at N ≥ 10⁶ one rank call costs ~10 s
     target_n: int = 100_000  # N of the DESIGN §4 step/ranking targets (profiled there)
-    policies_n: int = 10_000  # every conf/ranking policy at this N
+    policies_n: int = 100_000  # every conf/ranking policy at this N (DESIGN workload)
     ranking_target_n: int = 100_000  # the engagement policy at this N (DESIGN target)
     policies_degree: float = 50.0
     full_scale_n: int = 1_000_000
@@ -886,6 +886,22 @@ def _rank_timing(res: tuple, size: int) -> dict[str, Any]:
     }
 
 
+#: What a cold rank call of each policy computes beyond scoring and top-k (for the
+#: "targets missed" section).
+_POLICY_COST = {
+    "diversity": "Three predictions per pair (like, comment, share), then two selections "
+    "per viewer (the reserved cross-cutting slots and the rest) and their merge.",
+    "engagement_negfb": "Four predictions per pair: negative feedback on top of like, "
+    "comment and share (each action is one more logit and logistic per pair).",
+    "engagement": "Three predictions per pair (like, comment, share).",
+    "quality": "The like prediction per pair, the post quality and the source's reliability.",
+    "bridging_mf": "The benchmark's model has no ratings yet, so every pair is cold: the "
+    "like prediction on every pair, beside the (empty) factorisation — its worst case.",
+    "bridging": "The typical members' like predictions per post and group.",
+    "algorithmic_bias": "Two opinion gathers, a logarithm and a Gumbel draw per pair.",
+}
+
+
 def _ranking_node(option: str) -> dict[str, Any]:
     import yaml
 
@@ -1109,6 +1125,27 @@ def evaluate_targets(results: dict[str, Any], s: Settings) -> list[dict[str, Any
             "candidates/s",
             f"warm (features precomputed) {eng.get('warm_candidates_per_s', 0) / 1e6:.1f} M/s",
         )
+        rates = {
+            name: r.get("cold_candidates_per_s", float("nan"))
+            for name, r in pol["by_policy"].items()
+        }
+        if len(rates) > 1:
+            slow = min(rates, key=lambda name: rates[name])
+            short = sorted((name for name in rates if rates[name] < 30e6), key=rates.get)
+            add(
+                f"feed ranking, every policy ({len(rates)}), N={pol['n']:,}: the slowest, cold",
+                "≥ 30 M per core",
+                rates[slow],
+                not short,
+                None if not short else 30e6 / rates[slow],
+                "candidates/s",
+                f"{len(rates) - len(short)} of {len(rates)} meet it; slowest {slow}"
+                + (
+                    "; short: " + ", ".join(f"{n} {rates[n] / 1e6:.1f} M/s" for n in short)
+                    if short
+                    else ""
+                ),
+            )
     row = sc.get(s.target_n)
     if row:
         step = row["median_step_cpu_seconds"]
@@ -1345,6 +1382,20 @@ def _why_missed(t: dict[str, Any], results: dict[str, Any]) -> list[str]:
             f"{_secs(row['seconds_need_precomputed'])} — the rest is computing thresholds and "
             "allocating the output arrays for each cascade."
         )
+    elif w.startswith("feed ranking, every policy"):
+        tn = results["settings"]["ranking_target_n"]
+        pol = next(r["policies"] for r in results["scaling"]["rows"] if r["n"] == tn)
+        for name, r in sorted(
+            pol["by_policy"].items(), key=lambda kv: kv[1]["cold_candidates_per_s"]
+        ):
+            cold, warm = r["cold_candidates_per_s"], r["warm_candidates_per_s"]
+            if cold >= 30e6:
+                continue
+            lines.append(
+                f"- {name}: cold {_si(cold, '/s')}, warm {_si(warm, '/s')} "
+                f"({100 * max(0.0, 1 - cold / warm):.0f} % of a cold call is computing "
+                f"features). {_POLICY_COST.get(name, '')}"
+            )
     elif w.startswith("feed ranking"):
         tn = results["settings"]["ranking_target_n"]
         pol = next(r["policies"] for r in results["scaling"]["rows"] if r["n"] == tn)
