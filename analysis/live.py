@@ -85,10 +85,10 @@ def content_classes(model: FeedModel, ctx: StepContext) -> dict[str, np.ndarray]
     ``group<g>`` (items whose original author is in group g), ``outrage_high`` /
     ``outrage_low`` (outrage >= / < ``dynamics.high_outrage``) and ``quality_high`` /
     ``quality_low`` (quality >= / < :data:`QUALITY_SPLIT`)."""
-    pair, c = ctx.feed.pair, ctx.cand
-    author_group = model.users.group[c.origin_author[pair]]
-    hi = c.outrage[pair] >= model.dynamics.high_outrage
-    good = c.quality[pair] >= QUALITY_SPLIT
+    items = ctx.feed.items
+    author_group = model.users.group[items.origin_author]
+    hi = items.outrage >= model.dynamics.high_outrage
+    good = items.quality >= QUALITY_SPLIT
     out = {f"group{g}": author_group == g for g in range(model.n_groups)}
     out.update(outrage_high=hi, outrage_low=~hi, quality_high=good, quality_low=~good)
     return out
@@ -111,7 +111,7 @@ def reach_and_arm_stats(model: FeedModel, ctx: StepContext) -> dict[str, float]:
     names = list(getattr(model, "arm_names", []))
     arm_of = model.users.arm.astype(np.int64)
     size = np.bincount(arm_of, minlength=arms).astype(np.float64) if arms > 1 else None
-    pol_hi = (ctx.cand.political[ctx.feed.pair]) & classes["outrage_high"]
+    pol_hi = ctx.feed.items.political & classes["outrage_high"]
     out: dict[str, float] = {"impressions_political_outrage": float(pol_hi.sum())}
     for cname, total, per_arm in _reach(
         viewer, classes, n, arm_of, arms if size is not None else 1
@@ -122,9 +122,9 @@ def reach_and_arm_stats(model: FeedModel, ctx: StepContext) -> dict[str, float]:
                 out[f"reach_{cname}{ARM_SEP}{name}"] = _ratio(float(per_arm[a]), size[a])
     if size is None:
         return out
-    r, pair, c = ctx.reactions, ctx.feed.pair, ctx.cand
+    r, items = ctx.reactions, ctx.feed.items
     item_arm = arm_of[viewer]
-    hi = c.outrage[pair] >= model.dynamics.high_outrage
+    hi = classes["outrage_high"]
     p = model.posts
     new = np.flatnonzero((p.time == ctx.t) & (p.id >= 0) & (p.kind != KIND_RESHARE))
     post_arm = arm_of[p.author[new]]
@@ -142,7 +142,7 @@ def reach_and_arm_stats(model: FeedModel, ctx: StepContext) -> dict[str, float]:
         ),
     }
     vg = model.users.group[viewer]
-    ag = model.users.group[c.origin_author[pair]]
+    ag = model.users.group[items.origin_author]
     for a, name in enumerate(names):
         for flow, counts in flows.items():
             out[f"{flow}{ARM_SEP}{name}"] = float(counts[a])

@@ -202,13 +202,19 @@ class Candidates:
         """Candidates of the viewers where ``viewer_mask`` (over ``viewers``) is true,
         and the indices of their pairs in this batch (to map selections back)."""
         sizes = np.diff(self.ptr)
-        pair_mask = np.repeat(viewer_mask, sizes)
-        idx = np.flatnonzero(pair_mask)
+        idx = np.flatnonzero(np.repeat(viewer_mask, sizes))
         sub_sizes = sizes[viewer_mask]
         ptr = np.zeros(sub_sizes.shape[0] + 1, dtype=np.int64)
         np.cumsum(sub_sizes, out=ptr[1:])
+        return self.select(idx, self.viewers[viewer_mask], ptr), idx
+
+    def select(self, idx: np.ndarray, viewers: np.ndarray, ptr: np.ndarray) -> Candidates:
+        """The pairs ``idx`` of this batch as a batch of their own, grouped as ``viewers``
+        and ``ptr`` say (the caller keeps each viewer's pairs together). Features already
+        computed here are sliced, not recomputed; the others stay lazy, so a step's
+        feed (:class:`Feed` ``.items``) computes them for its items only."""
         sub = Candidates(
-            viewers=self.viewers[viewer_mask],
+            viewers=viewers,
             ptr=ptr,
             slot=self.slot[idx],
             edge=self.edge[idx],
@@ -241,7 +247,7 @@ class Candidates:
             }
         if "group_predicted" in self.__dict__:  # per post slot, not per pair: share it
             sub.__dict__["group_predicted"] = self.__dict__["group_predicted"]
-        return sub, idx
+        return sub
 
 
 def typical_members(users: UserState) -> np.ndarray:
@@ -338,3 +344,7 @@ class Feed:
     pair: np.ndarray  # index into the step's Candidates
     rank: np.ndarray  # position in the viewer's feed (0 = top)
     arm: np.ndarray
+    #: the feed's pairs as a batch of their own (``Candidates.select``): per-item
+    #: features, computed for the shown items only — ``items.quality[m]`` is
+    #: ``cand.quality[pair[m]]`` without computing it for every candidate
+    items: Candidates

@@ -215,6 +215,22 @@ def segment_ids(ids, ptr, out):  # pragma: no cover - jitted
 
 
 @njit(cache=True)
+def stable_group_order(keys, n, out):  # pragma: no cover - jitted
+    """out = the stable order that groups ``keys`` (integers in [0, n)) ascending: a
+    counting sort, O(M + n) (``numpy.argsort(keys, kind="stable")``, without the
+    comparison sort)."""
+    start = np.zeros(n + 1, dtype=np.int64)
+    for m in range(keys.shape[0]):
+        start[keys[m] + 1] += 1
+    for i in range(n):
+        start[i + 1] += start[i]
+    for m in range(keys.shape[0]):
+        k = keys[m]
+        out[start[k]] = m
+        start[k] += 1
+
+
+@njit(cache=True)
 def count_reactions(
     origin, group, r, impressions, likes, comments, shares, negfb, imp_by_group, likes_by_group
 ):  # pragma: no cover - jitted

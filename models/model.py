@@ -40,6 +40,7 @@ from models.kernels import (
     count_reactions,
     pairwise_bounded_confidence,
     reaction_probabilities,
+    stable_group_order,
     unseen_pairs,
 )
 from models.network import Network
@@ -352,14 +353,25 @@ class FeedModel(mesa.Model):
             arms.append(np.full(sel.shape[0], a, np.int16))
         pair = np.concatenate(parts) if parts else np.zeros(0, np.int64)
         arm = np.concatenate(arms) if arms else np.zeros(0, np.int16)
-        order = np.argsort(cand.viewer[pair], kind="stable")  # group by viewer, keep rank order
-        pair, arm = pair[order], arm[order]
         viewer = cand.viewer[pair]
+        if len(self.policies) > 1 or np.any(viewer[1:] < viewer[:-1]):
+            # arms: group by viewer, keeping each feed's order
+            order = np.empty(pair.shape[0], np.int64)
+            stable_group_order(viewer, self.n, order)
+            pair, arm, viewer = pair[order], arm[order], viewer[order]
         counts = np.bincount(viewer, minlength=self.n)
-        starts = np.cumsum(counts) - counts
-        rank = np.arange(pair.shape[0]) - np.repeat(starts, counts)
+        ptr = np.zeros(self.n + 1, np.int64)
+        np.cumsum(counts, out=ptr[1:])
+        rank = np.arange(pair.shape[0]) - np.repeat(ptr[:-1], counts)
+        items = cand.select(pair, np.arange(self.n, dtype=np.int32), ptr)
         feed = Feed(
-            viewer=viewer, slot=cand.slot[pair], edge=cand.edge[pair], pair=pair, rank=rank, arm=arm
+            viewer=viewer,
+            slot=items.slot,
+            edge=items.edge,
+            pair=pair,
+            rank=rank,
+            arm=arm,
+            items=items,
         )
         self._remember_seen(feed)
         return feed
@@ -367,7 +379,7 @@ class FeedModel(mesa.Model):
     def react(self, t: int, cand: Candidates, feed: Feed) -> StepContext:
         """Bernoulli reactions to every feed item from the true probabilities."""
         u, p, rng = self.users, self.posts, self.dyn_rng
-        pair = feed.pair
+        pair, items = feed.pair, feed.items
         seen_sponsored = p.sponsored[feed.slot] & p.disclosed[feed.slot]
         ctx = StepContext(
             t=t,
@@ -403,27 +415,25 @@ class FeedModel(mesa.Model):
         ctx.reactions = rng.random(prob.shape) < prob
         r = ctx.reactions
         ctx.good += (r[:, 0] | r[:, 2]).astype(np.float64)
-        ctx.bad += (r[:, 3] | (cand.quality[pair] < self.dynamics.trust.low_quality)).astype(
-            np.float64
-        )
+        ctx.bad += (r[:, 3] | (items.quality < self.dynamics.trust.low_quality)).astype(np.float64)
         self._count_reactions(cand, feed, r)
         if self.dynamics.reshares:
             shared = r[:, 2]
-            self._pending_reshares = (feed.viewer[shared], p.id[cand.origin_slot[pair][shared]])
+            self._pending_reshares = (feed.viewer[shared], p.id[items.origin_slot[shared]])
             if self.share_events:
                 self._add_events(
                     t,
                     feed.viewer[shared],
-                    cand.origin_author[pair][shared],
+                    items.origin_author[shared],
                     p.id[feed.slot[shared]],
                     "share",
                 )
         ctx.item_value = value.item_value(
             self.dynamics.value,
-            cand.quality[pair],
-            (1 + cand.agreement[pair]) / 2,
-            cand.trust[pair],
-            cand.outrage[pair],
+            items.quality,
+            (1 + items.agreement) / 2,
+            items.trust,
+            items.outrage,
         )
         for ext in self.extensions:
             if hasattr(ext, "on_feed"):
@@ -434,7 +444,7 @@ class FeedModel(mesa.Model):
         """Counters on the original post (totals and per viewer group)."""
         p = self.posts
         count_reactions(
-            cand.origin_slot[feed.pair],
+            feed.items.origin_slot,
             self.users.group[feed.viewer],
             r,
             p.impressions,
@@ -458,18 +468,18 @@ class FeedModel(mesa.Model):
             self._rewire(ctx)
 
     def _update_opinions(self, ctx: StepContext) -> None:
-        dyn, u, f, c = self.dynamics, self.users, ctx.feed, ctx.cand
+        dyn, u, f = self.dynamics, self.users, ctx.feed
         if not dyn.opinion.enabled or f.viewer.size == 0:
             return
         eps = emotion.effective_tolerance(dyn.emotion, u.tolerance, u.arousal)
         delta = opinion.opinion_deltas(
             dyn.opinion,
             u.opinion[f.viewer],
-            c.stance[f.pair],
+            f.items.stance,
             eps[f.viewer],
             u.convergence[f.viewer],
             u.arousal[f.viewer],
-            c.trust[f.pair],
+            f.items.trust,
         )
         n_items = np.bincount(f.viewer, minlength=self.n)
         u.opinion[:] = opinion.apply_mean(u.opinion, f.viewer, delta, n_items)
@@ -477,7 +487,7 @@ class FeedModel(mesa.Model):
     def _update_arousal(self, ctx: StepContext) -> None:
         f, u = ctx.feed, self.users
         n_items = np.bincount(f.viewer, minlength=self.n)
-        total = np.bincount(f.viewer, weights=ctx.cand.outrage[f.pair], minlength=self.n)
+        total = np.bincount(f.viewer, weights=f.items.outrage, minlength=self.n)
         self._mean_outrage = np.where(n_items > 0, total / np.maximum(n_items, 1), 0.0)
         u.arousal[:] = emotion.update_arousal(
             self.dynamics.emotion, u.arousal, u.susceptibility, self._mean_outrage
@@ -515,9 +525,9 @@ class FeedModel(mesa.Model):
 
     def _collect_step_stats(self, ctx: StepContext) -> None:
         f, c, r = ctx.feed, ctx.cand, ctx.reactions
-        hi = c.outrage[f.pair] >= self.dynamics.high_outrage
+        hi = f.items.outrage >= self.dynamics.high_outrage
         vg = self.users.group[f.viewer]
-        ag = self.users.group[c.origin_author[f.pair]]
+        ag = self.users.group[f.items.origin_author]
         self.step_stats.update(
             impressions=float(f.pair.size),
             impressions_high_outrage=float(hi.sum()),
@@ -532,21 +542,20 @@ class FeedModel(mesa.Model):
         self._last_ctx_arm = f.arm
 
     def _rewire(self, ctx: StepContext) -> None:
-        fc, g, u, rng, f, c = (
+        fc, g, u, rng, f = (
             self.dynamics.follow,
             self.graph,
             self.users,
             self.dyn_rng,
             ctx.feed,
-            ctx.cand,
         )
         dist = np.abs(u.opinion[g.src] - u.opinion[g.indices])
         cut = ((g.trust < fc.unfollow_trust) | (dist > fc.unfollow_distance)) & (
             rng.random(g.n_edges) < fc.unfollow_prob
         )
         liked = ctx.reactions[:, 0] | ctx.reactions[:, 2]
-        oa = c.origin_author[f.pair]
-        new = liked & (oa != f.viewer) & ((f.edge < 0) | (oa != c.author[f.pair]))
+        oa = f.items.origin_author
+        new = liked & (oa != f.viewer) & ((f.edge < 0) | (oa != f.items.author))
         vs, ds = f.viewer[new], oa[new]
         p = fc.follow_prob * np.exp(-fc.homophily * np.abs(u.opinion[vs] - u.opinion[ds]))
         take = rng.random(vs.shape[0]) < p

@@ -123,7 +123,7 @@ class Ledger:
         n, p = model.n, model.posts
         new = np.flatnonzero((p.id >= 0) & (p.time == t) & (p.kind != KIND_RESHARE))
         self.posts += np.bincount(p.author[new], minlength=n)
-        oa = ctx.cand.origin_author[ctx.feed.pair]
+        oa = ctx.feed.items.origin_author
         r = ctx.reactions
         self.step_likes = np.bincount(oa, weights=r[:, 0], minlength=n)
         self.step_comments = np.bincount(oa, weights=r[:, 1], minlength=n)

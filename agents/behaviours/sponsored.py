@@ -132,12 +132,12 @@ class SponsoredPart(Part):
         self.step["sponsored_posts"] = float(rows.shape[0])
 
     def before_react(self, model: FeedModel, t: int, ctx: StepContext) -> None:
-        p, f, c = model.posts, ctx.feed, ctx.cand
-        oa = c.origin_author[f.pair]
+        p, f = model.posts, ctx.feed
+        oa = f.items.origin_author
         spons = p.sponsored[f.slot] & self.member[oa]
         if not spons.any():
             return
-        direct = (f.edge >= 0) & (c.author[f.pair] == oa)  # came through the edge to j
+        direct = (f.edge >= 0) & (f.items.author == oa)  # came through the edge to j
         disc = spons & p.disclosed[f.slot]
         ctx.bad[disc & direct] += self.cfg.disclosed_penalty
         und = np.flatnonzero(spons & ~p.disclosed[f.slot])

@@ -471,7 +471,7 @@ class MFState:
     def on_feed(self, model: FeedModel, t: int, ctx: StepContext) -> None:
         """Append this step's impressions of every arm as ratings of the original posts."""
         f = ctx.feed
-        post_id = model.posts.id[ctx.cand.origin_slot[f.pair]].astype(np.int64)
+        post_id = model.posts.id[f.items.origin_slot].astype(np.int64)
         mine = f.arm == self.arm
         if mine.any():
             self.feed_share = float(np.isfinite(self.lookup(post_id[mine])).mean())

@@ -88,7 +88,7 @@ class SourceLabels:
 
     def labelled(self, model: Any, ctx: Any) -> np.ndarray:
         """Which feed items of the step carry a label."""
-        author = ctx.cand.origin_author[ctx.feed.pair]
+        author = ctx.feed.items.origin_author
         return model.users.quality[author] < self.cfg.reliability_threshold
 
     def before_react(self, model: Any, t: int, ctx: Any) -> None:
