@@ -208,11 +208,14 @@ class Candidates:
         np.cumsum(sub_sizes, out=ptr[1:])
         return self.select(idx, self.viewers[viewer_mask], ptr), idx
 
-    def select(self, idx: np.ndarray, viewers: np.ndarray, ptr: np.ndarray) -> Candidates:
+    def select(
+        self, idx: np.ndarray, viewers: np.ndarray, ptr: np.ndarray, predictions: bool = True
+    ) -> Candidates:
         """The pairs ``idx`` of this batch as a batch of their own, grouped as ``viewers``
         and ``ptr`` say (the caller keeps each viewer's pairs together). Features already
-        computed here are sliced, not recomputed; the others stay lazy, so a step's
-        feed (:class:`Feed` ``.items``) computes them for its items only."""
+        computed here are sliced, not recomputed (the platform's predictions only if
+        ``predictions``: a feed's items have no use for them); the others stay lazy, so a
+        step's feed (:class:`Feed` ``.items``) computes them for its items only."""
         sub = Candidates(
             viewers=viewers,
             ptr=ptr,
@@ -235,13 +238,13 @@ class Candidates:
             "political",
             "trust",
             "agreement",
-            "predicted",
             "viewer",
             "origin_author",
+            *(("predicted",) if predictions else ()),
         ):
             if name in self.__dict__:  # already computed: slice instead of recomputing
                 sub.__dict__[name] = self.__dict__[name][idx]
-        if "_predicted_cols" in self.__dict__:
+        if predictions and "_predicted_cols" in self.__dict__:
             sub.__dict__["_predicted_cols"] = {
                 a: col[idx] for a, col in self.__dict__["_predicted_cols"].items()
             }

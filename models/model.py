@@ -363,7 +363,7 @@ class FeedModel(mesa.Model):
         ptr = np.zeros(self.n + 1, np.int64)
         np.cumsum(counts, out=ptr[1:])
         rank = np.arange(pair.shape[0]) - np.repeat(ptr[:-1], counts)
-        items = cand.select(pair, np.arange(self.n, dtype=np.int32), ptr)
+        items = cand.select(pair, np.arange(self.n, dtype=np.int32), ptr, predictions=False)
         feed = Feed(
             viewer=viewer,
             slot=items.slot,
