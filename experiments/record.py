@@ -63,8 +63,13 @@ def semantic_config(cfg: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def run_key(cfg: Mapping[str, Any]) -> str:
-    """16 hex digits of SHA-256 over the canonical semantic config."""
-    return hashlib.sha256(canonical_json(semantic_config(cfg)).encode()).hexdigest()[:16]
+    """16 hex digits of SHA-256 over the canonical semantic config and feedlab's
+    :data:`models.RESULTS_VERSION` (runs of code that gives other results get other
+    keys)."""
+    from models import RESULTS_VERSION
+
+    payload = {"config": semantic_config(cfg), "results_version": RESULTS_VERSION}
+    return hashlib.sha256(canonical_json(payload).encode()).hexdigest()[:16]
 
 
 def file_sha256(path: Path) -> str:

@@ -32,7 +32,7 @@ from analysis.arms import model_arm_summary  # noqa: E402
 from experiments import arms, record  # noqa: E402
 from experiments.config import RunConfig, Units, validate  # noqa: E402
 from experiments.schema import ConfigError  # noqa: E402
-from models import seeds  # noqa: E402
+from models import RESULTS_VERSION, seeds  # noqa: E402
 from models.model import FeedModel  # noqa: E402
 from models.ranking.quality import SourceLabels  # noqa: E402
 
@@ -226,6 +226,7 @@ def run_experiment(
             record.write_parquet(writer.staging / "agents.parquet", _agent_columns(model))
         manifest = {
             "feedlab_version": __version__,
+            "results_version": RESULTS_VERSION,
             **record.git_state(ROOT),
             "run_key": key,
             "seed": run.seed,

@@ -6,7 +6,13 @@ ranking policies and events.
 
 from typing import Any
 
-__all__ = ["FeedModel"]
+__all__ = ["RESULTS_VERSION", "FeedModel"]
+
+#: Bumped by every release change that alters simulation results (the CHANGELOG entries
+#: marked **[results]**; a test keeps the two in step). Run keys include it, so a sweep
+#: re-launched after such a change computes fresh runs instead of reusing runs of the
+#: old code as "already complete".
+RESULTS_VERSION = 5
 
 
 def __getattr__(name: str) -> Any:  # lazy: keeps `import models.x` cheap and cycle-free

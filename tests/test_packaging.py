@@ -38,3 +38,12 @@ def test_no_global_rng_in_sources() -> None:
                 if needle in text:
                     bad.append(f"{f.relative_to(ROOT)}: {needle.strip()}")
     assert not bad, bad
+
+
+def test_results_version_counts_the_results_changes() -> None:
+    """models.RESULTS_VERSION (part of every run key) is bumped with each CHANGELOG entry
+    marked **[results]**, so a sweep re-launched on new code does not reuse old runs."""
+    from models import RESULTS_VERSION
+
+    changelog = (Path(__file__).resolve().parents[1] / "CHANGELOG.md").read_text()
+    assert RESULTS_VERSION == changelog.count("**[results]**")
