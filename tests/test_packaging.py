@@ -46,4 +46,5 @@ def test_results_version_counts_the_results_changes() -> None:
     from models import RESULTS_VERSION
 
     changelog = (Path(__file__).resolve().parents[1] / "CHANGELOG.md").read_text()
-    assert RESULTS_VERSION == changelog.count("**[results]**")
+    entries = [line for line in changelog.splitlines() if line.startswith("- **[results]**")]
+    assert RESULTS_VERSION == len(entries)
