@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from models import buffers
-from models.kernels import gather_into, origin_slot_table, segment_ids
+from models.kernels import expand_follow_edges, gather_into, origin_slot_table, segment_ids
 from models.predictor import ALL_ACTIONS, LIKE, predict_columns
 
 if TYPE_CHECKING:
@@ -303,14 +303,11 @@ def gather(
     author_ptr = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(counts, out=author_ptr[1:])
 
-    per_edge = counts[graph.indices]
-    total = int(per_edge.sum())
-    edge_rep = np.repeat(np.arange(graph.n_edges, dtype=np.int64), per_edge)
-    starts = np.cumsum(per_edge) - per_edge
-    offset = np.arange(total, dtype=np.int64) - np.repeat(starts, per_edge)
-    slot = by_author[author_ptr[graph.indices[edge_rep]] + offset]
-    viewer = graph.src[edge_rep]
-    edge = edge_rep
+    total = int(counts[graph.indices].sum())
+    slot = np.empty(total, dtype=np.int64)
+    viewer = np.empty(total, dtype=graph.src.dtype)
+    edge = np.empty(total, dtype=np.int64)
+    expand_follow_edges(graph.indices, graph.src, author_ptr, by_author, slot, viewer, edge)
 
     if oon_items > 0 and recent.size:
         v_oon = np.repeat(np.arange(n, dtype=np.int32), oon_items)
@@ -328,8 +325,8 @@ def gather(
     return Candidates(
         viewers=np.arange(n, dtype=np.int32),
         ptr=ptr,
-        slot=slot.astype(np.int64),
-        edge=edge.astype(np.int64),
+        slot=slot.astype(np.int64, copy=False),
+        edge=edge.astype(np.int64, copy=False),
         users=users,
         posts=posts,
         graph=graph,

@@ -215,6 +215,26 @@ def segment_ids(ids, ptr, out):  # pragma: no cover - jitted
 
 
 @njit(cache=True)
+def expand_follow_edges(
+    indices, src, author_ptr, by_author, slot, viewer, edge
+):  # pragma: no cover
+    """The in-network candidates in one pass: for each follow edge ``e`` (in edge order,
+    so grouped by viewer), every recent post of its followee ``indices[e]``
+    (``by_author[author_ptr[a]:author_ptr[a + 1]]``) becomes a pair (``slot``, viewer
+    ``src[e]``, ``edge`` e). Equal to the ``numpy.repeat`` construction, without its
+    temporaries."""
+    o = 0
+    for e in range(indices.shape[0]):
+        a = indices[e]
+        v = src[e]
+        for q in range(author_ptr[a], author_ptr[a + 1]):
+            slot[o] = by_author[q]
+            viewer[o] = v
+            edge[o] = e
+            o += 1
+
+
+@njit(cache=True)
 def stable_group_order(keys, n, out):  # pragma: no cover - jitted
     """out = the stable order that groups ``keys`` (integers in [0, n)) ascending: a
     counting sort, O(M + n) (``numpy.argsort(keys, kind="stable")``, without the

@@ -31,7 +31,7 @@ from agents.population import (
 from agents.rules import emotion, opinion, trust, value
 from agents.user import User
 from analysis import live
-from models import seeds
+from models import buffers, seeds
 from models.config import DynamicsConfig, PlatformConfig
 from models.extension import EventLog
 from models.feed import Candidates, Feed, gather
@@ -393,7 +393,7 @@ class FeedModel(mesa.Model):
         for ext in self.extensions:  # detection of undisclosed sponsorship, labels, ...
             if hasattr(ext, "before_react"):
                 ext.before_react(self, t, ctx)
-        prob = np.empty((pair.shape[0], 4))
+        prob = buffers.empty((pair.shape[0], 4))
         offset = ctx.logit_offset if ctx.logit_offset is not None else np.zeros((1, 4))
         reaction_probabilities(
             feed.viewer,
@@ -412,7 +412,9 @@ class FeedModel(mesa.Model):
             prob,
         )
         prob[:, 2] = np.minimum(1.0, prob[:, 2] * u.share_propensity[feed.viewer])
-        ctx.reactions = rng.random(prob.shape) < prob
+        draw = buffers.empty(prob.shape)
+        rng.random(out=draw)  # the same numbers as rng.random(prob.shape)
+        ctx.reactions = draw < prob
         r = ctx.reactions
         ctx.good += (r[:, 0] | r[:, 2]).astype(np.float64)
         ctx.bad += (r[:, 3] | (items.quality < self.dynamics.trust.low_quality)).astype(np.float64)
