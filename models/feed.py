@@ -181,22 +181,12 @@ class Candidates:
         return out
 
     def keep_pairs(self, keep: np.ndarray) -> Candidates:
-        """The same viewers with only the pairs where ``keep`` (before any feature is
-        computed: cached features are not carried over)."""
+        """The same viewers with only the pairs where ``keep`` (features already computed
+        are sliced, as in :meth:`select`)."""
         kept = np.zeros(self.size + 1, dtype=np.int64)
         np.cumsum(keep, out=kept[1:])
         ptr = kept[self.ptr]  # kept pairs before each segment boundary
-        return Candidates(
-            viewers=self.viewers,
-            ptr=ptr,
-            slot=self.slot[keep],
-            edge=self.edge[keep],
-            users=self.users,
-            posts=self.posts,
-            graph=self.graph,
-            stranger_trust=self.stranger_trust,
-            predictor=self.predictor,
-        )
+        return self.select(np.flatnonzero(keep), self.viewers, ptr)
 
     def subset(self, viewer_mask: np.ndarray) -> tuple[Candidates, np.ndarray]:
         """Candidates of the viewers where ``viewer_mask`` (over ``viewers``) is true,

@@ -153,6 +153,21 @@ def _logit(coef, c, a, so, ao, tr, qc, zz):  # pragma: no cover - jitted
     )
 
 
+@njit(cache=True, inline="always")
+def _pair_features(
+    v, p, e, opinion, susceptibility, stance, outrage, quality, edge_trust, stranger
+):  # pragma: no cover - jitted
+    """The centred features of viewer ``v`` and the post in slot ``p`` seen through edge
+    ``e`` (``-1``: a stranger) that the reaction log-odds use (:func:`_logit`):
+    agreement, outrage × susceptibility, outrage × (1 − susceptibility), trust − ½ and
+    quality − ½. Shared by the true reactions and the platform's predictions."""
+    a = 1.0 - abs(opinion[v] - stance[p])
+    s = susceptibility[v]
+    o = outrage[p]
+    tr = (edge_trust[e] if e >= 0 else stranger) - 0.5
+    return a, s * o, (1.0 - s) * o, tr, quality[p] - 0.5
+
+
 @njit(cache=True, error_model="numpy")
 def reaction_probabilities(
     viewer,
@@ -181,16 +196,18 @@ def reaction_probabilities(
     they agree. The platform's *predictions* are :func:`prediction_logits`."""
     per_pair = offset.shape[0] > 1
     for m in range(viewer.shape[0]):
-        v = viewer[m]
-        p = slot[m]
-        e = edge[m]
-        a = 1.0 - abs(opinion[v] - stance[p])
-        s = susceptibility[v]
-        o = outrage[p]
-        so = s * o
-        ao = (1.0 - s) * o
-        tr = (edge_trust[e] if e >= 0 else stranger) - 0.5
-        qc = quality[p] - 0.5
+        a, so, ao, tr, qc = _pair_features(
+            viewer[m],
+            slot[m],
+            edge[m],
+            opinion,
+            susceptibility,
+            stance,
+            outrage,
+            quality,
+            edge_trust,
+            stranger,
+        )
         zz = 1.0 if seen_sponsored[m] else 0.0
         r = m if per_pair else 0
         for c in range(4):
@@ -445,16 +462,19 @@ def prediction_logits(
     has_err = err.shape[0] > 0
     n0, n1, n2, n3 = need[0], need[1], need[2], need[3]
     for m in range(viewer.shape[0]):
-        v = viewer[m]
         p = slot[m]
-        e = edge[m]
-        a = 1.0 - abs(opinion[v] - stance[p])
-        s = susceptibility[v]
-        o = outrage[p]
-        so = s * o
-        ao = (1.0 - s) * o
-        tr = (edge_trust[e] if e >= 0 else stranger) - 0.5
-        qc = quality[p] - 0.5
+        a, so, ao, tr, qc = _pair_features(
+            viewer[m],
+            p,
+            edge[m],
+            opinion,
+            susceptibility,
+            stance,
+            outrage,
+            quality,
+            edge_trust,
+            stranger,
+        )
         zz = 1.0 if (sponsored[p] and disclosed[p]) else 0.0
         ee = err[m] if has_err else 0.0
         if n0:

@@ -328,10 +328,6 @@ class FeedModel(mesa.Model):
             return
         self._seen.append((feed.viewer.astype(np.int64), self.posts.origin[feed.slot]))
 
-    def _predict(self, cand: Candidates) -> np.ndarray:
-        """All four predicted probabilities, ``(M, 4)`` (:class:`models.predictor.PlatformPredictor`)."""
-        return self.predictor(cand)
-
     def feed_lengths(self) -> np.ndarray:
         """k per user: the platform's feed length, or each user's attention budget."""
         if self.platform.feed_length > 0:
@@ -418,7 +414,7 @@ class FeedModel(mesa.Model):
         r = ctx.reactions
         ctx.good += (r[:, 0] | r[:, 2]).astype(np.float64)
         ctx.bad += (r[:, 3] | (items.quality < self.dynamics.trust.low_quality)).astype(np.float64)
-        self._count_reactions(cand, feed, r)
+        self._count_reactions(feed, r)
         if self.dynamics.reshares:
             shared = r[:, 2]
             self._pending_reshares = (feed.viewer[shared], p.id[items.origin_slot[shared]])
@@ -442,7 +438,7 @@ class FeedModel(mesa.Model):
                 ext.on_feed(self, t, ctx)
         return ctx
 
-    def _count_reactions(self, cand: Candidates, feed: Feed, r: np.ndarray) -> None:
+    def _count_reactions(self, feed: Feed, r: np.ndarray) -> None:
         """Counters on the original post (totals and per viewer group)."""
         p = self.posts
         count_reactions(

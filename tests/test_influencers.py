@@ -284,7 +284,7 @@ class PredictionProbe:
 
     def on_candidates(self, model: Any, t: int, cand: Any) -> None:
         wrapped = cand.predictor(cand)
-        raw = model._predict(cand)
+        raw = model.predictor(cand)
         self.diffs.append((cand.origin_author.copy(), raw, wrapped))
 
 

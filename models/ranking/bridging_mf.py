@@ -81,7 +81,6 @@ import numpy as np
 from experiments.schema import field
 from models.feed import Candidates
 from models.kernels import njit
-from models.predictor import predict_columns
 from models.ranking.base import RANKINGS, ScoredPolicy
 
 if TYPE_CHECKING:
@@ -623,10 +622,8 @@ class BridgingMFRanking(ScoredPolicy):
 
     @staticmethod
     def _predicted_like(cand: Candidates, cold: np.ndarray) -> np.ndarray:
-        """P̂(like) of the cold pairs; only those are sent to the predictor unless the
-        batch already holds predictions for every pair."""
-        if 0 in cand.__dict__.get("_predicted_cols", {}) or cold.all():
-            return cand.predictions((0,))[0][cold]
-        if cand.predictor is None:
-            raise RuntimeError("no engagement predictor attached to these candidates")
-        return predict_columns(cand.predictor, cand.keep_pairs(cold), (0,))[0]
+        """P̂(like) of the cold pairs: only those go to the predictor (predictions the
+        batch already holds are sliced by ``keep_pairs``)."""
+        if cold.all():
+            return cand.predictions((0,))[0]
+        return cand.keep_pairs(cold).predictions((0,))[0]
