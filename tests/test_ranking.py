@@ -11,6 +11,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 import yaml
+from conftest import stranger_candidates
 from scipy.special import expit
 
 from experiments import build, compose
@@ -173,20 +174,8 @@ def _toy(
     for i, p in enumerate(posts):
         store.time[slots[i]] = p.get("time", 0)
     viewer = np.array([v for v, _ in pairs], np.int64)
-    viewers, counts = np.unique(viewer, return_counts=True)
-    ptr = np.zeros(viewers.size + 1, np.int64)
-    np.cumsum(counts, out=ptr[1:])
-    cand = Candidates(
-        viewers=viewers.astype(np.int32),
-        ptr=ptr,
-        slot=slots[np.array([j for _, j in pairs])],
-        edge=np.full(len(pairs), -1, np.int64),
-        users=users,  # type: ignore[arg-type]
-        posts=store,
-        graph=SimpleNamespace(trust=np.zeros(0)),  # type: ignore[arg-type]
-        stranger_trust=0.5,
-        predictor=predictor,
-    )
+    slot = slots[np.array([j for _, j in pairs])]
+    cand = stranger_candidates(viewer, slot, users, store, predictor)
     return cand, slots
 
 

@@ -13,6 +13,7 @@ import numpy as np
 import pyarrow.parquet as pq
 import pytest
 import yaml
+from conftest import stranger_candidates
 
 from experiments import build, compose, run_experiment
 from experiments.config import validate
@@ -119,9 +120,6 @@ def _toy_candidates(n_posts: int, pairs, opinions, predictor=None) -> Candidates
     store = PostStore(256, 2)
     store.add(0, np.zeros(n_posts, np.int32), stance=np.zeros(n_posts))
     viewer = np.array([v for v, _ in pairs], np.int64)
-    viewers, counts = np.unique(viewer, return_counts=True)
-    ptr = np.zeros(viewers.size + 1, np.int64)
-    np.cumsum(counts, out=ptr[1:])
     users = SimpleNamespace(
         opinion=np.asarray(opinions, float),
         group=(np.asarray(opinions) > 0).astype(np.int64),
@@ -129,17 +127,8 @@ def _toy_candidates(n_posts: int, pairs, opinions, predictor=None) -> Candidates
         susceptibility=np.full(n, 0.4),
         n=n,
     )
-    return Candidates(
-        viewers=viewers.astype(np.int32),
-        ptr=ptr,
-        slot=np.array([p for _, p in pairs], np.int64),  # slot == id for the first 256
-        edge=np.full(len(pairs), -1, np.int64),
-        users=users,  # type: ignore[arg-type]
-        posts=store,
-        graph=SimpleNamespace(trust=np.zeros(0)),  # type: ignore[arg-type]
-        stranger_trust=0.5,
-        predictor=predictor,
-    )
+    slot = np.array([p for _, p in pairs], np.int64)  # slot == id for the first 256
+    return stranger_candidates(viewer, slot, users, store, predictor)
 
 
 def test_bridging_post_outranks_the_one_sided_post() -> None:
