@@ -275,8 +275,23 @@ def print_summary(res: RunResult, quiet: bool = False) -> None:
             print(f"  {k:52s} {s[k]:+.4g}")
 
 
+def main() -> None:
+    """``feedlab run`` / ``python -m experiments.run``: lock the hydra node, then run Hydra.
+
+    :func:`experiments.guard.check_command_line` refuses (exit 2, nothing written) any
+    command line or config file that would make Hydra import or call code."""
+    from experiments.guard import check_command_line
+
+    try:
+        check_command_line(sys.argv[1:], CONF_DIR)
+    except ConfigError as exc:
+        print(f"feedlab: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+    hydra_main()
+
+
 @hydra.main(config_path=str(CONF_DIR), config_name="config", version_base="1.3")
-def main(cfg: DictConfig) -> str | None:
+def hydra_main(cfg: DictConfig) -> str | None:
     """Hydra task: one run (a multirun calls this once per job).
 
     In a multirun (``-m``) each job runs its config in an isolated child process into
