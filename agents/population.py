@@ -1,7 +1,7 @@
 """The people: per-user state as struct-of-arrays, and how it is drawn from a config.
 
 Every user is one index ``i`` into the arrays of :class:`UserState`; the Mesa agents in
-:mod:`agents.user` are thin views onto them. Parameters that vary between people are
+:mod:`feedlab.agents.user` are thin views onto them. Parameters that vary between people are
 drawn from distributions with a configured mean and standard deviation
 (:class:`Spread`): a Beta distribution for quantities in a bounded interval (method of
 moments; ``sd = 0`` gives everyone the mean), so that heterogeneity never leaves the
@@ -18,7 +18,7 @@ from typing import Literal
 
 import numpy as np
 
-from experiments.schema import field
+from feedlab.experiments.schema import field
 
 ROLE_USER, ROLE_INFLUENCER, ROLE_BRAND, ROLE_BOT = 0, 1, 2, 3
 ROLE_NAMES = ("user", "influencer", "brand", "bot")

@@ -1,7 +1,7 @@
 """Mesa agents as thin views onto the model's state arrays.
 
 Each user is a :class:`User` (``model.agents``) whose attributes read and write the
-struct-of-arrays state of :class:`agents.population.UserState`, so Mesa's API
+struct-of-arrays state of :class:`feedlab.agents.population.UserState`, so Mesa's API
 (AgentSet selection, DataCollector, visualisation) works on the same numbers the
 vectorised step uses. Subclass :class:`User` to give a special account behaviour in
 notebooks; the step itself never loops over agents.
@@ -13,7 +13,7 @@ from typing import Any
 
 import mesa
 
-from agents.population import ROLE_NAMES
+from feedlab.agents.population import ROLE_NAMES
 
 
 def _view(name: str, doc: str) -> property:

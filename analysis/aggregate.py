@@ -14,7 +14,7 @@ glob, and writes, atomically:
 * ``aggregate.json`` — the coverage report (which runs were complete, incomplete,
   corrupt, missing, orphaned; non-finite counts per metric).
 
-A run counts only when :func:`experiments.record.is_complete` holds (``DONE`` present and
+A run counts only when :func:`feedlab.experiments.record.is_complete` holds (``DONE`` present and
 every file hash matches) and its summary and config parse. Non-finite values (``None`` in
 ``summary.json``, NaN/inf in the time series) are stored as null and *counted* per metric
 in the report; no row is dropped for them. A sweep with fewer complete runs than expected
@@ -60,7 +60,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import yaml
 
-from experiments import record
+from feedlab.experiments import record
 
 __all__ = ["Report", "Results", "aggregate", "flatten", "main", "read_results", "read_sweep"]
 

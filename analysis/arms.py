@@ -10,7 +10,7 @@ population. :func:`long_format` turns a wide table into rows with an ``arm`` col
 Reach and amplification (Huszár et al. 2022, PNAS 119:e2025334119): ``reach_<class>`` is
 the share of users (of the arm) with at least one impression of a content class in a
 step; ``amplification_<class>__<arm>`` is the per-step ratio of the arm's per-user reach
-to the control arm's (:func:`analysis.metrics.amplification_ratio`), and the summary's
+to the control arm's (:func:`feedlab.analysis.metrics.amplification_ratio`), and the summary's
 ``run_amplification_<class>__<arm>`` the same ratio of reaches averaged over the run.
 """
 
@@ -21,11 +21,11 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from analysis.live import ARM_SEP
-from analysis.metrics import amplification_ratio
+from feedlab.analysis.live import ARM_SEP
+from feedlab.analysis.metrics import amplification_ratio
 
 if TYPE_CHECKING:
-    from models.model import FeedModel
+    from feedlab.models.model import FeedModel
 
 RUN_MEANS = (
     "engagement_per_user",

@@ -1,6 +1,6 @@
 """Call-out cascades from event records: trees, summary metrics, size distributions.
 
-A ``transgression`` event (:mod:`models.events.transgression`) writes one row per
+A ``transgression`` event (:mod:`feedlab.models.events.transgression`) writes one row per
 transgression and one per call-out into ``events.parquet``:
 
 =========  =====================================================================
@@ -27,10 +27,10 @@ live and offline numbers agree): ``cascade_size`` (nodes, the root included),
 ``cascade_depth``, ``cascade_max_breadth``, ``structural_virality``,
 ``cascade_duration``, ``time_to_peak``, ``decay_half_life``, ``reputation_trough``,
 ``time_to_recover_90`` and ``conformist_share``, with a few companions. The metric
-definitions are the pure functions of :mod:`analysis.metrics.cascades`.
+definitions are the pure functions of :mod:`feedlab.analysis.metrics.cascades`.
 
 Across runs, :func:`cascade_sizes` and :func:`size_ccdf` give size distributions;
-``python -m analysis.cascades table|figures --by KEY SWEEP_DIR`` prints the tables and
+``python -m feedlab.analysis.cascades table|figures --by KEY SWEEP_DIR`` prints the tables and
 draws the figures of ``docs/cascades.md``.
 """
 
@@ -47,7 +47,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from analysis.metrics.cascades import (
+from feedlab.analysis.metrics.cascades import (
     cascade_duration,
     cascade_structure,
     ccdf,
@@ -86,7 +86,7 @@ class CascadeTree:
     """A call-out cascade: one node per tree row (root first, then by time and user).
 
     ``parent[i]`` is the node index of ``i``'s parent (``-1`` for the root), ready for
-    :mod:`analysis.metrics.cascades`. ``conformist`` is False for the root.
+    :mod:`feedlab.analysis.metrics.cascades`. ``conformist`` is False for the root.
     """
 
     user: NDArray[np.int64]
@@ -243,7 +243,7 @@ def reputation_metrics(
     ``reputation[k]`` is the state at ``step[k]`` (the time series convention: the state
     after ``step`` steps, so ``step == t0`` is the state just before the transgression
     step). Baseline = the last sample at ``step ≤ t0``; then
-    :func:`analysis.metrics.cascades.reputation_trough_and_recovery`.
+    :func:`feedlab.analysis.metrics.cascades.reputation_trough_and_recovery`.
 
     Returns ``reputation_baseline``, ``reputation_trough`` (absolute),
     ``reputation_trough_rel`` (÷ baseline), ``time_to_trough`` and ``time_to_recover_90``
@@ -346,7 +346,7 @@ def cascade_sizes(run_dirs: Iterable[str | Path], key: str = "cascade_size") -> 
 
 
 def size_ccdf(run_dirs: Iterable[str | Path]) -> tuple[np.ndarray, np.ndarray]:
-    """CCDF ``P(S ≥ s)`` of cascade sizes across runs (:func:`analysis.metrics.ccdf`)."""
+    """CCDF ``P(S ≥ s)`` of cascade sizes across runs (:func:`feedlab.analysis.metrics.ccdf`)."""
     return ccdf(cascade_sizes(run_dirs))
 
 
@@ -483,12 +483,12 @@ def _sort_key(name: str) -> tuple[int, float, str]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m analysis.cascades summary RUN_DIR...`` prints metrics as JSON lines;
+    """``python -m feedlab.analysis.cascades summary RUN_DIR...`` prints metrics as JSON lines;
     ``... table --by KEY PATH...`` prints a Markdown table of medians per group;
     ``... figures --by KEY --out DIR PATH...`` draws the figures."""
     import argparse
 
-    ap = argparse.ArgumentParser(prog="python -m analysis.cascades")
+    ap = argparse.ArgumentParser(prog="python -m feedlab.analysis.cascades")
     sub = ap.add_subparsers(dest="cmd", required=True)
     s = sub.add_parser("summary", help="cascade metrics of run directories (JSON lines)")
     s.add_argument("paths", nargs="+")

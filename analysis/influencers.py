@@ -2,18 +2,18 @@
 
 Pure functions on run outputs — the columns of ``agents.parquet`` (per account),
 ``timeseries.parquet`` (per step) and ``summary.json`` — never on model internals. The
-influencer extension (:mod:`agents.behaviours.accounts`) calls the same functions on its
+influencer extension (:mod:`feedlab.agents.behaviours.accounts`) calls the same functions on its
 own books for the live summary, so the offline and live numbers agree.
 
-* **Engagement rate** (industry definition, :func:`analysis.metrics.engagement_rate`):
+* **Engagement rate** (industry definition, :func:`feedlab.analysis.metrics.engagement_rate`):
   ``ER = (likes + comments) / posts / followers`` per account, likes and comments as the
   platform counts them (paid ones included), followers averaged over the run.
   :func:`engagement_summary` fits its log–log scaling with audience size
-  (:func:`analysis.metrics.engagement_rate_scaling`; stylized fact 5 expects a negative
+  (:func:`feedlab.analysis.metrics.engagement_rate_scaling`; stylized fact 5 expects a negative
   slope) and averages it per tier and behaviour.
 * **Trust episodes** (:func:`episode_trust`): for a mean-trust trajectory and a campaign
   window ``[start, stop)``: the level before, the trough, the share lost, the half-life
-  of the fall (exponential fit over the window, :func:`analysis.metrics.trust_half_life`)
+  of the fall (exponential fit over the window, :func:`feedlab.analysis.metrics.trust_half_life`)
   and of the recovery (fit from the trough after ``stop`` to the end), and the share of
   the loss recovered by the end (stylized fact 6).
 * **Fake-engagement indicators** (:func:`fake_indicators`): comment-to-like ratio,
@@ -21,7 +21,7 @@ own books for the live summary, so the offline and live numbers agree.
   followers who never posted (an audit of the follower list: bots do not post); and how
   well each separates bought from other influencer accounts (:func:`auc`).
 
-Command line: ``python -m analysis.influencers DIR [DIR ...] [--figures OUT]`` prints the
+Command line: ``python -m feedlab.analysis.influencers DIR [DIR ...] [--figures OUT]`` prints the
 tables of the influencer experiments whose runs lie anywhere under the directories and
 draws the ``influencers_*.png`` figures into ``OUT``.
 """
@@ -39,7 +39,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy import stats
 
-from analysis.metrics import (
+from feedlab.analysis.metrics import (
     comment_like_ratio,
     engagement_rate,
     engagement_rate_scaling,
@@ -59,7 +59,7 @@ def engagement_rates(
     likes: ArrayLike, comments: ArrayLike, posts: ArrayLike, followers: ArrayLike
 ) -> NDArray[np.float64]:
     """Per-account industry engagement rate, ``nan`` where posts or followers are 0
-    (:func:`analysis.metrics.engagement_rate`, always as an array)."""
+    (:func:`feedlab.analysis.metrics.engagement_rate`, always as an array)."""
     return np.atleast_1d(np.asarray(engagement_rate(likes, comments, posts, followers)))
 
 
@@ -169,7 +169,7 @@ def episode_trust(
     dict
         ``trust_initial`` (value at the last step ``<= start``), ``trust_trough`` and
         ``trust_trough_step`` (minimum from ``start`` on), ``trust_final``,
-        ``trust_loss`` (share lost at the trough, :func:`analysis.metrics.trust_loss_share`),
+        ``trust_loss`` (share lost at the trough, :func:`feedlab.analysis.metrics.trust_loss_share`),
         ``trust_loss_h`` (share lost ``LOSS_HORIZON`` steps after ``start``),
         ``trust_half_life`` (exponential fit over ``[start, stop]``, free asymptote:
         the time to close half the gap to the new level). With ``stop``:
@@ -328,7 +328,7 @@ def er_residual(
 ) -> NDArray[np.float64]:
     """``log10 ER − (c + β log10 F)``: engagement relative to the audience-size trend.
 
-    The line is the OLS fit of :func:`analysis.metrics.engagement_rate_scaling` over the
+    The line is the OLS fit of :func:`feedlab.analysis.metrics.engagement_rate_scaling` over the
     accounts in ``fit_mask`` (default: all with finite positive F and ER). Negative
     residual: fewer interactions than accounts of that size get (e.g. bought followers
     who never engage); positive: more (e.g. paid likes). ``nan`` where undefined.
@@ -708,8 +708,8 @@ def figure_indicators(runs: Sequence[Mapping[str, Any]], path: str | Path) -> No
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m analysis.influencers DIR [DIR ...] [--figures OUT]`` (module docstring)."""
-    ap = argparse.ArgumentParser(prog="python -m analysis.influencers")
+    """``python -m feedlab.analysis.influencers DIR [DIR ...] [--figures OUT]`` (module docstring)."""
+    ap = argparse.ArgumentParser(prog="python -m feedlab.analysis.influencers")
     ap.add_argument("root", nargs="+", help="output or sweep directories (searched for runs)")
     ap.add_argument("--figures", default=None, help="write influencers_*.png here")
     args = ap.parse_args(argv)

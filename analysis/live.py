@@ -1,5 +1,5 @@
 """Live metrics: the recorder's row, computed from model state with the same pure
-functions that the offline analyses use (``analysis.metrics``), so both agree.
+functions that the offline analyses use (``feedlab.analysis.metrics``), so both agree.
 
 Only this module reads model internals; the metric functions themselves take arrays.
 """
@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from analysis.metrics import (
+from feedlab.analysis.metrics import (
     amplification_ratio,
     bimodality_coefficient,
     echo_chamber_index,
@@ -18,16 +18,16 @@ from analysis.metrics import (
     group_mean_distance,
     opinion_variance,
 )
-from analysis.metrics import cross_cutting_share as _cross_cutting_share
-from models.kernels import reached_by_class
-from models.posts import KIND_RESHARE
+from feedlab.analysis.metrics import cross_cutting_share as _cross_cutting_share
+from feedlab.models.kernels import reached_by_class
+from feedlab.models.posts import KIND_RESHARE
 
 if TYPE_CHECKING:
-    from models.model import FeedModel, StepContext
+    from feedlab.models.model import FeedModel, StepContext
 
 ARM_SEP = "__"
 """Per-arm columns are ``<metric>__<arm>`` (docs/ranking.md, 'Arms');
-:func:`analysis.arms.long_format` turns them into rows with an ``arm`` column."""
+:func:`feedlab.analysis.arms.long_format` turns them into rows with an ``arm`` column."""
 
 QUALITY_SPLIT = 0.5
 """Items with quality >= this are 'quality_high' in the reach classes (the middle of [0, 1])."""
@@ -155,7 +155,7 @@ def _reach(
     viewer: np.ndarray, classes: dict[str, np.ndarray], n: int, arm_of: np.ndarray, arms: int
 ) -> list[tuple[str, int, np.ndarray]]:
     """(class, users reached, users reached per arm) for every class, in one Numba pass
-    (``models.kernels.reached_by_class``; classes packed as bits, 64 at a time)."""
+    (``feedlab.models.kernels.reached_by_class``; classes packed as bits, 64 at a time)."""
     names = list(classes)
     res = []
     for start in range(0, len(names), 64):
@@ -181,7 +181,7 @@ def _arm_csr(indptr: np.ndarray, indices: np.ndarray, rows: np.ndarray) -> tuple
 def arm_state_metrics(model: FeedModel, row: dict[str, float]) -> dict[str, float]:
     """Every live metric per arm (``<metric>__<arm>``), and the amplification of each arm
     relative to the first arm, the control (``amplification_<class>__<arm>``; Huszár et
-    al. 2022 via :func:`analysis.metrics.amplification_ratio` on per-user reach)."""
+    al. 2022 via :func:`feedlab.analysis.metrics.amplification_ratio` on per-user reach)."""
     u, g, s = model.users, model.graph, model.step_stats
     names = list(model.arm_names)
     out: dict[str, float] = {}

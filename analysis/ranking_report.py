@@ -1,6 +1,6 @@
 """Tables and figures of the ranking experiments (docs/ranking.md).
 
-    python -m analysis.ranking_report COMPARISON_DIR [--ab AB_DIR] [--figures docs/figures]
+    python -m feedlab.analysis.ranking_report COMPARISON_DIR [--ab AB_DIR] [--figures docs/figures]
 
 ``COMPARISON_DIR`` holds run directories of ``experiment=ranking_comparison`` (e.g. the
 sweep folder ``<output.dir>/sweeps/ranking_comparison``), ``AB_DIR`` those of

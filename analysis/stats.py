@@ -2,7 +2,7 @@
 differences under common random numbers, and sensitivity analysis of sweeps.
 
 Pure functions. Inputs are arrays, or a *columns* mapping ``name -> 1-D array`` such as
-:func:`analysis.aggregate.read_results` returns for ``results.parquet`` (a
+:func:`feedlab.analysis.aggregate.read_results` returns for ``results.parquet`` (a
 ``pandas.DataFrame`` works too). Every resampling draws from a
 ``numpy.random.default_rng(seed)`` created inside the call, so the same inputs and seed
 give the same interval on any machine; no global random state is read or written.
@@ -544,7 +544,7 @@ def _fmt(v: float, integer: bool) -> str:
 
 def design_overrides(problem: Mapping[str, Any], X: ArrayLike) -> list[list[str]]:
     """One list of Hydra overrides (``name=value``) per design row, to pass to
-    ``experiments.run_experiment`` (with the seeds and base overrides of the sweep)."""
+    ``feedlab.experiments.run_experiment`` (with the seeds and base overrides of the sweep)."""
     p = _problem(problem)
     X = np.asarray(X, dtype=np.float64)
     return [[f"{n}={_fmt(v, n in p['integer'])}" for n, v in zip(p["names"], row)] for row in X]

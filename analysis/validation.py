@@ -35,14 +35,14 @@ passing, and does not change the exit status. ``2``: usage error.
 
 Runs
 ----
-Canonical reductions build models with :func:`experiments.build` from their experiment
+Canonical reductions build models with :func:`feedlab.experiments.build` from their experiment
 configs (``conf/experiment/dw_*.yaml``, ``algorithmic_bias_sweep.yaml``) and step them
 until the opinions freeze (:func:`frozen`). Stylized facts go through
-:func:`experiments.run_experiment` into ``<cache>/<code fingerprint>/`` (default
+:func:`feedlab.experiments.run_experiment` into ``<cache>/<code fingerprint>/`` (default
 ``validation/.runs``): re-running reuses the complete runs of the *same code and
 configs*, and any change to the model's source or configs starts a fresh cache (the run
 key hashes the config only). The Watts check calls the threshold-cascade kernel of
-:mod:`models.events.threshold` (its feed-model equivalence is ``tests/test_watts.py``).
+:mod:`feedlab.models.events.threshold` (its feed-model equivalence is ``tests/test_watts.py``).
 
 Adding a check
 --------------
@@ -186,10 +186,10 @@ def code_fingerprint(root: Path = ROOT) -> str:
 
 
 def run_task(task: tuple[str, list[str]]) -> dict[str, Any]:
-    """``(cache, overrides)`` → one run through :func:`experiments.run_experiment` into
+    """``(cache, overrides)`` → one run through :func:`feedlab.experiments.run_experiment` into
     ``cache`` (a complete run there is reused): ``{"summary", "timeseries", "run_dir",
     "key"}``. A top-level function, so worker processes can run it."""
-    from experiments import run_experiment
+    from feedlab.experiments import run_experiment
 
     cache, overrides = task
     res = run_experiment(
@@ -251,13 +251,13 @@ class Context:
     def config(self, *overrides: str) -> dict[str, Any]:
         """The composed config (a fresh deep copy; composition is cached)."""
         if overrides not in self._composed:
-            from experiments import compose
+            from feedlab.experiments import compose
 
             self._composed[overrides] = compose([*overrides, "output.mesa_agents=false"])
         return copy.deepcopy(self._composed[overrides])
 
     def run(self, overrides: Sequence[str]) -> dict[str, Any]:
-        """One recorded run through :func:`experiments.run_experiment` (complete runs in
+        """One recorded run through :func:`feedlab.experiments.run_experiment` (complete runs in
         the cache are reused). Returns ``{"summary", "timeseries", "run_dir", "key"}``."""
         return run_task((str(self.cache), list(overrides)))
 
@@ -294,7 +294,7 @@ def _plotting() -> tuple[Any, Any]:
     import matplotlib
 
     matplotlib.use("Agg", force=False)
-    from analysis.figures import style
+    from feedlab.analysis.figures import style
 
     return style, style.figure
 
@@ -366,9 +366,9 @@ def pairwise_config(
 
 
 def freeze_task(task: tuple[dict[str, Any], int, int]) -> tuple[np.ndarray, int | None]:
-    """Build ``cfg`` with :func:`experiments.build` and step it until :func:`frozen`:
+    """Build ``cfg`` with :func:`feedlab.experiments.build` and step it until :func:`frozen`:
     ``(final opinions, steps or None)``. A top-level function, so workers can run it."""
-    from experiments import build
+    from feedlab.experiments import build
 
     cfg, max_steps, every = task
     model = build(cfg)
@@ -407,7 +407,7 @@ SPARSE_GRAPHS: dict[str, dict[str, Any]] = {
 def _cluster_law_cells(
     ctx: Context, experiment: str, graphs: Mapping[str, Mapping[str, Any] | None], every: int
 ) -> dict[str, dict[float, dict[str, Any]]]:
-    from analysis.metrics import effective_clusters, major_clusters
+    from feedlab.analysis.metrics import effective_clusters, major_clusters
 
     keys, tasks = [], []
     for label, net in graphs.items():
@@ -531,7 +531,7 @@ CONSENSUS_GRAPHS: dict[str, dict[str, Any] | None] = {"complete graph": None, **
 
 
 def check_dw_consensus(ctx: Context) -> Outcome:
-    from analysis.metrics import cluster_sizes
+    from feedlab.analysis.metrics import cluster_sizes
 
     keys, tasks = [], []
     for label, net in CONSENSUS_GRAPHS.items():
@@ -639,7 +639,7 @@ def _paired_se(a: Sequence[float], b: Sequence[float]) -> tuple[float, float]:
 
 
 def check_algorithmic_bias(ctx: Context) -> Outcome:
-    from analysis.metrics import effective_clusters
+    from feedlab.analysis.metrics import effective_clusters
 
     keys, tasks = [], []
     for eps in AB_CLUSTER_EPS:
@@ -1380,7 +1380,7 @@ def _plot_frontier(
 # Fact 5 criterion. SPEC §8 claims an audience-size effect: accounts with larger
 # audiences get fewer likes and comments per post per follower. The statistic is
 # therefore the log–log slope of the engagement rate on followers *within* a class of
-# comparable accounts (analysis.metrics.engagement_rate_scaling, OLS on log10 ER vs
+# comparable accounts (feedlab.analysis.metrics.engagement_rate_scaling, OLS on log10 ER vs
 # log10 mean followers, per run): regular users and authentic influencers
 # (experiment=engagement_rate_by_tier; bought accounts are left out: their paid likes
 # and comments set their rate). Pass when both within-class slopes are negative in a
@@ -1397,9 +1397,9 @@ FACT5_SEEDS = tuple(range(5))
 
 def _er_classes(run_dir: str, authentic: Sequence[str]) -> dict[str, dict[str, Any]]:
     """Per class of accounts of one run: followers, engagement rate and the log–log fit
-    (slope, 95 % CI, accounts) from ``agents.parquet`` (:mod:`analysis.influencers`)."""
-    from analysis import influencers as infl
-    from analysis.metrics import engagement_rate_scaling
+    (slope, 95 % CI, accounts) from ``agents.parquet`` (:mod:`feedlab.analysis.influencers`)."""
+    from feedlab.analysis import influencers as infl
+    from feedlab.analysis.metrics import engagement_rate_scaling
 
     a = infl.read_run(run_dir)["agents"]
     er = infl.engagement_rates(
@@ -1546,7 +1546,7 @@ def _plot_er_audience(
 # step 60 to 120, 240 steps, N = 2000). Each campaign run is compared with the control
 # of the same seed without sponsored posts (influencer.rate = 0; the disclosure flag is
 # then irrelevant), d(t) = trust in the sponsored accounts minus the control's
-# (analysis.influencers.campaign_effect). (a) "Undisclosed erodes trust faster": d after
+# (feedlab.analysis.influencers.campaign_effect). (a) "Undisclosed erodes trust faster": d after
 # 10 campaign steps (effect_h) is lower for undisclosed than for disclosed sponsorship,
 # one-sided paired t-test over seeds at ALPHA. (b) "Trust falls fast and recovers
 # slowly": for undisclosed sponsorship the fall half-life (exponential fit of d over the
@@ -1577,7 +1577,7 @@ def _campaign_runs(
 
 
 def check_fact_sponsorship_trust(ctx: Context, seeds: Sequence[int] = FACT6_SEEDS) -> Outcome:
-    from analysis.influencers import campaign_effect
+    from feedlab.analysis.influencers import campaign_effect
 
     runs, start, stop = _campaign_runs(ctx, seeds)
     effects: dict[str, list[dict[str, float]]] = {}
@@ -1700,7 +1700,7 @@ def _plot_sponsorship(
 # Fact 7 criteria (experiment apology_timing: the cancel_storm transgression on day 10 by
 # the most-followed account of a 3,000-user follower graph, engagement ranking — the
 # default — 100 days; the seed fixes network, population and thresholds). A *storm* is
-# a cascade that reached ≥ 1 % of the users (analysis.cascades.table's definition).
+# a cascade that reached ≥ 1 % of the users (feedlab.analysis.cascades.table's definition).
 # Over the storms without an apology: (a) rise fast — the median time from the
 # transgression to the day with the most call-outs is ≤ FACT7_PEAK_DAYS; (b) fade
 # within weeks — every storm's last call-out comes ≤ FACT7_FADE_DAYS (four weeks) after
@@ -1838,8 +1838,8 @@ def _plot_cascades(
     path = ctx.figure_path("fact_cascades_fade")
     if path is None:
         return None
-    from analysis.cascades import callout_counts, cascade_tree
-    from analysis.cascades import read_run as read_cascade
+    from feedlab.analysis.cascades import callout_counts, cascade_tree
+    from feedlab.analysis.cascades import read_run as read_cascade
 
     style, figure = _plotting()
     labels = {
@@ -1991,8 +1991,8 @@ WATTS_GLOBAL = 0.1
 
 def watts_task(task: tuple[float, int]) -> int:
     """Size of one threshold cascade from a random seed node on a fresh ER graph."""
-    from models.events.threshold import followers_csr, run_cascade
-    from models.network import ErdosRenyi
+    from feedlab.models.events.threshold import followers_csr, run_cascade
+    from feedlab.models.network import ErdosRenyi
 
     z, r = task
     rng = np.random.default_rng(np.random.SeedSequence([7, int(z * 100), r]))
@@ -2004,9 +2004,11 @@ def watts_task(task: tuple[float, int]) -> int:
 
 def check_watts_cascade_window(ctx: Context) -> Outcome:
     try:
-        from models.events.threshold import watts_window
+        from feedlab.models.events.threshold import watts_window
     except ImportError as exc:
-        raise NotAvailable(f"needs models.events.threshold (the cascade kernel): {exc}") from None
+        raise NotAvailable(
+            f"needs feedlab.models.events.threshold (the cascade kernel): {exc}"
+        ) from None
     lo, hi = watts_window(WATTS_PHI)
     tasks = [(z, r) for z in WATTS_Z for r in range(WATTS_REPLICATES)]
     sizes = np.array(ctx.map(watts_task, tasks), dtype=float).reshape(len(WATTS_Z), -1)

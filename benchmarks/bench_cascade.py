@@ -3,10 +3,10 @@ per global cascade on an Erdős–Rényi graph with N = 10⁵, z = 4, φ = 0.18)
 
     python benchmarks/bench_cascade.py [--n 100000] [--z 4] [--phi 0.18] [--cascades 25]
 
-Times :func:`models.events.threshold.run_cascade` end to end (thresholds → per-node
+Times :func:`feedlab.models.events.threshold.run_cascade` end to end (thresholds → per-node
 ``need``, the breadth-first kernel, outputs), with one reused ``Workspace`` (a sweep of
 cascades on one graph), once per seed node, on one graph
-(``models.network.ErdosRenyi``, seed 0; graph building is not timed, as for the peers in
+(``feedlab.models.network.ErdosRenyi``, seed 0; graph building is not timed, as for the peers in
 ``benchmarks/peers/timing.py``). Seeds that start a *global* cascade (≥ 10 % of the
 nodes) are found first with the kernel itself; the headline is the median over at least
 ``--cascades`` of them. Also printed: the median over uniformly random seeds (most of
@@ -30,8 +30,8 @@ import time
 
 import numpy as np
 
-from models.events.threshold import Workspace, followers_csr, need_counts, run_cascade
-from models.network import ErdosRenyi
+from feedlab.models.events.threshold import Workspace, followers_csr, need_counts, run_cascade
+from feedlab.models.network import ErdosRenyi
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,8 +1,8 @@
 """Ranking throughput: candidates scored and ranked per second, for every policy.
 
-    python -m benchmarks.bench_ranking [--n 100000] [--degree 50] [--repeats 5]
+    python -m feedlab.benchmarks.bench_ranking [--n 100000] [--degree 50] [--repeats 5]
 
-Builds one model with ``experiments.build`` (stochastic block network of N users with
+Builds one model with ``feedlab.experiments.build`` (stochastic block network of N users with
 mean degree ``--degree``; every user posts exactly once per step, window 1, reshares
 off, so each viewer has about ``degree`` candidates), runs one step so that reaction
 counters exist, posts and gathers the next step's candidates, then times
@@ -39,9 +39,9 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from experiments import build, compose  # noqa: E402
-from models.feed import Candidates  # noqa: E402
-from models.ranking import RANKINGS  # noqa: E402
+from feedlab.experiments import build, compose  # noqa: E402
+from feedlab.models.feed import Candidates  # noqa: E402
+from feedlab.models.ranking import RANKINGS  # noqa: E402
 
 FEATURES = ("predicted", "group_predicted", "origin_slot", "origin_author", "viewer", "time")
 

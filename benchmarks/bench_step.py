@@ -26,7 +26,7 @@ for _v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from experiments import build, compose  # noqa: E402
+from feedlab.experiments import build, compose  # noqa: E402
 
 
 def peak_rss_gb() -> float:

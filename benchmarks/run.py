@@ -5,16 +5,16 @@
     feedlab bench --quick --out r.json --doc /tmp/performance.md   # small sizes (tests)
     feedlab bench --full-scale             # the 10⁶ users × 100 steps run, recorded apart
     feedlab bench --report-only            # rewrite docs/performance.md from the JSON
-    python -m benchmarks.run ...           # the same without the console script
+    python -m feedlab.benchmarks.run ...           # the same without the console script
 
 Workloads (DESIGN.md §4), every one on the same machine in the same process tree:
 
 * **Deffuant / algorithmic bias** (Sîrbu et al. 2019; γ = 0 is Deffuant et al. 2000) on a
-  Barabási–Albert graph (m = 5; :func:`benchmarks.peers._graph.barabasi_albert_edges`)
+  Barabási–Albert graph (m = 5; :func:`feedlab.benchmarks.peers._graph.barabasi_albert_edges`)
   at each size: feedlab's sequential Numba kernel
-  :func:`models.kernels.pairwise_bounded_confidence` called directly on CSR arrays of
+  :func:`feedlab.models.kernels.pairwise_bounded_confidence` called directly on CSR arrays of
   that graph ("feedlab kernel"), the same dynamics through the model
-  (``experiments.build`` with ``network=from_file`` on that graph, then
+  (``feedlab.experiments.build`` with ``network=from_file`` on that graph, then
   ``model.step()``; "feedlab model"), ndlib's ``AlgorithmicBiasModel`` and the idiomatic
   Mesa 3 model. Same graph, same seed, same initial opinions: feedlab's opinion scale is
   [-1, 1], the peers' [0, 1]; a peer's ``x₀`` maps to ``2x₀ − 1``, ε to 2ε and the
@@ -27,18 +27,18 @@ Workloads (DESIGN.md §4), every one on the same machine in the same process tre
   ``peer_min_sweeps`` sweeps), each sweep after the first a repeat.
 * **Agreement** (a fast wrong answer must not win): at a small N, replicates with shared
   seeds and initial opinions through every implementation plus the plain NumPy reference;
-  :func:`benchmarks.peers.stats.agree_in_distribution` on the final-state summaries
-  (:func:`benchmarks.peers.stats.opinion_summary`). Also exact checks: the model's graph
+  :func:`feedlab.benchmarks.peers.stats.agree_in_distribution` on the final-state summaries
+  (:func:`feedlab.benchmarks.peers.stats.opinion_summary`). Also exact checks: the model's graph
   equals the peers' graph, and the model's step is bit-for-bit the kernel fed with the
   model's own random stream. Watts cascades must match ndlib and the NumPy reference
   exactly (same final active set and number of rounds for every seed).
 * **Watts threshold cascade** on G(N, p = z/(N−1)) (:func:`erdos_renyi_edges`):
-  feedlab's :func:`models.events.threshold.run_cascade` (end to end, thresholds included)
+  feedlab's :func:`feedlab.models.events.threshold.run_cascade` (end to end, thresholds included)
   vs ndlib's ``ThresholdModel`` and the vectorised NumPy reference, per global cascade
   (≥ 10 % of N) from the same seed nodes.
-* **Scaling**: the full feed step (``benchmarks.bench_step`` logic: default model,
+* **Scaling**: the full feed step (``feedlab.benchmarks.bench_step`` logic: default model,
   stochastic block network, engagement ranking, live metrics every step) and the
-  ranking kernel (``benchmarks.bench_ranking.bench``) at N = 10³ … 10⁶, each N in a
+  ranking kernel (``feedlab.benchmarks.bench_ranking.bench``) at N = 10³ … 10⁶, each N in a
   fresh subprocess that also reports its peak resident memory; cProfile of one step at
   the target N names the dominant phase and functions. Ranking at the DESIGN workload
   (~50 follows per viewer, every user posts once per step; ``bench_ranking.prepare``):
@@ -85,13 +85,13 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from benchmarks.peers._graph import (  # noqa: E402
+from feedlab.benchmarks.peers._graph import (  # noqa: E402
     barabasi_albert_edges,
     csr_adjacency,
     erdos_renyi_edges,
     undirected_edges,
 )
-from benchmarks.peers.stats import agree_in_distribution, opinion_summary  # noqa: E402
+from feedlab.benchmarks.peers.stats import agree_in_distribution, opinion_summary  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results"
 DEFAULT_OUT = RESULTS / "latest.json"
@@ -277,8 +277,8 @@ class Graph:
     n: int
     src: np.ndarray  # each undirected edge once, u < v
     dst: np.ndarray
-    indptr: np.ndarray  # int64, as models.graph.FollowGraph
-    indices: np.ndarray  # int32, as models.graph.FollowGraph
+    indptr: np.ndarray  # int64, as feedlab.models.graph.FollowGraph
+    indices: np.ndarray  # int32, as feedlab.models.graph.FollowGraph
     edge_file: Path | None = None
 
     @classmethod
@@ -305,7 +305,7 @@ def _kernel_sweeps(x, g: Graph, eps01: float, gamma: float, rng, sweeps: int) ->
 
     Draws initiators and uniforms per sweep exactly as ``FeedModel.interact_pairwise``.
     """
-    from models.kernels import pairwise_bounded_confidence
+    from feedlab.models.kernels import pairwise_bounded_confidence
 
     n = g.n
     eps = np.full(n, 2.0 * eps01)
@@ -345,7 +345,7 @@ _COMPOSED: dict[tuple, dict[str, Any]] = {}
 def _build_model(g: Graph, eps01: float, gamma: float, seed: int, x01: np.ndarray):
     """The pairwise model on graph ``g`` with opinions ``2·x01 − 1`` (Hydra composes once
     per configuration; only the seed changes between replicates)."""
-    from experiments import build, compose
+    from feedlab.experiments import build, compose
 
     key = (str(g.edge_file), eps01, gamma)
     if key not in _COMPOSED:
@@ -439,11 +439,11 @@ def _peer_rates(
 
 
 def bench_algorithmic_bias(s: Settings, workdir: Path, ndlib_ok: bool) -> dict[str, Any]:
-    from benchmarks.peers.mesa_models import run_mesa_algorithmic_bias
+    from feedlab.benchmarks.peers.mesa_models import run_mesa_algorithmic_bias
 
     peers: dict[str, Any] = {"mesa": run_mesa_algorithmic_bias}
     if ndlib_ok:
-        from benchmarks.peers.ndlib_models import run_ndlib_algorithmic_bias
+        from feedlab.benchmarks.peers.ndlib_models import run_ndlib_algorithmic_bias
 
         peers = {"ndlib": run_ndlib_algorithmic_bias, **peers}
     rows, ratios = [], []
@@ -541,8 +541,8 @@ def agreement_algorithmic_bias(s: Settings, workdir: Path, ndlib_ok: bool) -> di
     ``MESA_REL_TOL`` = 5 % more for its random-sequential schedule (as in
     tests/test_bench_peers.py).
     """
-    from benchmarks.peers.mesa_models import run_mesa_algorithmic_bias
-    from benchmarks.peers.numpy_reference import run_reference_algorithmic_bias
+    from feedlab.benchmarks.peers.mesa_models import run_mesa_algorithmic_bias
+    from feedlab.benchmarks.peers.numpy_reference import run_reference_algorithmic_bias
 
     n, reps, sweeps = s.agree_n, s.agree_replicates, s.agree_sweeps
     src, dst = barabasi_albert_edges(n, s.ba_m, seed=10_000 + n)
@@ -553,7 +553,7 @@ def agreement_algorithmic_bias(s: Settings, workdir: Path, ndlib_ok: bool) -> di
         "mesa": run_mesa_algorithmic_bias,
     }
     if ndlib_ok:
-        from benchmarks.peers.ndlib_models import run_ndlib_algorithmic_bias
+        from feedlab.benchmarks.peers.ndlib_models import run_ndlib_algorithmic_bias
 
         peers = {"ndlib": run_ndlib_algorithmic_bias, **peers}
     cases = []
@@ -634,8 +634,8 @@ def agreement_algorithmic_bias(s: Settings, workdir: Path, ndlib_ok: bool) -> di
 
 
 def bench_threshold(s: Settings, ndlib_ok: bool) -> dict[str, Any]:
-    from benchmarks.peers.numpy_reference import run_reference_threshold
-    from models.events.threshold import followers_csr, need_counts, run_cascade
+    from feedlab.benchmarks.peers.numpy_reference import run_reference_threshold
+    from feedlab.models.events.threshold import followers_csr, need_counts, run_cascade
 
     n, z, phi = s.threshold_n, s.threshold_z, s.threshold_phi
     src, dst = erdos_renyi_edges(n, z, seed=n + 1)
@@ -681,7 +681,7 @@ def bench_threshold(s: Settings, ndlib_ok: bool) -> dict[str, Any]:
     ]
     peers: dict[str, Any] = {"reference": run_reference_threshold}
     if ndlib_ok:
-        from benchmarks.peers.ndlib_models import run_ndlib_threshold
+        from feedlab.benchmarks.peers.ndlib_models import run_ndlib_threshold
 
         peers = {"ndlib": run_ndlib_threshold, **peers}
     checks = []
@@ -780,7 +780,7 @@ def _top_functions(prof: cProfile.Profile, limit: int = 12) -> list[dict[str, An
 
 def worker(argv: list[str]) -> int:
     """One N in a fresh process: feed step (bench_step logic), ranking kernel, profile."""
-    ap = argparse.ArgumentParser(prog="benchmarks.run _worker")
+    ap = argparse.ArgumentParser(prog="feedlab.benchmarks.run _worker")
     ap.add_argument("--n", type=int, required=True)
     ap.add_argument("--steps", type=int, required=True)
     ap.add_argument("--mean-degree", type=float, default=20.0)
@@ -792,8 +792,8 @@ def worker(argv: list[str]) -> int:
     ap.add_argument("--json", type=Path, required=True)
     args = ap.parse_args(argv)
 
-    from benchmarks.bench_step import phase_split
-    from experiments import build, compose
+    from feedlab.benchmarks.bench_step import phase_split
+    from feedlab.experiments import build, compose
 
     out: dict[str, Any] = {"n": args.n, "rss_after_import_gb": _peak_rss_gb()}
     overrides = [
@@ -841,8 +841,8 @@ def worker(argv: list[str]) -> int:
             "top_tottime": _top_functions(prof),
         }
     if args.ranking_repeats:
-        from benchmarks.bench_ranking import bench
-        from models.ranking import RANKINGS
+        from feedlab.benchmarks.bench_ranking import bench
+        from feedlab.models.ranking import RANKINGS
 
         model.post(model.t)
         cand = model.gather(model.t)
@@ -913,8 +913,8 @@ def _bench_policies(
 ) -> dict[str, Any]:
     """``conf/ranking`` options (default: all) on the DESIGN workload
     (``bench_ranking.prepare``: ~``degree`` candidates per viewer)."""
-    from benchmarks.bench_ranking import bench, prepare
-    from models.ranking import RANKINGS
+    from feedlab.benchmarks.bench_ranking import bench, prepare
+    from feedlab.models.ranking import RANKINGS
 
     t0 = time.perf_counter()
     model, base = prepare(n, degree, 0)
@@ -953,7 +953,7 @@ def _run_worker(args: list[str], fresh: bool = True) -> dict[str, Any]:
         )
         t0 = time.perf_counter()
         proc = subprocess.run(
-            [sys.executable, "-m", "benchmarks.run", "_worker", *args, "--json", str(out)],
+            [sys.executable, "-m", "feedlab.benchmarks.run", "_worker", *args, "--json", str(out)],
             env=env,
             cwd=str(ROOT),
             capture_output=True,
@@ -1339,7 +1339,7 @@ def _why_missed(t: dict[str, Any], results: dict[str, Any]) -> list[str]:
         )
         reads = "one neighbour's opinion" if gamma == 0 else "every neighbour's opinion, twice"
         text = (
-            "The kernel (`models.kernels.pairwise_bounded_confidence`) is one sequential loop; "
+            "The kernel (`feedlab.models.kernels.pairwise_bounded_confidence`) is one sequential loop; "
             f"each interaction reads the initiator's neighbour list and {reads} "
             "(γ > 0: one pass for the total weight, one for the draw), at random addresses. "
         )
@@ -1520,7 +1520,7 @@ def render_report(results: dict[str, Any], doc: Path, figures: list[Path]) -> st
     add("feedlab bench --full-scale    # 10⁶ users × 100 steps, recorded apart and merged in here")
     add("feedlab bench --quick --out /tmp/b.json --doc /tmp/perf.md   # small sizes, for tests")
     add("feedlab bench --report-only   # rewrite this document from the JSON (no measuring)")
-    add("python -m benchmarks.run ...  # the same without the console script")
+    add("python -m feedlab.benchmarks.run ...  # the same without the console script")
     add("```")
     add("")
     add(
@@ -1692,7 +1692,7 @@ def render_report(results: dict[str, Any], doc: Path, figures: list[Path]) -> st
     add(
         f"{ag['graph']}, {ag['cases'][0]['replicates']} replicates × {ag['cases'][0]['sweeps']} "
         "sweeps per case; every implementation gets the same initial opinions and seed per "
-        "replicate. `benchmarks.peers.stats.agree_in_distribution` on the final-state "
+        "replicate. `feedlab.benchmarks.peers.stats.agree_in_distribution` on the final-state "
         f"summaries {', '.join(ag['stats'])}: |mean_a − mean_b| ≤ k·√(se_a² + se_b²) + "
         f"{ag['abs_tol']} + rel·max, k = {ag['k']:g} (rel = 5 % for Mesa's different schedule, "
         "0 otherwise). Exact checks: the model's follow graph is the peers' graph, and N "
@@ -1749,7 +1749,7 @@ def render_report(results: dict[str, Any], doc: Path, figures: list[Path]) -> st
         f"(≥ 10 % of N; median size {100 * th['median_cascade_fraction']:.0f} % of N in "
         f"{th['median_rounds']:.0f} rounds) from single seed nodes found with feedlab's kernel; "
         "every implementation runs from the same seed nodes. feedlab: "
-        "`models.events.threshold.run_cascade` end to end (thresholds → per-node `need`, "
+        "`feedlab.models.events.threshold.run_cascade` end to end (thresholds → per-node `need`, "
         "breadth-first kernel, output arrays); peers: their `iteration()` / round loop only."
     )
     add("")
@@ -1793,7 +1793,7 @@ def render_report(results: dict[str, Any], doc: Path, figures: list[Path]) -> st
             "column is the suite's, not the model's: "
         )
         + "build, one JIT warm-up step, one step split into phases, then "
-        "the timed steps (median). Ranking: `benchmarks.bench_ranking.bench` on that model's "
+        "the timed steps (median). Ranking: `feedlab.benchmarks.bench_ranking.bench` on that model's "
         "next-step candidates (cold: lazily computed features included; warm: scoring + top-k)."
     )
     add("")
@@ -1852,7 +1852,7 @@ def render_report(results: dict[str, Any], doc: Path, figures: list[Path]) -> st
         )
         add("")
         add(
-            "`benchmarks.bench_ranking.prepare` + `bench`: stochastic block network, every user "
+            "`feedlab.benchmarks.bench_ranking.prepare` + `bench`: stochastic block network, every user "
             f"posts once per step, window 1; median of {pol['repeats']}; one core; "
             f"{next(iter(pol['by_policy'].values()))['clock']}."
         )

@@ -1,6 +1,6 @@
 """Where configs become objects and runs become directories.
 
-from experiments import run_experiment, build, compose
+from feedlab.experiments import run_experiment, build, compose
 """
 
 from typing import Any
@@ -10,7 +10,7 @@ __all__ = ["RunResult", "build", "compose", "run_experiment"]
 
 def __getattr__(name: str) -> Any:  # lazy, so that `feedlab --help` stays fast
     if name in __all__:
-        from experiments import run
+        from feedlab.experiments import run
 
         return getattr(run, name)
     raise AttributeError(name)

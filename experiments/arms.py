@@ -35,7 +35,7 @@ from typing import Any
 
 import numpy as np
 
-from experiments.schema import ConfigError, field
+from feedlab.experiments.schema import ConfigError, field
 
 NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 SHARE_TOLERANCE = 1e-6
@@ -143,7 +143,7 @@ def assign(
 
 def apply(model: Any, arms: list[ArmConfig] | tuple[ArmConfig, ...], how: str, seed: int) -> None:
     """Assign the model's users to arms from the ``assignment`` seed stream."""
-    from models import seeds
+    from feedlab.models import seeds
 
     if not arms:
         return

@@ -3,7 +3,7 @@
     feedlab run [--quiet] [hydra overrides ...]     one run, or a sweep with -m
     feedlab <command> --help                        other commands (see ``feedlab --help``)
 
-``feedlab run`` is the Hydra app of :mod:`experiments.run`: every Hydra flag works
+``feedlab run`` is the Hydra app of :mod:`feedlab.experiments.run`: every Hydra flag works
 (``-m`` for multirun, ``--cfg job`` to print the composed config, ``--help``).
 """
 
@@ -16,24 +16,28 @@ import sys
 # and returns an exit code.
 # Commands whose module is not present in this install are not offered.
 COMMANDS: dict[str, tuple[str, str, str]] = {
-    "run": ("experiments.run", "main", "run a simulation (Hydra app; -m for a sweep)"),
+    "run": ("feedlab.experiments.run", "main", "run a simulation (Hydra app; -m for a sweep)"),
     "verify": (
-        "experiments.sweep",
+        "feedlab.experiments.sweep",
         "verify_main",
         "check a sweep directory: complete, failed, missing, corrupt",
     ),
     "aggregate": (
-        "analysis.aggregate",
+        "feedlab.analysis.aggregate",
         "main",
         "sweep directory -> results.parquet + timeseries.parquet",
     ),
-    "figures": ("analysis.figures", "main", "regenerate the paper figures into figures/"),
+    "figures": ("feedlab.analysis.figures", "main", "regenerate the paper figures into figures/"),
     "validate": (
-        "analysis.validation",
+        "feedlab.analysis.validation",
         "main",
         "canonical models and stylized facts: expected vs measured",
     ),
-    "bench": ("benchmarks.run", "main", "benchmarks against the peers -> docs/performance.md"),
+    "bench": (
+        "feedlab.benchmarks.run",
+        "main",
+        "benchmarks against the peers -> docs/performance.md",
+    ),
 }
 
 

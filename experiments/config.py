@@ -1,7 +1,7 @@
 """The whole run configuration: schema, validation and the memory guard.
 
 :func:`validate` turns the composed Hydra config (a plain mapping) into a
-:class:`RunConfig` or raises :class:`~experiments.schema.ConfigError` listing every bad
+:class:`RunConfig` or raises :class:`~feedlab.experiments.schema.ConfigError` listing every bad
 field; :func:`estimate_memory` refuses sizes that cannot fit before anything is built.
 """
 
@@ -12,15 +12,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from agents.behaviours import INFLUENCERS
-from agents.population import PopulationConfig, validate_population
-from experiments import arms as _arms
-from experiments.arms import ArmConfig
-from experiments.schema import ConfigError, field, find_forbidden, parse
-from models.config import DynamicsConfig, PlatformConfig
-from models.events import EVENTS
-from models.network import NETWORKS
-from models.ranking import RANKINGS
+from feedlab.agents.behaviours import INFLUENCERS
+from feedlab.agents.population import PopulationConfig, validate_population
+from feedlab.experiments import arms as _arms
+from feedlab.experiments.arms import ArmConfig
+from feedlab.experiments.schema import ConfigError, field, find_forbidden, parse
+from feedlab.models.config import DynamicsConfig, PlatformConfig
+from feedlab.models.events import EVENTS
+from feedlab.models.network import NETWORKS
+from feedlab.models.ranking import RANKINGS
 
 
 @dataclass(frozen=True)

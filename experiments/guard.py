@@ -23,7 +23,7 @@ composes the config exactly as Hydra will (composition reads YAML and imports no
 
 In a multirun every job's own composition (its config-group choices and sweeper params) is
 checked too, since Hydra applies each job's logging config. A refusal is a
-:class:`~experiments.schema.ConfigError` naming the field and what is allowed; the caller
+:class:`~feedlab.experiments.schema.ConfigError` naming the field and what is allowed; the caller
 prints it and exits with code 2 before anything is written.
 """
 
@@ -34,9 +34,9 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from experiments.schema import ConfigError
+from feedlab.experiments.schema import ConfigError
 
-SWEEP_CALLBACK = "experiments.sweep.SweepCallback"
+SWEEP_CALLBACK = "feedlab.experiments.sweep.SweepCallback"
 CALLBACKS = {"feedlab_sweep": {"_target_": SWEEP_CALLBACK}}
 LAUNCHERS = (
     "hydra_plugins.hydra_joblib_launcher.joblib_launcher.JoblibLauncher",

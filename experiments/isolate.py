@@ -4,13 +4,13 @@ A sweep job (one Hydra job: a joblib worker task, a submitit/SLURM array task) n
 a simulation in its own process. It hands the resolved config to a fresh child process
 and waits; whatever the child does — raise, call ``sys.exit(0)``, get SIGKILLed by the
 out-of-memory killer, hang — the job survives, measures what happened and reports it
-(:class:`Outcome`), and the sweep records it as a failure (:mod:`experiments.sweep`).
+(:class:`Outcome`), and the sweep records it as a failure (:mod:`feedlab.experiments.sweep`).
 
 How the child is made (``FEEDLAB_ISOLATION``):
 
 ``fork`` (default on Linux)
-    Each job process starts, once, a *zygote*: ``python -m experiments.isolate --zygote``,
-    a fresh interpreter that imports :mod:`experiments.run` and then does nothing but fork
+    Each job process starts, once, a *zygote*: ``python -m feedlab.experiments.isolate --zygote``,
+    a fresh interpreter that imports :mod:`feedlab.experiments.run` and then does nothing but fork
     one child per request (the idea of ``multiprocessing``'s forkserver, without its
     pickled process objects and ``__main__`` re-imports). Before its second child it runs
     one tiny throwaway simulation in a temporary directory, so later children inherit
@@ -20,7 +20,7 @@ How the child is made (``FEEDLAB_ISOLATION``):
     fork and the job falls back to ``exec`` with a message. Results do not depend on
     any of this (tested: fork, exec and in-process runs give identical bytes).
 ``exec`` (default elsewhere, e.g. macOS)
-    Each run is a brand-new interpreter: ``python -m experiments.isolate --once``.
+    Each run is a brand-new interpreter: ``python -m feedlab.experiments.isolate --once``.
 
 Either way the child: has BLAS/OpenMP/numba threads pinned to 1 (environment set before
 any numerical library loads), a umask that never grants group/world write, an optional
@@ -123,14 +123,11 @@ def _signal_name(sig: int) -> str:
 
 
 def child_environment() -> dict[str, str]:
-    """The environment of run processes: threads pinned to 1, feedlab importable."""
+    """The environment of run processes: threads pinned to 1. The child runs this
+    interpreter, where feedlab is installed (editable or wheel), so it needs no path."""
     env = dict(os.environ)
     for var in PINNED_THREADS:
         env[var] = "1"
-    path = env.get("PYTHONPATH", "")
-    parts = [p for p in path.split(os.pathsep) if p]
-    if str(ROOT) not in parts:
-        env["PYTHONPATH"] = os.pathsep.join([str(ROOT), *parts])
     # pyarrow's jemalloc starts a background thread at import; a single-threaded zygote
     # is what makes fork safe, so switch that thread off (allocation itself is unchanged)
     env.setdefault("JE_ARROW_MALLOC_CONF", "background_thread:false")
@@ -234,7 +231,7 @@ class _Zygote:
     def __init__(self) -> None:
         self.owner = os.getpid()
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "experiments.isolate", "--zygote", str(os.getpid())],
+            [sys.executable, "-m", "feedlab.experiments.isolate", "--zygote", str(os.getpid())],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             env=child_environment(),
@@ -337,7 +334,7 @@ def _zygote_available() -> bool:
 def _exec_once(request: dict[str, Any], timeout_s: float) -> Outcome:
     t0 = time.monotonic()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "experiments.isolate", "--once", str(os.getpid())],
+        [sys.executable, "-m", "feedlab.experiments.isolate", "--once", str(os.getpid())],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         env=child_environment(),
@@ -393,7 +390,7 @@ def _install_fault(kind: str | None, memory_bytes: int) -> None:
     """Test-only faults (module doc). They fire while the results are being written."""
     if kind is None:
         return
-    from experiments import record
+    from feedlab.experiments import record
 
     original = record.write_parquet
 
@@ -445,8 +442,8 @@ def _child(request: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         }
 
     try:
-        from experiments.run import run_experiment
-        from experiments.schema import ConfigError
+        from feedlab.experiments.run import run_experiment
+        from feedlab.experiments.schema import ConfigError
 
         _install_fault(request.get("fault"), int(request.get("memory_bytes") or 0))
         res = run_experiment(request["config"], overrides=request["overrides"])
@@ -508,7 +505,7 @@ def _warm_up() -> bool:
     import shutil
     import tempfile
 
-    from experiments.run import compose, run_experiment
+    from feedlab.experiments.run import compose, run_experiment
 
     tmp = tempfile.mkdtemp(prefix="feedlab-warmup-")
     try:
@@ -526,7 +523,7 @@ def _zygote(parent: int) -> None:
     out = _protocol_stdout()
     from tqdm import tqdm
 
-    import experiments.run  # noqa: F401  (the whole point: import once, fork many)
+    import feedlab.experiments.run  # noqa: F401  (the whole point: import once, fork many)
 
     tqdm.monitor_interval = 0  # no tqdm monitor thread in a process that forks
 
@@ -571,5 +568,8 @@ if __name__ == "__main__":
     if len(sys.argv) == 3 and sys.argv[1] in ("--zygote", "--once"):
         (_zygote if sys.argv[1] == "--zygote" else _once)(int(sys.argv[2]))
     else:
-        print("usage: python -m experiments.isolate --zygote|--once PARENT_PID", file=sys.stderr)
+        print(
+            "usage: python -m feedlab.experiments.isolate --zygote|--once PARENT_PID",
+            file=sys.stderr,
+        )
         sys.exit(2)

@@ -64,9 +64,9 @@ def semantic_config(cfg: Mapping[str, Any]) -> dict[str, Any]:
 
 def run_key(cfg: Mapping[str, Any]) -> str:
     """16 hex digits of SHA-256 over the canonical semantic config and feedlab's
-    :data:`models.RESULTS_VERSION` (runs of code that gives other results get other
+    :data:`feedlab.models.RESULTS_VERSION` (runs of code that gives other results get other
     keys)."""
-    from models import RESULTS_VERSION
+    from feedlab.models import RESULTS_VERSION
 
     payload = {"config": semantic_config(cfg), "results_version": RESULTS_VERSION}
     return hashlib.sha256(canonical_json(payload).encode()).hexdigest()[:16]

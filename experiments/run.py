@@ -1,9 +1,9 @@
 """Configs become objects here, and only here; runs are recorded here, and only here.
 
 - :func:`compose` — the Hydra config for a list of overrides (no Hydra app needed).
-- :func:`build` — validated config → :class:`models.FeedModel` (one place).
+- :func:`build` — validated config → :class:`feedlab.models.FeedModel` (one place).
 - :func:`run_experiment` — run one config to a committed run directory → :class:`RunResult`.
-- :func:`main` — the Hydra app behind ``feedlab run`` / ``python -m experiments.run``.
+- :func:`main` — the Hydra app behind ``feedlab run`` / ``python -m feedlab.experiments.run``.
 """
 
 from __future__ import annotations
@@ -28,17 +28,17 @@ import hydra  # noqa: E402
 from omegaconf import DictConfig, OmegaConf  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
-from analysis.arms import model_arm_summary  # noqa: E402
-from experiments import arms, record  # noqa: E402
-from experiments.config import RunConfig, Units, validate  # noqa: E402
-from experiments.schema import ConfigError  # noqa: E402
-from models import RESULTS_VERSION, seeds  # noqa: E402
-from models.model import FeedModel  # noqa: E402
-from models.ranking.quality import SourceLabels  # noqa: E402
+from feedlab.analysis.arms import model_arm_summary  # noqa: E402
+from feedlab.experiments import arms, record  # noqa: E402
+from feedlab.experiments.config import RunConfig, Units, validate  # noqa: E402
+from feedlab.experiments.schema import ConfigError  # noqa: E402
+from feedlab.models import RESULTS_VERSION, seeds  # noqa: E402
+from feedlab.models.model import FeedModel  # noqa: E402
+from feedlab.models.ranking.quality import SourceLabels  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 CONF_DIR = ROOT / "conf"
-__version__ = "0.1.0"
+from feedlab import __version__  # noqa: E402  (manifests record it)
 
 
 @dataclass
@@ -276,11 +276,11 @@ def print_summary(res: RunResult, quiet: bool = False) -> None:
 
 
 def main() -> None:
-    """``feedlab run`` / ``python -m experiments.run``: lock the hydra node, then run Hydra.
+    """``feedlab run`` / ``python -m feedlab.experiments.run``: lock the hydra node, then run Hydra.
 
-    :func:`experiments.guard.check_command_line` refuses (exit 2, nothing written) any
+    :func:`feedlab.experiments.guard.check_command_line` refuses (exit 2, nothing written) any
     command line or config file that would make Hydra import or call code."""
-    from experiments.guard import check_command_line
+    from feedlab.experiments.guard import check_command_line
 
     try:
         check_command_line(sys.argv[1:], CONF_DIR)
@@ -296,7 +296,7 @@ def hydra_main(cfg: DictConfig) -> str | None:
 
     In a multirun (``-m``) each job runs its config in an isolated child process into
     ``<hydra.sweep.dir>/runs/<run key>/`` and records a failure instead of raising, so one
-    run's crash never takes the sweep down (:func:`experiments.sweep.run_job`)."""
+    run's crash never takes the sweep down (:func:`feedlab.experiments.sweep.run_job`)."""
     from hydra.core.hydra_config import HydraConfig
     from hydra.types import RunMode
 
@@ -308,7 +308,7 @@ def hydra_main(cfg: DictConfig) -> str | None:
         overrides, multirun = [], False
     data = to_container(cfg)
     if multirun:
-        from experiments.sweep import run_job
+        from feedlab.experiments.sweep import run_job
 
         return run_job(
             data,

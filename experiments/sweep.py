@@ -20,9 +20,9 @@ How a ``feedlab run -m ...`` flows:
    that execute at the same time would not fit in memory together; then writes
    ``sweep.json`` (atomically) and takes an exclusive lock on the directory.
 2. The launcher (joblib, submitit_local, submitit_slurm) calls the task
-   :func:`experiments.run.main` once per job, which calls :func:`run_job`: skip if the
+   :func:`feedlab.experiments.run.main` once per job, which calls :func:`run_job`: skip if the
    run is already complete, otherwise run it in an isolated child process
-   (:mod:`experiments.isolate`) and, if it did not commit a complete run, write a failure
+   (:mod:`feedlab.experiments.isolate`) and, if it did not commit a complete run, write a failure
    record. :func:`run_job` never raises, so one failure never takes the pool down.
 3. ``on_multirun_end`` runs :func:`verify` and ends the process with exit code 0 if and
    only if every expected run is complete (1 otherwise).
@@ -98,7 +98,7 @@ def expected_runs(sweep_dir: str | Path) -> list[tuple[str, Path]]:
 
 def complete_runs(sweep_dir: str | Path) -> list[tuple[str, Path]]:
     """The expected runs that are complete (DONE present and every file hash matching)."""
-    from experiments.record import is_complete
+    from feedlab.experiments.record import is_complete
 
     return [(k, d) for k, d in expected_runs(sweep_dir) if is_complete(d)]
 
@@ -258,9 +258,9 @@ def plan(config: Any, sweep_dir: Path) -> tuple[list[Job], dict[str, Any]]:
     """Expand, compose, validate and check the sweep; the jobs and the manifest.
 
     Raises :class:`SweepRefused` with the numbers when the sweep must be refused."""
-    from experiments import record
-    from experiments.config import estimate_memory, machine_memory_bytes, validate
-    from experiments.schema import ConfigError
+    from feedlab.experiments import record
+    from feedlab.experiments.config import estimate_memory, machine_memory_bytes, validate
+    from feedlab.experiments.schema import ConfigError
 
     jobs = [Job(i, o) for i, o in enumerate(expand(config))]
     max_runs = int(config.limits.max_runs)
@@ -313,7 +313,7 @@ def plan(config: Any, sweep_dir: Path) -> tuple[list[Job], dict[str, Any]]:
                 "lower hydra.launcher.n_jobs"
             )
 
-    from experiments.run import __version__
+    from feedlab.experiments.run import __version__
 
     expected: dict[str, dict[str, Any]] = {}
     for job in jobs:
@@ -334,7 +334,7 @@ def plan(config: Any, sweep_dir: Path) -> tuple[list[Job], dict[str, Any]]:
 
 def write_manifest(sweep_dir: Path, manifest: dict[str, Any]) -> bool:
     """Write ``sweep.json`` atomically unless it already says the same; True if written."""
-    from experiments.record import write_json
+    from feedlab.experiments.record import write_json
 
     path = sweep_dir / MANIFEST
     with contextlib.suppress(OSError, ValueError):
@@ -359,7 +359,7 @@ def run_job(
 
     Never raises for anything a run does: a failure is written to
     ``<sweep>/failures/<key>.<attempt>.json`` and reported on stderr."""
-    from experiments import isolate, record
+    from feedlab.experiments import isolate, record
 
     _restrict_umask()
     root = Path(sweep_dir).absolute()
@@ -436,7 +436,7 @@ def _clean_staging(root: Path, key: str, pid: int) -> None:
 def record_failure(sweep_dir: Path, key: str, info: dict[str, Any]) -> Path:
     """Write ``failures/<key>.<attempt>.json`` with the next free attempt number,
     atomically (written aside, then hard-linked into its name, which fails if taken)."""
-    from experiments.run import __version__
+    from feedlab.experiments.run import __version__
 
     folder = sweep_dir / FAILURES
     _mkdir(folder)
@@ -537,7 +537,7 @@ def _check_run(run_dir: Path, key: str) -> str | None:
     """None if the run is complete and is the run its name says; else the problem."""
     import yaml
 
-    from experiments import record
+    from feedlab.experiments import record
 
     if not run_dir.is_dir():
         return "not a directory"

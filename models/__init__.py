@@ -1,7 +1,7 @@
 """The world: the FeedModel, the follow graph, the post store, candidate gathering,
 ranking policies and events.
 
-    from models import FeedModel
+    from feedlab.models import FeedModel
 """
 
 from typing import Any
@@ -15,9 +15,9 @@ __all__ = ["RESULTS_VERSION", "FeedModel"]
 RESULTS_VERSION = 4
 
 
-def __getattr__(name: str) -> Any:  # lazy: keeps `import models.x` cheap and cycle-free
+def __getattr__(name: str) -> Any:  # lazy: keeps `import feedlab.models.x` cheap and cycle-free
     if name == "FeedModel":
-        from models.model import FeedModel
+        from feedlab.models.model import FeedModel
 
         return FeedModel
     raise AttributeError(name)

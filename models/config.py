@@ -5,12 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from agents.rules.emotion import EmotionConfig
-from agents.rules.opinion import OpinionConfig
-from agents.rules.reaction import ReactionConfig
-from agents.rules.trust import TrustConfig
-from agents.rules.value import ValueConfig
-from experiments.schema import field
+from feedlab.agents.rules.emotion import EmotionConfig
+from feedlab.agents.rules.opinion import OpinionConfig
+from feedlab.agents.rules.reaction import ReactionConfig
+from feedlab.agents.rules.trust import TrustConfig
+from feedlab.agents.rules.value import ValueConfig
+from feedlab.experiments.schema import field
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ named point of its step (SPEC §3). All are optional.
 
 - ``setup(model)``: once, after the population and graph exist (assign roles, ...).
 - ``on_post(model, t, batch)``: modify or extend this step's new posts (a
-  :class:`models.model.PostBatch`) before they are stored.
+  :class:`feedlab.models.model.PostBatch`) before they are stored.
 - ``on_candidates(model, t, cand)``: after gathering, before ranking (e.g. popularity
   signals that change the ranker's predictions).
 - ``before_react(model, t, ctx)``: after ranking, before reactions are drawn (detection of

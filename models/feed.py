@@ -20,14 +20,14 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from models import buffers
-from models.kernels import expand_follow_edges, gather_into, origin_slot_table, segment_ids
-from models.predictor import ALL_ACTIONS, LIKE, predict_columns
+from feedlab.models import buffers
+from feedlab.models.kernels import expand_follow_edges, gather_into, origin_slot_table, segment_ids
+from feedlab.models.predictor import ALL_ACTIONS, LIKE, predict_columns
 
 if TYPE_CHECKING:
-    from agents.population import UserState
-    from models.graph import FollowGraph
-    from models.posts import PostStore
+    from feedlab.agents.population import UserState
+    from feedlab.models.graph import FollowGraph
+    from feedlab.models.posts import PostStore
 
 
 @dataclass(eq=False)
@@ -127,7 +127,7 @@ class Candidates:
         2 share, 3 negative feedback), one contiguous array of M values per action.
 
         Computed on first request, only for the actions not yet known
-        (:mod:`models.predictor`), and cached: a policy pays only for what it uses, and
+        (:mod:`feedlab.models.predictor`), and cached: a policy pays only for what it uses, and
         later readers (metrics, tests) see exactly what the policy saw."""
         if self.predictor is None:
             raise RuntimeError("no engagement predictor attached to these candidates")

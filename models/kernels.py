@@ -141,7 +141,7 @@ def _topk_fill(score, key, ptr, kk, out_ptr, out):  # pragma: no cover - jitted
 
 @njit(cache=True, inline="always")
 def _logit(coef, c, a, so, ao, tr, qc, zz):  # pragma: no cover - jitted
-    """Action ``c``'s log-odds from centred features (``agents.rules.reaction``)."""
+    """Action ``c``'s log-odds from centred features (``feedlab.agents.rules.reaction``)."""
     return (
         coef[c, 0]
         + coef[c, 1] * a
@@ -187,7 +187,7 @@ def reaction_probabilities(
 ):  # pragma: no cover - jitted
     """The true action probabilities of many (viewer, post) pairs in one pass.
 
-    For pair ``m`` the four action log-odds of :mod:`agents.rules.reaction` are computed
+    For pair ``m`` the four action log-odds of :mod:`feedlab.agents.rules.reaction` are computed
     from the gathered features (``seen_sponsored`` is per pair), shifted by
     ``offset[m]`` (or by its single row when it has one row, e.g. zeros; extensions such
     as transparency labels shift single items), and mapped through the logistic function

@@ -6,7 +6,7 @@ One :meth:`FeedModel.step` is one session (SPEC §3), synchronous over users:
 
 Every phase is vectorised over all users (struct-of-arrays state, CSR graph, ring buffer
 of posts); no phase loops over users in Python. Randomness comes only from the model's
-named streams (:mod:`models.seeds`). With ``dynamics.interaction = "pairwise"`` a step is
+named streams (:mod:`feedlab.models.seeds`). With ``dynamics.interaction = "pairwise"`` a step is
 instead ``N`` sequential pairwise bounded-confidence interactions (the canonical
 Deffuant–Weisbuch and algorithmic-bias models, with exact sequential semantics).
 """
@@ -21,32 +21,32 @@ from typing import Any
 import mesa
 import numpy as np
 
-from agents.population import (
+from feedlab.agents.population import (
     ROLE_BRAND,
     ROLE_INFLUENCER,
     PopulationConfig,
     UserState,
     draw_population,
 )
-from agents.rules import emotion, opinion, trust, value
-from agents.user import User
-from analysis import live
-from models import buffers, seeds
-from models.config import DynamicsConfig, PlatformConfig
-from models.extension import EventLog
-from models.feed import Candidates, Feed, gather
-from models.graph import FollowGraph
-from models.kernels import (
+from feedlab.agents.rules import emotion, opinion, trust, value
+from feedlab.agents.user import User
+from feedlab.analysis import live
+from feedlab.models import buffers, seeds
+from feedlab.models.config import DynamicsConfig, PlatformConfig
+from feedlab.models.extension import EventLog
+from feedlab.models.feed import Candidates, Feed, gather
+from feedlab.models.graph import FollowGraph
+from feedlab.models.kernels import (
     count_reactions,
     pairwise_bounded_confidence,
     reaction_probabilities,
     stable_group_order,
     unseen_pairs,
 )
-from models.network import Network
-from models.posts import KIND_POST, KIND_RESHARE, PostStore
-from models.predictor import PlatformPredictor
-from models.ranking.base import RankingPolicy
+from feedlab.models.network import Network
+from feedlab.models.posts import KIND_POST, KIND_RESHARE, PostStore
+from feedlab.models.predictor import PlatformPredictor
+from feedlab.models.ranking.base import RankingPolicy
 
 
 @dataclass
@@ -105,7 +105,7 @@ class StepContext:
 
 
 class FeedModel(mesa.Model):
-    """The feed model (module docstring). Build it with ``experiments.build(cfg)``, or
+    """The feed model (module docstring). Build it with ``feedlab.experiments.build(cfg)``, or
     directly from parsed parts for notebooks and tests."""
 
     def __init__(

@@ -1,7 +1,7 @@
 """Follow graphs: synthetic generators and real networks, as sorted edge arrays.
 
 Every network unit is a frozen dataclass whose fields are its parameters (checked by
-:mod:`experiments.schema` when built from a config with ``NETWORKS.build``) and which has
+:mod:`feedlab.experiments.schema` when built from a config with ``NETWORKS.build``) and which has
 one verb, :meth:`generate`, taking the run's :class:`numpy.random.Generator` and returning
 a :class:`Network`. Each unit also has :meth:`size_estimate`, which returns the expected
 numbers of nodes and directed edges *without* generating anything, so that a config
@@ -38,8 +38,8 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from experiments.schema import field
-from models.registry import Registry
+from feedlab.experiments.schema import field
+from feedlab.models.registry import Registry
 
 MAX_NODES = 2**31 - 1  # node ids are int32
 

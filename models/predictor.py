@@ -2,7 +2,7 @@
 
 SPEC §3: engagement probabilities are the simulation's ground truth; a ranker sees only
 *predictions* of them, optionally noisy or biased, as a platform's model would be.
-feedlab's platform model is the true reaction model (:mod:`agents.rules.reaction`) with
+feedlab's platform model is the true reaction model (:mod:`feedlab.agents.rules.reaction`) with
 
     logit P̂(a | i, p) = logit P(a | i, p) + b_a + σ·ε_ip,
 
@@ -10,7 +10,7 @@ feedlab's platform model is the true reaction model (:mod:`agents.rules.reaction
 (``platform.prediction_noise``) and ``ε_ip`` one standard-normal error per
 (viewer, post) pair shared by the four actions. ``ε_ip`` is a fixed function of the
 run's ``prediction`` seed stream, the viewer and the post id
-(:func:`models.kernels.pair_normal`): a model's error on a pair does not change when the
+(:func:`feedlab.models.kernels.pair_normal`): a model's error on a pair does not change when the
 pair is scored again in a later step (``platform.window`` > 1) or in another arm's
 batch, and drawing it costs no generator state, so predicting fewer actions or fewer
 pairs never shifts any other random number of the run.
@@ -18,10 +18,10 @@ pairs never shifts any other random number of the run.
 A *predictor* is any callable ``predictor(cand) -> (M, 4)`` array (like, comment,
 share, negative feedback). One that also offers ``columns(cand, actions)`` (a list of
 one array per action)
-computes only the actions asked for; :meth:`models.feed.Candidates.predictions` uses it
+computes only the actions asked for; :meth:`feedlab.models.feed.Candidates.predictions` uses it
 when present, so an engagement ranker never pays for negative feedback and a quality
 ranker computes likes only. Extensions may wrap the predictor (e.g. paid engagement
-inflating an account's predicted likes: :mod:`agents.behaviours.bought_engagement`).
+inflating an account's predicted likes: :mod:`feedlab.agents.behaviours.bought_engagement`).
 """
 
 from __future__ import annotations
@@ -31,13 +31,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from models import buffers
-from models.kernels import pair_noise, prediction_logits, sigmoid_inplace
+from feedlab.models import buffers
+from feedlab.models.kernels import pair_noise, prediction_logits, sigmoid_inplace
 
 if TYPE_CHECKING:
-    from models.feed import Candidates
+    from feedlab.models.feed import Candidates
 
-#: Action columns, in ``agents.rules.reaction.ACTIONS`` order.
+#: Action columns, in ``feedlab.agents.rules.reaction.ACTIONS`` order.
 LIKE, COMMENT, SHARE, NEGFB = 0, 1, 2, 3
 ALL_ACTIONS = (LIKE, COMMENT, SHARE, NEGFB)
 

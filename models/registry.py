@@ -4,7 +4,7 @@ A *unit* is a small frozen dataclass whose fields are its parameters and which h
 verb (a ranking policy ``rank``, a network ``generate``, an influencer behaviour
 ``compose``, an event ``fire``). Configs name a unit (``ranking: {name: bridging, ...}``)
 and :meth:`Registry.build` parses the remaining keys into the unit's fields with the
-range checks of :mod:`experiments.schema`. A config can therefore never name an
+range checks of :mod:`feedlab.experiments.schema`. A config can therefore never name an
 arbitrary callable; researchers add units by registering them under the entry-point
 group ``feedlab.<kind>`` (e.g. ``feedlab.ranking``) in their own package, the way pytest
 finds plugins.
@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping
 from importlib.metadata import entry_points
 from typing import Any, TypeVar
 
-from experiments.schema import ConfigError, parse
+from feedlab.experiments.schema import ConfigError, parse
 
 U = TypeVar("U")
 

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from models.feed import Candidates
+from feedlab.models.feed import Candidates
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(os.environ.get("FEEDLAB_DATA", ROOT.parent / "shared" / "data"))

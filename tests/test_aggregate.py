@@ -10,9 +10,9 @@ import numpy as np
 import pyarrow.parquet as pq
 import pytest
 
-from analysis import aggregate as agg
-from experiments import record, run_experiment
-from experiments.cli import main as cli_main
+from feedlab.analysis import aggregate as agg
+from feedlab.experiments import record, run_experiment
+from feedlab.experiments.cli import main as cli_main
 
 BASE = ["network.n=150", "steps=3", "output.progress=false", "output.quiet=true"]
 CONFIGS = [
@@ -195,7 +195,7 @@ def test_flatten() -> None:
 
 def test_agrees_with_feedlab_verify(sweep: tuple[Path, list[str]]) -> None:
     """The aggregator counts a run as complete exactly when `feedlab verify` does."""
-    sweep_mod = pytest.importorskip("experiments.sweep")
+    sweep_mod = pytest.importorskip("feedlab.experiments.sweep")
     d, keys = sweep
     _damage(d, keys)
     cfg = d / "runs" / keys[4] / ".hydra" / "config.yaml"

@@ -11,11 +11,11 @@ import pyarrow.parquet as pq
 import pytest
 import yaml
 
-from analysis.arms import arm_summary, long_format, split_column
-from experiments import build, compose, run_experiment
-from experiments.arms import assign, block_sizes
-from experiments.config import validate
-from experiments.schema import ConfigError
+from feedlab.analysis.arms import arm_summary, long_format, split_column
+from feedlab.experiments import build, compose, run_experiment
+from feedlab.experiments.arms import assign, block_sizes
+from feedlab.experiments.config import validate
+from feedlab.experiments.schema import ConfigError
 
 ROOT = Path(__file__).resolve().parents[1]
 SMALL = ["network.n=400", "output.mesa_agents=false"]

@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from benchmarks import run as bench_run  # noqa: E402
+from feedlab.benchmarks import run as bench_run  # noqa: E402
 
 
 def _have_ndlib() -> bool:
@@ -36,7 +36,16 @@ def quick(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("bench")
     out, doc = tmp / "results.json", tmp / "docs" / "performance.md"
     proc = subprocess.run(
-        [sys.executable, "-m", "benchmarks.run", "--quick", "--out", str(out), "--doc", str(doc)],
+        [
+            sys.executable,
+            "-m",
+            "feedlab.benchmarks.run",
+            "--quick",
+            "--out",
+            str(out),
+            "--doc",
+            str(doc),
+        ],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -144,10 +153,10 @@ def test_a_fast_wrong_answer_fails_the_agreement_check(monkeypatch, tmp_path):
 
 
 def test_cli_offers_bench():
-    from experiments import cli
+    from feedlab.experiments import cli
 
     assert cli._available("bench")
-    assert cli.COMMANDS["bench"][:2] == ("benchmarks.run", "main")
+    assert cli.COMMANDS["bench"][:2] == ("feedlab.benchmarks.run", "main")
 
 
 def test_full_scale_run_is_merged_into_results_and_document(quick, tmp_path):

@@ -21,13 +21,13 @@ _ROOT = str(Path(__file__).resolve().parents[1])
 if _ROOT not in sys.path:
     sys.path.insert(0, _ROOT)
 
-from benchmarks.peers._graph import csr_adjacency, undirected_edges  # noqa: E402
-from benchmarks.peers.mesa_models import run_mesa_algorithmic_bias  # noqa: E402
-from benchmarks.peers.numpy_reference import (  # noqa: E402
+from feedlab.benchmarks.peers._graph import csr_adjacency, undirected_edges  # noqa: E402
+from feedlab.benchmarks.peers.mesa_models import run_mesa_algorithmic_bias  # noqa: E402
+from feedlab.benchmarks.peers.numpy_reference import (  # noqa: E402
     run_reference_algorithmic_bias,
     run_reference_threshold,
 )
-from benchmarks.peers.stats import (  # noqa: E402
+from feedlab.benchmarks.peers.stats import (  # noqa: E402
     agree_in_distribution,
     cluster_sizes,
     opinion_summary,
@@ -41,7 +41,7 @@ def ndlib_models():
     pytest.importorskip("six", reason=NDLIB_REASON)
     pytest.importorskip("sklearn", reason=NDLIB_REASON)
     pytest.importorskip("ndlib.models.opinions", reason=NDLIB_REASON)
-    from benchmarks.peers import ndlib_models
+    from feedlab.benchmarks.peers import ndlib_models
 
     return ndlib_models
 

@@ -1,11 +1,11 @@
-"""models.buffers: pooled memory is reused only when nothing refers to it."""
+"""feedlab.models.buffers: pooled memory is reused only when nothing refers to it."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from models import buffers
-from models.buffers import MAX_FREE, MIN_BYTES, BufferPool
+from feedlab.models import buffers
+from feedlab.models.buffers import MAX_FREE, MIN_BYTES, BufferPool
 
 BIG = MIN_BYTES // 8 * 4  # float64 elements: well above the pooling threshold
 

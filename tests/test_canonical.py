@@ -2,10 +2,10 @@
 models — and every check of it fails when a bug is planted (a check that cannot fail
 proves nothing).
 
-The science tests (``slow``) run the checks of :mod:`analysis.validation` exactly as
+The science tests (``slow``) run the checks of :mod:`feedlab.analysis.validation` exactly as
 ``feedlab validate`` does (same seeds, sizes and tolerances; the tolerances are justified
 beside their constants there), in two forked worker processes. The planted-bug tests
-replace the pairwise kernel the model calls (``models.model.pairwise_bounded_confidence``)
+replace the pairwise kernel the model calls (``feedlab.models.model.pairwise_bounded_confidence``)
 with a wrong one — forked workers inherit the replacement — and shrink only the number
 of replicates and steps, never the criterion.
 """
@@ -15,12 +15,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-import models.events.threshold as threshold
-import models.model as model_module
-from analysis import validation as V
-from experiments import build, compose
-from models.kernels import pairwise_bounded_confidence as KERNEL
-from models.network import NETWORKS
+import feedlab.models.events.threshold as threshold
+import feedlab.models.model as model_module
+from feedlab.analysis import validation as V
+from feedlab.experiments import build, compose
+from feedlab.models.kernels import pairwise_bounded_confidence as KERNEL
+from feedlab.models.network import NETWORKS
 
 
 def _ctx(tmp_path, jobs: int = 2) -> V.Context:

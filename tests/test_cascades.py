@@ -15,12 +15,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from analysis import cascades as ac
-from analysis.metrics import cascade_structure
-from experiments import build, compose, run_experiment
-from experiments.config import validate
-from experiments.schema import ConfigError
-from models.events.transgression import CalloutStorm
+from feedlab.analysis import cascades as ac
+from feedlab.analysis.metrics import cascade_structure
+from feedlab.experiments import build, compose, run_experiment
+from feedlab.experiments.config import validate
+from feedlab.experiments.schema import ConfigError
+from feedlab.models.events.transgression import CalloutStorm
 
 ROOT = Path(__file__).resolve().parents[1]
 NAN = float("nan")
@@ -427,7 +427,7 @@ def test_apology_timing_multirun_cli(tmp_path: Path) -> None:
     cmd = [
         sys.executable,
         "-m",
-        "experiments.cli",
+        "feedlab.experiments.cli",
         "run",
         "-m",
         "experiment=apology_timing",

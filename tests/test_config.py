@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from experiments import build, compose
-from experiments.config import validate
-from experiments.schema import ConfigError
+from feedlab.experiments import build, compose
+from feedlab.experiments.config import validate
+from feedlab.experiments.schema import ConfigError
 
 ROOT = Path(__file__).resolve().parents[1]
 GROUPS = ("population", "ranking", "platform", "dynamics", "influencer", "event")

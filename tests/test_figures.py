@@ -10,11 +10,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from analysis import figures
-from analysis.figures import base, style
-from analysis.figures.engagement_value_frontier import pareto
-from analysis.figures.validation_watts import wilson
-from experiments.cli import main as cli_main
+from feedlab.analysis import figures
+from feedlab.analysis.figures import base, style
+from feedlab.analysis.figures.engagement_value_frontier import pareto
+from feedlab.analysis.figures.validation_watts import wilson
+from feedlab.experiments.cli import main as cli_main
 
 SUBSET = ["polarisation_over_time", "outrage_amplification"]
 FILES = [f"{n}.{ext}" for n in SUBSET for ext in ("png", "pdf", "json")]

@@ -4,7 +4,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from models.graph import FollowGraph
+from feedlab.models.graph import FollowGraph
 
 
 def _graph(n, edges):

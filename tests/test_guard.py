@@ -6,7 +6,6 @@ check the command uses."""
 
 from __future__ import annotations
 
-import os
 import pickle
 import subprocess
 import sys
@@ -14,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from experiments.guard import CALLBACKS, check_command_line, check_hydra_node
-from experiments.run import CONF_DIR
-from experiments.schema import ConfigError
+from feedlab.experiments.guard import CALLBACKS, check_command_line, check_hydra_node
+from feedlab.experiments.run import CONF_DIR
+from feedlab.experiments.schema import ConfigError
 
 
 class _Payload:
@@ -39,12 +38,11 @@ def payload(tmp_path: Path) -> tuple[Path, Path]:
 
 def _feedlab(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "experiments.cli", "run", *args],
+        [sys.executable, "-m", "feedlab.experiments.cli", "run", *args],
         cwd=cwd,
         capture_output=True,
         text=True,
         timeout=120,
-        env={**os.environ, "PYTHONPATH": str(CONF_DIR.parent)},
     )
 
 

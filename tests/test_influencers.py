@@ -15,14 +15,19 @@ from typing import Any
 import numpy as np
 import pytest
 
-from agents.behaviours import INFLUENCERS
-from agents.behaviours.roles import RoleConfig, select_influencers, stratified_assignment, tier_of
-from agents.population import ROLE_BOT, ROLE_BRAND, ROLE_INFLUENCER, ROLE_USER
-from analysis import influencers as ana
-from experiments import build, compose, run_experiment
-from experiments.config import validate
-from experiments.schema import ConfigError
-from models.posts import KIND_POST
+from feedlab.agents.behaviours import INFLUENCERS
+from feedlab.agents.behaviours.roles import (
+    RoleConfig,
+    select_influencers,
+    stratified_assignment,
+    tier_of,
+)
+from feedlab.agents.population import ROLE_BOT, ROLE_BRAND, ROLE_INFLUENCER, ROLE_USER
+from feedlab.analysis import influencers as ana
+from feedlab.experiments import build, compose, run_experiment
+from feedlab.experiments.config import validate
+from feedlab.experiments.schema import ConfigError
+from feedlab.models.posts import KIND_POST
 
 ROOT = Path(__file__).resolve().parents[1]
 BASE = ["network=follower_graph", "network.n=400", "output.mesa_agents=false"]
@@ -501,7 +506,7 @@ def test_disclosure_multirun_from_the_command_line(tmp_path: Path) -> None:
     cmd = [
         sys.executable,
         "-m",
-        "experiments.run",
+        "feedlab.experiments.run",
         "-m",
         "experiment=influencer_disclosure",
         "network.n=200",

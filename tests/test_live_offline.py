@@ -1,6 +1,6 @@
 """Live = offline: metrics recomputed from a run directory equal what the recorder wrote.
 
-The recorder (``analysis.live``) calls ``analysis.metrics`` on model state; here the same
+The recorder (``feedlab.analysis.live``) calls ``feedlab.analysis.metrics`` on model state; here the same
 functions run on the *record* only — ``agents.parquet`` (final per-user state),
 ``events.parquet`` (follow/unfollow) and ``.hydra/config.yaml`` — and must reproduce the
 last ``timeseries.parquet`` row and ``summary.json``. The final follow graph is not
@@ -18,16 +18,16 @@ import pyarrow.parquet as pq
 import pytest
 import yaml
 
-from analysis.metrics import (
+from feedlab.analysis.metrics import (
     bimodality_coefficient,
     echo_chamber_index,
     extreme_share,
     group_mean_distance,
     opinion_variance,
 )
-from experiments import run_experiment
-from experiments.config import validate
-from models import seeds
+from feedlab.experiments import run_experiment
+from feedlab.experiments.config import validate
+from feedlab.models import seeds
 
 # Rewiring made frequent so that the replay has follows and unfollows to get right.
 CHURN = [

@@ -1,4 +1,4 @@
-"""Tests of analysis.metrics: known answers (arithmetic in comments), properties
+"""Tests of feedlab.analysis.metrics: known answers (arithmetic in comments), properties
 (hypothesis), edge cases (empty, one user, no edges, all equal) and brute-force oracles."""
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from hypothesis.extra.numpy import arrays
 from scipy import stats
 from scipy.sparse.csgraph import shortest_path
 
-import analysis.metrics as m
+import feedlab.analysis.metrics as m
 
 FAST = settings(max_examples=50, deadline=None)
 nan = math.nan

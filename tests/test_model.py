@@ -10,8 +10,8 @@ import sys
 import numpy as np
 import pytest
 
-from experiments import build, compose
-from models.posts import KIND_RESHARE
+from feedlab.experiments import build, compose
+from feedlab.models.posts import KIND_RESHARE
 
 BASE = ["network.n=500", "output.mesa_agents=false"]
 
@@ -105,7 +105,7 @@ def test_engagement_ranking_is_top_k_of_predicted_engagement() -> None:
 
 
 def test_trust_falls_faster_than_it_rises() -> None:
-    from agents.rules.trust import asymmetric_update
+    from feedlab.agents.rules.trust import asymmetric_update
 
     t0 = np.array([0.5])
     up = asymmetric_update(t0, t0, np.array([1.0]), np.array([0.0]), 0.02, 0.1, 0.0)

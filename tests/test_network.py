@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 from omegaconf import OmegaConf
 
-from experiments.schema import ConfigError
-from models.network import NETWORKS, Network
+from feedlab.experiments.schema import ConfigError
+from feedlab.models.network import NETWORKS, Network
 
 ROOT = Path(__file__).resolve().parents[1]
 CONF = ROOT / "conf" / "network"

@@ -1,28 +1,76 @@
-"""The generic top-level package names must resolve to this repository."""
+"""One import name: the distribution installs the ``feedlab`` package and nothing else,
+in editable and wheel installs alike; the old top-level names are gone."""
 
 import importlib
+import importlib.metadata
+import os
+import subprocess
+import sys
+import zipfile
 from pathlib import Path
 
 import pytest
 
+import feedlab
+
 ROOT = Path(__file__).resolve().parents[1]
+SUBPACKAGES = ["agents", "models", "experiments", "analysis", "benchmarks"]
 
 
-@pytest.mark.parametrize("name", ["agents", "models", "experiments", "analysis"])
-def test_top_level_packages_come_from_this_repo(name: str) -> None:
-    mod = importlib.import_module(name)
+@pytest.mark.parametrize("name", SUBPACKAGES)
+def test_subpackages_are_the_top_level_folders(name: str) -> None:
+    mod = importlib.import_module(f"feedlab.{name}")
     assert Path(mod.__file__).resolve().parent == ROOT / name
+    assert feedlab.ROOT == ROOT
 
 
-def test_console_script_is_declared() -> None:
-    text = (ROOT / "pyproject.toml").read_text()
-    assert 'feedlab = "experiments.cli:main"' in text
+def test_old_top_level_names_are_not_importable(tmp_path: Path) -> None:
+    """From any other folder, ``import models`` (etc.) fails: no module has two names."""
+    code = (
+        "import importlib.util, sys\n"
+        f"bad = [n for n in {SUBPACKAGES!r} if importlib.util.find_spec(n) is not None]\n"
+        "import feedlab.models\n"
+        "sys.exit(1 if bad else 0)"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, timeout=60)
+    assert out.returncode == 0
+
+
+def test_installed_distribution_has_one_top_level_package() -> None:
+    dist = importlib.metadata.distribution("feedlab")
+    assert (dist.read_text("top_level.txt") or "").split() == ["feedlab"]
+    assert dist.entry_points.select(group="console_scripts")["feedlab"].value == (
+        "feedlab.experiments.cli:main"
+    )
+
+
+def test_wheel_holds_one_top_level_package_and_the_config_tree(tmp_path: Path) -> None:
+    """Build the wheel as ``pip install .`` would; every file is under ``feedlab/`` (plus
+    the dist-info), the config tree ships as package data, and no test or doc is packed."""
+    out = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), str(ROOT)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    (wheel,) = tmp_path.glob("feedlab-*.whl")
+    names = zipfile.ZipFile(wheel).namelist()
+    tops = {n.split("/")[0] for n in names}
+    assert tops == {"feedlab", wheel.name.split("-py3")[0] + ".dist-info"}
+    assert "feedlab/conf/config.yaml" in names
+    assert "feedlab/conf/ranking/engagement.yaml" in names
+    assert "feedlab/models/model.py" in names
+    assert not [
+        n for n in names if n.startswith(("feedlab/tests", "feedlab/docs", "feedlab/.venv"))
+    ]
 
 
 def test_no_global_rng_in_sources() -> None:
     """No stdlib random and no numpy global RNG anywhere in the package sources."""
     bad = []
-    for pkg in ("agents", "models", "experiments", "analysis"):
+    for pkg in ("agents", "models", "experiments", "analysis"):  # peers keep their own RNGs
         for f in (ROOT / pkg).rglob("*.py"):
             text = f.read_text()
             for needle in (
@@ -41,9 +89,9 @@ def test_no_global_rng_in_sources() -> None:
 
 
 def test_results_version_counts_the_results_changes() -> None:
-    """models.RESULTS_VERSION (part of every run key) is bumped with each CHANGELOG entry
+    """feedlab.models.RESULTS_VERSION (part of every run key) is bumped with each CHANGELOG entry
     marked **[results]**, so a sweep re-launched on new code does not reuse old runs."""
-    from models import RESULTS_VERSION
+    from feedlab.models import RESULTS_VERSION
 
     changelog = (Path(__file__).resolve().parents[1] / "CHANGELOG.md").read_text()
     entries = [line for line in changelog.splitlines() if line.startswith("- **[results]**")]

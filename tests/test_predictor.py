@@ -8,9 +8,9 @@ import pytest
 from scipy import stats
 from scipy.special import expit
 
-from agents.rules import reaction
-from experiments import build, compose
-from models.kernels import pair_noise, sigmoid_inplace
+from feedlab.agents.rules import reaction
+from feedlab.experiments import build, compose
+from feedlab.models.kernels import pair_noise, sigmoid_inplace
 
 
 def _model(*extra: str):

@@ -14,12 +14,12 @@ import yaml
 from conftest import stranger_candidates
 from scipy.special import expit
 
-from experiments import build, compose
-from models.feed import Candidates, typical_members
-from models.kernels import tie_value
-from models.posts import PostStore
-from models.ranking import RANKINGS
-from models.ranking.diversity import diverse_topk
+from feedlab.experiments import build, compose
+from feedlab.models.feed import Candidates, typical_members
+from feedlab.models.kernels import tie_value
+from feedlab.models.posts import PostStore
+from feedlab.models.ranking import RANKINGS
+from feedlab.models.ranking.diversity import diverse_topk
 
 ROOT = Path(__file__).resolve().parents[1]
 OPTIONS = sorted(p.stem for p in (ROOT / "conf" / "ranking").glob("*.yaml"))
@@ -470,8 +470,8 @@ def test_labels_lower_like_and_share_probability_of_labelled_items() -> None:
 
 
 def test_labels_are_off_by_default_and_validated() -> None:
-    from experiments.config import validate
-    from experiments.schema import ConfigError
+    from feedlab.experiments.config import validate
+    from feedlab.experiments.schema import ConfigError
 
     run, _ = validate(compose([]))
     assert run.platform.labels.enabled is False

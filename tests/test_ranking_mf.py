@@ -15,13 +15,13 @@ import pytest
 import yaml
 from conftest import stranger_candidates
 
-from experiments import build, compose, run_experiment
-from experiments.config import validate
-from experiments.schema import ConfigError
-from models.feed import Candidates
-from models.posts import PostStore
-from models.ranking import RANKINGS
-from models.ranking.bridging_mf import (
+from feedlab.experiments import build, compose, run_experiment
+from feedlab.experiments.config import validate
+from feedlab.experiments.schema import ConfigError
+from feedlab.models.feed import Candidates
+from feedlab.models.posts import PostStore
+from feedlab.models.ranking import RANKINGS
+from feedlab.models.ranking.bridging_mf import (
     MFParams,
     RatingData,
     Ridge,

@@ -1,12 +1,12 @@
-"""The fused reaction kernel equals the readable NumPy reference of agents.rules.reaction."""
+"""The fused reaction kernel equals the readable NumPy reference of feedlab.agents.rules.reaction."""
 
 import numpy as np
 from scipy.special import expit
 
-from agents.rules import reaction
-from experiments import compose
-from experiments.config import validate
-from models.kernels import reaction_probabilities
+from feedlab.agents.rules import reaction
+from feedlab.experiments import compose
+from feedlab.experiments.config import validate
+from feedlab.models.kernels import reaction_probabilities
 
 
 def test_kernel_matches_reference_logits():

@@ -8,7 +8,7 @@ import numpy as np
 import pyarrow.parquet as pq
 import pytest
 
-from experiments import run_experiment
+from feedlab.experiments import run_experiment
 
 
 @pytest.mark.parametrize(

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
-from experiments import run_experiment
-from experiments.record import DATA_FILES, is_complete
+from feedlab.experiments import run_experiment
+from feedlab.experiments.record import DATA_FILES, is_complete
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -79,12 +79,12 @@ def test_corrupt_run_is_not_complete(small_overrides: list[str]) -> None:
 
 
 def test_cli_run_prints_run_directory(tmp_path: Path) -> None:
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    env = dict(os.environ)
     out = subprocess.run(
         [
             sys.executable,
             "-m",
-            "experiments.cli",
+            "feedlab.experiments.cli",
             "run",
             "network.n=300",
             "steps=3",
@@ -101,12 +101,12 @@ def test_cli_run_prints_run_directory(tmp_path: Path) -> None:
 
 
 def test_cli_bad_input_exits_2_before_work(tmp_path: Path) -> None:
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    env = dict(os.environ)
     out = subprocess.run(
         [
             sys.executable,
             "-m",
-            "experiments.cli",
+            "feedlab.experiments.cli",
             "run",
             "population.tolerance.mean=-0.5",
             f"output.dir={tmp_path}",

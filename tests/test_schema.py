@@ -5,7 +5,7 @@ from typing import Literal
 
 import pytest
 
-from experiments.schema import ConfigError, field, find_forbidden, parse
+from feedlab.experiments.schema import ConfigError, field, find_forbidden, parse
 
 
 @dataclass(frozen=True)

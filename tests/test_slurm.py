@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from experiments import record, sweep
-from experiments.run import compose
+from feedlab.experiments import record, sweep
+from feedlab.experiments.run import compose
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = ["network.n=100", "steps=3"]
@@ -50,10 +50,9 @@ def _idle_node() -> str | None:
 
 def _launch(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     full = {k: v for k, v in os.environ.items() if k != "FEEDLAB_TEST_FAULTS"}
-    full["PYTHONPATH"] = os.pathsep.join([str(ROOT), full.get("PYTHONPATH", "")])
     full.update(env)
     return subprocess.run(
-        [sys.executable, "-m", "experiments.cli", "run", "-m", *args],
+        [sys.executable, "-m", "feedlab.experiments.cli", "run", "-m", *args],
         cwd=ROOT,
         env=full,
         capture_output=True,

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from scipy import stats as sps
 
-from analysis import stats
+from feedlab.analysis import stats
 
 
 # ---------------------------------------------------------------- intervals

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from experiments import record, sweep
-from experiments.run import compose, run_experiment
+from feedlab.experiments import record, sweep
+from feedlab.experiments.run import compose, run_experiment
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = ["network.n=100", "steps=3"]
@@ -27,10 +27,9 @@ def feedlab(
     args: list[str], env: dict[str, str] | None = None, timeout: float = 300
 ) -> subprocess.CompletedProcess[str]:
     full_env = {k: v for k, v in os.environ.items() if k != "FEEDLAB_TEST_FAULTS"}
-    full_env["PYTHONPATH"] = os.pathsep.join([str(ROOT), full_env.get("PYTHONPATH", "")])
     full_env.update(env or {})
     return subprocess.run(
-        [sys.executable, "-m", "experiments.cli", *args],
+        [sys.executable, "-m", "feedlab.experiments.cli", *args],
         cwd=ROOT,
         env=full_env,
         capture_output=True,
@@ -166,7 +165,7 @@ def test_sweep_refused_before_launch(
 
 def test_parallel_runs_must_fit_together(tmp_path: Path) -> None:
     """Each run fits the budget alone, but two at once do not: refused with the numbers."""
-    from experiments.config import estimate_memory, validate
+    from feedlab.experiments.config import estimate_memory, validate
 
     run, units = validate(compose(["network.n=3000000"]))
     one = estimate_memory(run, *units.network.size_estimate()) / 2**30

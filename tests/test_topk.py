@@ -1,4 +1,4 @@
-"""The shared segmented top-k (models.kernels.segmented_topk): exact against a sort, on
+"""The shared segmented top-k (feedlab.models.kernels.segmented_topk): exact against a sort, on
 both of its paths (with and without the threshold prefilter), and its tie-break random."""
 
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from models.kernels import _PREFILTER_RATIO, segmented_topk, tie_key, tie_value
+from feedlab.models.kernels import _PREFILTER_RATIO, segmented_topk, tie_key, tie_value
 
 
 def _reference(score, ptr, k, key):

@@ -8,11 +8,11 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from agents.rules import trust
-from experiments import build, compose
-from experiments.config import validate
-from experiments.schema import ConfigError
-from models.graph import FollowGraph
+from feedlab.agents.rules import trust
+from feedlab.experiments import build, compose
+from feedlab.experiments.config import validate
+from feedlab.experiments.schema import ConfigError
+from feedlab.models.graph import FollowGraph
 
 unit = st.floats(0.0, 1.0, allow_nan=False)
 count = st.floats(0.0, 20.0, allow_nan=False)

@@ -20,15 +20,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import agents.behaviours.sponsored as sponsored
-import agents.rules.trust as trust_rule
-import analysis.influencers as influencers
-import analysis.live as live
-import models.graph as graph
-import models.ranking.engagement as engagement
-import models.ranking.engagement_negfb as engagement_negfb
-from analysis import validation as V
-from experiments import cli
+import feedlab.agents.behaviours.sponsored as sponsored
+import feedlab.agents.rules.trust as trust_rule
+import feedlab.analysis.influencers as influencers
+import feedlab.analysis.live as live
+import feedlab.models.graph as graph
+import feedlab.models.ranking.engagement as engagement
+import feedlab.models.ranking.engagement_negfb as engagement_negfb
+from feedlab.analysis import validation as V
+from feedlab.experiments import cli
 
 FACTS = [c.name for c in V.CHECKS.values() if c.kind == "fact" and c.run is not None]
 

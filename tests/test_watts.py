@@ -17,15 +17,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from experiments import build, compose
-from models.events.threshold import followers_csr, need_counts, run_cascade, watts_window
-from models.network import ErdosRenyi
+from feedlab.experiments import build, compose
+from feedlab.models.events.threshold import followers_csr, need_counts, run_cascade, watts_window
+from feedlab.models.network import ErdosRenyi
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from benchmarks.peers.numpy_reference import run_reference_threshold  # noqa: E402
+from feedlab.benchmarks.peers.numpy_reference import run_reference_threshold  # noqa: E402
 
 
 def _er(n: int, z: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -99,8 +99,8 @@ def test_kernel_without_jit() -> None:
     """The same cascade in plain Python (NUMBA_DISABLE_JIT=1) as compiled."""
     code = (
         "import numpy as np;"
-        "from models.events.threshold import followers_csr, run_cascade;"
-        "from models.network import ErdosRenyi;"
+        "from feedlab.models.events.threshold import followers_csr, run_cascade;"
+        "from feedlab.models.network import ErdosRenyi;"
         "net = ErdosRenyi(n=300, mean_degree=3).generate(np.random.default_rng(5));"
         "ip, ix = followers_csr(net.src, net.dst, 300);"
         "deg = np.bincount(net.src, minlength=300);"

@@ -6,8 +6,8 @@ holding the role config and one or more *parts* (the behaviour proper, acting on
 share of the influencer accounts). The extension
 
 1. **assigns roles** in ``setup``: it picks the influencer accounts
-   (:func:`agents.behaviours.roles.select_influencers`), sets their posting rate, splits
-   them between the parts (:func:`agents.behaviours.roles.stratified_assignment`), lets
+   (:func:`feedlab.agents.behaviours.roles.select_influencers`), sets their posting rate, splits
+   them between the parts (:func:`feedlab.agents.behaviours.roles.stratified_assignment`), lets
    each part re-role further accounts (brands, bots) and add edges (fake follows), and
    fixes the tiers from the follower counts;
 2. **dispatches the model hooks** to the parts (``on_post``, ``on_candidates``,
@@ -20,8 +20,8 @@ share of the influencer accounts). The extension
    (non-bot) followers into each group of accounts — all influencers, regular users,
    each behaviour label, each tier (``trust_<group>`` columns of the time series), and
    summarises each trajectory (trough, loss share, half-lives of the fall and of the
-   recovery, :func:`analysis.influencers.episode_trust`), the engagement-rate scaling and
-   the fake-engagement indicators (:mod:`analysis.influencers`);
+   recovery, :func:`feedlab.analysis.influencers.episode_trust`), the engagement-rate scaling and
+   the fake-engagement indicators (:mod:`feedlab.analysis.influencers`);
 5. adds per-account columns to ``agents.parquet`` (``agent_columns`` hook).
 
 Edges cut by unfollowing leave the group means (the mean is over the current audience);
@@ -35,21 +35,21 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from agents.behaviours.roles import (
+from feedlab.agents.behaviours.roles import (
     TIER_NAMES,
     RoleConfig,
     select_influencers,
     stratified_assignment,
     tier_of,
 )
-from agents.population import ROLE_BOT, ROLE_INFLUENCER, ROLE_USER
-from analysis import influencers as ana
-from models.extension import EventLog
-from models.posts import KIND_RESHARE
+from feedlab.agents.population import ROLE_BOT, ROLE_INFLUENCER, ROLE_USER
+from feedlab.analysis import influencers as ana
+from feedlab.models.extension import EventLog
+from feedlab.models.posts import KIND_RESHARE
 
 if TYPE_CHECKING:
-    from models.feed import Candidates
-    from models.model import FeedModel, PostBatch, StepContext
+    from feedlab.models.feed import Candidates
+    from feedlab.models.model import FeedModel, PostBatch, StepContext
 
 
 class Part:

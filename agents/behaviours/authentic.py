@@ -1,7 +1,7 @@
 """``authentic``: influencers post their own opinions, more often than regular users.
 
 SPEC §5. Nothing changes but the roles: the chosen accounts become influencers
-(:mod:`agents.behaviours.roles`) and post ``roles.activity`` times per step; their posts
+(:mod:`feedlab.agents.behaviours.roles`) and post ``roles.activity`` times per step; their posts
 are ordinary posts (stance = own opinion + noise, own outrage and quality), and their
 followers' trust starts at ``dynamics.trust.influencer_baseline`` (set by the core).
 """
@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from agents.behaviours.accounts import BehaviourUnit, Part
-from agents.behaviours.base import INFLUENCERS
-from agents.behaviours.roles import RoleConfig
-from experiments.schema import field
+from feedlab.agents.behaviours.accounts import BehaviourUnit, Part
+from feedlab.agents.behaviours.base import INFLUENCERS
+from feedlab.agents.behaviours.roles import RoleConfig
+from feedlab.experiments.schema import field
 
 
 @INFLUENCERS.register("authentic")

@@ -2,7 +2,7 @@
 
 A behaviour *unit* is a frozen dataclass of parameters registered in
 :data:`INFLUENCERS`; its verb ``extension(rng)`` returns the stateful object that the
-model calls at the hooks of :mod:`models.extension` (``setup`` assigns roles,
+model calls at the hooks of :mod:`feedlab.models.extension` (``setup`` assigns roles,
 ``on_post`` composes sponsored or farmed posts, ``before_react`` detects undisclosed
 sponsorship, ...), or ``None`` when it adds nothing.
 """
@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from models.registry import Registry
+from feedlab.models.registry import Registry
 
 INFLUENCERS: Registry[Any] = Registry("influencer")
 

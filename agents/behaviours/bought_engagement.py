@@ -24,7 +24,7 @@ counters (``likes``, ``comments``, ``impressions``, and the per-group ``likes_by
 
 **Popularity signal in ranking.** A platform's engagement predictor is trained on
 observed reactions, which include the paid ones. feedlab's predictor is the true model
-plus noise (:mod:`models.predictor`), so we add what training on inflated labels would
+plus noise (:mod:`feedlab.models.predictor`), so we add what training on inflated labels would
 add: a per-author calibration factor on the predicted like and comment probabilities of
 ``j``'s posts (and reshares of them),
 
@@ -48,17 +48,17 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from agents.behaviours.accounts import BehaviourUnit, Part
-from agents.behaviours.base import INFLUENCERS
-from agents.behaviours.roles import RoleConfig
-from agents.population import ROLE_BOT, ROLE_USER
-from experiments.schema import ConfigError, field
-from models.posts import KIND_RESHARE
-from models.predictor import ALL_ACTIONS, COMMENT, LIKE, predict_columns
+from feedlab.agents.behaviours.accounts import BehaviourUnit, Part
+from feedlab.agents.behaviours.base import INFLUENCERS
+from feedlab.agents.behaviours.roles import RoleConfig
+from feedlab.agents.population import ROLE_BOT, ROLE_USER
+from feedlab.experiments.schema import ConfigError, field
+from feedlab.models.posts import KIND_RESHARE
+from feedlab.models.predictor import ALL_ACTIONS, COMMENT, LIKE, predict_columns
 
 if TYPE_CHECKING:
-    from models.feed import Candidates
-    from models.model import FeedModel, StepContext
+    from feedlab.models.feed import Candidates
+    from feedlab.models.model import FeedModel, StepContext
 
 
 @INFLUENCERS.register("bought_engagement")

@@ -19,13 +19,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from agents.behaviours.accounts import BehaviourUnit, Part
-from agents.behaviours.base import INFLUENCERS
-from agents.behaviours.roles import RoleConfig
-from experiments.schema import field
+from feedlab.agents.behaviours.accounts import BehaviourUnit, Part
+from feedlab.agents.behaviours.base import INFLUENCERS
+from feedlab.agents.behaviours.roles import RoleConfig
+from feedlab.experiments.schema import field
 
 if TYPE_CHECKING:
-    from models.model import FeedModel, PostBatch
+    from feedlab.models.model import FeedModel, PostBatch
 
 
 class FarmingPart(Part):

@@ -1,7 +1,7 @@
 """``mixture``: several behaviours at once, each on a share of the influencer accounts.
 
 The influencer accounts are chosen once (``roles``) and split between the components in
-proportion to their ``share`` (:func:`agents.behaviours.roles.stratified_assignment`:
+proportion to their ``share`` (:func:`feedlab.agents.behaviours.roles.stratified_assignment`:
 balanced over audience size, random within strata), so within one run the components
 can be compared on similar audiences — e.g. bought vs authentic accounts for the
 fake-engagement indicators. Each component is ``{label, share, behaviour}`` where
@@ -19,10 +19,10 @@ from typing import Any
 
 import numpy as np
 
-from agents.behaviours.accounts import BehaviourUnit, InfluencerExtension
-from agents.behaviours.base import INFLUENCERS
-from agents.behaviours.roles import TIER_NAMES, RoleConfig
-from experiments.schema import ConfigError, field
+from feedlab.agents.behaviours.accounts import BehaviourUnit, InfluencerExtension
+from feedlab.agents.behaviours.base import INFLUENCERS
+from feedlab.agents.behaviours.roles import TIER_NAMES, RoleConfig
+from feedlab.experiments.schema import ConfigError, field
 
 RESERVED = ("influencers", "users")
 LABEL = re.compile(r"^[a-z][a-z0-9_]*$")

@@ -28,8 +28,8 @@ from typing import Literal
 
 import numpy as np
 
-from agents.population import ROLE_USER
-from experiments.schema import field
+from feedlab.agents.population import ROLE_USER
+from feedlab.experiments.schema import field
 
 TIER_NAMES = ("nano", "micro", "macro", "mega")
 

@@ -46,14 +46,14 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from agents.behaviours.accounts import BehaviourUnit, Part
-from agents.behaviours.base import INFLUENCERS
-from agents.behaviours.roles import RoleConfig
-from agents.population import ROLE_BRAND, ROLE_USER
-from experiments.schema import field
+from feedlab.agents.behaviours.accounts import BehaviourUnit, Part
+from feedlab.agents.behaviours.base import INFLUENCERS
+from feedlab.agents.behaviours.roles import RoleConfig
+from feedlab.agents.population import ROLE_BRAND, ROLE_USER
+from feedlab.experiments.schema import field
 
 if TYPE_CHECKING:
-    from models.model import FeedModel, PostBatch, StepContext
+    from feedlab.models.model import FeedModel, PostBatch, StepContext
 
 
 _NO_DETECTIONS = (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0))

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from experiments.schema import field
+from feedlab.experiments.schema import field
 
 
 @dataclass(frozen=True)

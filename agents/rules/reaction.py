@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import expit
 
-from experiments.schema import field
+from feedlab.experiments.schema import field
 
 ACTIONS = ("like", "comment", "share", "negfb")
 COEFFICIENTS = ("intercept", "agreement", "outrage", "aversion", "trust", "quality", "sponsorship")

@@ -43,7 +43,7 @@ from typing import Any
 
 import numpy as np
 
-from experiments.schema import field
+from feedlab.experiments.schema import field
 
 RULES = ("asymmetric", "beta")
 #: Names of the per-edge Beta evidence arrays in the follow graph's edge state.
@@ -123,7 +123,7 @@ def update_edge_trust(
 ) -> np.ndarray:
     """New edge trust under ``cfg.rule`` from this step's per-edge evidence.
 
-    ``graph`` is a :class:`models.graph.FollowGraph`; the ``beta`` rule keeps its evidence
+    ``graph`` is a :class:`feedlab.models.graph.FollowGraph`; the ``beta`` rule keeps its evidence
     ``(r, s)`` in the graph's edge state (names :data:`BETA_R`, :data:`BETA_S`; new edges
     start without evidence, i.e. at their baseline) and updates it in place.
     """

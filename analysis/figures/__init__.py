@@ -7,13 +7,13 @@
     feedlab figures --list
 
 One script per figure in this package (:data:`FIGURES`), each driven by an experiment
-config or a short list of overrides (:mod:`analysis.figures.base`). The runs go through
-:func:`experiments.run_experiment` into ``<out>/.runs`` (complete runs are never
+config or a short list of overrides (:mod:`feedlab.analysis.figures.base`). The runs go through
+:func:`feedlab.experiments.run_experiment` into ``<out>/.runs`` (complete runs are never
 recomputed), with a progress bar across the runs a figure needs. Each figure is written
 as ``<out>/<name>.png``, ``<name>.pdf`` and the sidecar ``<name>.json``: config hashes
 (run keys), git commit, seeds, coverage, the plotted numbers; the same provenance is in
 the PNG/PDF metadata. Same inputs, same bytes: no timestamps anywhere
-(:func:`analysis.figures.style.save`). A figure whose data this install does not produce
+(:func:`feedlab.analysis.figures.style.save`). A figure whose data this install does not produce
 (a feature not yet present) is skipped with the reason.
 
 Exit code: 0 when every figure was written or skipped for absent data; 1 when a figure
@@ -33,19 +33,19 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from analysis.figures import base, style
+from feedlab.analysis.figures import base, style
 
 #: name -> module (in display order).
 FIGURES: dict[str, str] = {
-    "polarisation_over_time": "analysis.figures.polarisation_over_time",
-    "engagement_value_frontier": "analysis.figures.engagement_value_frontier",
-    "outrage_amplification": "analysis.figures.outrage_amplification",
-    "engagement_rate_audience": "analysis.figures.engagement_rate_audience",
-    "trust_by_behaviour": "analysis.figures.trust_by_behaviour",
-    "cascade_ccdf": "analysis.figures.cascade_ccdf",
-    "reputation_recovery": "analysis.figures.reputation_recovery",
-    "validation_watts": "analysis.figures.validation_watts",
-    "validation_dw": "analysis.figures.validation_dw",
+    "polarisation_over_time": "feedlab.analysis.figures.polarisation_over_time",
+    "engagement_value_frontier": "feedlab.analysis.figures.engagement_value_frontier",
+    "outrage_amplification": "feedlab.analysis.figures.outrage_amplification",
+    "engagement_rate_audience": "feedlab.analysis.figures.engagement_rate_audience",
+    "trust_by_behaviour": "feedlab.analysis.figures.trust_by_behaviour",
+    "cascade_ccdf": "feedlab.analysis.figures.cascade_ccdf",
+    "reputation_recovery": "feedlab.analysis.figures.reputation_recovery",
+    "validation_watts": "feedlab.analysis.figures.validation_watts",
+    "validation_dw": "feedlab.analysis.figures.validation_dw",
 }
 
 

@@ -13,7 +13,7 @@ Either may raise :class:`FigureSkipped` with a reason when a config option or an
 column it needs does not exist in this install (features land at different times); the
 figure is then skipped with that message, not failed.
 
-Runs are executed by :func:`experiments.run_experiment` into a cache directory
+Runs are executed by :func:`feedlab.experiments.run_experiment` into a cache directory
 (``figures/.runs``): a complete run is never recomputed, so a second ``feedlab figures``
 only re-plots, and figures that share runs (the policy comparison) compute them once.
 """
@@ -34,7 +34,7 @@ import numpy as np
 import yaml
 from numpy.typing import ArrayLike
 
-from analysis import stats
+from feedlab.analysis import stats
 
 ROOT = Path(__file__).resolve().parents[2]
 CONF = ROOT / "conf"
@@ -248,8 +248,8 @@ def interval(values: ArrayLike, level: float = 0.95) -> dict[str, Any]:
 @functools.lru_cache(maxsize=1)
 def source_state() -> tuple[str | None, bool | None, str]:
     """(git commit, dirty flag, feedlab version), read once per process."""
-    from experiments import record
-    from experiments.run import __version__
+    from feedlab.experiments import record
+    from feedlab.experiments.run import __version__
 
     g = record.git_state(ROOT)
     return g["commit"], g["dirty"], __version__
@@ -283,7 +283,7 @@ def jsonable(obj: Any) -> Any:
 # ------------------------------------------------------------------ running
 def _execute_one(overrides: list[str]) -> tuple[str | None, str | None, bool]:
     """Run one config (in this or a worker process): (run key, error, was cached)."""
-    from experiments import run_experiment
+    from feedlab.experiments import run_experiment
 
     try:
         res = run_experiment(overrides)

@@ -2,10 +2,10 @@
 
 Runs: ``conf/experiment/cancel_storm.yaml`` (one transgression by the most-followed
 account of a heavy-tailed follower graph; exposed users call it out by complex
-contagion, :mod:`models.events.transgression`) under chronological and engagement
+contagion, :mod:`feedlab.models.events.transgression`) under chronological and engagement
 ranking, over many seeds (common random numbers: a seed fixes the network, the
 population and the thresholds for both policies), at the figure scale. One cascade per
-run; its size is ``summary.json``'s ``cascade_size`` (:mod:`analysis.cascades`, from
+run; its size is ``summary.json``'s ``cascade_size`` (:mod:`feedlab.analysis.cascades`, from
 ``events.parquet``). Skipped with a message when this install has no transgression
 event.
 """
@@ -17,9 +17,9 @@ from typing import Any
 import numpy as np
 from matplotlib.figure import Figure
 
-from analysis import stats
-from analysis.figures import base, style
-from analysis.metrics import ccdf
+from feedlab.analysis import stats
+from feedlab.analysis.figures import base, style
+from feedlab.analysis.metrics import ccdf
 
 NAME = "cascade_ccdf"
 TITLE = "Call-out cascade sizes by ranking policy"

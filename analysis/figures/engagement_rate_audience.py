@@ -5,15 +5,15 @@ follower graph are influencers; three quarters post authentically, a quarter buy
 followers, likes and comments from bots) × seeds, at the figure scale. Needs the
 per-account books that the influencer extension writes into ``agents.parquet``
 (``posts_made``, ``likes_received``, ``comments_received``, ``mean_followers``,
-``role``, ``tier``, ``behaviour``; :mod:`analysis.influencers`); skipped with a message
+``role``, ``tier``, ``behaviour``; :mod:`feedlab.analysis.influencers`); skipped with a message
 when this install does not write them.
 
 (a) Engagement rate ``ER = (likes + comments) / posts / followers`` (the industry
-definition, :func:`analysis.metrics.engagement_rate`; paid likes and comments count, as
+definition, :func:`feedlab.analysis.metrics.engagement_rate`; paid likes and comments count, as
 the platform counts them) against mean followers, per non-bot account that posted,
 pooled over seeds; accounts with ER = 0 cannot be drawn on log axes and are counted in
 the sidecar. Line: the log–log OLS fit over all those accounts
-(:func:`analysis.metrics.engagement_rate_scaling`, the run summary's ``er_slope``).
+(:func:`feedlab.analysis.metrics.engagement_rate_scaling`, the run summary's ``er_slope``).
 (b) Mean ER of regular users and of each influencer tier, authentic and bought
 separately; bars: 95 % Student-t interval across seeds.
 """
@@ -25,8 +25,8 @@ from typing import Any
 import numpy as np
 from matplotlib.figure import Figure
 
-from analysis.figures import base, style
-from analysis.metrics import engagement_rate, engagement_rate_scaling
+from feedlab.analysis.figures import base, style
+from feedlab.analysis.metrics import engagement_rate, engagement_rate_scaling
 
 NAME = "engagement_rate_audience"
 TITLE = "Engagement rate against audience size"

@@ -1,14 +1,14 @@
 """The engagement–value frontier (SPEC §8, stylized fact 4).
 
-Runs: the policy comparison of :func:`analysis.figures.base.policy_comparison` (the same
+Runs: the policy comparison of :func:`feedlab.analysis.figures.base.policy_comparison` (the same
 runs as the polarisation figure; computed once).
 
 Each policy is a point: x = run mean of engagement per user per step (likes + comments
 + shares ÷ users), y = run mean of reflective value per item read
-(:mod:`agents.rules.value`); error bars are 95 % Student-t intervals across seeds. The
+(:mod:`feedlab.agents.rules.value`); error bars are 95 % Student-t intervals across seeds. The
 dashed line joins the Pareto-efficient policies (no other policy has both more
 engagement and more value). The sidecar adds each policy's engagement–value gap
-(:func:`analysis.metrics.engagement_value_gap`: z-scored engagement minus z-scored value
+(:func:`feedlab.analysis.metrics.engagement_value_gap`: z-scored engagement minus z-scored value
 across the policies shown).
 """
 
@@ -19,8 +19,8 @@ from typing import Any
 import numpy as np
 from matplotlib.figure import Figure
 
-from analysis.figures import base, style
-from analysis.metrics import engagement_value_gap
+from feedlab.analysis.figures import base, style
+from feedlab.analysis.metrics import engagement_value_gap
 
 NAME = "engagement_value_frontier"
 TITLE = "Engagement–value frontier of ranking policies"

@@ -1,13 +1,13 @@
 """Outrage amplification by ranking policy (SPEC §8, stylized fact 1).
 
-Runs: the policy comparison of :func:`analysis.figures.base.policy_comparison`.
+Runs: the policy comparison of :func:`feedlab.analysis.figures.base.policy_comparison`.
 
 Outrage amplification = share of high-outrage items among impressions ÷ share among
-posts (:func:`analysis.metrics.outrage_amplification`; 1 = exposure proportional to
+posts (:func:`feedlab.analysis.metrics.outrage_amplification`; 1 = exposure proportional to
 supply), averaged over the run's steps (``run_mean_outrage_amplification``). Dots: seeds;
 bars: mean with a 95 % Student-t interval across seeds. The sidecar adds the paired
 difference of each policy to chronological ranking under common random numbers
-(:func:`analysis.stats.paired_difference`, BCa bootstrap over seeds).
+(:func:`feedlab.analysis.stats.paired_difference`, BCa bootstrap over seeds).
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from typing import Any
 import numpy as np
 from matplotlib.figure import Figure
 
-from analysis import stats
-from analysis.figures import base, style
+from feedlab.analysis import stats
+from feedlab.analysis.figures import base, style
 
 NAME = "outrage_amplification"
 TITLE = "Outrage amplification by ranking policy"

@@ -7,7 +7,7 @@ the figure scale (default 2,000 users, 100 steps, seeds 0–2).
 Panels: (a) opinion variance per step, mean over seeds with a 95 % Student-t band across
 seeds; (b) and (c) the *paired* change relative to chronological ranking, per seed
 (same network, same people), of opinion variance and of the distance between the two
-largest groups' mean opinions (:mod:`analysis.metrics.polarisation`), mean and 95 %
+largest groups' mean opinions (:mod:`feedlab.analysis.metrics.polarisation`), mean and 95 %
 t-band of the per-seed differences. Pairing removes the between-seed spread that
 dominates the absolute levels in (a).
 """
@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 from matplotlib.figure import Figure
 
-from analysis.figures import base, style
+from feedlab.analysis.figures import base, style
 
 NAME = "polarisation_over_time"
 TITLE = "Polarisation over time by ranking policy"

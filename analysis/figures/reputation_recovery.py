@@ -22,8 +22,8 @@ from typing import Any
 import numpy as np
 from matplotlib.figure import Figure
 
-from analysis.figures import base, style
-from analysis.figures.cascade_ccdf import cascade_spec
+from feedlab.analysis.figures import base, style
+from feedlab.analysis.figures.cascade_ccdf import cascade_spec
 
 NAME = "reputation_recovery"
 TITLE = "Call-out storm and reputation recovery"

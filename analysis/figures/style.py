@@ -167,7 +167,7 @@ def save(fig: Figure, out_dir: Path, name: str, provenance: Mapping[str, Any]) -
     """Write ``name.png``, ``name.pdf`` and the sidecar ``name.json`` atomically.
 
     The provenance (config hashes, commit, seeds, coverage; see
-    :mod:`analysis.figures`) goes into both files' metadata — PNG text chunks
+    :mod:`feedlab.analysis.figures`) goes into both files' metadata — PNG text chunks
     ``Title``/``Description``/``Source``/``Comment``, PDF ``Title``/``Subject``/
     ``Keywords`` — and, in full, into the JSON sidecar. No field holds a date.
     """

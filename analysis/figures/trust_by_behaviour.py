@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 from matplotlib.figure import Figure
 
-from analysis.figures import base, style
+from feedlab.analysis.figures import base, style
 
 NAME = "trust_by_behaviour"
 TITLE = "Followers' trust in influencers by behaviour"

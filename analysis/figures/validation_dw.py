@@ -4,10 +4,10 @@ With emotion, trust and rewiring off, one random followed author per step and a 
 one, feedlab is the Deffuant–Weisbuch bounded-confidence model; on a complete graph the
 number of major opinion clusters follows ⌊1/(2ε)⌋ (ε on the [0, 1] scale; Deffuant et
 al. 2000). The runs and the pass/fail criterion are those of ``feedlab validate``'s
-``dw_complete`` check (:mod:`analysis.validation`, ``conf/experiment/dw_complete.yaml``:
+``dw_complete`` check (:mod:`feedlab.analysis.validation`, ``conf/experiment/dw_complete.yaml``:
 N = 500, ε ∈ {0.15, 0.2, 0.3}, 10 seeds each, stepped until the opinions freeze); this
 script re-draws its result in the house style with provenance. Skipped when this
-install has no ``analysis.validation``, and in ``--quick`` (the check's size is fixed
+install has no ``feedlab.analysis.validation``, and in ``--quick`` (the check's size is fixed
 by the validation suite: about 20 s of CPU).
 """
 
@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 from matplotlib.figure import Figure
 
-from analysis.figures import base, style
+from feedlab.analysis.figures import base, style
 
 NAME = "validation_dw"
 TITLE = "Validation: the Deffuant-Weisbuch cluster law"
@@ -35,12 +35,12 @@ CHECK = "dw_complete"
 
 
 def _validation() -> Any:
-    if importlib.util.find_spec("analysis.validation") is None:
-        raise base.FigureSkipped("needs analysis.validation (the validation suite)")
-    from analysis import validation
+    if importlib.util.find_spec("feedlab.analysis.validation") is None:
+        raise base.FigureSkipped("needs feedlab.analysis.validation (the validation suite)")
+    from feedlab.analysis import validation
 
     if CHECK not in validation.CHECKS:
-        raise base.FigureSkipped(f"analysis.validation has no {CHECK!r} check")
+        raise base.FigureSkipped(f"feedlab.analysis.validation has no {CHECK!r} check")
     return validation
 
 
@@ -50,13 +50,13 @@ def design(scale: base.Scale) -> list[base.RunSpec]:
         raise base.FigureSkipped(
             f"not drawn with --quick: the {CHECK} check's size is fixed by the validation suite"
         )
-    return []  # the check steps its own models (experiments.build), not recorded runs
+    return []  # the check steps its own models (feedlab.experiments.build), not recorded runs
 
 
 def plot(
     runs: list[base.Run], scale: base.Scale, cache: Path | None = None
 ) -> tuple[Figure, dict[str, Any]]:
-    from experiments import record
+    from feedlab.experiments import record
 
     v = _validation()
     ctx = v.Context(cache=(cache or base.ROOT / "figures" / ".runs") / "validation")

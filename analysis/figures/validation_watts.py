@@ -9,7 +9,7 @@ and a new seed node each), at the figure size. A cascade is *global* when it rea
 
 (a) Frequency of global cascades against z, with a 95 % Wilson interval; (b) mean size
 of the global cascades as a share of users. Shaded: the analytic window of Watts (2002,
-eq. 4) for Poisson degrees, :func:`models.events.threshold.watts_window`. The full
+eq. 4) for Poisson degrees, :func:`feedlab.models.events.threshold.watts_window`. The full
 validation suite (expected vs measured) is ``feedlab validate`` where installed.
 """
 
@@ -22,7 +22,7 @@ import numpy as np
 from matplotlib.figure import Figure
 from scipy import stats as sps
 
-from analysis.figures import base, style
+from feedlab.analysis.figures import base, style
 
 NAME = "validation_watts"
 TITLE = "Validation: the Watts cascade window"
@@ -71,7 +71,7 @@ def wilson(k: int, n: int, level: float = 0.95) -> tuple[float, float]:
 def plot(runs: list[base.Run], scale: base.Scale) -> tuple[Figure, dict[str, Any]]:
     if "cascade_size" not in runs[0].summary:
         raise base.FigureSkipped("summary.json has no 'cascade_size' (cascade metrics)")
-    from models.events.threshold import watts_window
+    from feedlab.models.events.threshold import watts_window
 
     lo_z, hi_z = watts_window(PHI)
     fig = style.figure(style.DOUBLE, 2.8)

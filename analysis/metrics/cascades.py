@@ -10,7 +10,7 @@ order from :func:`scipy.sparse.csgraph.breadth_first_order` (``O(n)``, in C) mak
 parent matrix triangular, and depths and subtree sizes come from one sparse triangular
 solve each (``O(n)``, in C) — no Python loop over nodes, exact on paths and stars alike.
 
-Pure functions on NumPy arrays (see :mod:`analysis.metrics.polarisation` for the shared
+Pure functions on NumPy arrays (see :mod:`feedlab.analysis.metrics.polarisation` for the shared
 conventions). A malformed parent array (indices outside ``[-1, n)``, a cycle) raises
 ``ValueError``; degenerate trees (empty, one node) return documented values.
 """

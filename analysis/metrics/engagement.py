@@ -2,7 +2,7 @@
 algorithmic amplification, outrage amplification, the engagement–value gap and the
 comment/like ratio.
 
-Pure functions on NumPy arrays (see :mod:`analysis.metrics.polarisation` for the shared
+Pure functions on NumPy arrays (see :mod:`feedlab.analysis.metrics.polarisation` for the shared
 conventions). Element-wise functions return a Python ``float`` for scalar inputs and a
 float64 array otherwise.
 """

@@ -17,7 +17,7 @@ Conventions shared by the module
 * Only arrays whose shapes do not match (and malformed graphs: indices out of range)
   raise ``ValueError``; invalid *parameters* (e.g. ``bins < 2``) also raise
   ``ValueError``, at the first call.
-* Edge conventions follow :mod:`models.network`: an edge ``(src, dst)`` means *src
+* Edge conventions follow :mod:`feedlab.models.network`: an edge ``(src, dst)`` means *src
   follows dst*; a CSR follow list holds the followees of ``i`` in
   ``indices[indptr[i]:indptr[i + 1]]``.
 """

@@ -1,11 +1,11 @@
 """Trust metrics: mean trust by class, trust half-life, share of trust lost.
 
-Pure functions on NumPy arrays (see :mod:`analysis.metrics.polarisation` for the shared
+Pure functions on NumPy arrays (see :mod:`feedlab.analysis.metrics.polarisation` for the shared
 conventions). Trust values live on ``[0, 1]`` (edge trust ``τ_ij`` or platform trust
 ``T_i``, SPEC §2).
 
 The exponential-fit helpers at the bottom (:func:`_fit_exp_rate`,
-:func:`_loglinear_rate`) are shared with :mod:`analysis.metrics.cascades`.
+:func:`_loglinear_rate`) are shared with :mod:`feedlab.analysis.metrics.cascades`.
 """
 
 from __future__ import annotations

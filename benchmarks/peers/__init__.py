@@ -9,7 +9,7 @@ feedlab's fast kernels agree in distribution with what researchers would otherwi
 * ``mesa_models`` — an idiomatic Mesa 3 agent-based Deffuant / algorithmic-bias model;
 * ``numpy_reference`` — plain sequential textbook versions (oracles for small N);
 * ``stats`` — ``opinion_summary`` and ``agree_in_distribution``;
-* ``timing`` — ``python -m benchmarks.peers.timing`` measures the peers' throughput.
+* ``timing`` — ``python -m feedlab.benchmarks.peers.timing`` measures the peers' throughput.
 
 Submodules are not imported here, so importing the package pulls in neither ndlib
 nor Mesa.

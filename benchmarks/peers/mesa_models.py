@@ -26,7 +26,7 @@ import mesa
 import numpy as np
 from mesa.discrete_space import FixedAgent, Network
 
-from benchmarks.peers._graph import to_networkx
+from feedlab.benchmarks.peers._graph import to_networkx
 
 __all__ = ["AlgorithmicBiasModel", "OpinionAgent", "run_mesa_algorithmic_bias"]
 

@@ -36,7 +36,7 @@ from contextlib import contextmanager
 
 import numpy as np
 
-from benchmarks.peers._graph import to_networkx
+from feedlab.benchmarks.peers._graph import to_networkx
 
 __all__ = ["run_ndlib_algorithmic_bias", "run_ndlib_threshold"]
 

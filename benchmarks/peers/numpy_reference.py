@@ -14,7 +14,7 @@ import time
 
 import numpy as np
 
-from benchmarks.peers._graph import csr_adjacency
+from feedlab.benchmarks.peers._graph import csr_adjacency
 
 __all__ = ["run_reference_algorithmic_bias", "run_reference_threshold"]
 

@@ -1,4 +1,4 @@
-"""Throughput of the peer implementations (``python -m benchmarks.peers.timing``).
+"""Throughput of the peer implementations (``python -m feedlab.benchmarks.peers.timing``).
 
 Workloads (DESIGN.md §4):
 
@@ -23,8 +23,8 @@ import sys
 
 import numpy as np
 
-from benchmarks.peers._graph import barabasi_albert_edges, erdos_renyi_edges
-from benchmarks.peers.numpy_reference import (
+from feedlab.benchmarks.peers._graph import barabasi_albert_edges, erdos_renyi_edges
+from feedlab.benchmarks.peers.numpy_reference import (
     run_reference_algorithmic_bias,
     run_reference_threshold,
 )
@@ -39,11 +39,11 @@ MIN_SWEEPS = 10
 def _ab_runners(which: list[str]) -> dict:
     runners = {}
     if "ndlib" in which:
-        from benchmarks.peers.ndlib_models import run_ndlib_algorithmic_bias
+        from feedlab.benchmarks.peers.ndlib_models import run_ndlib_algorithmic_bias
 
         runners["ndlib"] = run_ndlib_algorithmic_bias
     if "mesa" in which:
-        from benchmarks.peers.mesa_models import run_mesa_algorithmic_bias
+        from feedlab.benchmarks.peers.mesa_models import run_mesa_algorithmic_bias
 
         runners["mesa"] = run_mesa_algorithmic_bias
     if "reference" in which:
@@ -98,7 +98,7 @@ def time_threshold(n: int, which: list[str], repeats: int, z: float = 4.0, phi: 
     rows = []
     runners = {}
     if "ndlib" in which:
-        from benchmarks.peers.ndlib_models import run_ndlib_threshold
+        from feedlab.benchmarks.peers.ndlib_models import run_ndlib_threshold
 
         runners["ndlib"] = run_ndlib_threshold
     if "reference" in which:

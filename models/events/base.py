@@ -2,7 +2,7 @@
 
 An event *unit* is a frozen dataclass of parameters registered in :data:`EVENTS`; its
 verb ``extension(rng)`` returns the stateful object that the model calls at the hooks
-of :mod:`models.extension` (``on_post`` fires the transgression, ``on_feed`` spreads
+of :mod:`feedlab.models.extension` (``on_post`` fires the transgression, ``on_feed`` spreads
 call-outs, ``event_rows`` records them), or ``None`` when it adds nothing.
 """
 
@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from models.registry import Registry
+from feedlab.models.registry import Registry
 
 EVENTS: Registry[Any] = Registry("event")
 

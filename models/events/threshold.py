@@ -18,7 +18,7 @@ callers draw them from their own ``Generator``.
 
 ``need_i`` is the smallest ``c`` with ``c / k_i ≥ φ_i`` evaluated in float64, the very
 comparison the ``transgression`` event makes on its reduction
-(``models.events.transgression``), so the two agree bit for bit on which nodes activate.
+(``feedlab.models.events.transgression``), so the two agree bit for bit on which nodes activate.
 
 :func:`watts_window` gives the analytic cascade window in mean degree ``z`` on
 Erdős–Rényi graphs (Poisson degrees): global cascades are possible where the vulnerable
@@ -38,7 +38,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from models.kernels import njit
+from feedlab.models.kernels import njit
 
 __all__ = [
     "Cascade",

@@ -30,7 +30,7 @@ mechanics (reshares keep the call-out's ``target``, so they expose users too).
 **Trust and engagement.** Every exposed follower of the target gets
 ``b_i = trust_evidence · min(1, O_i + w_p p_i)`` bad experiences with the target
 (``trust_evidence`` for a user who calls out now), applied to the follow edge with the
-trust rule's own loss rate, ``τ ← τ (1 − α_down)^{b_i}`` (:mod:`agents.rules.trust`),
+trust rule's own loss rate, ``τ ← τ (1 − α_down)^{b_i}`` (:mod:`feedlab.agents.rules.trust`),
 before the step's regular trust update; relaxation toward the baseline then lets it
 recover. Engagement with the target's own posts falls through the reaction model's trust
 term and recovers with trust; it is reported as ``target_engagement_rate``.
@@ -39,7 +39,7 @@ term and recovers with trust; it is reported as ``target_engagement_rate``.
 of a call-out is the post through which the caller was exposed at the step it called
 out: its top-ranked storm item that step (for a reshare, the original post), so the
 parent user is that post's author and cascade trees can be rebuilt from
-``events.parquet`` alone (:mod:`analysis.cascades`).
+``events.parquet`` alone (:mod:`feedlab.analysis.cascades`).
 
 **Target.** ``target: influencer | brand | user`` picks the account of that role with
 in-degree rank ``target_rank`` (0 = most followed, ties to the lower id); when no account
@@ -54,7 +54,7 @@ number of candidates, no out-of-network items) and a static graph, the call-outs
 exactly the Watts threshold cascade from the target as seed: a user is exposed in the
 very step a followee's call-out appears, i.e. whenever its active share changes, so the
 final active set is the model's fixed point, and the decision step of a caller is ``t0 +
-(round − 1)``. ``models.events.threshold`` computes the same cascade in a fast kernel;
+(round − 1)``. ``feedlab.models.events.threshold`` computes the same cascade in a fast kernel;
 ``tests/test_watts.py`` checks that both agree.
 
 References
@@ -72,13 +72,13 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from agents.population import ROLE_BRAND, ROLE_INFLUENCER, ROLE_USER, Spread, draw_bounded
-from experiments.schema import ConfigError, field
-from models.events.base import EVENTS
-from models.posts import KIND_CALLOUT, KIND_EVENT, KIND_POST
+from feedlab.agents.population import ROLE_BRAND, ROLE_INFLUENCER, ROLE_USER, Spread, draw_bounded
+from feedlab.experiments.schema import ConfigError, field
+from feedlab.models.events.base import EVENTS
+from feedlab.models.posts import KIND_CALLOUT, KIND_EVENT, KIND_POST
 
 if TYPE_CHECKING:
-    from models.model import FeedModel, PostBatch, StepContext
+    from feedlab.models.model import FeedModel, PostBatch, StepContext
 
 NAN = float("nan")
 ROLE_CODES = {"user": ROLE_USER, "influencer": ROLE_INFLUENCER, "brand": ROLE_BRAND}
@@ -178,7 +178,7 @@ def choose_target(unit: Transgression, role: np.ndarray, in_degree: np.ndarray) 
 
 
 class CalloutStorm:
-    """The stateful side of :class:`Transgression` (hooks of :mod:`models.extension`).
+    """The stateful side of :class:`Transgression` (hooks of :mod:`feedlab.models.extension`).
 
     Per-user state: threshold ``phi``, call-out step (``-1`` = not called out), parent
     post, own call-out post, offence and peer share at the decision, conformist flag.
@@ -406,7 +406,7 @@ class CalloutStorm:
         }
 
     def event_rows(self) -> dict[str, np.ndarray]:
-        """Transgression, apology and call-out rows (see :mod:`analysis.cascades`)."""
+        """Transgression, apology and call-out rows (see :mod:`feedlab.analysis.cascades`)."""
         if self.root_post < 0:
             return {k: np.zeros(0) for k in ("time", "user", "target", "parent", "kind")}
         callers = np.flatnonzero(self.call_time >= 0)
@@ -437,9 +437,9 @@ class CalloutStorm:
         }
 
     def summary(self, model: FeedModel) -> dict[str, Any]:
-        """Cascade and reputation metrics (:func:`analysis.cascades.summarise`) plus the
+        """Cascade and reputation metrics (:func:`feedlab.analysis.cascades.summarise`) plus the
         target and reach of the storm."""
-        from analysis.cascades import summarise
+        from feedlab.analysis.cascades import summarise
 
         rows = self.event_rows()
         if self.root_post < 0:

@@ -1,6 +1,6 @@
 """Ranking policies (SPEC §4). Importing this package registers the built-ins."""
 
-from models.ranking import (  # noqa: F401  (registration side effects)
+from feedlab.models.ranking import (  # noqa: F401  (registration side effects)
     algorithmic_bias,
     bridging,
     bridging_mf,
@@ -11,6 +11,6 @@ from models.ranking import (  # noqa: F401  (registration side effects)
     quality,
     random_order,
 )
-from models.ranking.base import RANKINGS, RankingPolicy, ScoredPolicy
+from feedlab.models.ranking.base import RANKINGS, RankingPolicy, ScoredPolicy
 
 __all__ = ["RANKINGS", "RankingPolicy", "ScoredPolicy"]

@@ -13,10 +13,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from experiments.schema import field
-from models import buffers
-from models.feed import Candidates
-from models.ranking.base import RANKINGS, ScoredPolicy
+from feedlab.experiments.schema import field
+from feedlab.models import buffers
+from feedlab.models.feed import Candidates
+from feedlab.models.ranking.base import RANKINGS, ScoredPolicy
 
 
 @RANKINGS.register("algorithmic_bias")

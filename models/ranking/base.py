@@ -4,7 +4,7 @@ A policy is a small frozen dataclass (its fields are its parameters) with one ve
 :meth:`RankingPolicy.rank`: given every (viewer, candidate) pair of a step and each
 viewer's feed length ``k``, return the selected pairs grouped by viewer in rank order.
 Most policies only define a per-pair :meth:`ScoredPolicy.score`; the shared segmented
-top-k (``models.kernels.segmented_topk``; equal scores in random order, from one key
+top-k (``feedlab.models.kernels.segmented_topk``; equal scores in random order, from one key
 drawn from the passed ``rng``) turns scores into feeds. Policies never touch the model:
 everything arrives as arrays.
 """
@@ -15,9 +15,9 @@ from typing import ClassVar
 
 import numpy as np
 
-from models.feed import Candidates
-from models.kernels import segmented_topk, tie_key
-from models.registry import Registry
+from feedlab.models.feed import Candidates
+from feedlab.models.kernels import segmented_topk, tie_key
+from feedlab.models.registry import Registry
 
 
 class RankingPolicy:

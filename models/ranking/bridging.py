@@ -13,7 +13,7 @@ in group ``g``:
 
 * ``variant: predicted`` — the platform's predicted like-probability of a *typical
   member* of group g (the member closest to the group's mean opinion and mean outrage
-  susceptibility, :func:`models.feed.typical_members`): the same reaction model and
+  susceptibility, :func:`feedlab.models.feed.typical_members`): the same reaction model and
   predictor that feeds every prediction-based policy, with its noise and bias
   (``Candidates.group_predicted``; ``platform.prediction_noise`` / ``prediction_bias``),
   one prediction per original post, shared by its reshares.
@@ -33,7 +33,7 @@ Törnberg et al. (2023, arXiv 2310.05984) rank by likes from the other party; th
 Community Notes scorer (matrix factorisation, r̂ = μ + i_u + i_n + f_u·f_n) rewards the
 intercept i_n of approval that does not depend on the rater's side. The min/product over
 groups is the simplest rule with that property; the matrix-factorisation variant is
-``ranking=bridging_mf`` (:mod:`models.ranking.bridging_mf`).
+``ranking=bridging_mf`` (:mod:`feedlab.models.ranking.bridging_mf`).
 """
 
 from __future__ import annotations
@@ -43,9 +43,9 @@ from typing import ClassVar, Literal
 
 import numpy as np
 
-from experiments.schema import field
-from models.feed import Candidates
-from models.ranking.base import RANKINGS, ScoredPolicy
+from feedlab.experiments.schema import field
+from feedlab.models.feed import Candidates
+from feedlab.models.ranking.base import RANKINGS, ScoredPolicy
 
 
 @dataclass(frozen=True)

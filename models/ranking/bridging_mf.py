@@ -78,15 +78,15 @@ from typing import TYPE_CHECKING, ClassVar, NamedTuple
 
 import numpy as np
 
-from experiments.schema import field
-from models.feed import Candidates
-from models.kernels import njit
-from models.ranking.base import RANKINGS, ScoredPolicy
+from feedlab.experiments.schema import field
+from feedlab.models.feed import Candidates
+from feedlab.models.kernels import njit
+from feedlab.models.ranking.base import RANKINGS, ScoredPolicy
 
 if TYPE_CHECKING:
-    from models.model import FeedModel, StepContext
+    from feedlab.models.model import FeedModel, StepContext
 
-ARM_SEP = "__"  # as analysis.live.ARM_SEP: per-arm columns are <metric>__<arm>
+ARM_SEP = "__"  # as feedlab.analysis.live.ARM_SEP: per-arm columns are <metric>__<arm>
 
 
 # ------------------------------------------------------------------------ kernels

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from models.feed import Candidates
-from models.ranking.base import RANKINGS, ScoredPolicy
+from feedlab.models.feed import Candidates
+from feedlab.models.ranking.base import RANKINGS, ScoredPolicy
 
 
 @RANKINGS.register("chronological")

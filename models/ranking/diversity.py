@@ -11,7 +11,7 @@ same way). With feed length ``k_i`` and ``r_i = ⌈ρ·k_i⌉``:
 
 and the feed is shown in descending base score. The base score is predicted engagement,
 ``w_like·P̂(like) + w_comment·P̂(comment) + w_share·P̂(share)`` (as
-:mod:`models.ranking.engagement`, from ``Candidates.predicted``), so ρ = 0 is exactly the
+:mod:`feedlab.models.ranking.engagement`, from ``Candidates.predicted``), so ρ = 0 is exactly the
 engagement ranking and ρ = 1 fills the feed with cross-cutting items while there are any.
 Diversity-aware re-ranking of this kind ("slot reservation") is a common intervention in
 the bridging and prosocial-ranking proposals (Ovadya & Thorburn 2023; Tang, Weyl et al.
@@ -19,7 +19,7 @@ the bridging and prosocial-ranking proposals (Ovadya & Thorburn 2023; Tang, Weyl
 
 Both selections are done in one pass per viewer by a Numba kernel (:func:`_diverse_fill`),
 with no Python loop over viewers; equal scores are ordered at random as in the shared
-top-k (:func:`models.kernels.tie_value`).
+top-k (:func:`feedlab.models.kernels.tie_value`).
 """
 
 from __future__ import annotations
@@ -29,12 +29,12 @@ from typing import ClassVar
 
 import numpy as np
 
-from experiments.schema import field
-from models import buffers
-from models.feed import Candidates
-from models.kernels import _PREFILTER_RATIO, block_threshold, njit, tie_key, tie_value
-from models.ranking.base import RANKINGS, RankingPolicy
-from models.ranking.engagement import EngagementWeights, engagement_score
+from feedlab.experiments.schema import field
+from feedlab.models import buffers
+from feedlab.models.feed import Candidates
+from feedlab.models.kernels import _PREFILTER_RATIO, block_threshold, njit, tie_key, tie_value
+from feedlab.models.ranking.base import RANKINGS, RankingPolicy
+from feedlab.models.ranking.engagement import EngagementWeights, engagement_score
 
 
 @njit(cache=True)
@@ -42,7 +42,7 @@ def _diverse_fill(score, key, cross, ptr, kk, rr, out_ptr, out):  # pragma: no c
     """Per segment ``s``: the best ``rr[s]`` cross-cutting items (buffer A) and the best
     ``kk[s]`` items overall (buffer B); the feed is A plus the best ``kk[s] - |A|`` items
     of B not in A (every item among the best ``kk[s] - |A|`` outside A is in B), merged
-    in descending (score, tie value) order, as :func:`models.kernels.segmented_topk`
+    in descending (score, tie value) order, as :func:`feedlab.models.kernels.segmented_topk`
     orders items. An item's tie value is hashed only if it can enter a buffer."""
     n = ptr.shape[0] - 1
     kmax = 1
@@ -191,9 +191,9 @@ def diverse_topk(
     key: int,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Segmented top-k with ``reserved[s]`` slots for items where ``cross`` is true;
-    equal scores ordered at random under ``key`` (:func:`models.kernels.tie_key`).
+    equal scores ordered at random under ``key`` (:func:`feedlab.models.kernels.tie_key`).
 
-    Returns ``(selected, out_ptr)`` as :func:`models.kernels.segmented_topk`: indices into
+    Returns ``(selected, out_ptr)`` as :func:`feedlab.models.kernels.segmented_topk`: indices into
     the input grouped by segment in descending score, and the segment pointers.
     """
     sizes = np.diff(ptr)

@@ -16,11 +16,11 @@ from typing import ClassVar
 
 import numpy as np
 
-from experiments.schema import field
-from models import buffers
-from models.feed import Candidates
-from models.kernels import njit
-from models.ranking.base import RANKINGS, ScoredPolicy
+from feedlab.experiments.schema import field
+from feedlab.models import buffers
+from feedlab.models.feed import Candidates
+from feedlab.models.kernels import njit
+from feedlab.models.ranking.base import RANKINGS, ScoredPolicy
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ shares of political posts and more weight on predicted negative feedback (hide, 
 "see less"). The published reports give the direction, not the numbers: the multipliers
 and ``w_neg`` in ``conf/ranking/engagement_negfb.yaml`` are feedlab's choices (documented
 in docs/ranking.md). With ``political.comment = political.share = 1`` and ``negfb = 0``
-the policy is exactly :class:`~models.ranking.engagement.EngagementRanking`.
+the policy is exactly :class:`~feedlab.models.ranking.engagement.EngagementRanking`.
 """
 
 from __future__ import annotations
@@ -26,12 +26,12 @@ from typing import ClassVar
 
 import numpy as np
 
-from experiments.schema import field
-from models import buffers
-from models.feed import Candidates
-from models.kernels import njit
-from models.ranking.base import RANKINGS, ScoredPolicy
-from models.ranking.engagement import EngagementWeights
+from feedlab.experiments.schema import field
+from feedlab.models import buffers
+from feedlab.models.feed import Candidates
+from feedlab.models.kernels import njit
+from feedlab.models.ranking.base import RANKINGS, ScoredPolicy
+from feedlab.models.ranking.engagement import EngagementWeights
 
 
 @njit(cache=True, error_model="numpy")

@@ -28,14 +28,14 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
-from experiments.schema import field
-from models import buffers
-from models.feed import Candidates
-from models.kernels import njit
-from models.ranking.base import RANKINGS, ScoredPolicy
+from feedlab.experiments.schema import field
+from feedlab.models import buffers
+from feedlab.models.feed import Candidates
+from feedlab.models.kernels import njit
+from feedlab.models.ranking.base import RANKINGS, ScoredPolicy
 
 if TYPE_CHECKING:
-    from models.config import LabelConfig
+    from feedlab.models.config import LabelConfig
 
 
 @njit(cache=True, error_model="numpy")
