@@ -43,7 +43,7 @@ from feedlab.agents.behaviours.roles import (
     tier_of,
 )
 from feedlab.agents.population import ROLE_BOT, ROLE_INFLUENCER, ROLE_USER
-from feedlab.analysis import influencers as ana
+from feedlab.analysis.metrics import influencers as ana
 from feedlab.models.extension import EventLog
 from feedlab.models.posts import KIND_RESHARE
 

@@ -437,9 +437,9 @@ class CalloutStorm:
         }
 
     def summary(self, model: FeedModel) -> dict[str, Any]:
-        """Cascade and reputation metrics (:func:`feedlab.analysis.cascades.summarise`) plus the
+        """Cascade and reputation metrics (:func:`feedlab.analysis.metrics.cascade_tree.summarise`) plus the
         target and reach of the storm."""
-        from feedlab.analysis.cascades import summarise
+        from feedlab.analysis.metrics.cascade_tree import summarise
 
         rows = self.event_rows()
         if self.root_post < 0:
