@@ -48,8 +48,13 @@ def test_installed_distribution_has_one_top_level_package() -> None:
 def test_wheel_holds_one_top_level_package_and_the_config_tree(tmp_path: Path) -> None:
     """Build the wheel as ``pip install .`` would; every file is under ``feedlab/`` (plus
     the dist-info), the config tree ships as package data, and no test or doc is packed."""
+    import shutil
+
+    src = tmp_path / "src"  # setuptools writes build/ into the source folder: use a copy
+    skip = shutil.ignore_patterns(".venv", ".git", "build", "outputs", "__pycache__", "*.egg-info")
+    shutil.copytree(ROOT, src, ignore=skip)
     out = subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), str(ROOT)],
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), str(src)],
         capture_output=True,
         text=True,
         timeout=300,
