@@ -147,8 +147,11 @@ class _Checker:
     def __init__(self, path: Path):
         self.name = path.name
         self.problems: list[str] = []
+        self.missing: set[str] = set()
 
     def bad(self, field: str, msg: str) -> None:
+        if field in self.missing:  # already reported as missing: one line per field
+            return
         self.problems.append(f"{self.name}: {field}: {msg}")
 
     def mapping(self, data: Any, field: str, keys: tuple[str, ...]) -> dict[str, Any] | None:
@@ -157,7 +160,9 @@ class _Checker:
             return None
         for k in keys:
             if k not in data:
-                self.bad(f"{field}.{k}" if field else k, "required field is missing")
+                where = f"{field}.{k}" if field else k
+                self.bad(where, "required field is missing")
+                self.missing.add(where)
         for k in data:
             if k not in keys:
                 where = f"{field}.{k}" if field else str(k)
@@ -282,7 +287,9 @@ def _parse(path: Path, data: Any) -> tuple[Target | None, list[str]]:
     if verified is True and verified_from is None:
         c.bad("verified_from", "a verified target must name the source it was read in")
     if estimate is not None and sign is not None and scale in ("difference", "ratio"):
-        value = estimate if scale == "difference" else (math.log(estimate) if estimate > 0 else None)
+        value = (
+            estimate if scale == "difference" else (math.log(estimate) if estimate > 0 else None)
+        )
         if value is None:
             c.bad("estimate", f"a ratio must be > 0, got {estimate}")
         elif (value > 0) - (value < 0) != sign:
@@ -337,7 +344,7 @@ def load_target(path: str | Path) -> Target:
     return target
 
 
-def load_targets(dir: str | Path | None = None) -> dict[str, Target]:  # noqa: A002
+def load_targets(dir: str | Path | None = None) -> dict[str, Target]:
     """Every ``*.yaml`` target in ``dir`` (default: the shipped library), by id.
 
     All files are checked before anything is returned; the :class:`ConfigError` lists the
