@@ -140,15 +140,17 @@ def flat_config(obj: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
 
 
 def config_metadata(resolved: Mapping[str, Any], key: str) -> dict[str, str]:
-    """The run's resolved config as Parquet key-value metadata.
+    """The run's resolved semantic config as Parquet key-value metadata.
 
-    One entry per dotted config key (``ranking.name`` → ``"bridging"``, values as JSON),
+    The semantic config is what the run key hashes (:func:`semantic_config`: not
+    ``output``, ``limits``, ``experiment``), so the same config and seed still give
+    bit-identical files wherever they are written. One entry per dotted config key (``ranking.name`` → ``"bridging"``, values as JSON),
     ``run_key`` → the run key, and ``feedlab.config`` → the whole flat config as one JSON
     object, so DuckDB (``parquet_kv_metadata``), polars or pyarrow
     (``pq.read_schema(f).metadata``) can group runs without reading YAML. The metadata
     lives in the file footer: the data columns are unchanged.
     """
-    flat = flat_config({k: v for k, v in resolved.items() if k != "hydra"})
+    flat = flat_config(semantic_config(resolved))
     meta = {k: json.dumps(v, sort_keys=True, default=str) for k, v in flat.items()}
     meta["run_key"] = key
     meta[CONFIG_METADATA_KEY] = canonical_json(flat)
