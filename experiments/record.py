@@ -11,6 +11,10 @@ Layout (DESIGN §2)::
         agents.parquet          final per-agent state (optional)
         DONE                    written last: SHA-256 of every file above
 
+Every Parquet file carries the run's semantic config and run key as key-value metadata
+(:func:`config_metadata`), so a file says which run it belongs to without the YAML; the
+data columns are exactly the run's.
+
 A run is written into a private staging directory and committed by one atomic
 ``os.rename`` to its final name, so a killed run leaves no directory under the final name
 and two writers of the same run leave exactly one winner. The run key is a hash of the
