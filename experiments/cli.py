@@ -71,7 +71,7 @@ def _available(name: str) -> bool:
 
 def _usage() -> str:
     lines = ["usage: feedlab <command> [args]", "", "commands:"]
-    lines += [f"  {name:10s} {h}" for name, (_, _, h) in COMMANDS.items() if _available(name)]
+    lines += [f"  {name:12s} {h}" for name, (_, _, h) in COMMANDS.items() if _available(name)]
     return "\n".join(lines)
 
 
