@@ -283,8 +283,8 @@ def plan(
         p.X = stats.sobol_design(p.problem, n, seed=design_seed)
     fixed = [f"output.dir={out_dir}", "output.quiet=true", "output.progress=false"]
     for row, point in enumerate(stats.design_overrides(p.problem, p.X)):
-        for s in p.seeds:
-            ov = [*overrides, *point, f"seed={s}"]
+        for seed in p.seeds:
+            ov = [*overrides, *point, f"seed={seed}"]
             data = compose([*ov, *fixed])
             p.jobs.append((ov, data, run_key(data), row))
     return p

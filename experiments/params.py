@@ -103,7 +103,7 @@ def _dataclass_of(tp: Any) -> tuple[type | None, str]:
     origin = get_origin(tp)
     if origin in (list, tuple):
         args = [a for a in get_args(tp) if a is not Ellipsis]
-        if len(args) == 1 and dataclasses.is_dataclass(args[0]):
+        if len(args) == 1 and dataclasses.is_dataclass(args[0]) and isinstance(args[0], type):
             return args[0], "[]"
     if origin in (typing.Union, types.UnionType):
         non_none = [a for a in get_args(tp) if a is not type(None)]
