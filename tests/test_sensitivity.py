@@ -93,11 +93,35 @@ def test_morris_ranks_an_inert_parameter_last_with_zero_effect(tmp_path, capsys)
         assert (out / f).is_file(), f
     manifest = json.loads((out / "sweep.json").read_text())
     assert manifest["n_jobs"] == 6  # 2 trajectories × (2 params + 1)
-    # a second call reuses every run (resumable, cached by run key) and gives the same table
-    before = (out / "sensitivity.parquet").read_bytes()
-    assert cli.main(argv) == 0
-    assert pq.read_table(out / "sensitivity.parquet").to_pydict() == t
-    assert len(before) > 0
+
+
+@pytest.mark.slow
+def test_sobol_runs_are_a_resumable_sweep(tmp_path, capsys):
+    """Sobol' end to end; a second call reuses every run (cached by run key) and gives
+    the same table; the folder verifies as a complete sweep."""
     from feedlab.experiments.sweep import verify
 
+    out = tmp_path / "s"
+    argv = [
+        "sensitivity",
+        "--param",
+        "population.convergence.mean=0.02:0.4",
+        "--param",
+        "platform.labels.like=-3:0",
+        "--metric",
+        "opinion_variance",
+        "--method",
+        "sobol",
+        "--n",
+        "4",
+        "--out",
+        str(out),
+        *TINY,
+    ]
+    assert cli.main(argv) == 0
+    t = pq.read_table(out / "sensitivity.parquet").to_pydict()
+    assert t["param"][-1] == "platform.labels.like" and t["ST"][-1] == 0.0
+    assert cli.main(argv) == 0
+    assert "reused" in capsys.readouterr().err
+    assert pq.read_table(out / "sensitivity.parquet").to_pydict() == t
     assert verify(out).ok
