@@ -99,3 +99,17 @@ def test_query_command_and_errors(sweep, capsys):
     assert "not a directory" in capsys.readouterr().err
     assert cli.main(["query", str(out), "SELECT 1", "--out", str(out / "x.txt")]) == 2
     assert not (out / "x.txt").exists()
+
+
+def test_cascade_groups_and_ranking_report_use_the_unit_label(sweep):
+    import yaml
+
+    from feedlab.analysis.cascades import group_runs
+    from feedlab.analysis.ranking_report import option_of
+
+    out, res = sweep
+    groups = group_runs([out], "ranking.label")
+    assert sorted(groups) == ["bridging", "bridging_observed"]
+    assert sorted(group_runs([out], "ranking.name")) == ["bridging"]  # the old, ambiguous key
+    cfg = yaml.safe_load((res[1].run_dir / ".hydra" / "config.yaml").read_text())
+    assert option_of(cfg) == "bridging_observed"
