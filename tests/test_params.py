@@ -96,3 +96,19 @@ def test_iter_fields_recurses_into_nested_and_listed_dataclasses():
         for p, _, t, leaf in params.iter_fields(params._root_schema())
         if leaf
     )
+
+
+def test_hydra_help_still_reaches_hydra(tmp_path):
+    import subprocess
+    import sys
+
+    out = subprocess.run(
+        [sys.executable, "-m", "feedlab.experiments.cli", "run", "--hydra-help"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=120,
+    )
+    assert out.returncode == 0, out.stderr
+    assert "Hydra (" in out.stdout and "feedlab params" not in out.stdout
+    assert not any(tmp_path.iterdir())  # help writes nothing
