@@ -57,6 +57,10 @@ from feedlab.experiments.schema import ConfigError
 METHODS = ("morris", "sobol")
 
 
+class RunFailed(RuntimeError):
+    """A design point's run raised (exit code 1; the runs already complete are kept)."""
+
+
 @dataclass(frozen=True)
 class ParamRange:
     """One ``--param NAME=LOW:HIGH``."""
@@ -323,8 +327,17 @@ def execute(p: Plan, *, progress: bool = True) -> dict[str, Any]:
     write_manifest(p.out, _manifest(p))
     values: list[float] = []
     rows: list[int] = []
-    for i, (ov, data, _key, row) in enumerate(p.jobs):
-        res = run_experiment(data, overrides=ov)
+    for i, (ov, data, key, row) in enumerate(p.jobs):
+        try:
+            res = run_experiment(data, overrides=ov)
+        except ConfigError:
+            raise
+        except Exception as exc:  # a run that crashed: stop, the complete ones are kept
+            raise RunFailed(
+                f"run {i + 1}/{len(p.jobs)} ({key}: {' '.join(ov)}) failed: "
+                f"{type(exc).__name__}: {exc}; the {i} runs before it are complete and "
+                "are reused when the same command is run again"
+            ) from exc
         v = res.summary.get(p.metric, "absent")
         if i == 0 and (v == "absent" or not isinstance(v, int | float | None)):
             numeric = sorted(k for k, x in res.summary.items() if isinstance(x, int | float))
@@ -511,6 +524,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"feedlab sensitivity: {exc}", file=sys.stderr)
         return 2
+    except (RunFailed, ValueError) as exc:  # ValueError: stats found no usable design
+        print(f"feedlab sensitivity: {exc}", file=sys.stderr)
+        return 1
     lead = "mu_star" if p.method == "morris" else "ST"
     print(f"ranking of parameters by {lead} ({p.metric}):")
     for r in result["table"]:

@@ -125,3 +125,24 @@ def test_sobol_runs_are_a_resumable_sweep(tmp_path, capsys):
     assert "reused" in capsys.readouterr().err
     assert pq.read_table(out / "sensitivity.parquet").to_pydict() == t
     assert verify(out).ok
+
+
+def test_a_crashing_run_stops_cleanly_with_exit_1(tmp_path, capsys, monkeypatch):
+    from types import SimpleNamespace
+
+    import feedlab.experiments.run as run_mod
+
+    calls = []
+
+    def fake(data, overrides=()):
+        calls.append(overrides)
+        if len(calls) == 3:
+            raise FloatingPointError("injected")
+        return SimpleNamespace(summary={"opinion_variance": 0.1}, skipped=False, key="k")
+
+    monkeypatch.setattr(run_mod, "run_experiment", fake)
+    argv = ["sensitivity", "--param", "population.convergence.mean=0.02:0.4"]
+    argv += ["--metric", "opinion_variance", "--trajectories", "2", "--out", str(tmp_path / "c")]
+    assert cli.main([*argv, "-q", *TINY]) == 1
+    err = capsys.readouterr().err
+    assert "run 3/4" in err and "FloatingPointError: injected" in err and "Traceback" not in err
