@@ -48,7 +48,7 @@ class PopulationConfig:
     """How opinions, tolerance, emotion, trust and activity are drawn (SPEC §2)."""
 
     name: str = field(doc="preset name (informational)")
-    opinion: OpinionInit = field()
+    opinion: OpinionInit = field(doc="initial opinions: distribution, group separation, spread")
     tolerance: Spread = field(doc="bounded-confidence ε, distance on the [-1,1] scale, in [0,2]")
     convergence: Spread = field(doc="convergence rate μ in [0, 0.5]")
     susceptibility: Spread = field(doc="outrage susceptibility s in [0,1]")

@@ -6,7 +6,10 @@ reads the runs a sweep *expected* (its manifest ``SWEEP_DIR/sweep.json``), never
 glob, and writes, atomically:
 
 * ``results.parquet`` — one row per complete run: ``key``, the flattened config (dotted
-  column names such as ``ranking.name``, ``network.n``, ``seed``), a few provenance
+  column names such as ``ranking.name``, ``network.n``, ``seed``), one unique label per
+  unit (``ranking.label``: the preset a unit comes from, so ``bridging`` and
+  ``bridging_observed`` differ although both are ``ranking.name = bridging``;
+  :mod:`feedlab.analysis.labels`), a few provenance
   columns (``run.commit``, ``run.dirty``, ``run.feedlab_version``, ``run.wall_seconds``)
   and every ``summary.json`` metric;
 * ``timeseries.parquet`` — every recorded step of every complete run, with ``key`` and
@@ -36,7 +39,7 @@ unreadable summary). Without a ``sweep.json`` every ``SWEEP_DIR/runs/*/`` holdin
 ``DONE`` is taken as expected, and the report says "no manifest". A metric whose name equals a config column (``steps``) is stored as
 ``metric.<name>``. Query with DuckDB::
 
-    SELECT "ranking.name", avg(opinion_variance), count(*)
+    SELECT "ranking.label", avg(opinion_variance), count(*)
     FROM read_parquet('SWEEP_DIR/results.parquet', union_by_name=true)
     GROUP BY ALL;
 """
@@ -60,6 +63,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import yaml
 
+from feedlab.analysis.labels import run_labels
 from feedlab.experiments import record
 
 __all__ = ["Report", "Results", "aggregate", "flatten", "main", "read_results", "read_sweep"]
@@ -258,7 +262,7 @@ def _load_run(run_dir: Path, key: str) -> tuple[dict[str, Any], dict[str, Any], 
     if record.run_key(cfg) != key:
         raise ValueError(f"its config hashes to {record.run_key(cfg)}, not to its name")
     cfg = {k: v for k, v in cfg.items() if k not in EXCLUDED_CONFIG}
-    return flatten(cfg), flatten(summary), manifest
+    return {**flatten(cfg), **run_labels(cfg)}, flatten(summary), manifest
 
 
 def _is_nonfinite(v: Any) -> bool:

@@ -154,3 +154,139 @@ def long_format(columns: Mapping[str, Any], keys: Sequence[str] = ("step",)) -> 
         out["metric"].extend([metric] * arr.size)
         out["value"].extend(arr.astype(np.float64).tolist())
     return out
+
+
+# ------------------------------------------------------------------ intervals of A/B differences
+USER_STATS: dict[str, tuple[str, str]] = {
+    "opinion_mean": ("opinion", "mean"),
+    "opinion_variance": ("opinion", "var"),
+    "mean_platform_trust": ("platform_trust", "mean"),
+    "mean_arousal": ("arousal", "mean"),
+    "mean_value": ("last_value", "mean"),
+}
+"""Final-state metrics that are a statistic of one per-user column of ``agents.parquet``
+(the same definitions as :func:`feedlab.analysis.live.arm_state_metrics`)."""
+
+MIN_STEPS = 10
+"""Fewest paired steps for a step bootstrap interval of a run-mean difference."""
+MIN_USERS = 20
+"""Fewest users per arm for a user bootstrap interval of a final-state difference."""
+
+
+def _stat(kind: str, x: np.ndarray, axis: int = -1) -> Any:
+    if kind == "var":
+        return np.nanvar(x, axis=axis)
+    return np.nanmean(x, axis=axis)
+
+
+def block_bootstrap_interval(
+    d: np.ndarray,
+    *,
+    level: float = 0.95,
+    n_boot: int = 1000,
+    rng: np.random.Generator,
+    min_n: int = MIN_STEPS,
+) -> tuple[float, float] | None:
+    """Percentile interval of the mean of a time series by the moving-block bootstrap
+    (Künsch 1989, *Ann. Statist.* 17:1217), blocks of ``round(T^(1/3))`` consecutive steps
+    so that autocorrelation within a block is kept. None below ``min_n`` finite steps."""
+    d = np.asarray(d, dtype=np.float64)
+    d = d[np.isfinite(d)]
+    t = d.size
+    if t < min_n:
+        return None
+    b = max(1, round(t ** (1 / 3)))
+    n_blocks = -(-t // b)
+    starts = rng.integers(0, t - b + 1, size=(n_boot, n_blocks))
+    idx = (starts[:, :, None] + np.arange(b)).reshape(n_boot, -1)[:, :t]
+    means = d[idx].mean(axis=1)
+    a = (1 - level) / 2
+    return float(np.quantile(means, a)), float(np.quantile(means, 1 - a))
+
+
+def user_bootstrap_interval(
+    arm: np.ndarray,
+    control: np.ndarray,
+    kind: str,
+    *,
+    level: float = 0.95,
+    n_boot: int = 1000,
+    rng: np.random.Generator,
+    min_n: int = MIN_USERS,
+) -> tuple[float, float] | None:
+    """Percentile interval of ``stat(arm) − stat(control)`` resampling each arm's users
+    with replacement (Efron & Tibshirani 1993, ch. 13). Users are treated as independent:
+    the interval is the sampling uncertainty of this run's users given its network, not
+    the spread across seeds (for that: :func:`feedlab.analysis.stats.paired_difference`)."""
+    arm = np.asarray(arm, dtype=np.float64)
+    control = np.asarray(control, dtype=np.float64)
+    arm, control = arm[np.isfinite(arm)], control[np.isfinite(control)]
+    if arm.size < min_n or control.size < min_n:
+        return None
+    diffs = np.empty(n_boot)
+    chunk = max(1, 2_000_000 // max(arm.size, control.size, 1))
+    for s in range(0, n_boot, chunk):
+        k = min(chunk, n_boot - s)
+        ra = arm[rng.integers(0, arm.size, size=(k, arm.size))]
+        rc = control[rng.integers(0, control.size, size=(k, control.size))]
+        diffs[s : s + k] = _stat(kind, ra, 1) - _stat(kind, rc, 1)
+    a = (1 - level) / 2
+    return float(np.quantile(diffs, a)), float(np.quantile(diffs, 1 - a))
+
+
+def difference_intervals(
+    names: Sequence[str],
+    timeseries: Mapping[str, Any],
+    agents: Mapping[str, Any] | None = None,
+    *,
+    level: float = 0.95,
+    n_boot: int = 1000,
+    seed: int = 0,
+) -> dict[str, tuple[float, float, str]]:
+    """95 % intervals of the summary's arm − control differences of one run.
+
+    * ``run_mean_<metric>__<arm>-<control>`` (:data:`RUN_MEANS`): moving-block bootstrap
+      over steps of the per-step paired difference ``metric__arm − metric__control``
+      (:func:`block_bootstrap_interval`; the step-0 row is left out, as in the summary);
+    * ``<metric>__<arm>-<control>`` for :data:`USER_STATS`: bootstrap over the users of
+      each arm in ``agents`` (``agents.parquet`` columns with ``arm``;
+      :func:`user_bootstrap_interval`).
+
+    Returns ``{summary key: (low, high, "steps" | "users")}`` for the differences with
+    enough data (:data:`MIN_STEPS` steps, :data:`MIN_USERS` users per arm). The bootstrap
+    draws come from their own generator (``seed``), never from a run's streams.
+    """
+    out: dict[str, tuple[float, float, str]] = {}
+    if len(names) < 2:
+        return out
+    rng = np.random.default_rng(np.random.SeedSequence([seed, 0xAB]))
+    control = names[0]
+    step = np.asarray(timeseries.get("step", []))
+    later = step > 0 if step.size else slice(None)
+    for name in names[1:]:
+        sfx = f"{name}-{control}"
+        for metric in RUN_MEANS:
+            a, c = (
+                timeseries.get(f"{metric}{ARM_SEP}{name}"),
+                timeseries.get(f"{metric}{ARM_SEP}{control}"),
+            )
+            if a is None or c is None:
+                continue
+            d = np.asarray(a, dtype=np.float64)[later] - np.asarray(c, dtype=np.float64)[later]
+            ci = block_bootstrap_interval(d, level=level, n_boot=n_boot, rng=rng)
+            if ci is not None:
+                out[f"run_mean_{metric}{ARM_SEP}{sfx}"] = (*ci, "steps")
+        if agents is None or "arm" not in agents:
+            continue
+        arm_col = np.asarray(agents["arm"])
+        ia, ic = list(names).index(name), 0
+        for metric, (column, kind) in USER_STATS.items():
+            if column not in agents:
+                continue
+            v = np.asarray(agents[column], dtype=np.float64)
+            ci = user_bootstrap_interval(
+                v[arm_col == ia], v[arm_col == ic], kind, level=level, n_boot=n_boot, rng=rng
+            )
+            if ci is not None:
+                out[f"{metric}{ARM_SEP}{sfx}"] = (*ci, "users")
+    return out

@@ -138,9 +138,15 @@ def _config(run_dir: Path) -> dict[str, Any]:
 def group_runs(paths: Iterable[str | Path], by: str) -> dict[str, list[Path]]:
     """Run directories under ``paths`` grouped by the value of a dotted config key
     (``None`` → ``"None"``), in a natural order (numbers by value, then names)."""
+    from feedlab.analysis.labels import UNIT_GROUPS, unit_label
+
     groups: dict[str, list[Path]] = {}
     for d in _run_dirs(paths):
         node: Any = _config(d)
+        head, _, tail = by.partition(".")
+        if tail == "label" and head in UNIT_GROUPS:  # the unit's preset label
+            groups.setdefault(unit_label(head, node.get(head)), []).append(d)
+            continue
         for part in by.split("."):
             node = node.get(part) if isinstance(node, Mapping) else None
         groups.setdefault(str(node), []).append(d)
@@ -203,7 +209,8 @@ def _fmt(v: float) -> str:
 def figures(paths: Sequence[str | Path], out_dir: str | Path, by: str) -> list[Path]:
     """Figures of ``docs/cascades.md`` from runs grouped by a config key.
 
-    ``by`` is a dotted config key (``ranking.name``, ``event.apology_time``). Writes
+    ``by`` is a dotted config key (``ranking.label``, ``event.apology_time``;
+    ``<unit group>.label`` is the unit's preset label, :mod:`feedlab.analysis.labels`). Writes
     ``cascades_<group key>_timecourse.png`` (call-outs per step and reputation, mean over
     seeds per group) and ``cascades_<group key>_ccdf.png`` (size CCDF per group).
     """
@@ -272,7 +279,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     s.add_argument("paths", nargs="+")
     f = sub.add_parser("figures", help="time-course and CCDF figures grouped by a config key")
     f.add_argument("paths", nargs="+")
-    f.add_argument("--by", required=True, help="dotted config key, e.g. ranking.name")
+    f.add_argument("--by", required=True, help="dotted config key, e.g. ranking.label")
     f.add_argument("--out", default="docs/figures")
     t = sub.add_parser("table", help="Markdown table of summary metrics grouped by a config key")
     t.add_argument("paths", nargs="+")

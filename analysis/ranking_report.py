@@ -77,11 +77,11 @@ def find_runs(root: Path, experiment: str) -> list[dict[str, Any]]:
 
 
 def option_of(cfg: dict[str, Any]) -> str:
-    """The conf/ranking option a run used (bridging variants are told apart)."""
-    r = cfg["ranking"]
-    if r["name"] == "bridging" and r.get("variant") == "observed":
-        return "bridging_observed"
-    return str(r["name"])
+    """The conf/ranking option a run used (bridging variants are told apart;
+    :func:`feedlab.analysis.labels.unit_label`)."""
+    from feedlab.analysis.labels import unit_label
+
+    return unit_label("ranking", cfg["ranking"])
 
 
 def _run_mean(ts: dict[str, list], name: str) -> float:

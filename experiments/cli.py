@@ -4,7 +4,10 @@
     feedlab <command> --help                        other commands (see ``feedlab --help``)
 
 ``feedlab run`` is the Hydra app of :mod:`feedlab.experiments.run`: every Hydra flag works
-(``-m`` for multirun, ``--cfg job`` to print the composed config, ``--help``).
+(``-m`` for multirun, ``--cfg job`` to print the composed config, ``--hydra-help``).
+``feedlab run --help`` is intercepted before Hydra and prints feedlab's own help
+(:func:`feedlab.experiments.params.run_help`: the parameters with descriptions, ranges and
+defaults; ``feedlab params GROUP`` for each group).
 """
 
 from __future__ import annotations
@@ -17,6 +20,11 @@ import sys
 # Commands whose module is not present in this install are not offered.
 COMMANDS: dict[str, tuple[str, str, str]] = {
     "run": ("feedlab.experiments.run", "main", "run a simulation (Hydra app; -m for a sweep)"),
+    "params": (
+        "feedlab.experiments.params",
+        "main",
+        "every config parameter: description, type, allowed values, default",
+    ),
     "verify": (
         "feedlab.experiments.sweep",
         "verify_main",
@@ -38,6 +46,16 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "main",
         "benchmarks against the peers -> docs/performance.md",
     ),
+    "sensitivity": (
+        "feedlab.analysis.sensitivity",
+        "main",
+        "Morris screening or Sobol' indices of a metric over chosen parameters",
+    ),
+    "query": (
+        "feedlab.analysis.query",
+        "main",
+        "SQL (DuckDB) over a sweep's runs: timeseries, summary, agents, events views",
+    ),
 }
 
 
@@ -53,7 +71,7 @@ def _available(name: str) -> bool:
 
 def _usage() -> str:
     lines = ["usage: feedlab <command> [args]", "", "commands:"]
-    lines += [f"  {name:10s} {h}" for name, (_, _, h) in COMMANDS.items() if _available(name)]
+    lines += [f"  {name:12s} {h}" for name, (_, _, h) in COMMANDS.items() if _available(name)]
     return "\n".join(lines)
 
 
@@ -68,6 +86,13 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     module, func, _ = COMMANDS[cmd]
     if cmd == "run":
+        if "-h" in rest or "--help" in rest:  # feedlab's help, not Hydra's value list
+            from feedlab.experiments.params import run_help
+
+            # defaults as composed with the value overrides (never the hydra node)
+            values = [a for a in rest if "=" in a and "hydra" not in a.split("=", 1)[0]]
+            print(run_help(values))
+            return 0
         if "--quiet" in rest or "-q" in rest:
             rest = [a for a in rest if a not in ("--quiet", "-q")] + ["output.quiet=true"]
         sys.argv = [f"feedlab {cmd}", *rest]

@@ -11,6 +11,10 @@ Layout (DESIGN §2)::
         agents.parquet          final per-agent state (optional)
         DONE                    written last: SHA-256 of every file above
 
+Every Parquet file carries the run's semantic config and run key as key-value metadata
+(:func:`config_metadata`), so a file says which run it belongs to without the YAML; the
+data columns are exactly the run's.
+
 A run is written into a private staging directory and committed by one atomic
 ``os.rename`` to its final name, so a killed run leaves no directory under the final name
 and two writers of the same run leave exactly one winner. The run key is a hash of the
@@ -119,9 +123,53 @@ def clean_floats(d: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
+CONFIG_METADATA_KEY = "feedlab.config"
+"""Parquet key-value metadata key holding the run's whole flat config as one JSON object."""
+
+_STAGING_METADATA: dict[Path, dict[str, str]] = {}
+"""Key-value metadata of the Parquet files written into a staging directory (set by
+:meth:`RunWriter.config`, dropped on commit or abort)."""
+
+
+def flat_config(obj: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Nested mappings → dotted names; lists stay lists (JSON values)."""
+    out: dict[str, Any] = {}
+    for k, v in obj.items():
+        name = f"{prefix}{k}"
+        if isinstance(v, Mapping) and v:
+            out.update(flat_config(v, f"{name}."))
+        else:
+            out[name] = v
+    return out
+
+
+def config_metadata(resolved: Mapping[str, Any], key: str) -> dict[str, str]:
+    """The run's resolved semantic config as Parquet key-value metadata.
+
+    The semantic config is what the run key hashes (:func:`semantic_config`: not
+    ``output``, ``limits``, ``experiment``), so the same config and seed still give
+    bit-identical files wherever they are written. One entry per dotted config key (``ranking.name`` → ``"bridging"``, values as JSON),
+    ``run_key`` → the run key, and ``feedlab.config`` → the whole flat config as one JSON
+    object, so DuckDB (``parquet_kv_metadata``), polars or pyarrow
+    (``pq.read_schema(f).metadata``) can group runs without reading YAML. The metadata
+    lives in the file footer: the data columns are unchanged.
+    """
+    flat = flat_config(semantic_config(resolved))
+    meta = {k: json.dumps(v, sort_keys=True, default=str) for k, v in flat.items()}
+    meta["run_key"] = key
+    meta[CONFIG_METADATA_KEY] = canonical_json(flat)
+    return meta
+
+
 def write_parquet(path: Path, columns: Mapping[str, Any]) -> None:
-    """A Parquet file written atomically (no statistics timestamps: deterministic bytes)."""
+    """A Parquet file written atomically (no statistics timestamps: deterministic bytes).
+
+    Inside a :class:`RunWriter` staging directory the run's config goes into the file's
+    key-value metadata (:func:`config_metadata`)."""
     table = pa.table({k: pa.array(v) for k, v in columns.items()})
+    meta = _STAGING_METADATA.get(Path(path).parent)
+    if meta:
+        table = table.replace_schema_metadata({**(table.schema.metadata or {}), **meta})
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
     pq.write_table(table, tmp, compression="zstd")
     with open(tmp, "rb") as f:
@@ -184,6 +232,7 @@ class RunWriter:
         self.staging = self.runs / ".staging" / f"{key}.{os.getpid()}.{uuid.uuid4().hex[:8]}"
         self.staging.mkdir(parents=True, exist_ok=False, mode=0o755)
         (self.staging / ".hydra").mkdir(mode=0o755)
+        self.key = key
 
     def config(self, resolved: Mapping[str, Any], overrides: list[str]) -> None:
         write_bytes_atomic(
@@ -193,10 +242,12 @@ class RunWriter:
         write_bytes_atomic(
             self.staging / ".hydra" / "overrides.yaml", yaml.safe_dump(list(overrides)).encode()
         )
+        _STAGING_METADATA[self.staging] = config_metadata(resolved, self.key)
 
     def commit(self, manifest: dict[str, Any]) -> Path:
         """Write manifest and DONE, then rename into place. Returns the final path.
         If another writer committed the same run first, ours is discarded."""
+        _STAGING_METADATA.pop(self.staging, None)
         write_json(self.staging / "manifest.json", manifest)
         files = sorted(
             str(p.relative_to(self.staging))
@@ -221,6 +272,7 @@ class RunWriter:
         return self.final
 
     def abort(self) -> None:
+        _STAGING_METADATA.pop(self.staging, None)
         shutil.rmtree(self.staging, ignore_errors=True)
 
 

@@ -269,10 +269,42 @@ def print_summary(res: RunResult, quiet: bool = False) -> None:
         if k in s and s[k] is not None:
             v = s[k]
             print(f"  {k:32s} {v:.4g}" if isinstance(v, float) else f"  {k:32s} {v}")
+    diffs = []
     for k in s:  # with arms: the differences arm − control of the same metrics
         metric, sep, arm = k.rpartition("__")
         if sep and "-" in arm and metric in keys and isinstance(s[k], float):
-            print(f"  {k:52s} {s[k]:+.4g}")
+            diffs.append(k)
+    if not diffs:
+        return
+    intervals = _difference_intervals(res)
+    for k in diffs:
+        ci = intervals.get(k)
+        text = f"  [{ci[0]:+.4g}, {ci[1]:+.4g}] 95% (bootstrap over {ci[2]})" if ci else ""
+        print(f"  {k:52s} {s[k]:+.4g}{text}")
+    if any(k not in intervals for k in diffs):
+        print(
+            "  (no interval: a state metric with no per-user column, too few steps or users, "
+            "or no agents.parquet; docs/ranking.md)"
+        )
+
+
+def _difference_intervals(res: RunResult) -> dict[str, tuple[float, float, str]]:
+    """Bootstrap intervals of a run's arm − control differences
+    (:func:`feedlab.analysis.arms.difference_intervals`) from its recorded files."""
+    import pyarrow.parquet as pq
+    import yaml
+
+    from feedlab.analysis.arms import difference_intervals
+
+    try:
+        cfg = yaml.safe_load((res.run_dir / ".hydra" / "config.yaml").read_text())
+        names = [a["name"] for a in cfg.get("arms") or []]
+        ts = res.timeseries or pq.read_table(res.run_dir / "timeseries.parquet").to_pydict()
+        f = res.run_dir / "agents.parquet"
+        agents = pq.read_table(f).to_pydict() if f.is_file() else None
+    except (OSError, ValueError, KeyError, TypeError, yaml.YAMLError):
+        return {}
+    return difference_intervals(names, ts, agents, seed=int(cfg.get("seed", 0)))
 
 
 def main() -> None:

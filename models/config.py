@@ -17,10 +17,12 @@ from feedlab.experiments.schema import field
 class PredictionBias:
     """Additive log-odds bias of the platform's predictions, per action."""
 
-    like: float = field(ge=-10, le=10)
-    comment: float = field(ge=-10, le=10)
-    share: float = field(ge=-10, le=10)
-    negfb: float = field(ge=-10, le=10)
+    like: float = field(ge=-10, le=10, doc="bias added to the predicted log-odds of a like")
+    comment: float = field(ge=-10, le=10, doc="bias added to the predicted log-odds of a comment")
+    share: float = field(ge=-10, le=10, doc="bias added to the predicted log-odds of a share")
+    negfb: float = field(
+        ge=-10, le=10, doc="bias added to the predicted log-odds of negative feedback"
+    )
 
 
 @dataclass(frozen=True)
@@ -47,9 +49,11 @@ class PlatformConfig:
     )
     out_of_network: int = field(ge=0, le=1000, doc="recommended items per viewer per step")
     prediction_noise: float = field(ge=0, le=10, doc="sd of the ranker's log-odds error")
-    prediction_bias: PredictionBias = field()
+    prediction_bias: PredictionBias = field(
+        doc="systematic log-odds bias of the ranker's predictions, per action"
+    )
     post_capacity: int = field(ge=0, le=10**9, doc="post ring-buffer size; 0 = automatic")
-    labels: LabelConfig = field()
+    labels: LabelConfig = field(doc="transparency labels on items from low-reliability sources")
 
 
 @dataclass(frozen=True)
@@ -81,9 +85,11 @@ class DynamicsConfig:
     stance_noise: float = field(ge=0, le=2, doc="sd of a post's stance around its author's opinion")
     quality_noise: float = field(ge=0, le=1, doc="sd of a post's quality around its author's mean")
     high_outrage: float = field(ge=0, le=1, doc="threshold of 'high-outrage' items in metrics")
-    opinion: OpinionConfig = field()
-    emotion: EmotionConfig = field()
-    trust: TrustConfig = field()
-    follow: FollowConfig = field()
-    reaction: ReactionConfig = field()
-    value: ValueConfig = field()
+    opinion: OpinionConfig = field(doc="opinion updates: bounded confidence and backfire")
+    emotion: EmotionConfig = field(doc="arousal dynamics")
+    trust: TrustConfig = field(doc="trust in followees and in the platform")
+    follow: FollowConfig = field(doc="rewiring: unfollow and follow rules")
+    reaction: ReactionConfig = field(
+        doc="logistic models of like, comment, share and negative feedback"
+    )
+    value: ValueConfig = field(doc="weights of the reflective value of an item read")

@@ -21,7 +21,7 @@ from feedlab.experiments.schema import field
 class Authentic(BehaviourUnit):
     """Influencers who post their own opinions at a higher rate (module docstring)."""
 
-    roles: RoleConfig = field()
+    roles: RoleConfig = field(doc="which accounts are influencers, their activity and tiers")
 
     def part(self, label: str) -> Part:
         return Part(label)

@@ -66,7 +66,7 @@ if TYPE_CHECKING:
 class BoughtEngagement(BehaviourUnit):
     """Influencers who buy followers, likes and comments from bots (module docstring)."""
 
-    roles: RoleConfig = field()
+    roles: RoleConfig = field(doc="which accounts are influencers, their activity and tiers")
     bots: float = field(gt=0, le=0.5, doc="share of all accounts re-roled as bots")
     fake_followers: float = field(ge=0, le=100, doc="bought followers per real follower")
     likes_per_post: float = field(ge=0, le=10_000, doc="mean paid likes per own post")

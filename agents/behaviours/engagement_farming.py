@@ -58,7 +58,7 @@ class FarmingPart(Part):
 class EngagementFarming(BehaviourUnit):
     """Influencers who post high-outrage content to win engagement ranking."""
 
-    roles: RoleConfig = field()
+    roles: RoleConfig = field(doc="which accounts are influencers, their activity and tiers")
     rate: float = field(ge=0, le=1, doc="share of an influencer's own posts that are farmed")
     outrage_boost: float = field(ge=0, le=1, doc="outrage added to a farmed post (capped at 1)")
 

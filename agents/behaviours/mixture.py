@@ -42,7 +42,7 @@ class Component:
 class Mixture:
     """Several behaviours on shares of one set of influencer accounts (module docstring)."""
 
-    roles: RoleConfig = field()
+    roles: RoleConfig = field(doc="which accounts are influencers, their activity and tiers")
     components: tuple[Component, ...] = field(doc="the behaviours and their shares")
     units: tuple[Any, ...] = dataclasses.field(init=False, repr=False, compare=False)
 

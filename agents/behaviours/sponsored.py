@@ -64,7 +64,7 @@ _NO_DETECTIONS = (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0))
 class Sponsored(BehaviourUnit):
     """Influencers who post sponsored content, disclosed or not (module docstring)."""
 
-    roles: RoleConfig = field()
+    roles: RoleConfig = field(doc="which accounts are influencers, their activity and tiers")
     rate: float = field(ge=0, le=1, doc="f: share of own posts that are sponsored")
     disclosed: bool = field(doc="sponsored posts carry a visible disclosure")
     brands: int = field(ge=1, le=10**6, doc="number of brand accounts (re-roled regular users)")

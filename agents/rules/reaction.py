@@ -45,10 +45,10 @@ class Logit:
 class ReactionConfig:
     """The four logistic reaction models."""
 
-    like: Logit = field()
-    comment: Logit = field()
-    share: Logit = field()
-    negfb: Logit = field()
+    like: Logit = field(doc="logistic model of liking an item")
+    comment: Logit = field(doc="logistic model of commenting on an item")
+    share: Logit = field(doc="logistic model of resharing an item")
+    negfb: Logit = field(doc="logistic model of negative feedback (hide, 'see less')")
 
     def models(self) -> tuple[Logit, Logit, Logit, Logit]:
         return (self.like, self.comment, self.share, self.negfb)

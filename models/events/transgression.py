@@ -108,7 +108,7 @@ class Transgression:
     target_rank: int = field(ge=0, doc="in-degree rank within the role (0 = most followed)")
     target_id: int = field(ge=-1, doc="the target's account id when target = id (else -1)")
     severity: float = field(ge=0, le=1, doc="σ: severity (also the transgression's outrage)")
-    offence: OffenceWeights = field()
+    offence: OffenceWeights = field(doc="weights of the offence each exposed user perceives")
     peer_weight: float = field(ge=0, le=10, doc="w_p: weight of the share of followees calling out")
     peer_counts_target: bool = field(
         doc="the transgressor counts as an active followee (the Watts seed)"

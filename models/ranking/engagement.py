@@ -37,7 +37,7 @@ class EngagementWeights:
 class EngagementRanking(ScoredPolicy):
     """Rank by predicted engagement (module docstring)."""
 
-    weights: EngagementWeights = field()
+    weights: EngagementWeights = field(doc="points per predicted like, comment and share")
     needs_predictions: ClassVar[bool] = True
 
     def score(self, cand: Candidates, rng: np.random.Generator) -> np.ndarray:

@@ -58,8 +58,10 @@ class PoliticalMultipliers:
 class EngagementNegFeedbackRanking(ScoredPolicy):
     """Predicted engagement, political comment/share cut, minus negative feedback."""
 
-    weights: EngagementWeights = field()
-    political: PoliticalMultipliers = field()
+    weights: EngagementWeights = field(doc="points per predicted like, comment and share")
+    political: PoliticalMultipliers = field(
+        doc="multipliers on the comment and share weights of political posts"
+    )
     negfb: float = field(ge=0, doc="w_neg: points subtracted per predicted negative feedback")
     needs_predictions: ClassVar[bool] = True
 
