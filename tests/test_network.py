@@ -6,7 +6,6 @@ from __future__ import annotations
 import dataclasses
 import gzip
 import math
-import os
 from pathlib import Path
 
 import numpy as np
@@ -18,10 +17,8 @@ from feedlab.models.network import NETWORKS, Network
 
 ROOT = Path(__file__).resolve().parents[1]
 CONF = ROOT / "conf" / "network"
-DATA = Path(
-    os.environ.get("FEEDLAB_DATA") or Path(__file__).resolve().parents[2] / "shared" / "data"
-)
-PRESETS = {"polblogs.yaml", "facebook.yaml"}  # need the shared data folder
+DATA = ROOT / "data"  # the real networks ship with feedlab
+PRESETS = {"polblogs.yaml", "facebook.yaml"}  # read data/ through feedlab://data/...
 SMALL_N = 300
 
 GENERATORS = {
@@ -37,11 +34,6 @@ GENERATORS = {
         "reciprocity": 0.3,
     },
 }
-
-
-def need_data() -> None:
-    if not DATA.is_dir():
-        pytest.skip("../shared/data not found: real-network tests need the shared data folder")
 
 
 def build(name: str, **params):
@@ -98,8 +90,7 @@ def test_every_unit_has_a_yaml():
 @pytest.mark.parametrize("path", yaml_files(), ids=lambda p: p.name)
 def test_yaml_composes_builds_and_generates(path: Path, monkeypatch):
     if path.name in PRESETS:
-        need_data()
-        monkeypatch.setenv("FEEDLAB_DATA", str(DATA))  # independent of the working directory
+        monkeypatch.delenv("FEEDLAB_DATA", raising=False)  # the shipped copy in data/
     node = OmegaConf.to_container(OmegaConf.load(path), resolve=True)
     cls = NETWORKS.get(node["name"])
     # the YAML is the source of truth: it lists every parameter, and none has a default
@@ -332,7 +323,6 @@ def test_format_and_group_attribute_checks(tmp_path: Path):
 
 @pytest.fixture(scope="module")
 def polblogs() -> Network:
-    need_data()
     return from_file(DATA / "polblogs.gml.gz", directed=True, group_attribute="value")
 
 
@@ -349,7 +339,6 @@ def test_polblogs(polblogs: Network):
 
 
 def test_facebook():
-    need_data()
     net = from_file(DATA / "facebook_combined.txt.gz")
     check_invariants(net)
     assert net.n == 4039
