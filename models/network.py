@@ -1054,13 +1054,14 @@ class FromFile(NetworkUnit):
                     )
                 rows.append([parts[0].strip(), parts[1].strip()])
         numeric = re.compile(r"[+-]?\d+")
-        if delimiter and len(rows) > 1:
+        if delimiter and rows:
             first = rows[0]
             if {x.lower() for x in first} <= _HEADER_NAMES or (
-                not all(numeric.fullmatch(x) for x in first)
+                len(rows) > 1
+                and not all(numeric.fullmatch(x) for x in first)
                 and all(numeric.fullmatch(x) for x in rows[1])
             ):
-                rows = rows[1:]  # a CSV header
+                rows = rows[1:]  # a CSV header (also when no edge follows it)
         return [r[0] for r in rows], [r[1] for r in rows]
 
     def _read_graph(

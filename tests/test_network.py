@@ -344,3 +344,57 @@ def test_facebook():
     assert net.n == 4039
     assert net.n_edges == 2 * 88234
     assert is_symmetric(net) and net.groups is None
+
+
+def test_size_estimate_is_the_parsed_count(polblogs: Network):
+    """The memory guard sees the parsed file: the exact number of users and the edges as
+    read (before self loops and repeats are dropped), not a guess from the file size."""
+    unit = build(
+        "from_file",
+        path="feedlab://data/polblogs.gml.gz",
+        format="auto",
+        directed=True,
+        group_attribute="value",
+        relabel=True,
+    )
+    assert unit.resolved_path() == DATA / "polblogs.gml.gz"
+    assert unit.size_estimate() == (1490, 19015)
+    assert unit.read_estimate() != unit.size_estimate()  # the pre-read guess is only a guess
+    net = unit.generate(np.random.default_rng(0))
+    assert net.n == polblogs.n and np.array_equal(net.src, polblogs.src)
+
+
+def test_file_is_parsed_once_per_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """Validation parses the file; the run reuses that parse (and validating the same
+    file again, as a sweep plan does for every job, does not read it again)."""
+    from feedlab.experiments import run_experiment
+    from feedlab.experiments.config import validate
+    from feedlab.experiments.run import compose
+    from feedlab.models.network import FromFile
+
+    p = tmp_path / "g.txt"
+    p.write_text("0 1\n1 2\n2 0\n2 3\n")
+    calls: list[Path] = []
+    parse = FromFile._parse
+
+    def counting(self, path):
+        calls.append(path)
+        return parse(self, path)
+
+    monkeypatch.setattr(FromFile, "_parse", counting)
+    overrides = ["network=from_file", f"network.path={p}", "steps=1", "output.quiet=true"]
+    res = run_experiment([*overrides, f"output.dir={tmp_path / 'out'}"])
+    assert res.summary["n_users"] == 4
+    assert calls == [p]
+    validate(compose([*overrides, f"output.dir={tmp_path / 'out'}", "seed=5"]))
+    assert calls == [p]
+    p.write_text("0 1\n1 2\n2 0\n2 3\n3 4\n")  # a changed file is read again
+    _, units = validate(compose([*overrides, f"output.dir={tmp_path / 'out'}"]))
+    assert calls == [p, p] and units.network.size_estimate()[0] == 5
+
+
+def test_csv_header_without_edges_is_no_network(tmp_path: Path):
+    p = tmp_path / "g.csv"
+    p.write_text("source,target\n")
+    with pytest.raises(ConfigError, match=r"network\.path: .* gives 0 users"):
+        from_file(p)
