@@ -177,7 +177,8 @@ def check_size(run: RunConfig, net: Any) -> None:
     where = getattr(net, "size_field", "network")
     read_estimate = getattr(net, "read_estimate", None)
     if read_estimate is not None:
-        _check_memory(run, *read_estimate(), where, " (guessed from the file size)")
+        guess_nodes, guess_edges = read_estimate()
+        _check_memory(run, guess_nodes, guess_edges, where, " (guessed from the file size)")
     n_nodes, n_edges = net.size_estimate()
     detail = net.size_detail() if hasattr(net, "size_detail") else ""
     _check_counts(run, n_nodes, where, detail)

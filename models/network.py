@@ -931,7 +931,7 @@ class FromFile(NetworkUnit):
         """The network of the parsed file (``rng`` is unused: a real network is not random)."""
         parsed = self.load()
         groups = None
-        if parsed.group_nodes is not None:
+        if parsed.group_nodes is not None and parsed.group_codes is not None:
             groups = np.full(parsed.n, parsed.n_values, dtype=np.int32)  # missing → extra group
             groups[parsed.group_nodes] = parsed.group_codes
         return _finalize(
@@ -1133,8 +1133,8 @@ class FromFile(NetworkUnit):
                 return 0, lambda ids: np.asarray(ids), None
             if both.min() < 0:
                 raise refuse_ids(int(both.min()))
-            max_id = int(both.max())
-            return max_id + 1, lambda ids: np.asarray(ids), max_id
+            largest = int(both.max())
+            return largest + 1, lambda ids: np.asarray(ids), largest
         # generic ids (GML / GraphML nodes, or text edge lists): keep node-list order, then
         # any node that only appears in an edge
         seen: dict[Any, None] = dict.fromkeys(node_ids)
@@ -1142,7 +1142,7 @@ class FromFile(NetworkUnit):
         seen.update(dict.fromkeys(v_ids))
         ids = list(seen)
         key = _sort_key(ids)
-        max_id = None
+        max_id: int | None = None
         if self.relabel:
             ordered = sorted(ids, key=key)
             table = {x: i for i, x in enumerate(ordered)}
