@@ -19,7 +19,7 @@ from feedlab.experiments.arms import ArmConfig
 from feedlab.experiments.schema import ConfigError, field, find_forbidden, parse
 from feedlab.models.config import DynamicsConfig, PlatformConfig
 from feedlab.models.events import EVENTS
-from feedlab.models.network import NETWORKS
+from feedlab.models.network import MAX_NODES, NETWORKS
 from feedlab.models.ranking import RANKINGS
 
 
@@ -164,13 +164,40 @@ def estimate_memory(run: RunConfig, n_nodes: int, n_edges: int) -> int:
 
 
 def check_size(run: RunConfig, net: Any) -> None:
-    """Refuse a run that exceeds the user cap or the memory budget, with the numbers."""
+    """Refuse a run that exceeds the user cap, the int32 node ids or the memory budget,
+    with the numbers; the memory guard.
+
+    A network read from a file (a unit with ``read_estimate``) is checked twice: first
+    with a guess from the file size, so a file too large to hold is refused before it is
+    read; then with the counts of the parsed file (its ``size_estimate`` parses it, once,
+    and refuses an unusable file with a ConfigError naming ``network.path``). The
+    refusal names the unit's ``size_field`` (``network.path`` for a file, else
+    ``network``).
+    """
+    where = getattr(net, "size_field", "network")
+    read_estimate = getattr(net, "read_estimate", None)
+    if read_estimate is not None:
+        guess_nodes, guess_edges = read_estimate()
+        _check_memory(run, guess_nodes, guess_edges, where, " (guessed from the file size)")
     n_nodes, n_edges = net.size_estimate()
+    detail = net.size_detail() if hasattr(net, "size_detail") else ""
+    _check_counts(run, n_nodes, where, detail)
+    _check_memory(run, n_nodes, n_edges, where, detail)
+
+
+def _check_counts(run: RunConfig, n_nodes: int, where: str, detail: str) -> None:
     if n_nodes > run.limits.max_users:
         raise ConfigError(
             [
-                f"network: {n_nodes:,} users exceed limits.max_users = {run.limits.max_users:,}; "
-                "raise limits.max_users if the machine can hold it"
+                f"{where}: {n_nodes:,} users{detail} exceed limits.max_users = "
+                f"{run.limits.max_users:,}; raise limits.max_users if the machine can hold it"
+            ]
+        )
+    if n_nodes > MAX_NODES:
+        raise ConfigError(
+            [
+                f"{where}: {n_nodes:,} users{detail} exceed the largest network feedlab can "
+                f"index (node ids are int32); allowed: at most {MAX_NODES:,} users"
             ]
         )
     per_step = n_nodes * max(run.population.activity.mean, 0.0)
@@ -184,13 +211,16 @@ def check_size(run: RunConfig, net: Any) -> None:
                 "needed); use 0 for the automatic size"
             ]
         )
+
+
+def _check_memory(run: RunConfig, n_nodes: int, n_edges: int, where: str, detail: str) -> None:
     need = estimate_memory(run, n_nodes, n_edges)
     budget = run.limits.memory_gb * 2**30 or 0.8 * machine_memory_bytes()
     if need > budget:
         raise ConfigError(
             [
-                f"network: {n_nodes:,} users and ~{n_edges:,} follows need an estimated "
-                f"{need / 2**30:,.1f} GiB, more than the budget of {budget / 2**30:,.1f} GiB "
-                "(limits.memory_gb; 0 = 80% of this machine)"
+                f"{where}: {n_nodes:,} users{detail} and ~{n_edges:,} follows need an "
+                f"estimated {need / 2**30:,.1f} GiB, more than the budget of "
+                f"{budget / 2**30:,.1f} GiB (limits.memory_gb; 0 = 80% of this machine)"
             ]
         )

@@ -53,13 +53,25 @@ class RunResult:
 
 
 def compose(overrides: Sequence[str] = (), config_name: str = "config") -> dict[str, Any]:
-    """Compose the config tree with Hydra's override grammar, resolved to plain data."""
+    """Compose the config tree with Hydra's override grammar, resolved to plain data.
+
+    An override Hydra cannot apply (unknown key or option, bad syntax) or a value that
+    cannot be resolved (``steps=${steps}``, a missing environment variable) raises
+    :class:`ConfigError`, as ``feedlab run`` reports it."""
     from hydra import compose as hcompose
     from hydra import initialize_config_dir
+    from hydra.errors import HydraException
+    from omegaconf.errors import OmegaConfBaseException
 
-    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
-        cfg = hcompose(config_name=config_name, overrides=list(overrides))
-    return to_container(cfg)
+    try:
+        with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+            cfg = hcompose(config_name=config_name, overrides=list(overrides))
+        return to_container(cfg)
+    except (HydraException, OmegaConfBaseException) as exc:
+        key = getattr(exc, "full_key", None)  # OmegaConf names the key it could not resolve
+        text = str(exc).strip().splitlines()[0] if key else " ".join(str(exc).split())
+        text = text.split(" Config search path:")[0]  # Hydra's internals, not the user's
+        raise ConfigError([f"{key or 'config'}: {text or type(exc).__name__}"]) from None
 
 
 def to_container(cfg: DictConfig | Mapping[str, Any]) -> dict[str, Any]:

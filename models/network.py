@@ -25,12 +25,16 @@ Python, ≈ 7 s at 10⁵ nodes with m = 5 — fine for experiments up to about t
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import gzip
 import itertools
 import math
 import os
 import re
+import stat
 import sys
+import warnings
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,7 +42,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from feedlab.experiments.schema import field
+from feedlab.experiments.schema import ConfigError, field
 from feedlab.models.registry import Registry
 
 MAX_NODES = 2**31 - 1  # node ids are int32
@@ -101,7 +105,14 @@ class NetworkUnit:
 
     def describe(self) -> str:
         """``unit_name(param=value, ...)`` for :attr:`Network.name`."""
-        params = ", ".join(f"{k}={v!r}" for k, v in vars(self).items())
+        # the dataclass fields only: a unit may cache work on itself (FromFile keeps its
+        # parsed file) without changing the name
+        names = (
+            [f.name for f in dataclasses.fields(self)]  # type: ignore[arg-type]
+            if dataclasses.is_dataclass(self)
+            else list(vars(self))
+        )
+        params = ", ".join(f"{k}={getattr(self, k)!r}" for k in names)
         return f"{getattr(self, 'unit_name', type(self).__name__)}({params})"
 
 
@@ -623,6 +634,13 @@ class Complete(NetworkUnit):
 # --------------------------------------------------------------------------------------
 # real networks
 
+#: A ``path`` starting with this names a file inside the feedlab package (the repository
+#: root in a clone, ``site-packages/feedlab`` in a wheel): ``feedlab://data/polblogs.gml.gz``
+#: is ``feedlab.ROOT / "data/polblogs.gml.gz"``. The presets use it for the shipped data,
+#: so they work from any working directory and their run keys do not depend on where
+#: feedlab is installed.
+PACKAGE_SCHEME = "feedlab://"
+
 _EXTENSIONS = {
     ".gml": "gml",
     ".graphml": "graphml",
@@ -636,6 +654,19 @@ _EXTENSIONS = {
 
 _HEADER_NAMES = {"source", "target", "src", "dst", "from", "to", "u", "v", "node1", "node2"}
 
+#: C0 control characters other than tab, newline, vertical tab, form feed and carriage
+#: return: they never occur in a text file, so one of them means binary content.
+_BINARY = re.compile(r"[\x00-\x08\x0e-\x1f]")
+
+_MIN_USERS = 2  # as for the generators (n >= 2)
+
+_FILE_KINDS = (
+    (stat.S_ISCHR, "character device"),
+    (stat.S_ISBLK, "block device"),
+    (stat.S_ISFIFO, "named pipe"),
+    (stat.S_ISSOCK, "socket"),
+)
+
 
 def _strip_gz(path: Path) -> tuple[str, bool]:
     name = path.name.lower()
@@ -648,6 +679,16 @@ def _open_text(path: Path) -> Any:
     if _strip_gz(path)[1]:
         return gzip.open(path, "rt", encoding="utf-8", errors="replace")
     return open(path, encoding="utf-8", errors="replace")
+
+
+def _reason(exc: BaseException) -> str:
+    """A one-line, printable account of why reading failed (no binary junk, no traceback)."""
+    if isinstance(exc, OSError) and exc.strerror and not isinstance(exc, gzip.BadGzipFile):
+        return exc.strerror
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    text = text.encode("ascii", "backslashreplace").decode("ascii")
+    text = _BINARY.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+    return text if len(text) <= 160 else text[:157] + "..."
 
 
 def _sort_key(ids: list[Any]) -> Callable[[Any], Any]:
@@ -667,6 +708,30 @@ def _sort_key(ids: list[Any]) -> Callable[[Any], Any]:
     return str
 
 
+@dataclass(frozen=True, eq=False)
+class ParsedFile:
+    """A network file read and numbered, before self loops and repeated edges are dropped.
+
+    Everything here is proportional to the file, never to ``n``: with ``relabel: false``
+    a 13-byte file can name node 3·10⁹, and the memory guard must see that ``n`` before
+    any array of that length exists.
+    """
+
+    n: int  # number of users (nodes)
+    src: np.ndarray  # int64 node index of each edge's first endpoint, in file order
+    dst: np.ndarray  # int64 node index of each edge's second endpoint
+    group_nodes: np.ndarray | None  # indices of the nodes that carry the group attribute
+    group_codes: np.ndarray | None  # their group, 0..n_values-1 (sorted attribute values)
+    n_values: int  # distinct attribute values; nodes without the attribute get group n_values
+    max_id: int | None  # with relabel: false, the largest node id (n = max_id + 1)
+
+
+#: The last file parsed in this process, keyed by the file's identity (device, inode, size,
+#: modification time) and the reading options: validating many configs that name one file
+#: (the plan of a sweep) reads it once. One entry, so at most one parsed file is held.
+_LAST_PARSED: dict[tuple[Any, ...], ParsedFile] = {}
+
+
 @NETWORKS.register("from_file")
 @dataclass(frozen=True)
 class FromFile(NetworkUnit):
@@ -676,10 +741,13 @@ class FromFile(NetworkUnit):
     election, with a liberal/conservative attribute (Adamic & Glance, "The political
     blogosphere and the 2004 U.S. election: divided they blog", LinkKDD 2005); and
     ``facebook`` — combined Facebook ego networks (McAuley & Leskovec, "Learning to
-    discover social circles in ego networks", NIPS 2012).
+    discover social circles in ego networks", NIPS 2012). Both files ship in ``data/``.
 
     Reading rules
     -------------
+    * ``path``: a path starting with ``feedlab://`` names a file inside the feedlab
+      package (``feedlab://data/polblogs.gml.gz``, see :data:`PACKAGE_SCHEME`); any other
+      relative path is resolved against the current working directory; ``~`` expands.
     * ``format: auto`` picks the reader from the extension after an optional ``.gz``:
       ``.gml`` → gml, ``.graphml`` → graphml, ``.txt/.edges/.edgelist/.csv/.tsv`` →
       edge list. Gzip is recognised by the ``.gz`` suffix.
@@ -701,10 +769,22 @@ class FromFile(NetworkUnit):
     * ``group_attribute`` (GML/GraphML only; empty for none) gives groups: the distinct
       attribute values, sorted, become ``0..G-1``; nodes lacking the attribute all share
       one extra group ``G``.
-    * A relative ``path`` is resolved against the current working directory.
+
+    Checked before any work
+    -----------------------
+    Building the unit checks that ``path`` is a readable, non-empty regular file (not a
+    directory, device or pipe) of a known format. :meth:`size_estimate` — called by the
+    memory guard when the config is validated — then parses the file, once: a truncated
+    or corrupt gzip, binary or unparseable content, fewer than 2 users, a missing group
+    attribute or unusable ids raise :class:`~feedlab.experiments.schema.ConfigError`
+    naming the field, and the guard sees the parsed number of users. The parse is kept on
+    the unit, so :meth:`generate` does not read the file again.
     """
 
-    path: str = field(doc="file to read (relative paths resolve against the working directory)")
+    path: str = field(
+        doc="file to read; feedlab://data/... is inside the package, other relative paths "
+        "resolve against the working directory"
+    )
     format: str = field(
         choices=("auto", "gml", "graphml", "edgelist"),
         doc="file format; auto = from the extension",
@@ -713,17 +793,16 @@ class FromFile(NetworkUnit):
     group_attribute: str = field(doc="node attribute holding the group; empty for no groups")
     relabel: bool = field(doc="renumber nodes 0..n-1 in sorted id order (false: ids are indices)")
 
+    #: the config field the memory guard names when it refuses this network
+    size_field: ClassVar[str] = "network.path"
+
     def __post_init__(self) -> None:
         if not self.path:
             raise ValueError(
                 "path: required for from_file; set it to a .gml, .graphml or edge-list file"
             )
         p = self.resolved_path()
-        if not p.is_file():
-            raise ValueError(
-                f"path: {self.path!r} does not exist (resolved against the working "
-                f"directory to {str(p)!r})"
-            )
+        self._check_file(p)
         fmt = self.resolved_format()
         if fmt is None:
             raise ValueError(
@@ -737,7 +816,12 @@ class FromFile(NetworkUnit):
             )
 
     def resolved_path(self) -> Path:
-        """The file as an absolute path (relative to the current working directory)."""
+        """The file as an absolute path: ``feedlab://...`` inside the package, any other
+        relative path against the current working directory."""
+        if self.path.startswith(PACKAGE_SCHEME):
+            from feedlab import ROOT
+
+            return Path(os.path.normpath(ROOT / self.path[len(PACKAGE_SCHEME) :]))
         return Path(os.path.abspath(os.path.expanduser(self.path)))
 
     def resolved_format(self) -> str | None:
@@ -747,8 +831,49 @@ class FromFile(NetworkUnit):
         name, _ = _strip_gz(self.resolved_path())
         return _EXTENSIONS.get(os.path.splitext(name)[1])
 
-    def size_estimate(self) -> tuple[int, int]:
-        """A cheap order-of-magnitude guess from the file size (nothing is parsed).
+    def _check_file(self, p: Path) -> None:
+        """Refuse (ValueError "path: ...") anything but a readable, non-empty regular file."""
+        allowed = "allowed: a GML, GraphML or edge-list file"
+        if self.path.startswith(PACKAGE_SCHEME):
+            from feedlab import ROOT
+
+            rel = self.path[len(PACKAGE_SCHEME) :]
+            if os.path.isabs(rel) or not p.is_relative_to(ROOT):
+                raise ValueError(
+                    f"path: {self.path!r} leaves the feedlab package; allowed: "
+                    f"{PACKAGE_SCHEME}<path inside the package>, e.g. "
+                    f"{PACKAGE_SCHEME}data/polblogs.gml.gz"
+                )
+            where = f"inside the feedlab package to {str(p)!r}"
+        else:
+            where = f"against the working directory to {str(p)!r}"
+        try:
+            st = os.stat(p)
+        except (FileNotFoundError, NotADirectoryError):
+            raise ValueError(f"path: {self.path!r} does not exist (resolved {where})") from None
+        except (OSError, ValueError) as exc:
+            raise ValueError(f"path: {self.path!r} cannot be accessed: {_reason(exc)}") from None
+        if stat.S_ISDIR(st.st_mode):
+            raise ValueError(f"path: {self.path!r} is a directory; {allowed}")
+        if not stat.S_ISREG(st.st_mode):
+            kind = next((k for test, k in _FILE_KINDS if test(st.st_mode)), "special file")
+            raise ValueError(f"path: {self.path!r} is a {kind}, not a regular file; {allowed}")
+        try:
+            with open(p, "rb") as f:
+                first = f.read(1)
+        except OSError as exc:
+            raise ValueError(f"path: {self.path!r} cannot be read: {_reason(exc)}") from None
+        if not first:
+            raise ValueError(
+                f"path: {self.path!r} is empty (0 users); a network needs at least "
+                f"{_MIN_USERS} users"
+            )
+
+    # -- sizes, parsing once ------------------------------------------------------------
+
+    def read_estimate(self) -> tuple[int, int]:
+        """A cheap order-of-magnitude guess from the file size, before anything is read:
+        the memory guard refuses a file too large to hold before parsing it.
 
         Assumes gzip compresses text ~5×, an edge-list line takes ~12 bytes and a GML or
         GraphML edge (with its share of node records) ~25 bytes, and ~10 edges per node.
@@ -759,71 +884,197 @@ class FromFile(NetworkUnit):
         edges = max(1, size // per_edge)
         return max(1, edges // 10), edges * (1 if self.directed else 2)
 
+    def size_estimate(self) -> tuple[int, int]:
+        """The parsed number of users (exact) and of follows (an upper bound: self loops and
+        repeated edges are not yet dropped). Parses the file on first use (:meth:`load`)."""
+        parsed = self.load()
+        return parsed.n, len(parsed.src) * (1 if self.directed else 2)
+
+    def size_detail(self) -> str:
+        """What the memory guard adds to a refusal: where the number of users comes from."""
+        parsed = self.load()
+        if parsed.max_id is not None:
+            return f" (largest node id {parsed.max_id:,} in {self.path!r}, relabel: false)"
+        return f" (read from {self.path!r})"
+
+    def load(self) -> ParsedFile:
+        """Parse the file once and keep the result on the unit (and as the process's last
+        parsed file). Raises ConfigError naming the field when the file is unusable."""
+        parsed = self.__dict__.get("_parsed")
+        if parsed is not None:
+            return parsed
+        p = self.resolved_path()
+        try:
+            st = os.stat(p)
+        except OSError as exc:  # removed since the unit was built
+            raise self._refuse(f"cannot be read: {_reason(exc)}") from None
+        key = (
+            str(p),
+            st.st_dev,
+            st.st_ino,
+            st.st_size,
+            st.st_mtime_ns,
+            self.resolved_format(),
+            self.directed,
+            self.group_attribute,
+            self.relabel,
+        )
+        parsed = _LAST_PARSED.get(key)
+        if parsed is None:
+            parsed = self._parse(p)
+            _LAST_PARSED.clear()
+            _LAST_PARSED[key] = parsed
+        object.__setattr__(self, "_parsed", parsed)  # frozen dataclass: a cache, not a field
+        return parsed
+
     def generate(self, rng: np.random.Generator) -> Network:
-        """Read the file (``rng`` is unused: a real network is not random)."""
+        """The network of the parsed file (``rng`` is unused: a real network is not random)."""
+        parsed = self.load()
+        groups = None
+        if parsed.group_nodes is not None and parsed.group_codes is not None:
+            groups = np.full(parsed.n, parsed.n_values, dtype=np.int32)  # missing → extra group
+            groups[parsed.group_nodes] = parsed.group_codes
+        return _finalize(
+            parsed.n,
+            parsed.src,
+            parsed.dst,
+            symmetric=not self.directed,
+            groups=groups,
+            name=self.describe(),
+        )
+
+    def _refuse(self, what: str, field_name: str = "path") -> ConfigError:
+        return ConfigError([f"network.{field_name}: {self.path!r} {what}"])
+
+    def _parse(self, p: Path) -> ParsedFile:
         fmt = self.resolved_format()
         assert fmt is not None  # checked in __post_init__
-        if fmt == "edgelist":
-            u_ids, v_ids = self._read_edgelist()
-            node_ids: list[Any] | np.ndarray = []
-            attrs: dict[Any, Any] = {}
-        else:
-            u_ids, v_ids, node_ids, attrs = self._read_graph(fmt)
-        n, index_of = self._relabel(node_ids, u_ids, v_ids)
-        src, dst = index_of(u_ids), index_of(v_ids)
-        groups = None
-        if self.group_attribute:
-            groups = self._groups(n, node_ids, index_of, attrs)
-        return _finalize(
-            n, src, dst, symmetric=not self.directed, groups=groups, name=self.describe()
+        malformed: tuple[type[BaseException], ...] = (
+            ValueError,
+            TypeError,
+            KeyError,
+            IndexError,
+            AttributeError,
+            SyntaxError,  # xml.etree.ElementTree.ParseError (GraphML)
+            RecursionError,  # deeply nested GML lists
         )
+        attr_names: list[str] = []
+        try:
+            if fmt == "edgelist":
+                u_ids, v_ids = self._read_edgelist(p)
+                node_ids: list[Any] | np.ndarray = []
+                attrs: dict[Any, Any] = {}
+            else:
+                import networkx as nx  # deferred import
+
+                malformed += (nx.NetworkXException,)
+                u_ids, v_ids, node_ids, attrs, attr_names = self._read_graph(p, fmt)
+        except ConfigError:
+            raise
+        except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
+            raise self._refuse(
+                f"is not a valid gzip file (truncated or corrupt: {_reason(exc)})"
+            ) from None
+        except OSError as exc:
+            raise self._refuse(f"cannot be read: {_reason(exc)}") from None
+        except malformed as exc:
+            raise self._refuse(
+                f"cannot be parsed as {fmt} (network.format: {self.format}): {_reason(exc)}"
+            ) from None
+        n, index_of, max_id = self._relabel(node_ids, u_ids, v_ids)
+        if n < _MIN_USERS:
+            raise self._refuse(
+                f"gives {n} user{'' if n == 1 else 's'}; a network needs at least {_MIN_USERS} "
+                "users (an edge list names its users through its edges)"
+            )
+        src, dst = index_of(u_ids), index_of(v_ids)
+        group_nodes = group_codes = None
+        n_values = 0
+        if self.group_attribute:
+            if not attrs:
+                raise ConfigError(
+                    [
+                        f"network.group_attribute: no node of network.path {self.path!r} has attribute "
+                        f"{self.group_attribute!r}; allowed: "
+                        + (", ".join(map(repr, attr_names)) + " or " if attr_names else "")
+                        + "'' (no groups)"
+                    ]
+                )
+            try:
+                values = sorted(set(attrs.values()), key=lambda v: (type(v).__name__, v))
+            except TypeError:
+                raise ConfigError(
+                    [
+                        f"network.group_attribute: the values of {self.group_attribute!r} in "
+                        f"{self.path!r} are not plain numbers or strings; allowed: an "
+                        "attribute with one number or string per node"
+                    ]
+                ) from None
+            code = {v: i for i, v in enumerate(values)}
+            nodes = list(attrs)
+            group_nodes = index_of(nodes)
+            group_codes = np.array([code[attrs[x]] for x in nodes], dtype=np.int32)
+            n_values = len(values)
+        return ParsedFile(n, src, dst, group_nodes, group_codes, n_values, max_id)
 
     # -- readers ------------------------------------------------------------------------
 
-    def _read_edgelist(self) -> tuple[np.ndarray | list[Any], np.ndarray | list[Any]]:
-        p = self.resolved_path()
+    def _read_edgelist(self, p: Path) -> tuple[np.ndarray | list[Any], np.ndarray | list[Any]]:
         delimiter = "," if _strip_gz(p)[0].endswith(".csv") else None
         try:  # fast path: integer ids (numpy's C parser)
-            arr = np.loadtxt(
-                p,
-                comments=["#", "%"],
-                delimiter=delimiter,
-                usecols=(0, 1),
-                dtype=np.int64,
-                ndmin=2,
-            )
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", UserWarning)  # "input contained no data"
+                arr = np.loadtxt(
+                    p,
+                    comments=["#", "%"],
+                    delimiter=delimiter,
+                    usecols=(0, 1),
+                    dtype=np.int64,
+                    ndmin=2,
+                )
             return arr[:, 0], arr[:, 1]
         except ValueError:
             pass
         rows: list[list[str]] = []
         with _open_text(p) as f:
-            for line in f:
+            for number, line in enumerate(f, 1):
+                if _BINARY.search(line):
+                    raise self._refuse(
+                        f"holds binary data (line {number}); allowed: a text edge list, "
+                        "one 'u v' pair a line"
+                    )
                 s = line.strip()
                 if not s or s[0] in "#%":
                     continue
                 parts = s.split(delimiter) if delimiter else s.split()
                 if len(parts) < 2:
-                    raise ValueError(
-                        f"network.path: {str(p)!r}: edge-list line {s!r} has < 2 fields"
+                    raise self._refuse(
+                        f"line {number} has fewer than 2 fields ({_reason(ValueError(s))}); "
+                        "allowed: one 'u v' pair a line"
                     )
                 rows.append([parts[0].strip(), parts[1].strip()])
         numeric = re.compile(r"[+-]?\d+")
-        if delimiter and len(rows) > 1:
+        if delimiter and rows:
             first = rows[0]
             if {x.lower() for x in first} <= _HEADER_NAMES or (
-                not all(numeric.fullmatch(x) for x in first)
+                len(rows) > 1
+                and not all(numeric.fullmatch(x) for x in first)
                 and all(numeric.fullmatch(x) for x in rows[1])
             ):
-                rows = rows[1:]  # a CSV header
+                rows = rows[1:]  # a CSV header (also when no edge follows it)
         return [r[0] for r in rows], [r[1] for r in rows]
 
-    def _read_graph(self, fmt: str) -> tuple[list[Any], list[Any], list[Any], dict[Any, Any]]:
+    def _read_graph(
+        self, p: Path, fmt: str
+    ) -> tuple[list[Any], list[Any], list[Any], dict[Any, Any], list[str]]:
         import networkx as nx  # deferred import
 
-        p = self.resolved_path()
         if fmt == "gml":
             with _open_text(p) as f:
                 text = f.read()
+            if m := _BINARY.search(text):
+                line = text.count("\n", 0, m.start()) + 1
+                raise self._refuse(f"holds binary data (line {line}); allowed: a GML text file")
             try:
                 g = nx.parse_gml(text, label="id")
             except nx.NetworkXError as exc:
@@ -837,35 +1088,53 @@ class FromFile(NetworkUnit):
         else:
             g = nx.read_graphml(p)
         if self.directed and not g.is_directed():
-            raise ValueError(
-                f"network.directed: true, but {p.name!r} declares an undirected graph; "
-                "allowed: false for this file"
+            raise ConfigError(
+                [
+                    f"network.directed: true, but {p.name!r} declares an undirected graph; "
+                    "allowed: false for this file"
+                ]
             )
         edges = list(g.edges())
         attrs: dict[Any, Any] = {}
+        names: list[str] = []
         if self.group_attribute:
             attrs = {
                 node: data[self.group_attribute]
                 for node, data in g.nodes(data=True)
                 if self.group_attribute in data
             }
-        return [e[0] for e in edges], [e[1] for e in edges], list(g.nodes()), attrs
+            if not attrs:
+                names = sorted({str(k) for _, data in g.nodes(data=True) for k in data})
+        return [e[0] for e in edges], [e[1] for e in edges], list(g.nodes()), attrs, names
 
     def _relabel(
         self,
         node_ids: list[Any] | np.ndarray,
         u_ids: np.ndarray | list[Any],
         v_ids: np.ndarray | list[Any],
-    ) -> tuple[int, Callable[[Any], np.ndarray]]:
-        """Number of nodes and a function mapping a sequence of original ids to indices."""
+    ) -> tuple[int, Callable[[Any], np.ndarray], int | None]:
+        """Number of nodes, a function mapping a sequence of original ids to indices, and
+        (with ``relabel: false``) the largest id. Allocates nothing of size ``n``."""
+
+        def refuse_ids(bad: Any) -> ConfigError:
+            return ConfigError(
+                [
+                    "network.relabel: false needs non-negative integer node ids, and "
+                    f"{self.path!r} has {bad!r}; allowed: relabel: true"
+                ]
+            )
+
         if isinstance(u_ids, np.ndarray) and len(node_ids) == 0:  # integer edge list
             both = np.concatenate([u_ids, v_ids])
             if self.relabel:
                 uniq = _unique(both)
-                return len(uniq), lambda ids: np.searchsorted(uniq, ids)
-            if len(both) and both.min() < 0:
-                raise ValueError("network.relabel: false needs non-negative integer node ids")
-            return (int(both.max()) + 1 if len(both) else 0), lambda ids: np.asarray(ids)
+                return len(uniq), lambda ids: np.searchsorted(uniq, ids), None
+            if len(both) == 0:
+                return 0, lambda ids: np.asarray(ids), None
+            if both.min() < 0:
+                raise refuse_ids(int(both.min()))
+            largest = int(both.max())
+            return largest + 1, lambda ids: np.asarray(ids), largest
         # generic ids (GML / GraphML nodes, or text edge lists): keep node-list order, then
         # any node that only appears in an edge
         seen: dict[Any, None] = dict.fromkeys(node_ids)
@@ -873,32 +1142,20 @@ class FromFile(NetworkUnit):
         seen.update(dict.fromkeys(v_ids))
         ids = list(seen)
         key = _sort_key(ids)
+        max_id: int | None = None
         if self.relabel:
             ordered = sorted(ids, key=key)
             table = {x: i for i, x in enumerate(ordered)}
             n = len(ordered)
         else:
-            if key is str or any(key(x) < 0 for x in ids):
-                raise ValueError("network.relabel: false needs non-negative integer node ids")
+            bad = next((x for x in ids if key is str or key(x) < 0), None)
+            if bad is not None:
+                raise refuse_ids(bad)
             table = {x: key(x) for x in ids}
-            n = max(table.values()) + 1 if table else 0
-        return n, lambda seq: np.fromiter((table[x] for x in seq), dtype=np.int64, count=len(seq))
-
-    def _groups(
-        self,
-        n: int,
-        node_ids: list[Any] | np.ndarray,
-        index_of: Callable[[Any], np.ndarray],
-        attrs: dict[Any, Any],
-    ) -> np.ndarray:
-        if not attrs:
-            raise ValueError(
-                f"network.group_attribute: no node of {self.resolved_path().name!r} has "
-                f"attribute {self.group_attribute!r}"
-            )
-        values = sorted(set(attrs.values()), key=lambda v: (type(v).__name__, v))
-        code = {v: i for i, v in enumerate(values)}
-        groups = np.full(n, len(values), dtype=np.int32)  # missing → one extra group
-        nodes = list(attrs)
-        groups[index_of(nodes)] = [code[attrs[x]] for x in nodes]
-        return groups
+            max_id = max(table.values()) if table else None
+            n = max_id + 1 if max_id is not None else 0
+        return (
+            n,
+            lambda seq: np.fromiter((table[x] for x in seq), dtype=np.int64, count=len(seq)),
+            max_id,
+        )

@@ -1,8 +1,7 @@
-"""Shared fixtures: small real configs composed from conf/, and the shared-data folder."""
+"""Shared fixtures: small real configs composed from conf/, and the shipped data/ folder."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -13,7 +12,7 @@ import pytest
 from feedlab.models.feed import Candidates
 
 ROOT = Path(__file__).resolve().parents[1]
-DATA = Path(os.environ.get("FEEDLAB_DATA", ROOT.parent / "shared" / "data"))
+DATA = ROOT / "data"  # the real networks ship with feedlab (data/README.md)
 
 # Small but complete: every mechanism on, a few hundred users, a few steps.
 SMALL = [
@@ -30,9 +29,9 @@ def small_overrides(tmp_path: Path) -> list[str]:
 
 
 @pytest.fixture
-def shared_data() -> Path:
-    if not DATA.is_dir():
-        pytest.skip(f"{DATA} not found: real-network tests need the shared data folder")
+def data_dir() -> Path:
+    """The data/ folder shipped with feedlab (the real networks; never skipped)."""
+    assert DATA.is_dir(), f"{DATA} is missing: it ships with feedlab"
     return DATA
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import dataclasses
 import gzip
 import math
-import os
 from pathlib import Path
 
 import numpy as np
@@ -18,10 +17,8 @@ from feedlab.models.network import NETWORKS, Network
 
 ROOT = Path(__file__).resolve().parents[1]
 CONF = ROOT / "conf" / "network"
-DATA = Path(
-    os.environ.get("FEEDLAB_DATA") or Path(__file__).resolve().parents[2] / "shared" / "data"
-)
-PRESETS = {"polblogs.yaml", "facebook.yaml"}  # need the shared data folder
+DATA = ROOT / "data"  # the real networks ship with feedlab
+PRESETS = {"polblogs.yaml", "facebook.yaml"}  # read data/ through feedlab://data/...
 SMALL_N = 300
 
 GENERATORS = {
@@ -37,11 +34,6 @@ GENERATORS = {
         "reciprocity": 0.3,
     },
 }
-
-
-def need_data() -> None:
-    if not DATA.is_dir():
-        pytest.skip("../shared/data not found: real-network tests need the shared data folder")
 
 
 def build(name: str, **params):
@@ -98,8 +90,7 @@ def test_every_unit_has_a_yaml():
 @pytest.mark.parametrize("path", yaml_files(), ids=lambda p: p.name)
 def test_yaml_composes_builds_and_generates(path: Path, monkeypatch):
     if path.name in PRESETS:
-        need_data()
-        monkeypatch.setenv("FEEDLAB_DATA", str(DATA))  # independent of the working directory
+        monkeypatch.delenv("FEEDLAB_DATA", raising=False)  # the shipped copy in data/
     node = OmegaConf.to_container(OmegaConf.load(path), resolve=True)
     cls = NETWORKS.get(node["name"])
     # the YAML is the source of truth: it lists every parameter, and none has a default
@@ -332,7 +323,6 @@ def test_format_and_group_attribute_checks(tmp_path: Path):
 
 @pytest.fixture(scope="module")
 def polblogs() -> Network:
-    need_data()
     return from_file(DATA / "polblogs.gml.gz", directed=True, group_attribute="value")
 
 
@@ -349,9 +339,62 @@ def test_polblogs(polblogs: Network):
 
 
 def test_facebook():
-    need_data()
     net = from_file(DATA / "facebook_combined.txt.gz")
     check_invariants(net)
     assert net.n == 4039
     assert net.n_edges == 2 * 88234
     assert is_symmetric(net) and net.groups is None
+
+
+def test_size_estimate_is_the_parsed_count(polblogs: Network):
+    """The memory guard sees the parsed file: the exact number of users and the edges as
+    read (before self loops and repeats are dropped), not a guess from the file size."""
+    unit = build(
+        "from_file",
+        path="feedlab://data/polblogs.gml.gz",
+        format="auto",
+        directed=True,
+        group_attribute="value",
+        relabel=True,
+    )
+    assert unit.resolved_path() == DATA / "polblogs.gml.gz"
+    assert unit.size_estimate() == (1490, 19015)
+    assert unit.read_estimate() != unit.size_estimate()  # the pre-read guess is only a guess
+    net = unit.generate(np.random.default_rng(0))
+    assert net.n == polblogs.n and np.array_equal(net.src, polblogs.src)
+
+
+def test_file_is_parsed_once_per_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """Validation parses the file; the run reuses that parse (and validating the same
+    file again, as a sweep plan does for every job, does not read it again)."""
+    from feedlab.experiments import run_experiment
+    from feedlab.experiments.config import validate
+    from feedlab.experiments.run import compose
+    from feedlab.models.network import FromFile
+
+    p = tmp_path / "g.txt"
+    p.write_text("0 1\n1 2\n2 0\n2 3\n")
+    calls: list[Path] = []
+    parse = FromFile._parse
+
+    def counting(self, path):
+        calls.append(path)
+        return parse(self, path)
+
+    monkeypatch.setattr(FromFile, "_parse", counting)
+    overrides = ["network=from_file", f"network.path={p}", "steps=1", "output.quiet=true"]
+    res = run_experiment([*overrides, f"output.dir={tmp_path / 'out'}"])
+    assert res.summary["n_users"] == 4
+    assert calls == [p]
+    validate(compose([*overrides, f"output.dir={tmp_path / 'out'}", "seed=5"]))
+    assert calls == [p]
+    p.write_text("0 1\n1 2\n2 0\n2 3\n3 4\n")  # a changed file is read again
+    _, units = validate(compose([*overrides, f"output.dir={tmp_path / 'out'}"]))
+    assert calls == [p, p] and units.network.size_estimate()[0] == 5
+
+
+def test_csv_header_without_edges_is_no_network(tmp_path: Path):
+    p = tmp_path / "g.csv"
+    p.write_text("source,target\n")
+    with pytest.raises(ConfigError, match=r"network\.path: .* gives 0 users"):
+        from_file(p)

@@ -67,6 +67,11 @@ def test_wheel_holds_one_top_level_package_and_the_config_tree(tmp_path: Path) -
     assert "feedlab/conf/config.yaml" in names
     assert "feedlab/conf/ranking/engagement.yaml" in names
     assert "feedlab/models/model.py" in names
+    for data in ("polblogs.gml.gz", "facebook_combined.txt.gz", "tiktok_top25.csv", "README.md"):
+        assert f"feedlab/data/{data}" in names  # the real networks ship as package data
+    targets = [n for n in names if n.startswith("feedlab/data/targets/") and n.endswith(".yaml")]
+    assert len(targets) >= 20  # the field targets too
+    assert "feedlab/analysis/targets/library.py" in names
     assert not [
         n for n in names if n.startswith(("feedlab/tests", "feedlab/docs", "feedlab/.venv"))
     ]

@@ -6,11 +6,9 @@ from __future__ import annotations
 
 import csv
 import math
-import os
 import shutil
 import subprocess
 import sys
-import tomllib
 from pathlib import Path
 
 import numpy as np
@@ -23,10 +21,7 @@ from feedlab.analysis.targets.library import markdown_table
 from feedlab.experiments.schema import ConfigError
 
 ROOT = Path(__file__).resolve().parents[2]
-SHARED = Path(
-    os.environ.get("FEEDLAB_DATA") or Path(__file__).resolve().parents[3] / "shared" / "data"
-)
-CSV = DEFAULT_DIR / "tiktok_top25.csv"
+CSV = ROOT / "data" / "tiktok_top25.csv"  # the seed table (data/README.md)
 
 #: the papers the library must cover (issue 16, item 1)
 REQUIRED_PREFIXES = (
@@ -129,20 +124,6 @@ def test_tiktok_slope_recomputed_from_the_csv(targets: dict[str, Target]) -> Non
     boot = (xc * (ys - ys.mean(axis=1, keepdims=True))).sum(axis=1) / (xc**2).sum(axis=1)
     b_lo, b_hi = np.percentile(boot, [2.5, 97.5])
     assert abs(b_lo - t.interval.lo) < 0.015 and abs(b_hi - t.interval.hi) < 0.015
-
-
-@pytest.mark.skipif(not (SHARED / "tiktok_top25.csv").exists(), reason="no shared data folder")
-def test_shipped_tiktok_table_is_the_seed_table() -> None:
-    assert CSV.read_bytes() == (SHARED / "tiktok_top25.csv").read_bytes()
-
-
-def test_targets_ship_as_package_data() -> None:
-    conf = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
-    setuptools = conf["tool"]["setuptools"]
-    assert "feedlab.analysis.targets" in setuptools["packages"]
-    patterns = setuptools["package-data"]["feedlab"]
-    assert "data/targets/*.yaml" in patterns and "data/targets/*.csv" in patterns
-    assert DEFAULT_DIR == ROOT / "data" / "targets"
 
 
 def test_readme_table_is_current(targets: dict[str, Target]) -> None:
