@@ -120,6 +120,7 @@ def test_isolated_failures_are_recorded_not_raised(
         assert words in rec["reason"], (fault, rec["reason"])
         assert rec["injected_fault"] == fault and rec["job_num"] == seed
     assert list((sweep_dir / "runs" / ".staging").iterdir()) == []  # dead runs cleaned up
+    assert list((sweep_dir / "started").iterdir()) == []  # every lease released
     monkeypatch.delenv("FEEDLAB_TEST_FAULTS")
     assert sweep.run_job(cfgs[1], [], sweep_dir=sweep_dir) == "complete"
     assert sweep.run_job(cfgs[1], [], sweep_dir=sweep_dir) == "skipped"
