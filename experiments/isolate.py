@@ -25,7 +25,8 @@ How the child is made (``FEEDLAB_ISOLATION``):
 Either way the child: has BLAS/OpenMP/numba threads pinned to 1 (environment set before
 any numerical library loads), a umask that never grants group/world write, an optional
 address-space cap (``resource.RLIMIT_AS`` = ``limits.run_memory_gb``), dies with its
-parent (Linux ``PR_SET_PDEATHSIG``), and is SIGKILLed after ``limits.run_timeout_s``.
+parent (Linux ``PR_SET_PDEATHSIG``), ignores Ctrl-C (SIGINT: it goes with its job), and
+is SIGKILLed after ``limits.run_timeout_s``.
 Requests and reports are JSON lines on pipes: no pickle crosses a process boundary here,
 and nothing is ever unpickled from a results directory.
 
@@ -482,7 +483,15 @@ def _protocol_stdout() -> int:
     return fd
 
 
+def _ignore_interrupt() -> None:
+    """Ctrl-C reaches the whole process group; a run process leaves it to its job (and
+    dies with it, PR_SET_PDEATHSIG) instead of printing a KeyboardInterrupt traceback, so
+    the sweep's report lists the interrupted run as died."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def _once(parent: int) -> None:
+    _ignore_interrupt()
     _die_with_parent(parent)
     out = _protocol_stdout()
     request = json.loads(sys.stdin.buffer.read())
@@ -519,6 +528,7 @@ def _warm_up() -> bool:
 
 
 def _zygote(parent: int) -> None:
+    _ignore_interrupt()  # inherited by the forked runs
     _die_with_parent(parent)
     out = _protocol_stdout()
     from tqdm import tqdm

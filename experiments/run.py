@@ -8,7 +8,6 @@
 
 from __future__ import annotations
 
-import logging
 import os
 import sys
 import time
@@ -115,7 +114,6 @@ def _build(run: RunConfig, units: Units, extensions: Sequence[Any] = ()) -> Feed
 
 
 def _simulate(model: FeedModel, run: RunConfig) -> list[dict[str, float]]:
-    logging.getLogger("mesa").setLevel(logging.WARNING)  # Mesa logs every step at INFO
     rows: list[dict[str, float]] = []
     show = run.output.progress and not run.output.quiet
     bar = tqdm(
@@ -323,7 +321,8 @@ def main() -> None:
     """``feedlab run`` / ``python -m feedlab.experiments.run``: lock the hydra node, then run Hydra.
 
     :func:`feedlab.experiments.guard.check_command_line` refuses (exit 2, nothing written) any
-    command line or config file that would make Hydra import or call code."""
+    command line or config file that would make Hydra import or call code. A sweep whose
+    launcher fails ends with feedlab's report (:func:`feedlab.experiments.sweep.launch_aborted`)."""
     from feedlab.experiments.guard import check_command_line
 
     try:
@@ -331,7 +330,15 @@ def main() -> None:
     except ConfigError as exc:
         print(f"feedlab: {exc}", file=sys.stderr)
         raise SystemExit(2) from None
-    hydra_main()
+    try:
+        hydra_main()
+    except (Exception, KeyboardInterrupt) as exc:
+        # a sweep whose launcher gave up (a killed joblib worker, a lost SLURM job,
+        # Ctrl-C): feedlab's report with the dead runs named, exit 1 (130 on Ctrl-C)
+        from feedlab.experiments.sweep import launch_aborted
+
+        launch_aborted(exc)
+        raise
 
 
 @hydra.main(config_path=str(CONF_DIR), config_name="config", version_base="1.3")

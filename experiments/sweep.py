@@ -8,6 +8,7 @@ self-contained::
     <sweep>/runs/<run key>/            committed runs (experiments/record.py layout)
     <sweep>/runs/.staging/             runs being written (private; renamed into place)
     <sweep>/failures/<key>.<n>.json    one record per failed attempt n (never under runs/)
+    <sweep>/started/<key>.json         the lease of a run in progress (experiments/leases.py)
     <sweep>/multirun.yaml              Hydra's record of the launch
     <sweep>/.submitit/                 submitit's own job files (submitit launchers only)
 
@@ -23,9 +24,12 @@ How a ``feedlab run -m ...`` flows:
    :func:`feedlab.experiments.run.main` once per job, which calls :func:`run_job`: skip if the
    run is already complete, otherwise run it in an isolated child process
    (:mod:`feedlab.experiments.isolate`) and, if it did not commit a complete run, write a failure
-   record. :func:`run_job` never raises, so one failure never takes the pool down.
+   record. A lease (:mod:`feedlab.experiments.leases`) marks the run as started until then.
+   :func:`run_job` never raises, so one failure never takes the pool down.
 3. ``on_multirun_end`` runs :func:`verify` and ends the process with exit code 0 if and
-   only if every expected run is complete (1 otherwise).
+   only if every expected run is complete (1 otherwise). If the launcher itself gives up
+   (a killed joblib worker, a lost SLURM job, Ctrl-C), :func:`launch_aborted` (called by
+   :func:`feedlab.experiments.run.main`) prints the same report, the dead runs named.
 
 Run keys are the only path components feedlab derives from a config; no override value
 ever becomes part of a path. feedlab never unpickles anything from a results directory
@@ -37,7 +41,9 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import logging
 import os
+import shutil
 import socket
 import sys
 import threading
@@ -50,6 +56,8 @@ from pathlib import Path
 from typing import Any
 
 from hydra.experimental.callback import Callback
+
+from feedlab.experiments import leases
 
 MANIFEST = "sweep.json"
 RUNS = "runs"
@@ -254,9 +262,13 @@ def _concurrency(config: Any, n_runs: int) -> int:
     return 1  # Hydra's basic launcher: one after another
 
 
-def plan(config: Any, sweep_dir: Path) -> tuple[list[Job], dict[str, Any]]:
+def plan(
+    config: Any, sweep_dir: Path, complete: set[str] | None = None
+) -> tuple[list[Job], dict[str, Any]]:
     """Expand, compose, validate and check the sweep; the jobs and the manifest.
 
+    ``complete``, if given, receives the keys whose runs are already complete (every
+    hash checked: a run with a ``DONE`` file but a damaged file will run again).
     Raises :class:`SweepRefused` with the numbers when the sweep must be refused."""
     from feedlab.experiments import record
     from feedlab.experiments.config import estimate_memory, machine_memory_bytes, validate
@@ -299,7 +311,10 @@ def plan(config: Any, sweep_dir: Path) -> tuple[list[Job], dict[str, Any]]:
         raise SweepRefused("\n" + "\n".join(lines))
 
     runs_dir = sweep_dir / RUNS
-    todo = [j for j in jobs if not (runs_dir / j.key / "DONE").is_file()]
+    done = {k for k in {j.key for j in jobs} if record.is_complete(runs_dir / k)}
+    if complete is not None:
+        complete.update(done)
+    todo = [j for j in jobs if j.key not in done]
     at_once = _concurrency(config, len(todo))
     if at_once > 1:
         biggest = sorted((j.memory_bytes for j in todo), reverse=True)[:at_once]
@@ -358,7 +373,9 @@ def run_job(
     """One sweep job: ``"skipped"`` (already complete), ``"complete"`` or ``"failed"``.
 
     Never raises for anything a run does: a failure is written to
-    ``<sweep>/failures/<key>.<attempt>.json`` and reported on stderr."""
+    ``<sweep>/failures/<key>.<attempt>.json`` and reported on stderr. While the run is in
+    progress its lease ``<sweep>/started/<key>.json`` says so (:mod:`.leases`); a lease
+    left by a job process that died is first turned into a failure record."""
     from feedlab.experiments import isolate, record
 
     _restrict_umask()
@@ -370,7 +387,11 @@ def run_job(
     if record.is_complete(final):
         return "skipped"
     limits = dict(data.get("limits") or {})
-    started = _now()
+    _supersede_dead_lease(root, key)
+    lease = leases.take(
+        root, key, attempt=next_attempt(root, key), job_num=job_num, overrides=overrides
+    )
+    started = lease["started"]
     try:
         outcome = isolate.run_isolated(
             data,
@@ -380,6 +401,7 @@ def run_job(
             timeout_s=float(limits.get("run_timeout_s") or 0),
         )
         if outcome.ok and record.is_complete(final):
+            leases.release(root, key, lease)
             return "complete"
         reason = outcome.reason()
         if outcome.ok:
@@ -419,14 +441,57 @@ def run_job(
             **failure,
         },
     )
+    leases.release(root, key, lease)
     print(f"feedlab: run {key} failed: {failure['reason']} (record: {path})", file=sys.stderr)
     return "failed"
 
 
+def next_attempt(sweep_dir: Path, key: str) -> int:
+    """The attempt number the next failure record of ``key`` would get."""
+    return 1 + len(list((sweep_dir / FAILURES).glob(f"{key}.*.json")))
+
+
+def _supersede_dead_lease(root: Path, key: str) -> None:
+    """A lease of ``key`` whose job process is gone (on this host) becomes a failure
+    record of its attempt, and the staging directories its run left are removed."""
+    old = leases.read(root, key)
+    if old is None or leases.holder_state(old) != "dead":
+        return
+    record_failure(
+        root,
+        key,
+        {
+            "key": key,
+            "job_num": old.get("job_num"),
+            "overrides": old.get("overrides"),
+            "started": old.get("started"),
+            "finished": None,
+            "reason": leases.death_record_reason(old),
+            "died": True,
+            "exit_code": None,
+            "signal": None,
+            "host": old.get("host"),
+            "job_pid": old.get("pid"),
+            "slurm_job_id": old.get("slurm_job_id"),
+            "recorded": _now(),
+        },
+    )
+    with contextlib.suppress(OSError):
+        leases.path(root, key).unlink()
+    staging = root / RUNS / ".staging"
+    with contextlib.suppress(OSError):
+        for d in staging.glob(f"{key}.*"):
+            parts = d.name.split(".")  # <key>.<run pid>.<random>: only dead runs' dirs
+            if (
+                len(parts) == 3
+                and parts[1].isdigit()
+                and leases.process_start(int(parts[1])) is None
+            ):
+                shutil.rmtree(d, ignore_errors=True)
+
+
 def _clean_staging(root: Path, key: str, pid: int) -> None:
     """Remove the staging directory a dead run left (named <key>.<its pid>.<random>)."""
-    import shutil
-
     staging = root / RUNS / ".staging"
     with contextlib.suppress(OSError):
         for d in staging.glob(f"{key}.{pid}.*"):
@@ -440,15 +505,15 @@ def record_failure(sweep_dir: Path, key: str, info: dict[str, Any]) -> Path:
 
     folder = sweep_dir / FAILURES
     _mkdir(folder)
-    info = {
-        **info,
+    info = {  # where the attempt ran: this job process, unless the caller says otherwise
         "host": socket.gethostname(),
         "job_pid": os.getpid(),
         "slurm_job_id": os.environ.get("SLURM_JOB_ID"),
+        **info,
         "feedlab_version": __version__,
     }
     tmp = folder / f".{key}.{os.getpid()}.{time.monotonic_ns()}.tmp"
-    attempt = 1 + len(list(folder.glob(f"{key}.*.json")))
+    attempt = next_attempt(sweep_dir, key)
     while True:
         info["attempt"] = attempt
         tmp.write_text(json.dumps(info, indent=1, sort_keys=True, default=str) + "\n")
@@ -475,6 +540,9 @@ def record_failure(sweep_dir: Path, key: str, info: dict[str, Any]) -> Path:
 # verify
 
 
+CATEGORIES = ("expected", "complete", "running", "failed", "died", "missing", "corrupt", "orphan")
+
+
 @dataclass
 class Report:
     """What a sweep directory holds, measured against its manifest."""
@@ -482,8 +550,10 @@ class Report:
     sweep_dir: str
     expected: list[str]
     complete: list[str] = field(default_factory=list)
+    running: list[str] = field(default_factory=list)  # started, its job process alive
     failed: list[str] = field(default_factory=list)  # not complete, with failure records
-    missing: list[str] = field(default_factory=list)  # not complete, never recorded
+    died: list[str] = field(default_factory=list)  # started, job gone, no failure record
+    missing: list[str] = field(default_factory=list)  # not complete, never started
     corrupt: list[str] = field(default_factory=list)  # a run dir that fails its checks
     orphan: list[str] = field(default_factory=list)  # in runs/ but not expected
     reasons: dict[str, str] = field(default_factory=dict)  # key -> last failure / problem
@@ -493,17 +563,16 @@ class Report:
         return len(self.complete) == len(self.expected)
 
     def counts(self) -> dict[str, int]:
-        return {
-            name: len(getattr(self, name))
-            for name in ("expected", "complete", "failed", "missing", "corrupt", "orphan")
-        }
+        return {name: len(getattr(self, name)) for name in CATEGORIES}
 
     def text(self, limit: int = 50) -> str:
         c = self.counts()
         lines = [f"sweep {self.sweep_dir}: {'OK' if self.ok else 'INCOMPLETE'}"]
         for name, n in c.items():
+            if name == "running" and not n:
+                continue  # only while a launch is in progress
             lines.append(f"  {name:9s} {n:7d}")
-            if name in ("failed", "missing", "corrupt", "orphan"):
+            if name not in ("expected", "complete"):
                 for item in getattr(self, name)[:limit]:
                     why = self.reasons.get(item)
                     lines.append(f"      {item}" + (f"  {why}" if why else ""))
@@ -552,16 +621,25 @@ def _check_run(run_dir: Path, key: str) -> str | None:
     return None
 
 
-def verify(sweep_dir: str | Path) -> Report:
-    """Check every expected run of a sweep (hashes included) and list what else is there."""
+def verify(sweep_dir: str | Path, *, launch_over: bool = False) -> Report:
+    """Check every expected run of a sweep (hashes included) and list what else is there.
+
+    A run that is not complete but has a lease newer than its last failure record was
+    started and has not finished: *running* while its job process is alive, *died* when
+    that process is gone. A lease from another host cannot be checked from here: it counts
+    as running, unless ``launch_over`` (the launch that started it has ended, as at the
+    end of ``feedlab run -m``), when no job of it can still be running."""
     root = Path(sweep_dir).absolute()
     manifest = load_manifest(root)
     keys = [e["key"] for e in manifest["expected"]]
     report = Report(str(root), keys)
     runs = root / RUNS
     failures = _last_failures(root)
+    started = leases.read_all(root)
     for key in keys:
         d = runs / key
+        last = failures.get(key)
+        lease = started.get(key)
         if d.exists() or d.is_symlink():
             problem = _check_run(d, key)
             if problem is None:
@@ -569,9 +647,19 @@ def verify(sweep_dir: str | Path) -> Report:
             else:
                 report.corrupt.append(key)
                 report.reasons[key] = problem
-        elif key in failures:
+        elif lease is not None and (last is None or last[0] < _int(lease.get("attempt"))):
+            state = leases.holder_state(lease)
+            if launch_over and state == "alive" and _int(lease.get("pid")) == os.getpid():
+                state = "dead"  # a job of the ended launch that ran in this very process
+            if state == "alive" or (state == "unknown" and not launch_over):
+                report.running.append(key)
+                report.reasons[key] = leases.running_reason(lease, state)
+            else:
+                report.died.append(key)
+                report.reasons[key] = leases.death_reason(lease, state)
+        elif last is not None:
             report.failed.append(key)
-            attempt, reason = failures[key]
+            attempt, reason = last
             report.reasons[key] = f"attempt {attempt}: {reason}"
         else:
             report.missing.append(key)
@@ -587,12 +675,20 @@ def verify(sweep_dir: str | Path) -> Report:
     return report
 
 
+def _int(value: Any) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return 0
+
+
 def verify_main(argv: Sequence[str]) -> int:
     """``feedlab verify SWEEP_DIR``: exit 0 if and only if every expected run is complete."""
     parser = argparse.ArgumentParser(
         prog="feedlab verify",
         description="Check a sweep directory against its manifest (sweep.json): expected, "
-        "complete, failed, missing, corrupt and orphan runs. Exit code 0 if and only if "
+        "complete, running, failed, died (started, job process gone, no failure record), "
+        "missing (never started), corrupt and orphan runs. Exit code 0 if and only if "
         "every expected run is complete; 1 otherwise; 2 if SWEEP_DIR is not a sweep.",
     )
     parser.add_argument("sweep_dir", metavar="SWEEP_DIR")
@@ -615,55 +711,130 @@ def verify_main(argv: Sequence[str]) -> int:
 
 
 class _Progress:
-    """A sweep progress bar fed by the file system (works for every launcher)."""
+    """The sweep's progress line on stderr — done / failed / remaining / elapsed / ETA —
+    read from the sweep directory (so it works with every launcher) by a thread of the
+    launching process.
 
-    def __init__(self, sweep_dir: Path, keys: list[str], show: bool, started: float):
+    On a terminal one line is rewritten in place; otherwise (a log file, a CI job) a new
+    line is printed when the counts have changed, at most every ``every`` seconds. A run
+    counts as done once its ``DONE`` file is written during this launch (or it was
+    complete before it), as failed once a failure record of it is written during this
+    launch."""
+
+    def __init__(
+        self,
+        sweep_dir: Path,
+        keys: Sequence[str],
+        *,
+        before: set[str],
+        started: float,
+        stream: Any = None,
+        live: bool | None = None,
+        every: float = 30.0,
+        poll: float = 1.0,
+    ):
         self.runs = sweep_dir / RUNS
         self.failures = sweep_dir / FAILURES
         self.keys = set(keys)
+        self.done = set(before) & self.keys
+        self.n_before = len(self.done)
         self.started = started
+        self.stream = stream if stream is not None else sys.stderr
+        self.live = self.stream.isatty() if live is None else live
+        self.every = every
+        self.poll = poll
+        self.shown: tuple[int, int] | None = None
+        self.last_print = 0.0
         self.stop = threading.Event()
-        self.bar: Any = None
-        if show:
-            from tqdm import tqdm
+        self.thread = threading.Thread(target=self._loop, name="feedlab-progress", daemon=True)
+        self.thread.start()
 
-            self.bar = tqdm(total=len(self.keys), desc="sweep", unit="run", file=sys.stderr)
-            self.thread = threading.Thread(target=self._loop, daemon=True)
-            self.thread.start()
-
-    def _count(self) -> tuple[int, int]:
-        try:
-            done = {k for k in os.listdir(self.runs) if k in self.keys}
-        except OSError:
-            done = set()
-        done = {k for k in done if (self.runs / k / "DONE").is_file()}
+    def counts(self) -> tuple[int, int]:
+        """(done, failed) runs, from the sweep directory."""
+        with contextlib.suppress(OSError):
+            for name in os.listdir(self.runs):
+                if name in self.keys and name not in self.done:
+                    with contextlib.suppress(OSError):
+                        if (self.runs / name / "DONE").stat().st_mtime >= self.started:
+                            self.done.add(name)
         failed = set()
         with contextlib.suppress(OSError):
             for f in os.scandir(self.failures):
                 key = f.name.split(".")[0]
-                if key in self.keys and key not in done and f.stat().st_mtime >= self.started:
-                    failed.add(key)
-        return len(done), len(failed)
+                if key in self.keys and key not in self.done and key not in failed:
+                    with contextlib.suppress(OSError):
+                        if f.stat().st_mtime >= self.started:
+                            failed.add(key)
+        return len(self.done), len(failed)
+
+    def line(self, done: int, failed: int, now: float) -> str:
+        total = len(self.keys)
+        remaining = total - done - failed
+        finished = done - self.n_before + failed
+        elapsed = now - self.started
+        if remaining == 0:
+            eta = "0:00"
+        elif finished > 0:
+            eta = _clock(elapsed / finished * remaining)
+        else:
+            eta = "?"
+        return (
+            f"sweep: {done}/{total} done, {failed} failed, {remaining} remaining, "
+            f"{_clock(elapsed)} elapsed, ETA {eta}"
+        )
+
+    def show(self, final: bool = False) -> None:
+        done, failed = self.counts()
+        now = time.time()
+        if self.live:
+            self.stream.write("\r" + self.line(done, failed, now) + "\x1b[K")
+            if final:
+                self.stream.write("\n")
+        elif (done, failed) != self.shown and (final or now - self.last_print >= self.every):
+            self.stream.write(self.line(done, failed, now) + "\n")
+            self.shown, self.last_print = (done, failed), now
+        with contextlib.suppress(Exception):
+            self.stream.flush()
 
     def _loop(self) -> None:
-        while not self.stop.wait(0.5):
-            done, failed = self._count()
-            self.bar.n = done + failed
-            self.bar.set_postfix(failed=failed, refresh=False)
-            self.bar.refresh()
+        while not self.stop.wait(self.poll):
+            with contextlib.suppress(Exception):  # a progress line must never stop a sweep
+                self.show()
 
     def close(self) -> None:
         self.stop.set()
-        if self.bar is not None:
-            self.thread.join(timeout=2)
-            done, failed = self._count()
-            self.bar.n = done + failed
-            self.bar.set_postfix(failed=failed, refresh=False)
-            self.bar.close()
+        self.thread.join(timeout=5)
+        with contextlib.suppress(Exception):
+            self.show(final=True)
+
+
+def _clock(seconds: float) -> str:
+    seconds = int(max(0.0, seconds))
+    h, rest = divmod(seconds, 3600)
+    return f"{h}:{rest // 60:02d}:{rest % 60:02d}" if h else f"{rest // 60}:{rest % 60:02d}"
+
+
+def check_launcher_available(config: Any) -> None:
+    """Refuse (before anything is written) a launcher this machine cannot run: SLURM
+    launchers need ``sbatch`` (to submit) and ``srun`` (submitit checks for it) on PATH."""
+    target = str(config.hydra.launcher.get("_target_", ""))
+    if target.endswith("SlurmLauncher"):
+        absent = [c for c in ("sbatch", "srun") if shutil.which(c) is None]
+        if absent:
+            raise SweepRefused(
+                "the SLURM launcher (hydra/launcher=slurm) needs SLURM, but "
+                f"{' and '.join(absent)} {'is' if len(absent) == 1 else 'are'} not on PATH "
+                "on this machine; launch from a SLURM login node, or run locally with "
+                "hydra/launcher=joblib (the default) or submitit_local"
+            )
+
+
+_ACTIVE: SweepCallback | None = None  # the launch in progress in this process, if any
+_LAUNCHER_LOGGERS = ("hydra_plugins", "hydra._internal.core_plugins")
 
 
 class SweepCallback(Callback):
-    """Hydra callback (``hydra.callbacks.feedlab_sweep``): manifest, lock, progress bar
+    """Hydra callback (``hydra.callbacks.feedlab_sweep``): manifest, lock, progress line
     before the launch; verification and the exit code after it (module doc)."""
 
     def __init__(self) -> None:
@@ -671,6 +842,9 @@ class SweepCallback(Callback):
         self._progress: _Progress | None = None
         self._started = 0.0
         self._before: set[str] = set()
+        self._sweep_dir: Path | None = None
+        self._quiet = False
+        self._full_error: str | None = None
 
     # Launchers pickle Hydra's context (and with it this callback) to their workers:
     # nothing process-specific (lock, thread) may travel.
@@ -692,54 +866,133 @@ class SweepCallback(Callback):
             raise SystemExit(2) from None
 
     def _start(self, config: Any) -> None:
+        global _ACTIVE
         _restrict_umask()
+        check_launcher_available(config)
         sweep_dir = Path(str(config.hydra.sweep.dir)).absolute()
         quiet = bool(config.output.get("quiet", False))
         t0 = time.perf_counter()
-        jobs, manifest = plan(config, sweep_dir)  # no side effects: a refusal leaves nothing
+        complete: set[str] = set()
+        jobs, manifest = plan(config, sweep_dir, complete)  # no side effects on refusal
         _mkdir(sweep_dir)
         self._lock = _acquire_lock(sweep_dir)
         write_manifest(sweep_dir, manifest)
         keys = [e["key"] for e in manifest["expected"]]
-        runs = sweep_dir / RUNS
-        self._before = {k for k in keys if (runs / k / "DONE").is_file()}
+        self._sweep_dir, self._quiet = sweep_dir, quiet
+        self._before = complete & set(keys)
         self._started = time.time()
-        if not quiet:
+        if quiet:  # the launchers' per-job log lines too
+            for name in _LAUNCHER_LOGGERS:
+                logging.getLogger(name).setLevel(logging.WARNING)
+        else:
             print(
                 f"feedlab sweep {sweep_dir}: {len(jobs)} jobs, {len(keys)} distinct runs, "
                 f"{len(self._before)} already complete (planned in "
                 f"{time.perf_counter() - t0:.1f} s)",
                 file=sys.stderr,
             )
-        show = (
-            not quiet
-            and bool(config.output.get("progress", True))
-            and len(self._before) < len(keys)
-            and sys.stderr.isatty()
-        )
-        self._progress = _Progress(sweep_dir, keys, show, self._started)
+        if not quiet and bool(config.output.get("progress", True)) and self._before != set(keys):
+            self._progress = _Progress(sweep_dir, keys, before=self._before, started=self._started)
+        # If the launcher itself fails (a killed worker), let the exception reach
+        # feedlab.experiments.run.main (launch_aborted) instead of Hydra printing it.
+        self._full_error = os.environ.get("HYDRA_FULL_ERROR")
+        os.environ["HYDRA_FULL_ERROR"] = "1"
+        _ACTIVE = self
 
-    def on_multirun_end(self, config: Any, **kwargs: Any) -> None:
+    def _finish(self) -> Report:
+        """Stop the progress line, verify, release the lock and Hydra's error switch."""
+        global _ACTIVE
+        _ACTIVE = None
+        if self._full_error is None:
+            os.environ.pop("HYDRA_FULL_ERROR", None)
+        else:
+            os.environ["HYDRA_FULL_ERROR"] = self._full_error
         if self._progress is not None:
             self._progress.close()
-        sweep_dir = Path(str(config.hydra.sweep.dir)).absolute()
-        report = verify(sweep_dir)
+        assert self._sweep_dir is not None
+        report = verify(self._sweep_dir, launch_over=True)
         _release_lock(self._lock)
+        return report
+
+    def _summary(self, report: Report) -> str:
         executed = [k for k in report.complete if k not in self._before]
-        if not bool(config.output.get("quiet", False)) or not report.ok:
+        died = f"{len(report.died)} died, " if report.died else ""
+        return (
+            f"  this launch: {len(executed)} runs executed and complete, "
+            f"{len(report.failed)} failed, {died}{len(self._before)} skipped (already complete)"
+        )
+
+    def on_multirun_end(self, config: Any, **kwargs: Any) -> None:
+        report = self._finish()
+        if not self._quiet or not report.ok:
             print(report.text(limit=20), file=sys.stderr)
-            print(
-                f"  this launch: {len(executed)} runs executed and complete, "
-                f"{len(report.failed)} failed, {len(self._before)} skipped (already complete)",
-                file=sys.stderr,
-            )
+            print(self._summary(report), file=sys.stderr)
         if not report.ok:
             print(
                 f"feedlab: sweep incomplete; re-launch the same command to resume, or "
-                f"inspect with: feedlab verify {sweep_dir}",
+                f"inspect with: feedlab verify {self._sweep_dir}",
                 file=sys.stderr,
             )
             raise SystemExit(1)
+
+    def abort(self, exc: BaseException) -> None:
+        """The launcher gave up (exception or Ctrl-C): report and exit 1 (130 on Ctrl-C)."""
+        interrupted = isinstance(exc, KeyboardInterrupt)
+        if self._full_error and not interrupted:  # the user asked for Hydra's full errors
+            traceback.print_exception(exc)
+        _wait_for_jobs(self._sweep_dir, timeout=10.0)
+        report = self._finish()
+        why = "interrupted (Ctrl-C)" if interrupted else _one_line(exc)
+        print(f"feedlab: the launcher stopped the sweep: {why}", file=sys.stderr)
+        print(report.text(limit=20), file=sys.stderr)
+        print(self._summary(report), file=sys.stderr)
+        if report.died:
+            print(
+                f"feedlab: {len(report.died)} run(s) died with their job process (listed "
+                "under died); completed runs are kept",
+                file=sys.stderr,
+            )
+        print(
+            f"feedlab: sweep {'complete' if report.ok else 'incomplete'}; re-launch the same "
+            f"command to resume, or inspect with: feedlab verify {self._sweep_dir}",
+            file=sys.stderr,
+        )
+        raise SystemExit(130 if interrupted else 1)
+
+
+def _one_line(exc: BaseException) -> str:
+    """``Type: first sentence`` of an exception (loky's worker errors run to a page)."""
+    text = " ".join(str(exc).split())
+    first = text.split(". ")[0].rstrip(".")
+    codes = text.find("The exit codes of the workers are")  # loky: which signal
+    if codes >= 0:
+        first += "; the" + text[codes + 3 :].split(". ")[0].split(" Detailed")[0].rstrip(".")
+    return f"{type(exc).__name__}: {first[:300]}"
+
+
+def _wait_for_jobs(sweep_dir: Path | None, timeout: float) -> None:
+    """Give the job processes of this host that hold leases a moment to exit (a broken
+    joblib pool terminates its other workers), so that they are reported as died."""
+    if sweep_dir is None:
+        return
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        alive = [
+            lease
+            for lease in leases.read_all(sweep_dir).values()
+            if leases.holder_state(lease) == "alive" and lease.get("pid") != os.getpid()
+        ]
+        if not alive:
+            return
+        time.sleep(0.2)
+
+
+def launch_aborted(exc: BaseException) -> None:
+    """Called with an exception that left Hydra's launch: if a sweep launch was in
+    progress in this process, print its report and exit (1; 130 on Ctrl-C); otherwise
+    return (the caller re-raises)."""
+    if _ACTIVE is not None:
+        _ACTIVE.abort(exc)
 
 
 def _acquire_lock(sweep_dir: Path) -> Any:

@@ -13,6 +13,7 @@ Deffuant–Weisbuch and algorithmic-bias models, with exact sequential semantics
 
 from __future__ import annotations
 
+import logging
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -47,6 +48,11 @@ from feedlab.models.network import Network
 from feedlab.models.posts import KIND_POST, KIND_RESHARE, PostStore
 from feedlab.models.predictor import PlatformPredictor
 from feedlab.models.ranking.base import RankingPolicy
+
+# Mesa 3 logs "Step N at time N.0" at INFO on every step, under the logger "MESA" (not
+# "mesa"); any INFO handler (Hydra's, logging.basicConfig) would print a line per step.
+# Mesa's own messages are kept to warnings (set the "MESA" logger's level to see them).
+logging.getLogger("MESA").setLevel(logging.WARNING)
 
 
 @dataclass

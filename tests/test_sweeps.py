@@ -74,7 +74,9 @@ def test_verify_reports_every_category(tmp_path: Path) -> None:
     assert report.counts() == {
         "expected": 5,
         "complete": 2,
+        "running": 0,
         "failed": 1,
+        "died": 0,
         "missing": 1,
         "corrupt": 1,
         "orphan": 1,
@@ -118,6 +120,7 @@ def test_isolated_failures_are_recorded_not_raised(
         assert words in rec["reason"], (fault, rec["reason"])
         assert rec["injected_fault"] == fault and rec["job_num"] == seed
     assert list((sweep_dir / "runs" / ".staging").iterdir()) == []  # dead runs cleaned up
+    assert list((sweep_dir / "started").iterdir()) == []  # every lease released
     monkeypatch.delenv("FEEDLAB_TEST_FAULTS")
     assert sweep.run_job(cfgs[1], [], sweep_dir=sweep_dir) == "complete"
     assert sweep.run_job(cfgs[1], [], sweep_dir=sweep_dir) == "skipped"
@@ -125,7 +128,12 @@ def test_isolated_failures_are_recorded_not_raised(
     assert record.is_complete(run_dir) and (run_dir.stat().st_mode & 0o022) == 0
 
 
-def plan(overrides: list[str], sweep_args: list[str], sweep_dir: Path) -> list[sweep.Job]:
+def plan(
+    overrides: list[str],
+    sweep_args: list[str],
+    sweep_dir: Path,
+    complete: set[str] | None = None,
+) -> list[sweep.Job]:
     """The sweep callback's planning step, in process (no launch)."""
     from hydra import compose as hydra_compose
     from hydra import initialize_config_dir
@@ -136,7 +144,7 @@ def plan(overrides: list[str], sweep_args: list[str], sweep_dir: Path) -> list[s
         with open_dict(cfg):
             cfg.hydra.overrides.task = [o for o in overrides if not o.startswith("hydra")]
             cfg.hydra.overrides.task.extend(sweep_args)
-        jobs, manifest = sweep.plan(cfg, sweep_dir)
+        jobs, manifest = sweep.plan(cfg, sweep_dir, complete)
     assert manifest["n_jobs"] == len(jobs)
     return jobs
 
@@ -181,11 +189,15 @@ def test_planned_keys_match_hydra_composition(tmp_path: Path) -> None:
     """The planner's shortcut (one composition per group choice) gives exactly the configs
     Hydra composes per job, also through interpolations and experiment configs."""
     grid = ["seed=0,1", "ranking=engagement,chronological", "platform.feed_length=5,10"]
+    import yaml
+
     interpolating = [  # experiment configs whose values refer to other values
-        p.stem
+        p.stem  # (outside the hydra node: every experiment names its sweep dir that way)
         for p in sorted((ROOT / "conf" / "experiment").glob("*.yaml"))
-        if "${" in p.read_text()
+        if "${"
+        in json.dumps({k: v for k, v in yaml.safe_load(p.read_text()).items() if k != "hydra"})
     ]
+    assert interpolating
     base = ["network.n=100"] + [f"experiment={e}" for e in interpolating[:1]]
     jobs = plan(base, grid, tmp_path)
     assert len(jobs) % 8 == 0  # an experiment may add its own grid (hydra.sweeper.params)
@@ -199,17 +211,55 @@ def test_refused_sweep_exits_nonzero_and_leaves_nothing(tmp_path: Path) -> None:
     assert not (tmp_path / "sweeps").exists()
 
 
-def test_progress_bar_counts_done_and_failed_runs(tmp_path: Path) -> None:
+def test_progress_line_counts_done_failed_remaining(tmp_path: Path) -> None:
+    import io
     import time
 
-    keys = ["a" * 16, "b" * 16, "c" * 16]
+    keys = ["a" * 16, "b" * 16, "c" * 16, "d" * 16]
     (tmp_path / "runs" / keys[0]).mkdir(parents=True)
-    (tmp_path / "runs" / keys[0] / "DONE").write_text("{}")
+    (tmp_path / "runs" / keys[0] / "DONE").write_text("{}")  # complete before the launch
+    (tmp_path / "runs" / keys[3]).mkdir(parents=True)  # a DONE older than the launch: stale
+    (tmp_path / "runs" / keys[3] / "DONE").write_text("{}")
+    os.utime(tmp_path / "runs" / keys[3] / "DONE", (1, 1))
     (tmp_path / "failures").mkdir()
-    bar = sweep._Progress(tmp_path, keys, show=True, started=time.time() - 1)
-    (tmp_path / "failures" / f"{keys[1]}.1.json").write_text("{}")
-    bar.close()
-    assert bar.bar.n == 2 and bar.bar.total == 3
+    out = io.StringIO()
+    progress = sweep._Progress(
+        tmp_path,
+        keys,
+        before={keys[0]},
+        started=time.time() - 60,
+        stream=out,
+        live=False,
+        every=0.0,
+        poll=0.05,
+    )
+    (tmp_path / "runs" / keys[1]).mkdir()
+    (tmp_path / "runs" / keys[1] / "DONE").write_text("{}")  # done during the launch
+    (tmp_path / "failures" / f"{keys[2]}.1.json").write_text("{}")
+    progress.close()
+    assert progress.counts() == (2, 1)
+    last = out.getvalue().splitlines()[-1]
+    assert last.startswith("sweep: 2/4 done, 1 failed, 1 remaining, 1:0"), last
+    assert last.endswith("ETA 0:30") or last.endswith("ETA 0:31"), last  # 60 s for 2 runs
+    assert len(out.getvalue().splitlines()) <= 3  # a line when the counts change, no more
+
+    tty = io.StringIO()
+    live = sweep._Progress(tmp_path, keys, before=set(), started=time.time(), stream=tty, live=True)
+    live.close()
+    assert tty.getvalue().startswith("\rsweep: ") and tty.getvalue().endswith("\n")
+
+
+def test_already_complete_means_every_hash_matches(tmp_path: Path) -> None:
+    """The pre-launch count of runs to skip checks DONE hashes, not DONE's existence."""
+    sweep_dir = tmp_path / "sweeps" / "default"
+    out = [*TINY, "output.quiet=true", f"output.dir={sweep_dir}"]
+    good, damaged = (run_experiment([*out, f"seed={s}"]) for s in (0, 1))
+    with open(damaged.run_dir / "summary.json", "a") as f:
+        f.write(" ")
+    assert (damaged.run_dir / "DONE").is_file()
+    complete: set[str] = set()
+    jobs = plan([*TINY, f"output.dir={tmp_path}"], ["seed=0,1,2"], sweep_dir, complete)
+    assert len(jobs) == 3 and complete == {good.key}
 
 
 def test_feedlab_never_unpickles() -> None:
@@ -255,7 +305,9 @@ def test_faults_cost_only_their_runs_and_resume_completes(tmp_path: Path) -> Non
     assert report.counts() == {
         "expected": 20,
         "complete": 16,
+        "running": 0,
         "failed": 4,
+        "died": 0,
         "missing": 0,
         "corrupt": 0,
         "orphan": 0,
