@@ -3,7 +3,7 @@
     feedlab run [--quiet] [hydra overrides ...]     one run, or a sweep with -m
     feedlab <command> --help                        other commands (see ``feedlab --help``)
 
-``feedlab run`` is the Hydra app of :mod:`feedlab.experiments.run`: every Hydra flag works
+``feedlab run`` is the Hydra app of :mod:`feedlab.experiments.app`: every Hydra flag works
 (``-m`` for multirun, ``--cfg job`` to print the composed config, ``--hydra-help``).
 ``feedlab run --help`` is intercepted before Hydra and prints feedlab's own help
 (:func:`feedlab.experiments.params.run_help`: the parameters with descriptions, ranges and
@@ -19,7 +19,7 @@ import sys
 # and returns an exit code.
 # Commands whose module is not present in this install are not offered.
 COMMANDS: dict[str, tuple[str, str, str]] = {
-    "run": ("feedlab.experiments.run", "main", "run a simulation (Hydra app; -m for a sweep)"),
+    "run": ("feedlab.experiments.app", "main", "run a simulation (Hydra app; -m for a sweep)"),
     "params": (
         "feedlab.experiments.params",
         "main",

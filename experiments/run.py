@@ -3,7 +3,9 @@
 - :func:`compose` — the Hydra config for a list of overrides (no Hydra app needed).
 - :func:`build` — validated config → :class:`feedlab.models.FeedModel` (one place).
 - :func:`run_experiment` — run one config to a committed run directory → :class:`RunResult`.
-- :func:`main` — the Hydra app behind ``feedlab run`` / ``python -m feedlab.experiments.run``.
+
+The Hydra app behind ``feedlab run`` is :mod:`feedlab.experiments.app` (it sits above the
+sweep machinery, which runs configs through this module).
 """
 
 from __future__ import annotations
@@ -11,7 +13,6 @@ from __future__ import annotations
 import os
 import sys
 import time
-import traceback
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -23,7 +24,6 @@ import numpy as np
 for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS"):
     os.environ.setdefault(_var, "1")  # one run = one core; parallelism is across runs
 
-import hydra  # noqa: E402
 from omegaconf import DictConfig, OmegaConf  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
@@ -253,131 +253,3 @@ def run_experiment(
         writer.abort()
         raise
     return RunResult(final, key, summary, cols)
-
-
-def print_summary(res: RunResult, quiet: bool = False) -> None:
-    if quiet:
-        return
-    s = res.summary
-    state = "already complete (skipped)" if res.skipped else "complete"
-    print(f"run {res.key}: {state}")
-    print(f"  run directory: {res.run_dir}")
-    keys = (
-        "n_users",
-        "steps",
-        "opinion_variance",
-        "bimodality",
-        "echo_chamber_index",
-        "mean_edge_trust",
-        "mean_platform_trust",
-        "run_mean_engagement_per_user",
-        "run_mean_mean_value",
-        "run_mean_outrage_amplification",
-        "run_mean_cross_cutting_share",
-    )
-    for k in keys:
-        if k in s and s[k] is not None:
-            v = s[k]
-            print(f"  {k:32s} {v:.4g}" if isinstance(v, float) else f"  {k:32s} {v}")
-    diffs = []
-    for k in s:  # with arms: the differences arm − control of the same metrics
-        metric, sep, arm = k.rpartition("__")
-        if sep and "-" in arm and metric in keys and isinstance(s[k], float):
-            diffs.append(k)
-    if not diffs:
-        return
-    intervals = _difference_intervals(res)
-    for k in diffs:
-        ci = intervals.get(k)
-        text = f"  [{ci[0]:+.4g}, {ci[1]:+.4g}] 95% (bootstrap over {ci[2]})" if ci else ""
-        print(f"  {k:52s} {s[k]:+.4g}{text}")
-    if any(k not in intervals for k in diffs):
-        print(
-            "  (no interval: a state metric with no per-user column, too few steps or users, "
-            "or no agents.parquet; docs/ranking.md)"
-        )
-
-
-def _difference_intervals(res: RunResult) -> dict[str, tuple[float, float, str]]:
-    """Bootstrap intervals of a run's arm − control differences
-    (:func:`feedlab.analysis.arms.difference_intervals`) from its recorded files."""
-    import pyarrow.parquet as pq
-    import yaml
-
-    from feedlab.analysis.arms import difference_intervals
-
-    try:
-        cfg = yaml.safe_load((res.run_dir / ".hydra" / "config.yaml").read_text())
-        names = [a["name"] for a in cfg.get("arms") or []]
-        ts = res.timeseries or pq.read_table(res.run_dir / "timeseries.parquet").to_pydict()
-        f = res.run_dir / "agents.parquet"
-        agents = pq.read_table(f).to_pydict() if f.is_file() else None
-    except (OSError, ValueError, KeyError, TypeError, yaml.YAMLError):
-        return {}
-    return difference_intervals(names, ts, agents, seed=int(cfg.get("seed", 0)))
-
-
-def main() -> None:
-    """``feedlab run`` / ``python -m feedlab.experiments.run``: lock the hydra node, then run Hydra.
-
-    :func:`feedlab.experiments.guard.check_command_line` refuses (exit 2, nothing written) any
-    command line or config file that would make Hydra import or call code. A sweep whose
-    launcher fails ends with feedlab's report (:func:`feedlab.experiments.sweep.launch_aborted`)."""
-    from feedlab.experiments.guard import check_command_line
-
-    try:
-        check_command_line(sys.argv[1:], CONF_DIR)
-    except ConfigError as exc:
-        print(f"feedlab: {exc}", file=sys.stderr)
-        raise SystemExit(2) from None
-    try:
-        hydra_main()
-    except (Exception, KeyboardInterrupt) as exc:
-        # a sweep whose launcher gave up (a killed joblib worker, a lost SLURM job,
-        # Ctrl-C): feedlab's report with the dead runs named, exit 1 (130 on Ctrl-C)
-        from feedlab.experiments.sweep import launch_aborted
-
-        launch_aborted(exc)
-        raise
-
-
-@hydra.main(config_path=str(CONF_DIR), config_name="config", version_base="1.3")
-def hydra_main(cfg: DictConfig) -> str | None:
-    """Hydra task: one run (a multirun calls this once per job).
-
-    In a multirun (``-m``) each job runs its config in an isolated child process into
-    ``<hydra.sweep.dir>/runs/<run key>/`` and records a failure instead of raising, so one
-    run's crash never takes the sweep down (:func:`feedlab.experiments.sweep.run_job`)."""
-    from hydra.core.hydra_config import HydraConfig
-    from hydra.types import RunMode
-
-    try:
-        hydra_cfg = HydraConfig.get()
-        overrides = list(hydra_cfg.overrides.task)
-        multirun = hydra_cfg.mode == RunMode.MULTIRUN
-    except ValueError:
-        overrides, multirun = [], False
-    data = to_container(cfg)
-    if multirun:
-        from feedlab.experiments.sweep import run_job
-
-        return run_job(
-            data,
-            overrides,
-            sweep_dir=str(hydra_cfg.sweep.dir),
-            job_num=getattr(hydra_cfg.job, "num", None),
-        )
-    try:
-        res = run_experiment(data, overrides=overrides)
-    except ConfigError as exc:
-        print(f"feedlab: {exc}", file=sys.stderr)
-        raise SystemExit(2) from None
-    except Exception:
-        traceback.print_exc()
-        raise
-    print_summary(res, quiet=bool(data.get("output", {}).get("quiet")))
-    return None
-
-
-if __name__ == "__main__":
-    main()

@@ -21,7 +21,7 @@ How a ``feedlab run -m ...`` flows:
    that execute at the same time would not fit in memory together; then writes
    ``sweep.json`` (atomically) and takes an exclusive lock on the directory.
 2. The launcher (joblib, submitit_local, submitit_slurm) calls the task
-   :func:`feedlab.experiments.run.main` once per job, which calls :func:`run_job`: skip if the
+   :func:`feedlab.experiments.app.main` once per job, which calls :func:`run_job`: skip if the
    run is already complete, otherwise run it in an isolated child process
    (:mod:`feedlab.experiments.isolate`) and, if it did not commit a complete run, write a failure
    record. A lease (:mod:`feedlab.experiments.leases`) marks the run as started until then.
@@ -29,7 +29,7 @@ How a ``feedlab run -m ...`` flows:
 3. ``on_multirun_end`` runs :func:`verify` and ends the process with exit code 0 if and
    only if every expected run is complete (1 otherwise). If the launcher itself gives up
    (a killed joblib worker, a lost SLURM job, Ctrl-C), :func:`launch_aborted` (called by
-   :func:`feedlab.experiments.run.main`) prints the same report, the dead runs named.
+   :func:`feedlab.experiments.app.main`) prints the same report, the dead runs named.
 
 Run keys are the only path components feedlab derives from a config; no override value
 ever becomes part of a path. feedlab never unpickles anything from a results directory
@@ -328,7 +328,7 @@ def plan(
                 "lower hydra.launcher.n_jobs"
             )
 
-    from feedlab.experiments.run import __version__
+    from feedlab import __version__
 
     expected: dict[str, dict[str, Any]] = {}
     for job in jobs:
@@ -501,7 +501,7 @@ def _clean_staging(root: Path, key: str, pid: int) -> None:
 def record_failure(sweep_dir: Path, key: str, info: dict[str, Any]) -> Path:
     """Write ``failures/<key>.<attempt>.json`` with the next free attempt number,
     atomically (written aside, then hard-linked into its name, which fails if taken)."""
-    from feedlab.experiments.run import __version__
+    from feedlab import __version__
 
     folder = sweep_dir / FAILURES
     _mkdir(folder)
@@ -894,7 +894,7 @@ class SweepCallback(Callback):
         if not quiet and bool(config.output.get("progress", True)) and self._before != set(keys):
             self._progress = _Progress(sweep_dir, keys, before=self._before, started=self._started)
         # If the launcher itself fails (a killed worker), let the exception reach
-        # feedlab.experiments.run.main (launch_aborted) instead of Hydra printing it.
+        # feedlab.experiments.app.main (launch_aborted) instead of Hydra printing it.
         self._full_error = os.environ.get("HYDRA_FULL_ERROR")
         os.environ["HYDRA_FULL_ERROR"] = "1"
         _ACTIVE = self

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from feedlab.analysis import arms
-from feedlab.experiments.run import RunResult, print_summary, run_experiment
+from feedlab.experiments.app import print_summary
+from feedlab.experiments.run import RunResult, run_experiment
 
 
 def test_block_bootstrap_covers_the_mean_and_needs_enough_steps():

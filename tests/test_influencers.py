@@ -506,7 +506,8 @@ def test_disclosure_multirun_from_the_command_line(tmp_path: Path) -> None:
     cmd = [
         sys.executable,
         "-m",
-        "feedlab.experiments.run",
+        "feedlab",
+        "run",
         "-m",
         "experiment=influencer_disclosure",
         "network.n=200",

@@ -248,8 +248,8 @@ def interval(values: ArrayLike, level: float = 0.95) -> dict[str, Any]:
 @functools.lru_cache(maxsize=1)
 def source_state() -> tuple[str | None, bool | None, str]:
     """(git commit, dirty flag, feedlab version), read once per process."""
+    from feedlab import __version__
     from feedlab.experiments import record
-    from feedlab.experiments.run import __version__
 
     g = record.git_state(ROOT)
     return g["commit"], g["dirty"], __version__
