@@ -163,11 +163,11 @@ def _plot_er_audience(
         ax.set_ylabel(_label(style, "engagement_rate", 36))
         ax.set_title("(a) First seed; fits: solid within class, dashed pooled")
         ax.legend(loc="lower left", markerscale=1.5)
-        for k, key in enumerate(("users", "authentic", "pooled")):
+        for pos, key in enumerate(("users", "authentic", "pooled")):
             s = np.asarray(slopes[key], dtype=float)
             lo = np.array([c[0] for c in ci[key]], dtype=float)
             hi = np.array([c[1] for c in ci[key]], dtype=float)
-            xs = k + np.linspace(-0.2, 0.2, s.size) if s.size > 1 else np.array([k])
+            xs = pos + np.linspace(-0.2, 0.2, s.size) if s.size > 1 else np.array([pos])
             bx.errorbar(xs, s, yerr=[s - lo, hi - s], fmt="o", color=look[key][1], ms=3)
         bx.axhline(0, color=style.GREY, lw=0.8, ls=":")
         bx.set_xticks(range(3), ["Regular users", "Authentic\ninfluencers", "Pooled"])

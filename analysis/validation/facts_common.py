@@ -41,7 +41,7 @@ def _paired_greater(
     return out
 
 
-def _fmt_ms(values: Sequence[float], digits: int = 3) -> str:
+def _fmt_ms(values: Sequence[float] | np.ndarray, digits: int = 3) -> str:
     """``mean ± sd`` of the finite values."""
     v = np.asarray(values, dtype=float)
     v = v[np.isfinite(v)]
