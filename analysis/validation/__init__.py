@@ -1,4 +1,4 @@
-"""``feedlab validate``: feedlab checked against the literature (SPEC §6 and §8).
+"""``feedlab validate``: feedlab checked against the literature (docs/validation.md).
 
     feedlab validate                  # fast subset: DW complete graph, consensus, Watts,
                                       # fact 1 (about a minute on 2 cores)
@@ -9,11 +9,11 @@
 
 Two kinds of check, one entry each in :data:`CHECKS`:
 
-* **canonical reductions** (SPEC §6) — with its mechanisms switched off, feedlab *is* a
+* **canonical reductions** — with its mechanisms switched off, feedlab *is* a
   published model: Deffuant–Weisbuch bounded confidence on complete and sparse graphs,
   Fortunato's consensus threshold, Sîrbu et al.'s algorithmic bias, Watts' threshold
   cascades. They reproduce published results and **must pass**.
-* **stylized facts** (SPEC §8) — claims about the default model, tested, not asserted.
+* **stylized facts** — claims about the default model, tested, not asserted.
   A fact the model does not show is a finding: it is reported as ``FAIL-reported`` with
   the numbers measured and the reason, and documented in ``docs/validation.md``; the test
   and the model are never tuned to make it pass.

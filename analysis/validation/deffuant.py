@@ -1,4 +1,4 @@
-"""Canonical reductions: Deffuant–Weisbuch bounded confidence (SPEC §6).
+"""Canonical reductions: Deffuant–Weisbuch bounded confidence.
 
 The freeze criterion shared by every bounded-confidence check, the cluster law
 ⌊1/(2ε)⌋ on the complete graph and on sparse graphs, and Fortunato's consensus threshold

@@ -1,4 +1,4 @@
-"""What the stylized-fact checks share (SPEC §8): the seeds and significance level, the arms of
+"""What the stylized-fact checks share: the seeds and significance level, the arms of
 an experiment run through the cache, and the paired one-sided tests and summaries.
 """
 
