@@ -156,7 +156,7 @@ def initial_opinions(
     cfg: OpinionInit, groups: np.ndarray, n_groups: int, rng: np.random.Generator
 ) -> np.ndarray:
     """Initial opinions in [-1, 1]; group centres alternate sign and spread evenly."""
-    n = groups.shape[0]
+    n = int(groups.shape[0])  # int(): the array overloads of the draws for mypy
     if cfg.init == "uniform":
         return rng.uniform(-1.0, 1.0, size=n)
     if cfg.init == "normal":

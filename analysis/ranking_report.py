@@ -96,7 +96,7 @@ def comparison_metrics(runs: list[dict[str, Any]]) -> dict[str, dict[int, dict[s
     for r in runs:
         s, ts = r["summary"], r["ts"]
         n, steps = float(s["n_users"]), float(s["steps"])
-        m = {k: float(s.get(k, np.nan)) for k in METRICS_FINAL}
+        m: dict[str, Any] = {k: float(s.get(k, np.nan)) for k in METRICS_FINAL}
         m["outrage_share_impressions"] = _run_mean(ts, "outrage_share_impressions")
         m["political_outrage_share_impressions"] = _run_mean(
             ts, "political_outrage_share_impressions"
@@ -144,8 +144,8 @@ def comparison_tables(data: dict[str, dict[int, dict[str, float]]]) -> str:
     lines += ["|---|---|" + "---|" * len(seeds)]
     for key, label in METRICS:
         for p in policies:
-            vals = [_fmt(data[p][s][key]) if s in data[p] else "" for s in seeds]
-            lines.append(f"| {label} | {p} | " + " | ".join(vals) + " |")
+            row = [_fmt(data[p][s][key]) if s in data[p] else "" for s in seeds]
+            lines.append(f"| {label} | {p} | " + " | ".join(row) + " |")
     return "\n".join(lines)
 
 
@@ -227,9 +227,9 @@ def ab_tables(runs: list[dict[str, Any]]) -> str:
         )
     lines += ["", f"| amplification ratio ({treat} ÷ {ctrl}, per-user reach) | mean | per seed |"]
     lines += ["|---|---|---|"]
-    for c in AB_AMP:
-        a = np.array([r["summary"][f"run_amplification_{c}__{treat}"] for r in runs])
-        lines.append(f"| {c} | {_fmt(a.mean())} | " + ", ".join(_fmt(v) for v in a) + " |")
+    for item in AB_AMP:
+        a = np.array([r["summary"][f"run_amplification_{item}__{treat}"] for r in runs])
+        lines.append(f"| {item} | {_fmt(a.mean())} | " + ", ".join(_fmt(v) for v in a) + " |")
     return "\n".join(lines)
 
 

@@ -310,7 +310,7 @@ def _check_jobs(loader: Any, cfg: Any, overrides: list[str]) -> None:
     node = OmegaConf.select(cfg, "hydra.sweeper.params")
     params = OmegaConf.to_container(node, resolve=False) if node is not None else {}
     assert isinstance(params, dict)
-    lines = [f"{k}={v}" for k, v in params.items()]
+    lines = [f"{k!s}={v}" for k, v in params.items()]  # str(): keys may be typed bytes
     _check_override_keys(lines, "hydra.sweeper.params")
     parser = OverridesParser.create(config_loader=loader)
     try:

@@ -112,7 +112,7 @@ def _jsonable(v: Any) -> Any:
 
 def clean_floats(d: Mapping[str, Any]) -> dict[str, Any]:
     """NaN/inf become None in JSON (strict JSON has no NaN); counts stay exact."""
-    out = {}
+    out: dict[str, Any] = {}
     for k, v in d.items():
         if isinstance(v, float | np.floating) and not np.isfinite(v):
             out[k] = None

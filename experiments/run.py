@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -74,12 +74,14 @@ def compose(overrides: Sequence[str] = (), config_name: str = "config") -> dict[
 
 
 def to_container(cfg: DictConfig | Mapping[str, Any]) -> dict[str, Any]:
+    data: dict[str, Any]
     if isinstance(cfg, DictConfig):
-        data = OmegaConf.to_container(cfg, resolve=True)
+        # a DictConfig's container is a dict with the config's (str) keys
+        data = cast("dict[str, Any]", OmegaConf.to_container(cfg, resolve=True))
     else:
         data = dict(cfg)
     data.pop("hydra", None)
-    return data  # type: ignore[return-value]
+    return data
 
 
 def build(cfg: Mapping[str, Any], extensions: Sequence[Any] = ()) -> FeedModel:

@@ -60,7 +60,11 @@ def field(*, default: Any = dataclasses.MISSING, **kwargs: Any) -> Any:
     if default is dataclasses.MISSING:
         return dataclasses.field(metadata=meta)
     if isinstance(default, list | dict):
-        return dataclasses.field(default_factory=lambda d=default: type(d)(d), metadata=meta)
+
+        def fresh() -> Any:  # a new copy of the list or dict per instance
+            return type(default)(default)
+
+        return dataclasses.field(default_factory=fresh, metadata=meta)
     return dataclasses.field(default=default, metadata=meta)
 
 
@@ -109,7 +113,7 @@ def _coerce(tp: Any, value: Any, meta: Mapping[str, Any], path: str, out: list[s
             out.append(f"{path}: {value!r} is not allowed; allowed: {', '.join(map(str, allowed))}")
             return None
         return value
-    if dataclasses.is_dataclass(tp):
+    if isinstance(tp, type) and dataclasses.is_dataclass(tp):
         return _parse_into(tp, value, path, out)
     if origin in (tuple, list) or tp in (tuple, list):
         args = get_args(tp)

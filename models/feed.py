@@ -295,7 +295,7 @@ def gather(
 
     total = int(counts[graph.indices].sum())
     slot = np.empty(total, dtype=np.int64)
-    viewer = np.empty(total, dtype=graph.src.dtype)
+    viewer: np.ndarray = np.empty(total, dtype=graph.src.dtype)
     edge = np.empty(total, dtype=np.int64)
     expand_follow_edges(graph.indices, graph.src, author_ptr, by_author, slot, viewer, edge)
 

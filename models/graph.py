@@ -110,6 +110,7 @@ class FollowGraph:
         n_removed = int(remove.sum()) if remove is not None else 0
         ok = np.zeros(0 if add_src is None else add_src.shape[0], bool)
         if add_src is not None and add_src.size:
+            assert add_dst is not None, "rewire: add_src needs add_dst"
             q = add_src.astype(np.int64) * self.n + add_dst
             ok = (add_src != add_dst) & ~self.has_edges(add_src, add_dst)
             _, first = np.unique(q, return_index=True)
@@ -126,15 +127,17 @@ class FollowGraph:
         }
         arrays.update({f"state:{k}": v for k, (v, _) in self.edge_state.items()})
         if n_removed:
+            assert remove is not None  # n_removed > 0 only with a mask
             keep = ~remove
             arrays = {k: v[keep] for k, v in arrays.items()}
         if ok.any():
+            assert add_src is not None and add_dst is not None  # ok has a True: additions
             nq = q[ok]
             order = np.argsort(nq, kind="stable")
             nq = nq[order]
             keys = arrays["src"].astype(np.int64) * self.n + arrays["indices"]
             pos = np.searchsorted(keys, nq)
-            new = {
+            new: dict[str, np.ndarray] = {
                 "src": add_src[ok][order].astype(np.int32),
                 "indices": add_dst[ok][order].astype(np.int32),
                 "trust": np.asarray(add_trust, np.float64)[ok][order],

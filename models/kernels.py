@@ -41,7 +41,9 @@ try:  # Numba is a core dependency; the fallback only keeps a broken install usa
         for _old in _cache.parent.glob("numba-*"):
             if _old != _cache:
                 shutil.rmtree(_old, ignore_errors=True)
-        numba.config.CACHE_DIR = str(_cache)
+        # numba.config creates its options at import time from the environment; its
+        # stubs do not declare them
+        numba.config.CACHE_DIR = str(_cache)  # type: ignore[attr-defined]
 except ImportError:  # pragma: no cover
 
     def njit(*args, **kwargs):  # type: ignore[no-redef]

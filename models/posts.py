@@ -10,6 +10,7 @@ impressions) feed the bridging ranker and the amplification analyses.
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import NDArray
 
 KIND_POST, KIND_RESHARE, KIND_CALLOUT, KIND_EVENT = 0, 1, 2, 3
 KIND_NAMES = ("post", "reshare", "callout", "event")
@@ -38,6 +39,26 @@ COUNTERS = ("impressions", "likes", "comments", "shares", "negfb")
 
 class PostStore:
     """Ring buffer of posts (struct-of-arrays)."""
+
+    # The columns of _FIELDS, one entry per slot; __init__ creates them from _FIELDS
+    # (dtype and fill value there), these declarations give their types.
+    id: NDArray[np.int64]
+    author: NDArray[np.int32]
+    time: NDArray[np.int32]
+    stance: NDArray[np.float64]
+    outrage: NDArray[np.float64]
+    quality: NDArray[np.float64]
+    political: NDArray[np.bool_]
+    sponsored: NDArray[np.bool_]
+    disclosed: NDArray[np.bool_]
+    target: NDArray[np.int32]
+    origin: NDArray[np.int64]
+    kind: NDArray[np.int8]
+    impressions: NDArray[np.int32]
+    likes: NDArray[np.int32]
+    comments: NDArray[np.int32]
+    shares: NDArray[np.int32]
+    negfb: NDArray[np.int32]
 
     def __init__(self, capacity: int, n_groups: int, window: int = 1):
         self.capacity = int(capacity)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from importlib.metadata import entry_points
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from feedlab.experiments.schema import ConfigError, parse
 
@@ -65,8 +65,9 @@ class Registry[U]:
             )
         return self._units[name]
 
-    def build(self, node: Mapping[str, Any], path: str | None = None) -> U:
-        """Parse ``{name: ..., **params}`` into a frozen unit instance."""
+    def build(self, node: object, path: str | None = None) -> U:
+        """Parse ``{name: ..., **params}`` into a frozen unit instance (any other value, such
+        as a missing node, is a ConfigError)."""
         path = self.kind if path is None else path
         if not isinstance(node, Mapping) or "name" not in node:
             raise ConfigError([f"{path}: expected a mapping with a 'name' key, got {node!r}"])

@@ -18,6 +18,7 @@ import pytest
 import feedlab.models.events.threshold as threshold
 import feedlab.models.model as model_module
 from feedlab.analysis import validation as V
+from feedlab.analysis.validation import algorithmic_bias, deffuant, watts
 from feedlab.experiments import build, compose
 from feedlab.models.kernels import pairwise_bounded_confidence as KERNEL
 from feedlab.models.network import NETWORKS
@@ -94,13 +95,13 @@ def _gamma_sign(x, indptr, indices, eps, mu, gamma, floor, symmetric, initiators
 def test_dw_checks_fail_with_a_wrong_update_sign(tmp_path, monkeypatch) -> None:
     """A shrunken design (fewer ε, replicates, one sparse graph, a step cap) on which the
     correct model passes — the control — and fails with the wrong sign."""
-    monkeypatch.setattr(V, "DW_EPS", (0.2, 0.3))
-    monkeypatch.setattr(V, "DW_REPLICATES", 3)
-    monkeypatch.setattr(V, "CONSENSUS_REPLICATES", 5)
-    monkeypatch.setattr(V, "DW_MAX_STEPS", 1000)
-    er = {"ER": V.SPARSE_GRAPHS["Erdős–Rényi z=10"]}
-    monkeypatch.setattr(V, "SPARSE_GRAPHS", er)
-    monkeypatch.setattr(V, "CONSENSUS_GRAPHS", {"complete graph": None, **er})
+    monkeypatch.setattr(deffuant, "DW_EPS", (0.2, 0.3))
+    monkeypatch.setattr(deffuant, "DW_REPLICATES", 3)
+    monkeypatch.setattr(deffuant, "CONSENSUS_REPLICATES", 5)
+    monkeypatch.setattr(deffuant, "DW_MAX_STEPS", 1000)
+    er = {"ER": deffuant.SPARSE_GRAPHS["Erdős–Rényi z=10"]}
+    monkeypatch.setattr(deffuant, "SPARSE_GRAPHS", er)
+    monkeypatch.setattr(deffuant, "CONSENSUS_GRAPHS", {"complete graph": None, **er})
     names = ("dw_complete", "dw_sparse", "dw_consensus")
     for name in names:  # control: the correct kernel passes this design
         r = V.run_check(V.CHECKS[name], _ctx(tmp_path))
@@ -108,7 +109,7 @@ def test_dw_checks_fail_with_a_wrong_update_sign(tmp_path, monkeypatch) -> None:
     monkeypatch.setattr(model_module, "pairwise_bounded_confidence", _wrong_sign)
     # repelling users never freeze, so a lower cap saves time; the failures asserted
     # below are of the law and the consensus criteria, not of the cap
-    monkeypatch.setattr(V, "DW_MAX_STEPS", 200)
+    monkeypatch.setattr(deffuant, "DW_MAX_STEPS", 200)
     for name in ("dw_complete", "dw_sparse"):
         r = V.run_check(V.CHECKS[name], _ctx(tmp_path))
         assert r.status == V.FAIL, (name, r.measured, r.reason)
@@ -127,9 +128,9 @@ def _gamma_ignored(x, indptr, indices, eps, mu, gamma, floor, symmetric, initiat
 @pytest.mark.parametrize("bug", [_gamma_sign, _gamma_ignored], ids=["exponent_sign", "ignored"])
 def test_algorithmic_bias_check_fails_with_a_wrong_exponent(bug, tmp_path, monkeypatch) -> None:
     monkeypatch.setattr(model_module, "pairwise_bounded_confidence", bug)
-    monkeypatch.setattr(V, "AB_REPLICATES", 6)
-    monkeypatch.setattr(V, "AB_TIME_REPLICATES", 3)
-    monkeypatch.setattr(V, "AB_MAX_STEPS", 3000)  # the sign bug stalls some runs
+    monkeypatch.setattr(algorithmic_bias, "AB_REPLICATES", 6)
+    monkeypatch.setattr(algorithmic_bias, "AB_TIME_REPLICATES", 3)
+    monkeypatch.setattr(algorithmic_bias, "AB_MAX_STEPS", 3000)  # the sign bug stalls some runs
     r = V.run_check(V.CHECKS["algorithmic_bias"], _ctx(tmp_path))
     assert r.status == V.FAIL, (r.measured, r.reason)
     assert "time to freeze grows only" in r.reason  # the convergence-time criterion
@@ -144,7 +145,7 @@ def test_watts_check_fails_with_a_wrong_threshold(tmp_path, monkeypatch) -> None
         return real(indptr, indices, degree, 2 * np.asarray(phi), seeds, need)
 
     monkeypatch.setattr(threshold, "run_cascade", doubled_threshold)
-    monkeypatch.setattr(V, "WATTS_REPLICATES", 10)
+    monkeypatch.setattr(watts, "WATTS_REPLICATES", 10)
     r = V.run_check(V.CHECKS["watts_cascade_window"], _ctx(tmp_path))
     assert r.status == V.FAIL, (r.measured, r.reason)
     # the correct model has ≈ 0.9 global cascades at z = 3 (0.92 over 50 graphs)

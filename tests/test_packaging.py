@@ -69,6 +69,10 @@ def test_wheel_holds_one_top_level_package_and_the_config_tree(tmp_path: Path) -
     assert "feedlab/models/model.py" in names
     for data in ("polblogs.gml.gz", "facebook_combined.txt.gz", "tiktok_top25.csv", "README.md"):
         assert f"feedlab/data/{data}" in names  # the real networks ship as package data
+    for init in ROOT.glob("*/**/__init__.py"):  # every subpackage is listed in pyproject
+        rel = init.relative_to(ROOT)
+        if rel.parts[0] in SUBPACKAGES:
+            assert f"feedlab/{rel.as_posix()}" in names, f"{rel.parent} is not packaged"
     targets = [n for n in names if n.startswith("feedlab/data/targets/") and n.endswith(".yaml")]
     assert len(targets) >= 20  # the field targets too
     assert "feedlab/analysis/targets/library.py" in names

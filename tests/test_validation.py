@@ -1,4 +1,4 @@
-"""``feedlab validate`` (analysis/validation.py): the runner, its outputs and exit status
+"""``feedlab validate`` (the analysis/validation/ package): the runner, its outputs and exit status
 (fast), and the stylized facts of SPEC §8 (slow): each runs, states what it expects and
 reports what it measures — passing, or failing with the reason — and each fails when a
 bug is planted in the mechanism it tests.
@@ -28,6 +28,7 @@ import feedlab.models.graph as graph
 import feedlab.models.ranking.engagement as engagement
 import feedlab.models.ranking.engagement_negfb as engagement_negfb
 from feedlab.analysis import validation as V
+from feedlab.analysis.validation import deffuant, fact_echo
 from feedlab.experiments import cli
 
 FACTS = [c.name for c in V.CHECKS.values() if c.kind == "fact" and c.run is not None]
@@ -121,12 +122,56 @@ def test_code_fingerprint_follows_the_source(tmp_path: Path) -> None:
     assert V.code_fingerprint(tmp_path) != a
 
 
+def test_code_fingerprint_ignores_the_validation_package(tmp_path: Path) -> None:
+    """The checks measure runs but cannot change them: editing them keeps the run cache."""
+    (tmp_path / "conf").mkdir()
+    (tmp_path / "analysis" / "validation").mkdir(parents=True)
+    (tmp_path / "analysis" / "m.py").write_text("x = 1\n")
+    check = tmp_path / "analysis" / "validation" / "deffuant.py"
+    check.write_text("x = 1\n")
+    a = V.code_fingerprint(tmp_path)
+    check.write_text("x = 2\n")
+    assert V.code_fingerprint(tmp_path) == a
+    (tmp_path / "analysis" / "m.py").write_text("x = 2\n")
+    assert V.code_fingerprint(tmp_path) != a
+
+
+def test_checks_register_in_table_order() -> None:
+    """The package imports its check modules in this order: --list, --full and the
+    report list the checks so."""
+    assert list(V.CHECKS) == [
+        "dw_complete",
+        "dw_sparse",
+        "dw_consensus",
+        "algorithmic_bias",
+        "watts_cascade_window",
+        "fact_outrage_amplification",
+        "fact_engagement_polarises",
+        "fact_bridging_depolarises",
+        "fact_negfb_political_outrage",
+        "fact_engagement_not_value",
+        "fact_engagement_rate_audience",
+        "fact_sponsorship_trust",
+        "fact_cascades_fade",
+        "fact_unfollow_echo_chambers",
+    ]
+
+
+def test_check_constants_read_through_the_package(monkeypatch) -> None:
+    """``validation.DW_N`` is the owning module's current value (tests patch the module)."""
+    monkeypatch.setattr(deffuant, "DW_N", 7)
+    assert V.DW_N == 7
+    assert V.FACT6_SEEDS == V.fact_sponsorship.FACT6_SEEDS
+    with pytest.raises(AttributeError, match="no_such_name"):
+        _ = V.no_such_name
+
+
 def test_main_runs_a_tiny_subset_and_writes_the_table(tmp_path, monkeypatch, capsys) -> None:
     """The CLI end to end on a shrunken canonical check (seconds): table, Markdown,
     JSON, figure, exit status 0."""
-    monkeypatch.setattr(V, "DW_EPS", (0.2,))  # 2 clusters, robust already at N = 200
-    monkeypatch.setattr(V, "DW_N", 200)
-    monkeypatch.setattr(V, "DW_REPLICATES", 2)
+    monkeypatch.setattr(deffuant, "DW_EPS", (0.2,))  # 2 clusters, robust already at N = 200
+    monkeypatch.setattr(deffuant, "DW_N", 200)
+    monkeypatch.setattr(deffuant, "DW_REPLICATES", 2)
     out = tmp_path / "res" / "validation.md"
     argv = ["--only", "dw_complete", "--out", str(out), "--cache", str(tmp_path / "c")]
     code = V.main([*argv, "--figures", str(tmp_path / "figs"), "--jobs", "1", "--quiet"])
@@ -254,7 +299,7 @@ def test_fact_8_passes_when_the_effect_is_planted(fact_cache, monkeypatch) -> No
     check = V.CHECKS["fact_unfollow_echo_chambers"]
     r = V.run_check(check, ctx, attribution=False)
     assert r.status == V.REPORTED and "does not rise more" in r.reason
-    real = V._arm_runs
+    real = fact_echo._arm_runs
 
     def arm_runs(ctx, experiment, arms, seeds):
         """Planted: the rewiring arm ends with a 0.3 higher echo-chamber index."""
@@ -268,7 +313,7 @@ def test_fact_8_passes_when_the_effect_is_planted(fact_cache, monkeypatch) -> No
             planted.append({**run, "timeseries": ts})
         return {**out, "on": planted}
 
-    monkeypatch.setattr(V, "_arm_runs", arm_runs)
+    monkeypatch.setattr(fact_echo, "_arm_runs", arm_runs)
     r = V.run_check(check, ctx, attribution=False)
     assert r.status == V.PASS, r.reason
 

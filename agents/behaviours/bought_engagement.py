@@ -143,7 +143,7 @@ class BoughtPart(Part):
     # ---------------------------------------------------------------- paid engagement
     def _pick_bots(self, author: np.ndarray) -> np.ndarray:
         """A random bot follower of each author (any bot if it has none)."""
-        u = self.rng.random(author.shape[0])
+        u = self.rng.random(int(author.shape[0]))  # int(): the array overload for mypy
         cnt = self.fake_count[author]
         own = (
             self.fake_bots[
@@ -161,8 +161,9 @@ class BoughtPart(Part):
         p, n, rng = model.posts, model.n, self.rng
         new = np.flatnonzero((p.id >= 0) & (p.time == t) & (p.kind != KIND_RESHARE))
         slots = new[self.member[p.author[new]]]
-        nl = rng.poisson(self.cfg.likes_per_post, size=slots.shape[0])
-        nc = rng.poisson(self.cfg.comments_per_post, size=slots.shape[0])
+        m = int(slots.shape[0])  # int(): the array overload of poisson for mypy
+        nl = rng.poisson(self.cfg.likes_per_post, size=m)
+        nc = rng.poisson(self.cfg.comments_per_post, size=m)
         author = p.author[slots].astype(np.int64)
         p.likes[slots] += nl.astype(np.int32)
         p.comments[slots] += nc.astype(np.int32)

@@ -20,6 +20,7 @@ import gc
 import json
 import statistics
 import sys
+from collections.abc import Callable
 
 import numpy as np
 
@@ -37,7 +38,7 @@ MIN_SWEEPS = 10
 
 
 def _ab_runners(which: list[str]) -> dict:
-    runners = {}
+    runners: dict[str, Callable[..., dict]] = {}
     if "ndlib" in which:
         from feedlab.benchmarks.peers.ndlib_models import run_ndlib_algorithmic_bias
 

@@ -47,7 +47,8 @@ class EngagementRanking(ScoredPolicy):
 def engagement_score(cand: Candidates, w: EngagementWeights) -> np.ndarray:
     """w_like·P̂(like) + w_comment·P̂(comment) + w_share·P̂(share) per pair (one pass)."""
     out = buffers.empty(cand.size)
-    _weighted3(*cand.predictions((0, 1, 2)), w.like, w.comment, w.share, out)
+    like, comment, share = cand.predictions((0, 1, 2))
+    _weighted3(like, comment, share, w.like, w.comment, w.share, out)
     return out
 
 

@@ -68,8 +68,12 @@ class EngagementNegFeedbackRanking(ScoredPolicy):
     def score(self, cand: Candidates, rng: np.random.Generator) -> np.ndarray:
         w, pol = self.weights, self.political
         out = buffers.empty(cand.size)
+        like, comment, share, negfb = cand.predictions((0, 1, 2, 3))
         _score(
-            *cand.predictions((0, 1, 2, 3)),
+            like,
+            comment,
+            share,
+            negfb,
             np.ascontiguousarray(cand.political, dtype=np.bool_),
             w.like,
             w.comment,
