@@ -297,6 +297,9 @@ def _parse(path: Path, data: Any) -> tuple[Target | None, list[str]]:
 
     if c.problems:
         return None, c.problems
+    # every required field was checked above (a missing one is a problem)
+    assert tid is not None and citation is not None and setting is not None
+    assert verified is not None and measurement is not None
     target = Target(
         id=tid,
         title=title,
