@@ -1,4 +1,4 @@
-"""``feedlab validate``: feedlab checked against the literature (SPEC §6 and §8).
+"""``feedlab validate``: feedlab checked against the literature (docs/validation.md).
 
     feedlab validate                  # fast subset: DW complete graph, consensus, Watts,
                                       # fact 1 (about a minute on 2 cores)
@@ -9,11 +9,11 @@
 
 Two kinds of check, one entry each in :data:`CHECKS`:
 
-* **canonical reductions** (SPEC §6) — with its mechanisms switched off, feedlab *is* a
+* **canonical reductions** (docs/validation.md §Canonical reductions) — with its mechanisms switched off, feedlab *is* a
   published model: Deffuant–Weisbuch bounded confidence on complete and sparse graphs,
   Fortunato's consensus threshold, Sîrbu et al.'s algorithmic bias, Watts' threshold
   cascades. They reproduce published results and **must pass**.
-* **stylized facts** (SPEC §8) — claims about the default model, tested, not asserted.
+* **stylized facts** (docs/validation.md §Stylized facts) — claims about the default model, tested, not asserted.
   A fact the model does not show is a finding: it is reported as ``FAIL-reported`` with
   the numbers measured and the reason, and documented in ``docs/validation.md``; the test
   and the model are never tuned to make it pass.
@@ -1101,7 +1101,7 @@ def check_fact_bridging_depolarises(ctx: Context, seeds: Sequence[int] = FACT_SE
 # per seed, not a difference: under engagement ranking P varies 16-fold between seeds
 # (0.05–0.78 over the exploration seeds; n = 1000, 200 steps, window 3), so raw
 # differences are dominated by a few seeds; the cut was 0.998 ± 0.002 (P_negfb ≤ 0.0004
-# in every run; 0.000 in issue 3 at N = 3000). (b) "Modest engagement cost": the
+# in every run; 0.000 in the ranking comparison of docs/ranking.md at N = 3000). (b) "Modest engagement cost": the
 # relative loss per seed, 1 − E_negfb / E_eng, is below FACT3_MAX_LOSS = 10 % (one-sided
 # t-test of the mean against 0.10 at ALPHA) for both engagement measures: MSI points per
 # user-step (like 1, comment 30, share 5: the objective the policy re-weights,
@@ -1377,7 +1377,7 @@ def _plot_frontier(
         return _save(fig, path)
 
 
-# Fact 5 criterion. SPEC §8 claims an audience-size effect: accounts with larger
+# Fact 5 criterion. The stylized fact claims an audience-size effect: accounts with larger
 # audiences get fewer likes and comments per post per follower. The statistic is
 # therefore the log–log slope of the engagement rate on followers *within* a class of
 # comparable accounts (feedlab.analysis.metrics.engagement_rate_scaling, OLS on log10 ER vs
@@ -1389,7 +1389,7 @@ def _plot_frontier(
 # and reported beside it, not tested: it mixes classes whose rates differ for reasons
 # other than audience size. Exploration (seeds 100–105): users +0.078 ± 0.017,
 # authentic influencers +0.056 ± 0.043, pooled −0.052 ± 0.017 (per-run 95 % CI
-# half-widths ≈ 0.055 and 0.11); issue 4 (seeds 0–2, an earlier code version): +0.107,
+# half-widths ≈ 0.055 and 0.11); docs/influencers.md §6.2 (seeds 0–2, an earlier code version): +0.107,
 # +0.077, −0.033. With 5 seeds the standard error of a class's mean slope is ≈ 0.01–0.02,
 # so a true within-class decline of −0.05 or steeper would be detected.
 FACT5_SEEDS = tuple(range(5))
@@ -1552,7 +1552,7 @@ def _plot_er_audience(
 # slowly": for undisclosed sponsorship the fall half-life (exponential fit of d over the
 # campaign) is shorter than the recovery half-life (fit from the lowest d after the
 # campaign, toward 0), one-sided paired t-test at ALPHA; disclosed sponsorship moves
-# trust too little for reliable half-lives (issue 4), so they are reported, not tested.
+# trust too little for reliable half-lives (docs/influencers.md §6.1), so they are reported, not tested.
 # Exploration (seeds 100–105): d after 10 steps −0.0121 vs −0.0013 (paired difference
 # 0.0108 ± 0.0031); half-lives, undisclosed, fall 12.3 ± 3.0 vs recovery 46 ± 9.5 steps
 # (paired difference 34 ± 12). Over every 4-seed subset of those 6 the larger of the two
@@ -1707,14 +1707,14 @@ def _plot_sponsorship(
 # the transgression; (c) reputations mostly recover — on average more than half of the
 # reputation lost at the trough (mean follower trust in the target) is regained by the
 # end (one-sided t-test of the mean regained share against FACT7_REGAINED at ALPHA);
-# the number of runs back at 90 % of the pre-event level (issue 5's yardstick) is
+# the number of runs back at 90 % of the pre-event level (the yardstick of docs/cascades.md §5) is
 # reported beside it. (d) Faster after an apology — days to recover to 90 % are fewer
 # with an apology on day 1 after the transgression than without, paired by seed (one-
 # sided paired t-test at ALPHA; a run that never recovers counts as the horizon, 90
 # days, which is conservative when only the no-apology run is censored). An apology on
-# day 7 is run and reported (issue 5 found it makes no difference), not tested: SPEC §8
+# day 7 is run and reported (docs/cascades.md §5 found it makes no difference), not tested: the fact
 # claims only that an apology helps. Exploration (seeds 100–107): every run a storm;
-# time to peak 0–6 days (median 0); duration 6–9 days (issue 5, five rankings: ≤ 27);
+# time to peak 0–6 days (median 0); duration 6–9 days (docs/cascades.md §5, five rankings: ≤ 27);
 # share of the loss regained 0.91 ± 0.10 (min 0.82; > 1 where trust ends above its
 # pre-event level); 6/8 back at 90 %; days to 90 % without vs with an early apology,
 # paired difference 41 ± 16 (all 8 positive); with a day-7 apology +0.75 ± 4.6. The
@@ -2180,7 +2180,7 @@ register(
             f"1 ± {FACT1_CHRONO_TOL} ({len(FACT_SEEDS)} seeds)"
         ),
         source=(
-            "SPEC §8 fact 1. Huszár, F., Ktena, S. I., O'Brien, C., Belli, L., Schlaikjer, A. "
+            "Stylized fact 1 (docs/validation.md). Huszár, F., Ktena, S. I., O'Brien, C., Belli, L., Schlaikjer, A. "
             "& Hardt, M. (2022). Algorithmic amplification of politics on Twitter. PNAS "
             "119(1), e2025334119. Brady, W. J., Wills, J. A., Jost, J. T., Tucker, J. A. & "
             "Van Bavel, J. J. (2017). Emotion shapes the diffusion of moralized content in "
@@ -2202,7 +2202,7 @@ register(
             "bimodality and group-mean distance reported"
         ),
         source=(
-            "SPEC §8 fact 2. Perra, N. & Rocha, L. E. C. (2019). Modelling opinion dynamics "
+            "Stylized fact 2 (docs/validation.md). Perra, N. & Rocha, L. E. C. (2019). Modelling opinion dynamics "
             "in the age of algorithmic personalisation. Scientific Reports 9, 7261. Contrast: "
             "Guess, A. M. et al. (2023). How do social media feed algorithms affect attitudes "
             "and behavior in an election campaign? Science 381(6656), 398–404."
@@ -2221,7 +2221,7 @@ register(
             f"seed (log ratio, one-sided p < {ALPHA}, {len(FACT_SEEDS)} seeds)"
         ),
         source=(
-            "SPEC §8 fact 2. Ovadya, A. & Thorburn, L. (2023). Bridging systems. arXiv:"
+            "Stylized fact 2 (docs/validation.md). Ovadya, A. & Thorburn, L. (2023). Bridging systems. arXiv:"
             "2301.09976. Törnberg, P., Valeeva, D., Uitermark, J. & Bail, C. (2023). "
             "Simulating social media using large language models to evaluate alternative "
             "news feed algorithms. arXiv:2310.05984."
@@ -2243,7 +2243,7 @@ register(
             f"(one-sided p < {ALPHA}) ({len(FACT_SEEDS)} seeds)"
         ),
         source=(
-            "SPEC §8 fact 3. Facebook's 2021 test on political content: less weight on "
+            "Stylized fact 3 (docs/validation.md). Facebook's 2021 test on political content: less weight on "
             "predicted comments and shares, more on predicted negative feedback "
             "(LITERATURE.md, 'Ranking and field experiments'; the reports give the "
             "direction, not magnitudes)."
@@ -2263,7 +2263,7 @@ register(
             f"every seed ({len(FACT4_SEEDS)} seeds)"
         ),
         source=(
-            "SPEC §1 and §8 fact 4 (revealed vs reflective preference). Tang, A., Weyl, E. "
+            "docs/model.md §Engagement and reflective value and stylized fact 4 (revealed vs reflective preference). Tang, A., Weyl, E. "
             "G. et al. (2025). Prosocial media. arXiv:2502.10834."
         ),
         run=check_fact_engagement_not_value,
@@ -2282,7 +2282,7 @@ register(
             f"{len(FACT5_SEEDS)} seeds); the slope pooled over all accounts reported"
         ),
         source=(
-            "SPEC §8 fact 5; industry engagement-rate rankings: larger accounts have lower "
+            "Stylized fact 5 (docs/validation.md); industry engagement-rate rankings: larger accounts have lower "
             "engagement rates, nano and micro influencers engage more (LITERATURE.md, "
             "'Trust and influencers')."
         ),
@@ -2303,7 +2303,7 @@ register(
             f"{len(FACT6_SEEDS)} seeds)"
         ),
         source=(
-            "SPEC §8 fact 6. Slovic, P. (1993). Perceived risk, trust, and democracy. Risk "
+            "Stylized fact 6 (docs/validation.md). Slovic, P. (1993). Perceived risk, trust, and democracy. Risk "
             "Analysis 13(6), 675–682. Carr, C. T. & Hayes, R. A. (2014). The effect of "
             "disclosure of third-party influence on an opinion leader's credibility and "
             "electronic word of mouth in two-step flow. Journal of Interactive Advertising "
@@ -2327,7 +2327,7 @@ register(
             f"p < {ALPHA}); a day-{FACT7_LATE} apology reported ({len(FACT7_SEEDS)} seeds)"
         ),
         source=(
-            "SPEC §8 fact 7. " + _WATTS + " Crane, R. & Sornette, D. (2008). Robust dynamic "
+            "Stylized fact 7. " + _WATTS + " Crane, R. & Sornette, D. (2008). Robust dynamic "
             "classes revealed by measuring the response function of a social system. PNAS "
             "105(41), 15649–15653. Slovic, P. (1993). Perceived risk, trust, and democracy. "
             "Risk Analysis 13(6), 675–682."
@@ -2347,7 +2347,7 @@ register(
             f"{ALPHA}, {len(FACT_SEEDS)} seeds); rewiring without homophily reported"
         ),
         source=(
-            "SPEC §8 fact 8. Sasahara, K., Chen, W., Peng, H., Ciampaglia, G. L., Flammini, "
+            "Stylized fact 8 (docs/validation.md). Sasahara, K., Chen, W., Peng, H., Ciampaglia, G. L., Flammini, "
             "A. & Menczer, F. (2021). Social influence and unfollowing accelerate the "
             "emergence of echo chambers. Journal of Computational Social Science 4, 381–402. "
             "Cinelli, M. et al. (2021). The echo chamber effect on social media. PNAS "

@@ -337,7 +337,7 @@ def engagement_value_gap(engagement: ArrayLike, value: ArrayLike) -> NDArray[np.
     understanding what users want: inconsistent preferences and engagement optimization.
     arXiv:2202.11776 (revealed vs reflective preference); Milli, S., Belli, L. & Hardt,
     M. (2021). From optimizing engagement to measuring value. *Proc. ACM FAccT 2021*.
-    The z-score construction is feedlab's own (SPEC §1, §8 fact 4).
+    The z-score construction is feedlab's own (docs/model.md §Engagement and reflective value; docs/validation.md fact 4).
     """
     e = _vec(engagement, "engagement")
     v = _vec(value, "value")
@@ -357,7 +357,7 @@ def comment_like_ratio(comments: ArrayLike, likes: ArrayLike) -> float | NDArray
     r"""Comments per like, :math:`c / \ell`, per post or account.
 
     A high ratio flags comment inflation (bought comments) or controversy (comments rise
-    with disagreement and outrage, SPEC §3).
+    with disagreement and outrage, docs/model.md §One step, 4. react).
 
     Parameters
     ----------
