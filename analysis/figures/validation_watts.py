@@ -117,5 +117,7 @@ def plot(runs: list[base.Run], scale: base.Scale) -> tuple[Figure, dict[str, Any
     bx.set_ylim(-0.03, 1.03)
     ax.set_title("(a)", loc="left")
     bx.set_title("(b)", loc="left")
-    ax.legend(loc="upper right")  # "analytic window" names the band of (b) too
+    # below the panels, on white: inside (a) the window's swatch vanished on the window
+    # itself, and the legend hid error bars; "analytic window" names the band of (b) too
+    fig.legend(*ax.get_legend_handles_labels(), loc="outside lower center", ncol=2)
     return fig, data
