@@ -45,7 +45,7 @@ class OpinionInit:
 
 @dataclass(frozen=True)
 class PopulationConfig:
-    """How opinions, tolerance, emotion, trust and activity are drawn (SPEC §2)."""
+    """How opinions, tolerance, emotion, trust and activity are drawn (docs/model.md §State)."""
 
     name: str = field(doc="preset name (informational)")
     opinion: OpinionInit = field(doc="initial opinions: distribution, group separation, spread")
@@ -178,7 +178,7 @@ def draw_population(
     """Draw every user's parameters and initial state.
 
     When the network carries no groups, opinions are drawn first (with a single group)
-    and the group is the sign of the initial opinion (SPEC §2).
+    and the group is the sign of the initial opinion (docs/model.md §State).
     """
     if groups is None:
         opinion = initial_opinions(cfg.opinion, np.zeros(n, np.int32), 1, rng)

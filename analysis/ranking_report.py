@@ -7,7 +7,7 @@ sweep folder ``<output.dir>/sweeps/ranking_comparison``), ``AB_DIR`` those of
 ``experiment=feed_ab_test``; both are searched recursively for complete runs (a
 ``DONE`` marker). Prints Markdown tables (mean ± sd over seeds, and every seed) and
 writes ``ranking_comparison.png`` and ``ranking_ab_test.png``. Reads run directories
-only (DESIGN §1).
+only (docs/architecture.md).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Time per Watts threshold cascade with feedlab's kernel (DESIGN.md §4 target: ≤ 10 ms
+"""Time per Watts threshold cascade with feedlab's kernel (docs/performance.md §Performance targets target: ≤ 10 ms
 per global cascade on an Erdős–Rényi graph with N = 10⁵, z = 4, φ = 0.18).
 
     python benchmarks/bench_cascade.py [--n 100000] [--z 4] [--phi 0.18] [--cascades 25]
@@ -125,7 +125,7 @@ def main(argv: list[str] | None = None) -> int:
         f"  uniformly random seeds, median of {len(random_times)}: "
         f"{res['ms_per_random_seed_cascade']:.2f} ms per cascade"
     )
-    print("  target (DESIGN.md §4): ≤ 10 ms per global cascade")
+    print("  target (docs/performance.md §Performance targets): ≤ 10 ms per global cascade")
     return 0
 
 

@@ -16,7 +16,7 @@ excluded. Two numbers per policy, each the median of ``--repeats`` runs on one c
 
 Times are CPU seconds of this (single-threaded) process (``time.process_time``), i.e.
 per core, so other work on a shared machine does not inflate them; the wall-clock cold
-time is printed beside them. Target (DESIGN.md §4): ≥ 30 M candidates per second per
+time is printed beside them. Target (docs/performance.md §Performance targets): ≥ 30 M candidates per second per
 core.
 """
 

@@ -7,7 +7,7 @@
     feedlab bench --report-only            # rewrite docs/performance.md from the JSON
     python -m feedlab.benchmarks.run ...           # the same without the console script
 
-Workloads (DESIGN.md §4), every one on the same machine in the same process tree:
+Workloads (docs/performance.md §Performance targets), every one on the same machine in the same process tree:
 
 * **Deffuant / algorithmic bias** (Sîrbu et al. 2019; γ = 0 is Deffuant et al. 2000) on a
   Barabási–Albert graph (m = 5; :func:`feedlab.benchmarks.peers._graph.barabasi_albert_edges`)
@@ -40,7 +40,7 @@ Workloads (DESIGN.md §4), every one on the same machine in the same process tre
   stochastic block network, engagement ranking, live metrics every step) and the
   ranking kernel (``feedlab.benchmarks.bench_ranking.bench``) at N = 10³ … 10⁶, each N in a
   fresh subprocess that also reports its peak resident memory; cProfile of one step at
-  the target N names the dominant phase and functions. Ranking at the DESIGN workload
+  the target N names the dominant phase and functions. Ranking at the target workload
   (~50 follows per viewer, every user posts once per step; ``bench_ranking.prepare``):
   every ``conf/ranking`` policy at N = 10⁵ (≈ 1 min), with engagement as the headline
   row and the slowest policy as a second one.
@@ -139,9 +139,9 @@ class Settings:
     scaling_steps: tuple[int, ...] = (10, 10, 5, 1)  # + 1 phase-split step each
     ranking_repeats: int = 5
     ranking_repeats_1e6: int = 1  # at N ≥ 10⁶ one rank call costs ~10 s
-    target_n: int = 100_000  # N of the DESIGN §4 step/ranking targets (profiled there)
-    policies_n: int = 100_000  # every conf/ranking policy at this N (DESIGN workload)
-    ranking_target_n: int = 100_000  # the engagement policy at this N (DESIGN target)
+    target_n: int = 100_000  # N of the docs/performance.md §Performance targets step/ranking targets (profiled there)
+    policies_n: int = 100_000  # every conf/ranking policy at this N (the target workload)
+    ranking_target_n: int = 100_000  # the engagement policy at this N (the target)
     policies_degree: float = 50.0
     full_scale_n: int = 1_000_000
     full_scale_steps: int = 100
@@ -176,7 +176,7 @@ QUICK = Settings(
     fresh_processes=False,
 )
 
-#: DESIGN.md §4 table, for reference in the document (peers as measured when designing)
+#: docs/performance.md §Performance targets table, for reference in the document (peers as measured when designing)
 DESIGN_REFERENCE = {
     "ab_gamma0": {"ndlib": 47.5e3, "mesa": 126e3, "numpy": 10.7e6, "numba": 16.6e6},
     "ab_gamma1": {"ndlib": 46.7e3, "mesa": 65.5e3, "numpy": 2.44e6, "numba": 7.74e6},
@@ -911,7 +911,7 @@ def _ranking_node(option: str) -> dict[str, Any]:
 def _bench_policies(
     n: int, degree: float, repeats: int, options: list[str] | None = None
 ) -> dict[str, Any]:
-    """``conf/ranking`` options (default: all) on the DESIGN workload
+    """``conf/ranking`` options (default: all) on the target workload
     (``bench_ranking.prepare``: ~``degree`` candidates per viewer)."""
     from feedlab.benchmarks.bench_ranking import bench, prepare
     from feedlab.models.ranking import RANKINGS
@@ -1050,7 +1050,7 @@ def _ab_rate(results, n, gamma, impl, key: str = "interactions_per_s") -> float 
 
 
 def evaluate_targets(results: dict[str, Any], s: Settings) -> list[dict[str, Any]]:
-    """DESIGN.md §4 targets against this run's measurements."""
+    """docs/performance.md §Performance targets targets against this run's measurements."""
     out = []
 
     def add(workload, target, measured, met, shortfall, unit, note=""):
@@ -1472,7 +1472,7 @@ def _why_missed(t: dict[str, Any], results: dict[str, Any]) -> list[str]:
                     f"{fs['median_step_cpu_seconds'] / a['median_step_cpu_seconds']:.0f}× the "
                     f"time for 10× the users (N^{expo:.2f}): the same per-pair kernels run "
                     "slower per pair at this size, most likely because their random reads of "
-                    "user, post and edge features no longer hit the cache (DESIGN §4: random "
+                    "user, post and edge features no longer hit the cache (docs/performance.md §Performance targets: random "
                     "memory access is the floor). Reaching 15 min needs ≤ "
                     f"{(900 - fs['build_seconds']) / fs['steps']:.1f} s per step after the "
                     f"{fs['build_seconds'] / 60:.1f}-min build."
@@ -1581,7 +1581,7 @@ def render_report(results: dict[str, Any], doc: Path, figures: list[Path]) -> st
         add("Skipped: " + "; ".join(results["skipped"]) + ".")
     add("")
 
-    add("## DESIGN §4 targets")
+    add("## Performance targets")
     add("")
     rows = []
     for t in results["targets"]:
@@ -1844,12 +1844,12 @@ def render_report(results: dict[str, Any], doc: Path, figures: list[Path]) -> st
         )
         add(
             f"Step CPU time grows as N^{slope:.2f} between N = {a['n']:,} and {b['n']:,} "
-            "(DESIGN: linear in users × feed length)."
+            "(the target: linear in users × feed length)."
         )
         add("")
     for pol in [r["policies"] for r in sc["rows"] if "policies" in r]:
         add(
-            f"### Ranking at the DESIGN workload, N = {pol['n']:,} "
+            f"### Ranking at the target workload, N = {pol['n']:,} "
             f"({pol['candidates_per_viewer']:.1f} candidates per viewer, mean k = {pol['mean_k']:.1f})"
         )
         add("")
@@ -1937,11 +1937,11 @@ def render_report(results: dict[str, Any], doc: Path, figures: list[Path]) -> st
         if L[-1].startswith("|"):
             add("")
         add("")
-    add("## Reference: the peers when DESIGN was written")
+    add("## Reference: the peers as measured when the targets were set")
     add("")
     d = results["design_reference"]
     add(
-        "DESIGN.md §4 lists what careful implementations reached on this kind of machine: "
+        "When the targets were set, careful implementations reached on this kind of machine: "
         f"algorithmic bias at N = 10⁵ — ndlib {_si(d['ab_gamma0']['ndlib'])}/s (γ = 0) and "
         f"{_si(d['ab_gamma1']['ndlib'])}/s (γ = 1), idiomatic Mesa {_si(d['ab_gamma0']['mesa'])}/s "
         f"and {_si(d['ab_gamma1']['mesa'])}/s, a Numba limit proxy {_si(d['ab_gamma0']['numba'])}/s "

@@ -1,6 +1,6 @@
 """The run directory: the record of one run, written so that nothing is half-written.
 
-Layout (DESIGN §2)::
+Layout (docs/sweeps.md)::
 
     <out>/runs/<run key>/
         .hydra/config.yaml      resolved config        .hydra/overrides.yaml

@@ -39,7 +39,7 @@ class LabelConfig:
 
 @dataclass(frozen=True)
 class PlatformConfig:
-    """What the platform does around the ranking policy (SPEC §2 'Platform')."""
+    """What the platform does around the ranking policy (docs/model.md §Platform)."""
 
     feed_length: int = field(ge=0, le=100_000, doc="k for everyone; 0 = each user's attention")
     window: int = field(ge=1, le=1000, doc="W: candidate posts are from the last W steps")

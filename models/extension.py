@@ -1,7 +1,7 @@
 """The seam for influencer behaviours, events and other stateful extensions.
 
 An extension is any object with some of these methods; the model calls each at the
-named point of its step (SPEC §3). All are optional.
+named point of its step (docs/model.md §One step). All are optional.
 
 - ``setup(model)``: once, after the population and graph exist (assign roles, ...).
 - ``on_post(model, t, batch)``: modify or extend this step's new posts (a

@@ -119,7 +119,7 @@ class Candidates:
 
     @cached_property
     def agreement(self) -> np.ndarray:
-        """a = 1 - |x_viewer - stance| ∈ [-1, 1] (= 2A - 1 with SPEC's A)."""
+        """a = 1 - |x_viewer - stance| ∈ [-1, 1] (= 2A - 1 with A = 1 - |Δx|/2, docs/model.md §One step, 4. react)."""
         return 1.0 - np.abs(self.users.opinion[self.viewer] - self.stance)
 
     def predictions(self, actions: Sequence[int]) -> tuple[np.ndarray, ...]:

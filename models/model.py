@@ -1,6 +1,6 @@
 """FeedModel: users on a follow network who post, see a ranked feed, react and change.
 
-One :meth:`FeedModel.step` is one session (SPEC §3), synchronous over users:
+One :meth:`FeedModel.step` is one session (docs/model.md §One step), synchronous over users:
 
     post → gather → rank → react → update (opinion, arousal, trust, follows) → record
 

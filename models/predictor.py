@@ -1,6 +1,6 @@
 """The platform's reaction predictor: what a ranking policy sees instead of the truth.
 
-SPEC §3: engagement probabilities are the simulation's ground truth; a ranker sees only
+docs/model.md §One step, 3. rank: engagement probabilities are the simulation's ground truth; a ranker sees only
 *predictions* of them, optionally noisy or biased, as a platform's model would be.
 feedlab's platform model is the true reaction model (:mod:`feedlab.agents.rules.reaction`) with
 

@@ -1,5 +1,5 @@
 """Experimental arms: schema and validation, assignment, per-arm recording, differences
-and amplification ratios (issue 3, 'Done when')."""
+and amplification ratios (docs/ranking.md §Randomised feed experiments inside one run (arms))."""
 
 from __future__ import annotations
 

@@ -120,7 +120,7 @@ def test_quick_writes_document_and_figures(quick):
     for heading in (
         "## How to run",
         "## Machine and load",
-        "## DESIGN §4 targets",
+        "## Performance targets",
         "## Deffuant / algorithmic bias",
         "### Agreement in distribution",
         "## Watts threshold cascade",
@@ -161,7 +161,7 @@ def test_cli_offers_bench():
 
 def test_full_scale_run_is_merged_into_results_and_document(quick, tmp_path):
     """``--full-scale`` (here at the quick sizes) is recorded apart, then merged into the
-    results JSON and the document, and judged against the DESIGN target."""
+    results JSON and the document, and judged against the performance target."""
     res, _ = quick
     out, doc = tmp_path / "results.json", tmp_path / "performance.md"
     out.write_text(json.dumps(res))

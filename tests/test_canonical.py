@@ -1,4 +1,4 @@
-"""Canonical reductions (SPEC §6): with its mechanisms off, feedlab reproduces published
+"""Canonical reductions (docs/validation.md §Canonical reductions): with its mechanisms off, feedlab reproduces published
 models — and every check of it fails when a bug is planted (a check that cannot fail
 proves nothing).
 
@@ -57,7 +57,7 @@ def test_frozen_criterion_on_a_small_model() -> None:
 
 
 def test_canonical_configs_compose_as_reductions() -> None:
-    """Each canonical experiment is the pairwise, mechanism-free reduction (SPEC §6)."""
+    """Each canonical experiment is the pairwise, mechanism-free reduction (docs/validation.md §Canonical reductions)."""
     for name in ("dw_complete", "dw_sparse", "dw_consensus", "algorithmic_bias_sweep"):
         cfg = compose([f"experiment={name}"])
         assert cfg["experiment"] == name

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from feedlab.analysis import figures
 from feedlab.analysis.figures import base, style
@@ -154,3 +156,178 @@ def test_pareto_and_wilson_known_answers() -> None:
     assert lo == 0.0 and hi == pytest.approx(0.27753, abs=1e-5)
     lo, hi = wilson(5, 10)
     assert (lo, hi) == pytest.approx((0.23659, 0.76341), abs=1e-5)
+
+
+# ------------------------------------------------------------- figures that cannot lie
+finite = st.floats(min_value=-1e6, max_value=1e6, allow_nan=False, allow_infinity=False)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    data=st.data(),
+    lo=finite,
+    width=st.floats(min_value=0.0, max_value=1e6, allow_nan=False),
+    n=st.integers(min_value=0, max_value=25),
+)
+def test_bounded_interval_never_crosses_the_bounds(
+    data: st.DataObject, lo: float, width: float, n: int
+) -> None:
+    hi = lo + width
+    inside = st.floats(min_value=lo, max_value=hi, allow_nan=False)
+    values = data.draw(st.lists(inside | st.just(float("nan")), min_size=n, max_size=n))
+    ci = base.bounded_interval(values, (lo, hi))
+    finite_values = [v for v in values if np.isfinite(v)]
+    assert ci["n"] == len(finite_values) and ci["n_nonfinite"] == n - len(finite_values)
+    if not finite_values:
+        assert np.isnan(ci["estimate"]) and ci["method"] == "none"
+        return
+    for k in ("estimate", "low", "high"):
+        assert lo <= ci[k] <= hi, (k, ci)
+    assert min(finite_values) <= ci["low"] <= ci["high"] <= max(finite_values)
+    want = "percentile bootstrap" if len(finite_values) >= 10 else "range"
+    assert ci["method"] == want
+
+
+def test_bounded_interval_where_a_t_interval_goes_below_zero() -> None:
+    from feedlab.analysis import stats
+
+    variances = [0.001, 0.002, 0.25]  # 3 seeds, one far out: the t-interval crosses 0
+    assert stats.t_interval(variances).low < 0
+    ci = base.bounded_interval(variances, base.VARIANCE)
+    assert (ci["low"], ci["high"], ci["method"]) == (0.001, 0.25, "range")
+    many = [0.0] * 8 + [0.3, 0.4]  # 10 seeds: a bootstrap interval, still >= 0
+    assert stats.t_interval(many).low < 0
+    ci = base.bounded_interval(many, base.VARIANCE)
+    assert ci["method"] == "percentile bootstrap" and 0.0 <= ci["low"] < ci["high"] <= 0.4
+    mean, low, high = base.bounded_band([np.array(many[i : i + 1] * 4) for i in range(10)])
+    assert np.all(low >= 0.0) and np.all(high <= 0.4) and np.allclose(mean, np.mean(many))
+    with pytest.raises(ValueError, match="bounds"):
+        base.bounded_interval([1.0], (1.0, 0.0))
+
+
+def _fake_run(root: Path, key: str, labels: dict, summary: dict, series: dict) -> base.Run:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    d = root / key
+    d.mkdir(parents=True)
+    (d / "summary.json").write_text(json.dumps(summary))
+    if series:
+        pq.write_table(pa.table(series), d / "timeseries.parquet")
+    return base.Run(base.RunSpec.make([], **labels), key, d)
+
+
+def _fake_runs(root: Path, name: str, seeds: int) -> list[base.Run]:
+    """Synthetic run directories for one figure: enough columns to draw it."""
+    rng = np.random.default_rng(0)
+    step = np.arange(20)
+    runs = []
+    if name in ("polarisation_over_time", "outrage_amplification"):
+        for p in ("chronological", "engagement"):
+            for s in range(seeds):
+                series = {
+                    "step": step,
+                    "opinion_variance": np.abs(rng.normal(0.02, 0.02, step.size)),
+                    "group_mean_distance": np.abs(rng.normal(0.5, 0.2, step.size)),
+                }
+                summary = {"run_mean_outrage_amplification": float(rng.uniform(0.5, 6))}
+                runs.append(_fake_run(root, f"{p}{s}", {"policy": p, "seed": s}, summary, series))
+    elif name == "trust_by_behaviour":
+        for b in ("Authentic", "Sponsored, undisclosed"):
+            for s in range(seeds):
+                series = {"step": step, "trust_influencers": rng.uniform(0.0, 0.05, step.size)}
+                runs.append(_fake_run(root, f"{b[:4]}{s}", {"behaviour": b, "seed": s}, {}, series))
+    elif name == "reputation_recovery":
+        for c in ("no apology", "apology"):
+            for s in range(seeds):
+                series = {
+                    "step": step,
+                    "callouts": rng.integers(0, 5, step.size),
+                    "reputation": rng.uniform(0.1, 0.3, step.size),
+                }
+                summary = {"cascade_size": 10, "time_to_peak": 1.0}
+                runs.append(
+                    _fake_run(root, f"{c[:2]}{s}", {"condition": c, "seed": s}, summary, series)
+                )
+    elif name == "validation_watts":
+        for z in (1.0, 3.0, 7.0):
+            for s in range(seeds):
+                summary = {"cascade_size": int(rng.integers(1, 300)), "n_users": 300}
+                runs.append(_fake_run(root, f"z{z}s{s}", {"z": z, "seed": s}, summary, {}))
+    return runs
+
+
+def _reference_artists(fig) -> list:
+    """Lines and spans drawn in axes-fraction units along one axis (axhline, axvline,
+    axhspan, axvspan): the reference lines and regions of a figure."""
+    out = []
+    for ax in fig.axes:
+        blended = {id(ax.get_xaxis_transform()), id(ax.get_yaxis_transform())}
+        for a in [*ax.lines, *ax.patches]:
+            t = a.get_data_transform() if a in ax.patches else a.get_transform()
+            if id(t) in blended:
+                out.append(a)
+    return out
+
+
+def _legend_texts(fig) -> set[str]:
+    legends = [*fig.legends, *(ax.get_legend() for ax in fig.axes)]
+    return {t.get_text() for lg in legends if lg is not None for t in lg.get_texts()}
+
+
+@pytest.mark.parametrize("seeds", [3, 12])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "polarisation_over_time",
+        "outrage_amplification",
+        "trust_by_behaviour",
+        "reputation_recovery",
+        "validation_watts",
+    ],
+)
+def test_every_reference_line_is_in_a_legend_and_no_band_crosses_a_bound(
+    tmp_path: Path, name: str, seeds: int
+) -> None:
+    import importlib
+
+    module = importlib.import_module(figures.FIGURES[name])
+    runs = _fake_runs(tmp_path, name, seeds)
+    with style.rc():
+        fig, data = module.plot(runs, base.QUICK)
+    refs = _reference_artists(fig)
+    assert refs, f"{name} draws no reference line; the test would prove nothing"
+    texts = _legend_texts(fig)
+    for a in refs:
+        assert a.get_label() in texts, (name, a.get_label(), texts)
+    # every band of a bounded metric stays inside its bounds (trust, variance >= 0 ...)
+    for ax in fig.axes:
+        for coll in ax.collections:
+            for path in coll.get_paths():
+                ys = path.vertices[:, 1]
+                if name in ("polarisation_over_time",) and ax is fig.axes[0]:
+                    assert ys.min() >= 0.0
+                if name == "trust_by_behaviour":
+                    assert 0.0 <= ys.min() and ys.max() <= 1.0
+    json.dumps(base.jsonable(data))  # the sidecar data serialise
+
+
+def test_figures_of_stylized_facts_carry_the_measured_verdict() -> None:
+    import importlib
+
+    results = json.loads(base.VALIDATION_RESULTS.read_text())["results"]
+    claims = {r["name"]: r for r in results}
+    seen = 0
+    for mod in figures.FIGURES.values():
+        m = importlib.import_module(mod)
+        got = base.verdicts(getattr(m, "FACTS", ()))
+        assert set(got) == set(getattr(m, "FACTS", ())), mod  # every named check exists
+        for check, v in got.items():
+            assert v["status"] == claims[check]["status"]
+            if v["status"] != "PASS":
+                seen += 1
+                # a fact that was not confirmed is not the figure's title
+                claim = v["title"].split(". ", 1)[-1].lower()
+                assert claim not in m.TITLE.lower(), (mod, m.TITLE)
+    assert seen  # some figure shows a FAIL-reported fact: the check is exercised
+    assert base.verdicts(["fact_outrage_amplification"], Path("/nonexistent")) == {}

@@ -1,4 +1,4 @@
-"""Model layer: the step does what SPEC §3 says, invariants hold, randomness is
+"""Model layer: the step does what docs/model.md §One step says, invariants hold, randomness is
 reproducible and streams are independent (common random numbers)."""
 
 from __future__ import annotations

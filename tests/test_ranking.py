@@ -1,5 +1,5 @@
 """Ranking policies: one shared contract for every ``conf/ranking/*.yaml`` option, and a
-known-answer test for each policy (issue 3, 'Done when')."""
+known-answer test for each policy (docs/ranking.md §The shared contract)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Sweeps that explain themselves, and runs that are quiet by default (issue 15).
+"""Sweeps that explain themselves, and runs that are quiet by default (docs/sweeps.md).
 
 - run leases: ``verify`` tells *running*, *died* (started, job process gone, no failure
   record) and *missing* (never started) apart; the next attempt records a dead lease;

@@ -1,4 +1,4 @@
-"""Sweeps that lose nothing (issue 7): isolation, failure records, verify, resume,
+"""Sweeps that lose nothing (docs/sweeps.md): isolation, failure records, verify, resume,
 stale-grid safety, determinism across launchers and worker counts.
 
 Sweeps run the real ``feedlab run -m`` command in a subprocess, because the exit code

@@ -1,5 +1,5 @@
 """``feedlab validate`` (the analysis/validation/ package): the runner, its outputs and exit status
-(fast), and the stylized facts of SPEC §8 (slow): each runs, states what it expects and
+(fast), and the stylized facts of docs/validation.md §Stylized facts (slow): each runs, states what it expects and
 reports what it measures — passing, or failing with the reason — and each fails when a
 bug is planted in the mechanism it tests.
 
@@ -85,7 +85,7 @@ def test_run_check_classifies_outcomes(tmp_path) -> None:
 def test_every_stylized_fact_has_one_entry() -> None:
     facts = [c for c in V.CHECKS.values() if c.kind == "fact"]
     numbers = sorted(int(c.title.split(".")[0].rstrip("b")) for c in facts)
-    assert set(numbers) == set(range(1, 9))  # SPEC §8 facts 1-8 (2 has two halves)
+    assert set(numbers) == set(range(1, 9))  # docs/validation.md facts 1-8 (2 has two halves)
     for c in facts:
         assert c.source and c.expected
         assert (c.run is None) == bool(c.pending)  # not implemented ⇔ says what it needs

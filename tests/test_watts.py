@@ -118,7 +118,7 @@ def test_kernel_without_jit() -> None:
 
 def test_watts_window_analytic() -> None:
     lo, hi = watts_window(0.18)
-    # Watts (2002) Fig. 1/LITERATURE.md: about 1 < z < 5.8 for φ = 0.18
+    # Watts (2002) Fig. 1/docs/validation.md §References: about 1 < z < 5.8 for φ = 0.18
     assert lo == pytest.approx(1.02, abs=0.01)
     assert hi == pytest.approx(5.76, abs=0.01)
     assert np.isnan(watts_window(0.4)[0])  # K = 2: no vulnerable cluster can percolate

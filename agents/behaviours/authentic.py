@@ -1,6 +1,6 @@
 """``authentic``: influencers post their own opinions, more often than regular users.
 
-SPEC §5. Nothing changes but the roles: the chosen accounts become influencers
+docs/influencers.md §2 Behaviours. Nothing changes but the roles: the chosen accounts become influencers
 (:mod:`feedlab.agents.behaviours.roles`) and post ``roles.activity`` times per step; their posts
 are ordinary posts (stance = own opinion + noise, own outrage and quality), and their
 followers' trust starts at ``dynamics.trust.influencer_baseline`` (set by the core).

@@ -1,4 +1,4 @@
-"""Influencer behaviours (SPEC §5): the registry and the ``none`` option.
+"""Influencer behaviours (docs/influencers.md §2 Behaviours): the registry and the ``none`` option.
 
 A behaviour *unit* is a frozen dataclass of parameters registered in
 :data:`INFLUENCERS`; its verb ``extension(rng)`` returns the stateful object that the

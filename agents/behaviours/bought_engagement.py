@@ -1,6 +1,6 @@
 """``bought_engagement``: fake followers and paid likes and comments from bot accounts.
 
-SPEC §5. **Bots** are existing accounts, re-roled: the ``round(bots·N)`` regular accounts
+docs/influencers.md §2 Behaviours. **Bots** are existing accounts, re-roled: the ``round(bots·N)`` regular accounts
 with the lowest posting rate (ties at random) become bots (role 3). Re-roling instead of
 adding nodes keeps N — and so the network and population streams — identical to the
 other behaviours (common random numbers). A bot never posts (activity 0) and never reads

@@ -1,6 +1,6 @@
 """``engagement_farming``: influencers game engagement ranking with outrage.
 
-SPEC §5. Outrage raises predicted comments and shares (the reaction model's
+docs/influencers.md §2 Behaviours. Outrage raises predicted comments and shares (the reaction model's
 ``β_out·s·o`` term, which the platform's predictor shares), and engagement ranking
 weights those heavily, so high-outrage posts win feed slots (Brady et al. 2017, PNAS
 114:7313; Rathje et al. 2021, PNAS 118:e2024292118). A *farmed* post — each original

@@ -1,4 +1,4 @@
-"""Who is an influencer, and in which tier (SPEC §2 'roles', §5 'tiers by audience').
+"""Who is an influencer, and in which tier (docs/influencers.md §1 Roles and tiers).
 
 Influencer accounts are *existing* accounts of the network, re-roled in the extension's
 ``setup`` (the population size is fixed by the network, and keeping it fixed keeps the
@@ -8,7 +8,7 @@ network and population streams identical across behaviours — common random num
   random); ``random`` — uniformly among all accounts.
 * how many: ``count`` accounts, or, when ``count`` is 0, ``round(share · N)`` (at least 1).
 * their posting rate becomes ``activity`` posts per step (influencers post more than
-  regular users; SPEC §5 ``authentic``).
+  regular users; docs/influencers.md §2 Behaviours, ``authentic``).
 
 Tiers (nano / micro / macro / mega) follow the observed follower count ``F`` (bought
 followers included, as audience rankings see it), with lower bounds

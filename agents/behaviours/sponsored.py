@@ -1,6 +1,6 @@
 """``sponsored``: paid posts for brands, disclosed or not, and what detection costs.
 
-SPEC §5. During the campaign (steps ``start ≤ t < stop``; ``stop = -1``: to the end)
+docs/influencers.md §2 Behaviours. During the campaign (steps ``start ≤ t < stop``; ``stop = -1``: to the end)
 each original post of a sponsored influencer ``j`` is sponsored with probability
 ``rate``. A sponsored post is **less relevant to the audience**: its stance is pulled
 from the influencer's own opinion toward the brand's stance and its quality drops,
@@ -35,7 +35,7 @@ A sponsored post seen through a reshare is detected the same way but its trust
 evidence goes to the resharer's edge only through the core's usual rules (no penalty
 here). Detections are recorded as ``sponsorship_detected`` events (time, viewer,
 influencer, post id); ``detection_trust_loss`` in the summary is the mean share of
-trust lost on an edge in the step of a detection on it (SPEC §7, "share of trust lost
+trust lost on an edge in the step of a detection on it (docs/influencers.md §4 Outputs: the "share of trust lost
 after detection").
 """
 

@@ -4,7 +4,7 @@
     ε_eff = ε_i (1 - ψ e_i)
     o_post = clip(o_base,i + λ e_i + noise, 0, 1)
 
-(SPEC §2; the positive-feedback loop of outrage expression follows Brady et al. 2021,
+(docs/model.md §One step, 1. post and 5. update; the positive-feedback loop of outrage expression follows Brady et al. 2021,
 Sci. Adv. 7). With ``enabled: false`` arousal stays 0 and none of this acts.
 """
 

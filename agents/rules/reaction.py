@@ -1,7 +1,7 @@
 """Reaction model: probabilities to like, comment, share and give negative feedback.
 
 For viewer ``i`` and post ``p`` (author ``j``), with agreement ``A = 1 - |x_i - stance_p|/2``
-(SPEC §3.4) rescaled to ``a = 2A - 1 ∈ [-1, 1]``, each action ``r`` has a logistic model
+(docs/model.md §One step, 4. react) rescaled to ``a = 2A - 1 ∈ [-1, 1]``, each action ``r`` has a logistic model
 
     logit P(r) = β0 + β_agree·a + β_out·s_i·o_p + β_avers·(1 - s_i)·o_p
                  + β_trust·(τ_ij - ½) + β_qual·(q_p - ½) + β_spons·z_p
@@ -10,7 +10,7 @@ where ``z_p = 1`` when the viewer *sees* the post as sponsored (disclosed, or un
 and detected). Signs come from the literature: outrage raises engagement for susceptible
 users (Brady et al. 2017, PNAS 114:7313; Rathje et al. 2021, PNAS 118), comments rise with
 disagreement, negative feedback rises with disagreement, low quality and outrage among
-low-susceptibility users (the 2021 Facebook political-content test, LITERATURE.md).
+low-susceptibility users (the 2021 Facebook political-content test, docs/validation.md §References).
 These probabilities are the simulation's ground truth; ranking policies see only the
 platform's noisy predictions (:func:`predict`).
 """

@@ -1,13 +1,13 @@
-"""Reflective value: what a user, on reflection, got out of the feed (SPEC §3.6).
+"""Reflective value: what a user, on reflection, got out of the feed (docs/model.md §One step, 6. value).
 
-Engagement is revealed preference; value is reflective preference (SPEC §1: the whole
+Engagement is revealed preference; value is reflective preference (docs/model.md §Engagement and reflective value: the whole
 bag of crisps). For each item read,
 
     v_p = w_q q_p + w_a A_ip + w_t τ_ij - w_r o_p
 
 (quality, agreement A = 1 - |Δx|/2, strong ties, minus outrage regret) and the viewer's
 value for the step is the mean over its feed. Recorded beside engagement so that the
-engagement–value gap can be measured (SPEC §8, fact 4).
+engagement–value gap can be measured (docs/validation.md §Stylized facts, fact 4).
 """
 
 from __future__ import annotations

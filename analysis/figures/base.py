@@ -219,16 +219,118 @@ def policy_comparison(scale: Scale) -> list[RunSpec]:
 
 
 # ------------------------------------------------------------------ statistics
-def t_band(curves: Sequence[np.ndarray], level: float = 0.95) -> tuple[np.ndarray, ...]:
-    """Per step: mean, low, high of a Student-t interval across replicate curves (rows
-    truncated to the shortest); NaN where fewer than 2 finite replicates."""
+#: Fewer replicates than this and a figure draws every seed instead of an interval: with
+#: 3 seeds a bootstrap has only 10 distinct resamples (it under-covers), and a Student-t
+#: interval ignores the metric's bounds (a variance interval reaching below 0).
+MIN_REPLICATES_FOR_INTERVAL = 10
+#: Bounds of a metric with none.
+UNBOUNDED = (-math.inf, math.inf)
+#: Bounds of the plotted metrics: variances and shares in [0, 1], ratios and rates >= 0.
+VARIANCE = (0.0, 1.0)
+SHARE = (0.0, 1.0)
+NONNEGATIVE = (0.0, math.inf)
+
+
+def _clip(v: float, lo: float, hi: float) -> float:
+    return float(min(max(v, lo), hi)) if math.isfinite(v) else v
+
+
+def bounded_interval(
+    values: ArrayLike,
+    bounds: tuple[float, float] = UNBOUNDED,
+    level: float = 0.95,
+    *,
+    n_resamples: int = 1999,
+    seed: int = 0,
+) -> dict[str, Any]:
+    """Mean of replicates and an interval that never leaves the metric's ``bounds``.
+
+    * ``n >= MIN_REPLICATES_FOR_INTERVAL``: the percentile bootstrap interval of the mean
+      (Efron & Tibshirani 1993, ch. 13; :func:`feedlab.analysis.stats.bootstrap_ci`).
+      Its ends are means of resamples of the data, so they lie inside the data's range
+      and therefore inside the metric's bounds (unlike a Student-t interval, which
+      reaches below 0 for a variance near 0).
+    * fewer replicates: no interval is claimed. ``low``/``high`` are the smallest and
+      largest replicate (``method: "range"``) and ``values`` lists every replicate, as
+      the figure draws them.
+
+    Both are clipped to ``bounds`` and to the data's range (a guard against rounding).
+    Non-finite replicates are left out and counted in ``n_nonfinite``.
+    """
+    lo_b, hi_b = bounds
+    if not lo_b <= hi_b:
+        raise ValueError(f"bounds: {bounds!r} must satisfy low <= high")
+    raw = np.asarray([math.nan if v is None else v for v in np.ravel(values)], dtype=np.float64)
+    a = raw[np.isfinite(raw)]
+    bad = int(raw.size - a.size)
+    out: dict[str, Any] = {
+        "level": level,
+        "n": int(a.size),
+        "n_nonfinite": bad,
+        "bounds": [lo_b, hi_b],
+        "values": a.tolist(),
+    }
+    if a.size == 0:
+        return {**out, "estimate": math.nan, "low": math.nan, "high": math.nan, "method": "none"}
+    lo_d, hi_d = max(float(a.min()), lo_b), min(float(a.max()), hi_b)
+    est = _clip(float(a.mean()), lo_b, hi_b)
+    if a.size >= MIN_REPLICATES_FOR_INTERVAL:
+        ci = stats.bootstrap_ci(
+            a, "mean", level=level, n_resamples=n_resamples, method="percentile", seed=seed
+        )
+        low, high, method = ci.low, ci.high, "percentile bootstrap"
+    else:
+        low, high, method = float(a.min()), float(a.max()), "range"
+    return {
+        **out,
+        "estimate": est,
+        "low": _clip(low, lo_d, hi_d),
+        "high": _clip(high, lo_d, hi_d),
+        "method": method,
+    }
+
+
+def bounded_band(
+    curves: Sequence[np.ndarray], bounds: tuple[float, float] = UNBOUNDED, level: float = 0.95
+) -> tuple[np.ndarray, ...]:
+    """Per step: mean, low, high of :func:`bounded_interval` across replicate curves (rows
+    truncated to the shortest): a percentile-bootstrap band with 10 or more replicates,
+    the range of the replicates with fewer; never outside ``bounds``."""
     m = min(len(c) for c in curves)
     a = np.vstack([np.asarray(c[:m], dtype=np.float64) for c in curves])
     mean, low, high = (np.full(m, np.nan) for _ in range(3))
     for j in range(m):
-        ci = stats.t_interval(a[:, j], level)
-        mean[j], low[j], high[j] = ci.estimate, ci.low, ci.high
+        ci = bounded_interval(a[:, j], bounds, level)
+        mean[j], low[j], high[j] = ci["estimate"], ci["low"], ci["high"]
     return mean, low, high
+
+
+def draw_replicates(
+    ax: Any,
+    x: np.ndarray,
+    curves: Sequence[np.ndarray],
+    bounds: tuple[float, float] = UNBOUNDED,
+    *,
+    colour: str,
+    ls: str = "-",
+    label: str | None = None,
+) -> str:
+    """Replicate curves as the data allow: with fewer than
+    :data:`MIN_REPLICATES_FOR_INTERVAL` replicates, every replicate as a thin line and
+    their mean as a thick one; with more, the mean and a 95 % percentile-bootstrap band
+    (:func:`bounded_band`). Returns what was drawn (``"seeds"`` or ``"bootstrap band"``)."""
+    m = min(len(c) for c in curves)
+    x = np.asarray(x)[:m]
+    if len(curves) < MIN_REPLICATES_FOR_INTERVAL:
+        for c in curves:
+            ax.plot(x, np.asarray(c[:m]), color=colour, ls=ls, lw=0.6, alpha=0.35)
+        mean = np.nanmean(np.vstack([np.asarray(c[:m], dtype=np.float64) for c in curves]), 0)
+        ax.plot(x, mean, color=colour, ls=ls, lw=1.8, label=label)
+        return "seeds"
+    mean, lo, hi = bounded_band(curves, bounds)
+    ax.plot(x, mean, color=colour, ls=ls, label=label)
+    ax.fill_between(x, lo, hi, color=colour, alpha=0.12, lw=0)
+    return "bootstrap band"
 
 
 def group(runs: Sequence[Run], label: str) -> dict[Any, list[Run]]:
@@ -239,9 +341,25 @@ def group(runs: Sequence[Run], label: str) -> dict[Any, list[Run]]:
     return out
 
 
-def interval(values: ArrayLike, level: float = 0.95) -> dict[str, Any]:
-    """Mean and 95 % Student-t interval across replicates, JSON-ready."""
-    return stats.t_interval(values, level).as_dict()
+# ------------------------------------------------------------------ validation verdicts
+#: The validation suite's committed results (``feedlab validate``), read for verdicts.
+VALIDATION_RESULTS = ROOT / "docs" / "validation_results.json"
+
+
+def verdicts(checks: Sequence[str], path: Path | None = None) -> dict[str, dict[str, str]]:
+    """``{check: {"title", "status"}}`` for the named ``feedlab validate`` checks, from the
+    committed results (``docs/validation_results.json``); empty when the file is absent
+    (an install without the docs). A figure of a stylized fact records these in its
+    sidecar, so that a reader sees the measured verdict beside the picture."""
+    p = VALIDATION_RESULTS if path is None else path
+    if not checks or not p.is_file():
+        return {}
+    results = json.loads(p.read_text()).get("results", [])
+    return {
+        r["name"]: {"title": r.get("title", ""), "status": r.get("status", "")}
+        for r in results
+        if r.get("name") in checks
+    }
 
 
 # ------------------------------------------------------------------ provenance
@@ -384,6 +502,7 @@ def provenance(
             "seeds": seeds,
             "coverage": f"{len(runs)}/{len(specs)} runs complete",
             "statistics": getattr(module, "STATISTICS", ""),
+            "validation": verdicts(getattr(module, "FACTS", ())),
             "versions": versions(),
             "data": data,
         }

@@ -1,4 +1,5 @@
-"""Call-out cascade sizes: CCDF by ranking policy (SPEC §5, §7; stylized fact 7).
+"""Call-out cascade sizes: CCDF by ranking policy (docs/cascades.md §1 The mechanism and
+§3 Metrics; docs/validation.md §Stylized facts, fact 7).
 
 Runs: ``conf/experiment/cancel_storm.yaml`` (one transgression by the most-followed
 account of a heavy-tailed follower graph; exposed users call it out by complex
@@ -32,6 +33,8 @@ STATISTICS = (
     "empirical CCDF over runs; per-seed paired difference in log10 size, engagement "
     "minus chronological, with a BCa bootstrap interval (sidecar)"
 )
+#: Stylized facts this figure bears on (their ``feedlab validate`` verdicts go in the sidecar).
+FACTS = ("fact_cascades_fade",)
 POLICIES = ("chronological", "engagement")
 METRIC = "cascade_size"
 

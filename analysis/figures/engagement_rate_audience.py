@@ -1,4 +1,4 @@
-"""Engagement rate against audience size (SPEC §8, stylized fact 5).
+"""Engagement rate against audience size (docs/validation.md §Stylized facts, fact 5).
 
 Runs: ``conf/experiment/engagement_rate_by_tier.yaml`` (the top 10 % of a heavy-tailed
 follower graph are influencers; three quarters post authentically, a quarter buy
@@ -15,7 +15,9 @@ pooled over seeds; accounts with ER = 0 cannot be drawn on log axes and are coun
 the sidecar. Line: the log–log OLS fit over all those accounts
 (:func:`feedlab.analysis.metrics.engagement_rate_scaling`, the run summary's ``er_slope``).
 (b) Mean ER of regular users and of each influencer tier, authentic and bought
-separately; bars: 95 % Student-t interval across seeds.
+separately: bars are means over seeds, dots the seeds (with 10 or more seeds, error bars:
+95 % percentile-bootstrap intervals, which cannot go below 0;
+:func:`feedlab.analysis.figures.base.bounded_interval`).
 """
 
 from __future__ import annotations
@@ -34,13 +36,16 @@ CAPTION = (
     "(a) Engagement rate ((likes + comments) per post per follower) against audience "
     "size for every account that posted, pooled over seeds, with the log-log OLS fit "
     "(crosses: influencers that buy engagement). (b) Mean engagement rate of regular "
-    "users and of each influencer tier, authentic and bought; bars: 95% Student-t "
-    "interval across seeds."
+    "users and of each influencer tier, authentic and bought; bars: mean over seeds, "
+    "dots: seeds."
 )
 STATISTICS = (
     "(a) pooled log-log OLS slope with Student-t interval, and per-seed slopes (sidecar); "
-    "(b) per-seed means, mean and 95% Student-t interval across seeds"
+    "(b) per-seed means; mean over seeds with the range of seeds (< 10 seeds) or a 95% "
+    "percentile-bootstrap interval (>= 10)"
 )
+#: Stylized facts this figure bears on (their ``feedlab validate`` verdicts go in the sidecar).
+FACTS = ("fact_engagement_rate_audience",)
 COLUMNS = (
     "role",
     "tier",
@@ -151,7 +156,7 @@ def plot(runs: list[base.Run], scale: base.Scale) -> tuple[Figure, dict[str, Any
             label=f"OLS slope {slope:.2f} [{lo:.2f}, {hi:.2f}]",
         )
     per_seed = [engagement_rate_scaling(a["followers"], a["er"])[0] for a in acc]
-    data["per_seed_slopes"] = base.interval(per_seed)
+    data["per_seed_slopes"] = base.bounded_interval(per_seed)
     style.plain_log_axes(ax)
     ax.set_xlabel(style.LABELS["followers"])
     ax.set_ylabel("Engagement rate (per post per follower)")
@@ -173,12 +178,10 @@ def plot(runs: list[base.Run], scale: base.Scale) -> tuple[Figure, dict[str, Any
             else:
                 m = (a["tier"] == sel[0]) & (a["role"] != ROLE_USER) & (a["bought"] == sel[1])
             means.append(float(a["er"][m].mean()) if m.any() else np.nan)
-        ci = base.interval(means)
+        ci = base.bounded_interval(means, base.NONNEGATIVE)
         data["mean_rate"][key] = ci
         if ci["n"] == 0:
             continue
-        lo_err = ci["estimate"] - ci["low"] if ci["n"] > 1 else 0.0
-        hi_err = ci["high"] - ci["estimate"] if ci["n"] > 1 else 0.0
         bought = sel is not None and sel[1]
         bx.bar(
             k,
@@ -189,7 +192,11 @@ def plot(runs: list[base.Run], scale: base.Scale) -> tuple[Figure, dict[str, Any
             width=0.7,
             lw=1.0,
         )
-        bx.errorbar(k, ci["estimate"], yerr=[[lo_err], [hi_err]], color="black", lw=1.0)
+        if ci["method"] == "percentile bootstrap":
+            err = [[ci["estimate"] - ci["low"]], [ci["high"] - ci["estimate"]]]
+            bx.errorbar(k, ci["estimate"], yerr=err, color="black", lw=1.0)
+        else:
+            bx.scatter(np.full(ci["n"], k), ci["values"], color="black", s=7, lw=0, zorder=3)
         ticks.append((k, label))
         k += 1
     bx.set_xticks([t for t, _ in ticks])

@@ -1,11 +1,13 @@
-"""Outrage amplification by ranking policy (SPEC §8, stylized fact 1).
+"""Outrage amplification by ranking policy (docs/validation.md §Stylized facts, fact 1).
 
 Runs: the policy comparison of :func:`feedlab.analysis.figures.base.policy_comparison`.
 
 Outrage amplification = share of high-outrage items among impressions ÷ share among
 posts (:func:`feedlab.analysis.metrics.outrage_amplification`; 1 = exposure proportional to
 supply), averaged over the run's steps (``run_mean_outrage_amplification``). Dots: seeds;
-bars: mean with a 95 % Student-t interval across seeds. The sidecar adds the paired
+diamonds: mean over seeds; with 10 or more seeds, bars: a 95 % percentile-bootstrap
+interval, which cannot go below 0 (:func:`feedlab.analysis.figures.base.bounded_interval`).
+The dotted reference line at 1 is in the legend. The sidecar adds the paired
 difference of each policy to chronological ranking under common random numbers
 (:func:`feedlab.analysis.stats.paired_difference`, BCa bootstrap over seeds).
 """
@@ -25,12 +27,16 @@ TITLE = "Outrage amplification by ranking policy"
 CAPTION = (
     "Share of high-outrage items in impressions divided by their share in posts, "
     "averaged over each run (1 = exposure proportional to supply, dotted). Dots: "
-    "seeds; diamonds and bars: mean and 95% Student-t interval across seeds."
+    "seeds; diamonds: mean over seeds (with 10 or more seeds, bars: 95% "
+    "percentile-bootstrap interval)."
 )
 STATISTICS = (
-    "run means per seed; mean and 95% Student-t interval across seeds; paired "
-    "differences to chronological per seed with a BCa bootstrap interval (sidecar)"
+    "run means per seed; mean over seeds with the range of seeds (< 10 seeds) or a 95% "
+    "percentile-bootstrap interval (>= 10); paired differences to chronological per "
+    "seed with a BCa bootstrap interval (sidecar)"
 )
+#: Stylized facts this figure bears on (their ``feedlab validate`` verdicts go in the sidecar).
+FACTS = ("fact_outrage_amplification",)
 METRIC = "run_mean_outrage_amplification"
 REFERENCE = "chronological"
 
@@ -56,12 +62,15 @@ def plot(runs: list[base.Run], scale: base.Scale) -> tuple[Figure, dict[str, Any
     for k, policy in enumerate(order):
         colour = style.policy_style(policy, index.index(policy))[0]
         vals = np.array([r.value(METRIC) for r in groups[policy]])
-        ci = base.interval(vals)
+        ci = base.bounded_interval(vals, base.NONNEGATIVE)
         ax.scatter(vals, np.full(vals.size, k) + 0.18, color=colour, s=12, alpha=0.7, lw=0)
+        bars = ci["method"] == "percentile bootstrap"
         ax.errorbar(
             ci["estimate"],
             k,
-            xerr=np.nan_to_num([[ci["estimate"] - ci["low"]], [ci["high"] - ci["estimate"]]]),
+            xerr=np.nan_to_num([[ci["estimate"] - ci["low"]], [ci["high"] - ci["estimate"]]])
+            if bars
+            else None,
             color=colour,
             marker="D",
             ms=5,
@@ -83,7 +92,10 @@ def plot(runs: list[base.Run], scale: base.Scale) -> tuple[Figure, dict[str, Any
                 **pd.interval.as_dict(),
                 "unpaired": pd.unpaired,
             }
-    ax.axvline(1.0, color=style.GREY, ls=":", lw=1.0)
+    ax.axvline(1.0, color=style.GREY, ls=":", lw=1.0, label="1 = exposure ∝ supply")
+    ax.scatter([], [], color=style.GREY, s=12, lw=0, label="seeds")
+    ax.scatter([], [], color=style.GREY, marker="D", s=25, lw=0, label="mean over seeds")
+    ax.legend(loc="lower right")
     ax.set_yticks(range(len(order)))
     ax.set_yticklabels([style.policy_style(p)[3] for p in order])
     ax.set_xlabel("Outrage amplification (impression share ÷ post share)")

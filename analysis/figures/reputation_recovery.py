@@ -1,6 +1,6 @@
-"""Call-out storm and reputation recovery, with and without an apology (SPEC §5;
-stylized fact 7: storms rise fast and fade; reputations mostly recover, faster after an
-apology).
+"""Call-out storm and reputation recovery, with and without an apology (docs/cascades.md
+§1 The mechanism; docs/validation.md §Stylized facts, fact 7: storms rise fast and
+fade; reputations mostly recover, faster after an apology).
 
 Runs: ``conf/experiment/apology_timing.yaml`` (the cancel storm under engagement
 ranking) without an apology and with one three steps after the transgression, × the
@@ -11,8 +11,10 @@ otherwise.
 (a) Call-outs per step; (b) reputation ÷ its value at the transgression step. Thin
 lines: single seeds (storms differ a lot between seeds: some reach everybody, so a
 symmetric interval band would cross impossible values); thick lines: the mean over
-seeds. Vertical lines: the transgression (solid) and the apology (dashed). The sidecar
-gives mean and 95 % Student-t intervals of the storm and recovery metrics.
+seeds. Vertical lines, in the legend of (a), which serves both panels: the transgression
+(solid) and the apology (dashed). The sidecar gives the mean of the storm and recovery metrics with the range
+of seeds (fewer than 10 seeds) or a 95 % percentile-bootstrap interval, inside each
+metric's bounds (:func:`feedlab.analysis.figures.base.bounded_interval`).
 """
 
 from __future__ import annotations
@@ -33,20 +35,26 @@ CAPTION = (
     "reputation (mean trust of its followers) relative to its value at the "
     "transgression. Thin lines: seeds; thick lines: mean over seeds."
 )
-STATISTICS = "per-seed curves and their mean; summary metrics: mean and 95% Student-t interval"
+STATISTICS = (
+    "per-seed curves and their mean; summary metrics: mean with the range of seeds "
+    "(< 10 seeds) or a 95% percentile-bootstrap interval (>= 10), inside the bounds"
+)
+#: Stylized facts this figure bears on (their ``feedlab validate`` verdicts go in the sidecar).
+FACTS = ("fact_cascades_fade",)
 APOLOGY_DELAY = 3
 LOOK = {
     "no apology": (style.OKABE_ITO["vermillion"], "-"),
     "apology": (style.OKABE_ITO["blue"], "--"),
 }
-SUMMARY = (
-    "cascade_size",
-    "reputation_trough_rel",
-    "time_to_recover_90",
-    "reputation_final_rel",
-    "time_to_peak",
-    "decay_half_life",
-)
+#: Summary metrics in the sidecar, with their bounds (sizes, times, ratios are >= 0).
+SUMMARY = {
+    "cascade_size": base.NONNEGATIVE,
+    "reputation_trough_rel": base.NONNEGATIVE,
+    "time_to_recover_90": base.NONNEGATIVE,
+    "reputation_final_rel": base.NONNEGATIVE,
+    "time_to_peak": base.NONNEGATIVE,
+    "decay_half_life": base.NONNEGATIVE,
+}
 
 
 def design(scale: base.Scale) -> list[base.RunSpec]:
@@ -101,13 +109,21 @@ def plot(runs: list[base.Run], scale: base.Scale) -> tuple[Figure, dict[str, Any
             lw=2.0,
             label=cond,
         )
-        data[cond] = {k: base.interval([r.value(k) for r in rs]) for k in SUMMARY}
+        data[cond] = {
+            k: base.bounded_interval([r.value(k) for r in rs], b) for k, b in SUMMARY.items()
+        }
     for a, tag in ((ax, "a"), (bx, "b")):
-        a.axvline(t0, color="black", lw=0.8)
-        a.axvline(t0 + APOLOGY_DELAY, color=LOOK["apology"][0], lw=0.8, ls="--")
+        a.axvline(t0, color="black", lw=0.8, label="transgression")
+        a.axvline(
+            t0 + APOLOGY_DELAY,
+            color=LOOK["apology"][0],
+            lw=0.8,
+            ls="--",
+            label="time of the apology",
+        )
         a.set_xlabel(style.LABELS["step"])
         a.set_title(f"({tag})", loc="left")
     ax.set_ylabel(style.LABELS["callouts"])
     bx.set_ylabel("Reputation ÷ value at transgression")
-    ax.legend(loc="upper right")
+    ax.legend(loc="upper right")  # its entries name the lines of (b) too
     return fig, data

@@ -1,4 +1,4 @@
-"""Trust trajectories by influencer behaviour (SPEC §8, stylized fact 6).
+"""Trust trajectories by influencer behaviour (docs/validation.md §Stylized facts, fact 6).
 
 Runs: one influencer behaviour per run on the heavy-tailed follower graph of the
 influencer experiments (``network=follower_graph``) — authentic, sponsored with and
@@ -9,7 +9,9 @@ in this install — × seeds, at the figure scale. Needs the time-series column
 ``trust_influencers`` (mean trust of real followers' edges into influencer accounts)
 that the influencer extension records; skipped with a message otherwise.
 
-Lines: mean over seeds; bands: 95 % Student-t interval across seeds; shaded: the
+Thick lines: mean over seeds; thin lines: the seeds (with 10 or more seeds, a 95 %
+percentile-bootstrap band instead, inside [0, 1];
+:func:`feedlab.analysis.figures.base.draw_replicates`); shaded, in the legend: the
 sponsorship campaign.
 """
 
@@ -27,9 +29,17 @@ TITLE = "Followers' trust in influencers by behaviour"
 CAPTION = (
     "Mean trust of followers in influencer accounts per step, for each influencer "
     "behaviour (one behaviour per run; grey: the sponsorship campaign of the sponsored "
-    "runs). Lines: mean over seeds; bands: 95% Student-t interval across seeds."
+    "runs). Thick lines: mean over seeds; thin lines: seeds (with 10 or more seeds, "
+    "band: 95% percentile-bootstrap interval)."
 )
-STATISTICS = "mean over seeds; 95% Student-t interval across seeds per step"
+STATISTICS = (
+    "per-seed curves and their mean (>= 10 seeds: 95% percentile-bootstrap band per "
+    "step); sidecar: mean with the range of seeds (< 10) or a percentile-bootstrap interval"
+)
+#: Stylized facts this figure bears on (their ``feedlab validate`` verdicts go in the sidecar).
+FACTS = ("fact_sponsorship_trust",)
+#: Trust is in [0, 1].
+BOUNDS = (0.0, 1.0)
 COLUMN = "trust_influencers"
 #: Campaign window as fractions of the run (influencer_disclosure: steps 60-120 of 240).
 CAMPAIGN = (0.25, 0.5)
@@ -92,24 +102,27 @@ def plot(runs: list[base.Run], scale: base.Scale) -> tuple[Figure, dict[str, Any
     ax = fig.subplots()
     start, stop = campaign(scale)
     if any(r.label("behaviour").startswith("Sponsored") for r in runs):
-        ax.axvspan(start, stop, color="#EDEDED", lw=0, zorder=0)
+        ax.axvspan(start, stop, color="#EDEDED", lw=0, zorder=0, label="sponsorship campaign")
     data: dict[str, Any] = {"campaign": [start, stop]}
     for label, rs in base.group(runs, "behaviour").items():
         colour, ls = look[label]
         step = rs[0].timeseries["step"]
-        mean, lo, hi = base.t_band([r.timeseries[COLUMN] for r in rs])
-        ax.plot(step[: mean.size], mean, color=colour, ls=ls, label=label)
-        ax.fill_between(step[: mean.size], lo, hi, color=colour, alpha=0.12, lw=0)
+        base.draw_replicates(
+            ax, step, [r.timeseries[COLUMN] for r in rs], BOUNDS, colour=colour, ls=ls, label=label
+        )
         at = [int(np.searchsorted(r.timeseries["step"], start)) for r in rs]
         data[label] = {
-            "at_campaign_start": base.interval(
+            "at_campaign_start": base.bounded_interval(
                 [
                     r.timeseries[COLUMN][min(a, r.timeseries[COLUMN].size - 1)]
                     for r, a in zip(rs, at)
-                ]
+                ],
+                BOUNDS,
             ),
-            "minimum": base.interval([float(np.nanmin(r.timeseries[COLUMN])) for r in rs]),
-            "final": base.interval([r.timeseries[COLUMN][-1] for r in rs]),
+            "minimum": base.bounded_interval(
+                [float(np.nanmin(r.timeseries[COLUMN])) for r in rs], BOUNDS
+            ),
+            "final": base.bounded_interval([r.timeseries[COLUMN][-1] for r in rs], BOUNDS),
         }
     ax.set_xlabel(style.LABELS["step"])
     ax.set_ylabel("Followers' trust in influencers (0–1)")

@@ -1,4 +1,5 @@
-"""Canonical-model validation: the Deffuant–Weisbuch cluster law (SPEC §6).
+"""Canonical-model validation: the Deffuant–Weisbuch cluster law (docs/model.md §Canonical
+mode; docs/validation.md §Canonical reductions).
 
 With emotion, trust and rewiring off, one random followed author per step and a feed of
 one, feedlab is the Deffuant–Weisbuch bounded-confidence model; on a complete graph the
@@ -32,6 +33,8 @@ CAPTION = (
 )
 STATISTICS = "counts of seeds per cluster number; modal count against the law"
 CHECK = "dw_complete"
+#: The ``feedlab validate`` check this figure re-draws (its verdict goes in the sidecar).
+FACTS = (CHECK,)
 
 
 def _validation() -> Any:

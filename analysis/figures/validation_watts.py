@@ -1,5 +1,5 @@
 """Canonical-model validation: the Watts (2002) cascade window, reproduced by the feed
-model's reduction (SPEC §6).
+model's reduction (docs/validation.md §Canonical reductions; docs/cascades.md §4).
 
 Runs: ``conf/experiment/watts_cascade.yaml`` — emotion, opinions, trust and rewiring
 off, the feed holds every followed account's post, one seed account, a uniform threshold
@@ -33,6 +33,8 @@ CAPTION = (
     "cascades. Shaded: the analytic cascade window."
 )
 STATISTICS = "binomial frequency per z with a 95% Wilson score interval; mean global size"
+#: The ``feedlab validate`` check this figure re-draws (its verdict goes in the sidecar).
+FACTS = ("watts_cascade_window",)
 PHI = 0.18
 GLOBAL = 0.1
 Z = {"default": (0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0), "quick": (1.0, 3.0, 7.0)}
@@ -115,5 +117,7 @@ def plot(runs: list[base.Run], scale: base.Scale) -> tuple[Figure, dict[str, Any
     bx.set_ylim(-0.03, 1.03)
     ax.set_title("(a)", loc="left")
     bx.set_title("(b)", loc="left")
-    ax.legend(loc="upper right")
+    # below the panels, on white: inside (a) the window's swatch vanished on the window
+    # itself, and the legend hid error bars; "analytic window" names the band of (b) too
+    fig.legend(*ax.get_legend_handles_labels(), loc="outside lower center", ncol=2)
     return fig, data

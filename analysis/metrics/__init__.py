@@ -1,4 +1,4 @@
-"""Metrics of feedlab runs (SPEC §7): pure, vectorised functions on NumPy arrays.
+"""Metrics of feedlab runs (docs/metrics.md): pure, vectorised functions on NumPy arrays.
 
 Families
 --------

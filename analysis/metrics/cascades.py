@@ -486,7 +486,7 @@ def reputation_trough_and_recovery(
 
     References
     ----------
-    SPEC §5 (transgression events); Muchnik, L., Aral, S. & Taylor, S. J. (2013). Social
+    docs/cascades.md §1 The mechanism (transgression events); Muchnik, L., Aral, S. & Taylor, S. J. (2013). Social
     influence bias: a randomized experiment. *Science* 341(6146), 647–651.
     """
     tv = np.asarray(t, dtype=np.float64).ravel()
@@ -530,7 +530,7 @@ def conformist_share(is_conformist: ArrayLike) -> float:
     References
     ----------
     Watts, D. J. (2002). A simple model of global cascades on random networks. *PNAS*
-    99(9), 5766–5771 (threshold contagion); SPEC §5 (proportionate vs conformist).
+    99(9), 5766–5771 (threshold contagion); docs/cascades.md §1 The mechanism (proportionate vs conformist).
     """
     f = np.asarray(is_conformist).ravel()
     if f.size == 0:

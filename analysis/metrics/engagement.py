@@ -78,7 +78,7 @@ def engagement_rate(
     References
     ----------
     Industry definition used by influencer rankings, e.g. Dutch brand rankings (no
-    peer-reviewed source; see LITERATURE.md, "Trust and influencers").
+    peer-reviewed source; see docs/validation.md §References, "Trust and influencers").
     """
     lk, cm, po, fo = np.broadcast_arrays(
         *(np.asarray(a, dtype=np.float64) for a in (likes, comments, posts, followers))
@@ -123,7 +123,7 @@ def engagement_rate_scaling(
 
     References
     ----------
-    Industry engagement rate (LITERATURE.md, "Trust and influencers": larger accounts
+    Industry engagement rate (docs/validation.md §References, "Trust and influencers": larger accounts
     have lower engagement rates). Ordinary least squares with a Student-t interval on
     the slope (any regression text).
     """
@@ -337,7 +337,7 @@ def engagement_value_gap(engagement: ArrayLike, value: ArrayLike) -> NDArray[np.
     understanding what users want: inconsistent preferences and engagement optimization.
     arXiv:2202.11776 (revealed vs reflective preference); Milli, S., Belli, L. & Hardt,
     M. (2021). From optimizing engagement to measuring value. *Proc. ACM FAccT 2021*.
-    The z-score construction is feedlab's own (SPEC §1, §8 fact 4).
+    The z-score construction is feedlab's own (docs/model.md §Engagement and reflective value; docs/validation.md fact 4).
     """
     e = _vec(engagement, "engagement")
     v = _vec(value, "value")
@@ -357,7 +357,7 @@ def comment_like_ratio(comments: ArrayLike, likes: ArrayLike) -> float | NDArray
     r"""Comments per like, :math:`c / \ell`, per post or account.
 
     A high ratio flags comment inflation (bought comments) or controversy (comments rise
-    with disagreement and outrage, SPEC §3).
+    with disagreement and outrage, docs/model.md §One step, 4. react).
 
     Parameters
     ----------
@@ -378,7 +378,7 @@ def comment_like_ratio(comments: ArrayLike, likes: ArrayLike) -> float | NDArray
     References
     ----------
     Industry practice in influencer-fraud audits (no peer-reviewed source; see
-    LITERATURE.md, "Trust and influencers").
+    docs/validation.md §References, "Trust and influencers").
     """
     c, lk = np.broadcast_arrays(
         np.asarray(comments, dtype=np.float64), np.asarray(likes, dtype=np.float64)

@@ -6,7 +6,7 @@ edges) so they can run live every few steps at ``N = 10⁵–10⁶``.
 
 Conventions shared by the module
 --------------------------------
-* Opinions ``x`` live on ``[-1, 1]`` (SPEC §2). Only :func:`esteban_ray` clips to that
+* Opinions ``x`` live on ``[-1, 1]`` (docs/model.md §State). Only :func:`esteban_ray` clips to that
   interval; the other functions take the values as given.
 * Scalars are returned as Python ``float`` (counts of clusters too: they are
   integer-valued floats, so that a non-finite input can give ``nan``).

@@ -2,7 +2,7 @@
 
 Pure functions on NumPy arrays (see :mod:`feedlab.analysis.metrics.polarisation` for the shared
 conventions). Trust values live on ``[0, 1]`` (edge trust ``τ_ij`` or platform trust
-``T_i``, SPEC §2).
+``T_i``, docs/model.md §State).
 
 The exponential-fit helpers at the bottom (:func:`_fit_exp_rate`,
 :func:`_loglinear_rate`) are shared with :mod:`feedlab.analysis.metrics.cascades`.

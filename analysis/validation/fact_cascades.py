@@ -24,14 +24,14 @@ from .watts import _WATTS
 # the transgression; (c) reputations mostly recover — on average more than half of the
 # reputation lost at the trough (mean follower trust in the target) is regained by the
 # end (one-sided t-test of the mean regained share against FACT7_REGAINED at ALPHA);
-# the number of runs back at 90 % of the pre-event level (issue 5's yardstick) is
+# the number of runs back at 90 % of the pre-event level (the yardstick of docs/cascades.md §5) is
 # reported beside it. (d) Faster after an apology — days to recover to 90 % are fewer
 # with an apology on day 1 after the transgression than without, paired by seed (one-
 # sided paired t-test at ALPHA; a run that never recovers counts as the horizon, 90
 # days, which is conservative when only the no-apology run is censored). An apology on
-# day 7 is run and reported (issue 5 found it makes no difference), not tested: SPEC §8
+# day 7 is run and reported (docs/cascades.md §5 found it makes no difference), not tested: the fact
 # claims only that an apology helps. Exploration (seeds 100–107): every run a storm;
-# time to peak 0–6 days (median 0); duration 6–9 days (issue 5, five rankings: ≤ 27);
+# time to peak 0–6 days (median 0); duration 6–9 days (docs/cascades.md §5, five rankings: ≤ 27);
 # share of the loss regained 0.91 ± 0.10 (min 0.82; > 1 where trust ends above its
 # pre-event level); 6/8 back at 90 %; days to 90 % without vs with an early apology,
 # paired difference 41 ± 16 (all 8 positive); with a day-7 apology +0.75 ± 4.6. The
@@ -216,7 +216,7 @@ register(
             f"p < {ALPHA}); a day-{FACT7_LATE} apology reported ({len(FACT7_SEEDS)} seeds)"
         ),
         source=(
-            "SPEC §8 fact 7. " + _WATTS + " Crane, R. & Sornette, D. (2008). Robust dynamic "
+            "Stylized fact 7. " + _WATTS + " Crane, R. & Sornette, D. (2008). Robust dynamic "
             "classes revealed by measuring the response function of a social system. PNAS "
             "105(41), 15649–15653. Slovic, P. (1993). Perceived risk, trust, and democracy. "
             "Risk Analysis 13(6), 675–682."

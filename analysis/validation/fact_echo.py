@@ -110,7 +110,7 @@ register(
             f"{ALPHA}, {len(FACT_SEEDS)} seeds); rewiring without homophily reported"
         ),
         source=(
-            "SPEC §8 fact 8. Sasahara, K., Chen, W., Peng, H., Ciampaglia, G. L., Flammini, "
+            "Stylized fact 8 (docs/validation.md). Sasahara, K., Chen, W., Peng, H., Ciampaglia, G. L., Flammini, "
             "A. & Menczer, F. (2021). Social influence and unfollowing accelerate the "
             "emergence of echo chambers. Journal of Computational Social Science 4, 381–402. "
             "Cinelli, M. et al. (2021). The echo chamber effect on social media. PNAS "

@@ -12,7 +12,7 @@ from .plotting import _label, _plotting, _save
 from .registry import Check, Outcome, register
 from .runner import Context
 
-# Fact 5 criterion. SPEC §8 claims an audience-size effect: accounts with larger
+# Fact 5 criterion. The stylized fact claims an audience-size effect: accounts with larger
 # audiences get fewer likes and comments per post per follower. The statistic is
 # therefore the log–log slope of the engagement rate on followers *within* a class of
 # comparable accounts (feedlab.analysis.metrics.engagement_rate_scaling, OLS on log10 ER vs
@@ -24,7 +24,7 @@ from .runner import Context
 # and reported beside it, not tested: it mixes classes whose rates differ for reasons
 # other than audience size. Exploration (seeds 100–105): users +0.078 ± 0.017,
 # authentic influencers +0.056 ± 0.043, pooled −0.052 ± 0.017 (per-run 95 % CI
-# half-widths ≈ 0.055 and 0.11); issue 4 (seeds 0–2, an earlier code version): +0.107,
+# half-widths ≈ 0.055 and 0.11); docs/influencers.md §6.2 (seeds 0–2, an earlier code version): +0.107,
 # +0.077, −0.033. With 5 seeds the standard error of a class's mean slope is ≈ 0.01–0.02,
 # so a true within-class decline of −0.05 or steeper would be detected.
 FACT5_SEEDS = tuple(range(5))
@@ -189,8 +189,8 @@ register(
             f"{len(FACT5_SEEDS)} seeds); the slope pooled over all accounts reported"
         ),
         source=(
-            "SPEC §8 fact 5; industry engagement-rate rankings: larger accounts have lower "
-            "engagement rates, nano and micro influencers engage more (LITERATURE.md, "
+            "Stylized fact 5 (docs/validation.md); industry engagement-rate rankings: larger accounts have lower "
+            "engagement rates, nano and micro influencers engage more (docs/validation.md §References, "
             "'Trust and influencers')."
         ),
         run=check_fact_engagement_rate_audience,

@@ -21,7 +21,7 @@ from .runner import Context
 # per seed, not a difference: under engagement ranking P varies 16-fold between seeds
 # (0.05–0.78 over the exploration seeds; n = 1000, 200 steps, window 3), so raw
 # differences are dominated by a few seeds; the cut was 0.998 ± 0.002 (P_negfb ≤ 0.0004
-# in every run; 0.000 in issue 3 at N = 3000). (b) "Modest engagement cost": the
+# in every run; 0.000 in the ranking comparison of docs/ranking.md at N = 3000). (b) "Modest engagement cost": the
 # relative loss per seed, 1 − E_negfb / E_eng, is below FACT3_MAX_LOSS = 10 % (one-sided
 # t-test of the mean against 0.10 at ALPHA) for both engagement measures: MSI points per
 # user-step (like 1, comment 30, share 5: the objective the policy re-weights,
@@ -194,9 +194,9 @@ register(
             f"(one-sided p < {ALPHA}) ({len(FACT_SEEDS)} seeds)"
         ),
         source=(
-            "SPEC §8 fact 3. Facebook's 2021 test on political content: less weight on "
+            "Stylized fact 3 (docs/validation.md). Facebook's 2021 test on political content: less weight on "
             "predicted comments and shares, more on predicted negative feedback "
-            "(LITERATURE.md, 'Ranking and field experiments'; the reports give the "
+            "(docs/validation.md §References, 'Ranking and field experiments'; the reports give the "
             "direction, not magnitudes)."
         ),
         run=check_fact_negfb_political_outrage,

@@ -245,7 +245,7 @@ register(
             f"1 ± {FACT1_CHRONO_TOL} ({len(FACT_SEEDS)} seeds)"
         ),
         source=(
-            "SPEC §8 fact 1. Huszár, F., Ktena, S. I., O'Brien, C., Belli, L., Schlaikjer, A. "
+            "Stylized fact 1 (docs/validation.md). Huszár, F., Ktena, S. I., O'Brien, C., Belli, L., Schlaikjer, A. "
             "& Hardt, M. (2022). Algorithmic amplification of politics on Twitter. PNAS "
             "119(1), e2025334119. Brady, W. J., Wills, J. A., Jost, J. T., Tucker, J. A. & "
             "Van Bavel, J. J. (2017). Emotion shapes the diffusion of moralized content in "
@@ -268,7 +268,7 @@ register(
             "bimodality and group-mean distance reported"
         ),
         source=(
-            "SPEC §8 fact 2. Perra, N. & Rocha, L. E. C. (2019). Modelling opinion dynamics "
+            "Stylized fact 2 (docs/validation.md). Perra, N. & Rocha, L. E. C. (2019). Modelling opinion dynamics "
             "in the age of algorithmic personalisation. Scientific Reports 9, 7261. Contrast: "
             "Guess, A. M. et al. (2023). How do social media feed algorithms affect attitudes "
             "and behavior in an election campaign? Science 381(6656), 398–404."
@@ -288,7 +288,7 @@ register(
             f"seed (log ratio, one-sided p < {ALPHA}, {len(FACT_SEEDS)} seeds)"
         ),
         source=(
-            "SPEC §8 fact 2. Ovadya, A. & Thorburn, L. (2023). Bridging systems. arXiv:"
+            "Stylized fact 2 (docs/validation.md). Ovadya, A. & Thorburn, L. (2023). Bridging systems. arXiv:"
             "2301.09976. Törnberg, P., Valeeva, D., Uitermark, J. & Bail, C. (2023). "
             "Simulating social media using large language models to evaluate alternative "
             "news feed algorithms. arXiv:2310.05984."

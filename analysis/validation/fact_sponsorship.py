@@ -24,7 +24,7 @@ from .runner import Context
 # slowly": for undisclosed sponsorship the fall half-life (exponential fit of d over the
 # campaign) is shorter than the recovery half-life (fit from the lowest d after the
 # campaign, toward 0), one-sided paired t-test at ALPHA; disclosed sponsorship moves
-# trust too little for reliable half-lives (issue 4), so they are reported, not tested.
+# trust too little for reliable half-lives (docs/influencers.md §6.1), so they are reported, not tested.
 # Exploration (seeds 100–105): d after 10 steps −0.0121 vs −0.0013 (paired difference
 # 0.0108 ± 0.0031); half-lives, undisclosed, fall 12.3 ± 3.0 vs recovery 46 ± 9.5 steps
 # (paired difference 34 ± 12). Over every 4-seed subset of those 6 the larger of the two
@@ -182,7 +182,7 @@ register(
             f"{len(FACT6_SEEDS)} seeds)"
         ),
         source=(
-            "SPEC §8 fact 6. Slovic, P. (1993). Perceived risk, trust, and democracy. Risk "
+            "Stylized fact 6 (docs/validation.md). Slovic, P. (1993). Perceived risk, trust, and democracy. Risk "
             "Analysis 13(6), 675–682. Carr, C. T. & Hayes, R. A. (2014). The effect of "
             "disclosure of third-party influence on an opinion leader's credibility and "
             "electronic word of mouth in two-step flow. Journal of Interactive Advertising "

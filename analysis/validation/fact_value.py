@@ -141,7 +141,7 @@ register(
             f"every seed ({len(FACT4_SEEDS)} seeds)"
         ),
         source=(
-            "SPEC §1 and §8 fact 4 (revealed vs reflective preference). Tang, A., Weyl, E. "
+            "docs/model.md §Engagement and reflective value and stylized fact 4 (revealed vs reflective preference). Tang, A., Weyl, E. "
             "G. et al. (2025). Prosocial media. arXiv:2502.10834."
         ),
         run=check_fact_engagement_not_value,

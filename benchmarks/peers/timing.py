@@ -1,6 +1,6 @@
 """Throughput of the peer implementations (``python -m feedlab.benchmarks.peers.timing``).
 
-Workloads (DESIGN.md §4):
+Workloads (docs/performance.md §Performance targets):
 
 * Deffuant / algorithmic bias on a Barabási–Albert graph (``igraph.Graph.Barabasi``,
   m = 5), ε = 0.4, μ = 0.5, uniform initial opinions, γ ∈ {0, 1}: elementary

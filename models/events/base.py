@@ -1,4 +1,4 @@
-"""Scheduled events (SPEC §5): the registry and the ``none`` option.
+"""Scheduled events (docs/cascades.md §1 The mechanism): the registry and the ``none`` option.
 
 An event *unit* is a frozen dataclass of parameters registered in :data:`EVENTS`; its
 verb ``extension(rng)`` returns the stateful object that the model calls at the hooks

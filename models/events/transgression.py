@@ -1,4 +1,4 @@
-"""The ``transgression`` event: a call-out storm ("cancel culture", SPEC §5).
+"""The ``transgression`` event: a call-out storm ("cancel culture", docs/cascades.md §1 The mechanism).
 
 At step ``t0`` a target account posts something offensive with severity ``σ``
 (a post of kind ``KIND_EVENT`` with outrage ``σ``, the target's stance and quality). From then on, a user ``i`` who finds the transgression

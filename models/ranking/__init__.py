@@ -1,4 +1,4 @@
-"""Ranking policies (SPEC §4). Importing this package registers the built-ins."""
+"""Ranking policies (docs/ranking.md §The policies). Importing this package registers the built-ins."""
 
 from feedlab.models.ranking import (  # noqa: F401  (registration side effects)
     algorithmic_bias,

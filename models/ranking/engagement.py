@@ -4,7 +4,7 @@
 
 Default weights follow Facebook's "meaningful social interactions" points as reported in
 2021 (a like 1; a reaction or reshare without text 5; a significant comment, message or
-reshare 30; see LITERATURE.md): feedlab's comments count as significant comments (30)
+reshare 30; see docs/validation.md §References): feedlab's comments count as significant comments (30)
 and its reshares as plain reshares (5). The platform sees predictions
 (``Candidates.predicted``), not the simulation's true probabilities.
 """

@@ -11,7 +11,7 @@ and the post's political flag ``π_p ∈ {0, 1}``:
     c_π = political.comment if π_p else 1,   s_π = political.share if π_p else 1
 
 This is the variant Facebook tested on political content in 2021 (reported that year;
-LITERATURE.md, "Ranking and field experiments"): less weight on predicted comments and
+docs/validation.md §References): less weight on predicted comments and
 shares of political posts and more weight on predicted negative feedback (hide, snooze,
 "see less"). The published reports give the direction, not the numbers: the multipliers
 and ``w_neg`` in ``conf/ranking/engagement_negfb.yaml`` are feedlab's choices (documented

@@ -23,7 +23,7 @@ from feedlab.experiments.schema import ConfigError
 ROOT = Path(__file__).resolve().parents[2]
 CSV = ROOT / "data" / "tiktok_top25.csv"  # the seed table (data/README.md)
 
-#: the papers the library must cover (issue 16, item 1)
+#: the papers the library must cover (docs/validation.md §Field targets)
 REQUIRED_PREFIXES = (
     "guess2023_",
     "huszar2022_",
