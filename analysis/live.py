@@ -1,7 +1,12 @@
-"""Live metrics: the recorder's row, computed from model state with the same pure
-functions that the offline analyses use (``feedlab.analysis.metrics``), so both agree.
+"""The recorder: live metrics computed from model state with the same pure functions
+that the offline analyses use (``feedlab.analysis.metrics``), so both agree.
 
-Only this module reads model internals; the metric functions themselves take arrays.
+:class:`Recorder` plays the part of Mesa's DataCollector for :class:`FeedModel`: the model
+calls :meth:`Recorder.observe` after each step's reactions (per-step statistics of the
+feed shown) and :meth:`Recorder.after_step` at the end of the step, which records a row
+on record steps. Only this module reads model internals; the metric functions take
+arrays. The recorder sits above the model (docs/architecture.md §Layers): the model is
+handed one and never imports it.
 """
 
 from __future__ import annotations
@@ -31,6 +36,48 @@ ARM_SEP = "__"
 
 QUALITY_SPLIT = 0.5
 """Items with quality >= this are 'quality_high' in the reach classes (the middle of [0, 1])."""
+
+
+class Recorder:
+    """Records a row of live metrics every ``every`` steps and at step ``last``.
+
+    ``rows`` holds the recorded rows, each ``{"step": t, **metrics}``; :meth:`collect`
+    records one now (a run records step 0 before the first step)."""
+
+    def __init__(self, every: int = 1, last: int | None = None):
+        if every < 1:
+            raise ValueError(f"record_every must be >= 1, got {every}")
+        self.every = every
+        self.last = last
+        self.rows: list[dict[str, float]] = []
+
+    def observe(self, model: FeedModel, ctx: StepContext) -> None:
+        """Per-step statistics of the feed just shown: the cross-cutting share of
+        impressions and the reach of each content class (per arm with arms)."""
+        items = ctx.feed.items
+        group = model.users.group
+        model.step_stats["cross_cutting_share"] = cross_cutting_share(
+            group[ctx.feed.viewer], group[items.origin_author]
+        )
+        model.step_stats.update(reach_and_arm_stats(model, ctx))
+
+    def row(self, model: FeedModel) -> dict[str, float]:
+        """The live metrics of the current state: state metrics, the step's statistics
+        and the extensions' metrics."""
+        row = state_metrics(model)
+        row.update(model.step_stats)
+        for ext in model.hooks["metrics"]:
+            row.update(ext.metrics(model))
+        return row
+
+    def collect(self, model: FeedModel) -> None:
+        """Record a row for the model's current step."""
+        self.rows.append({"step": float(model.t), **self.row(model)})
+
+    def after_step(self, model: FeedModel) -> None:
+        """Record a row if ``model.t`` is a record step."""
+        if model.t % self.every == 0 or model.t == self.last:
+            self.collect(model)
 
 
 def cross_cutting_share(viewer_group: np.ndarray, author_group: np.ndarray) -> float:

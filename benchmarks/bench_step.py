@@ -57,14 +57,21 @@ def phase_split(model) -> dict[str, float]:
     out["rank"] = time.process_time() - t0
     t0 = time.process_time()
     ctx = model.react(t, cand, feed)
+    model.count(ctx)
+    for ext in model.hooks["on_feed"]:
+        ext.on_feed(model, t, ctx)
+    model.value(ctx)
     out["react"] = time.process_time() - t0
     t0 = time.process_time()
+    model.recorder.observe(model, ctx)
     model.update(ctx)
+    if model.dynamics.follow.enabled:
+        model.rewire(ctx)
     out["update"] = time.process_time() - t0
     t0 = time.process_time()
-    model.metrics()
-    out["record"] = time.process_time() - t0
     model.t += 1
+    model.recorder.collect(model)
+    out["record"] = time.process_time() - t0
     out["candidates"] = float(cand.size)
     out["feed_items"] = float(feed.pair.size)
     return out
@@ -88,6 +95,7 @@ def main(argv: list[str] | None = None) -> int:
         f"network.mean_degree={args.mean_degree}",
         f"ranking={args.ranking}",
         f"output.mesa_agents={str(args.mesa_agents).lower()}",
+        f"record_every={args.record_every}",
     ]
     t0 = time.perf_counter()
     model = build(compose(overrides))
@@ -97,11 +105,9 @@ def main(argv: list[str] | None = None) -> int:
     split = {k: statistics.median(s[k] for s in splits) for k in splits[0]}
     times, cpu = [], []
     t_all = time.perf_counter()
-    for i in range(args.steps):
+    for _ in range(args.steps):
         t0, c0 = time.perf_counter(), time.process_time()
-        model.step()
-        if (i + 1) % args.record_every == 0:
-            model.metrics()
+        model.step()  # records a row every record_every steps (the model's Recorder)
         times.append(time.perf_counter() - t0)
         cpu.append(time.process_time() - c0)
     total = time.perf_counter() - t_all

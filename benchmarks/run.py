@@ -303,7 +303,7 @@ def _x01(n: int, key: int) -> np.ndarray:
 def _kernel_sweeps(x, g: Graph, eps01: float, gamma: float, rng, sweeps: int) -> None:
     """``sweeps`` × N interactions of feedlab's kernel on ``x`` (in place, [-1, 1] scale).
 
-    Draws initiators and uniforms per sweep exactly as ``FeedModel.interact_pairwise``.
+    Draws initiators and uniforms per sweep exactly as ``FeedModel.pairwise_session``.
     """
     from feedlab.models.kernels import pairwise_bounded_confidence
 
@@ -814,8 +814,7 @@ def worker(argv: list[str]) -> int:
     t_all = time.perf_counter()
     for _ in range(args.steps):
         t0, c0 = time.perf_counter(), time.process_time()
-        model.step()
-        model.metrics()  # record_every = 1, as bench_step's default and a run's
+        model.step()  # records a row (record_every = 1, as bench_step's default and a run's)
         times.append(time.perf_counter() - t0)
         cpu.append(time.process_time() - c0)
     out.update(
@@ -833,8 +832,7 @@ def worker(argv: list[str]) -> int:
         prof = cProfile.Profile()
         t0 = time.perf_counter()
         prof.enable()
-        model.step()
-        model.metrics()
+        model.step()  # records a row (record_every = 1)
         prof.disable()
         out["profile"] = {
             "step_seconds_under_profile": time.perf_counter() - t0,

@@ -28,6 +28,7 @@ from omegaconf import DictConfig, OmegaConf  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
 from feedlab.analysis.arms import model_arm_summary  # noqa: E402
+from feedlab.analysis.live import Recorder  # noqa: E402
 from feedlab.experiments import arms, record  # noqa: E402
 from feedlab.experiments.config import RunConfig, Units, validate  # noqa: E402
 from feedlab.experiments.schema import ConfigError  # noqa: E402
@@ -110,26 +111,26 @@ def _build(run: RunConfig, units: Units, extensions: Sequence[Any] = ()) -> Feed
         extensions=extensions,
         agent_views=run.output.mesa_agents,
         share_events=run.output.share_events,
+        recorder=Recorder(every=run.record_every, last=run.steps),
     )
     arms.apply(model, run.arms, run.arms_assignment, run.seed)
     return model
 
 
 def _simulate(model: FeedModel, run: RunConfig) -> list[dict[str, float]]:
-    rows: list[dict[str, float]] = []
+    """Step the model ``run.steps`` times; its recorder's rows (step 0 included)."""
+    recorder = model.recorder
+    assert isinstance(recorder, Recorder)
     show = run.output.progress and not run.output.quiet
     bar = tqdm(
         total=run.steps, desc="steps", unit="step", delay=3.0, disable=not show, file=sys.stderr
     )
-    row = {"step": 0.0, **model.metrics()}
-    rows.append(row)
+    recorder.collect(model)  # step 0, before the first step
     for _ in range(run.steps):
-        model.step()
+        model.step()  # records a row on record steps (Recorder.after_step)
         bar.update(1)
-        if model.t % run.record_every == 0 or model.t == run.steps:
-            rows.append({"step": float(model.t), **model.metrics()})
     bar.close()
-    return rows
+    return recorder.rows
 
 
 def _columns(rows: list[dict[str, float]]) -> dict[str, np.ndarray]:
@@ -171,9 +172,8 @@ def summarise(model: FeedModel, rows: list[dict[str, float]], n_edges0: int) -> 
     summary["n_edges_initial"] = n_edges0
     summary["steps"] = model.t
     summary["posts_overwritten_in_window"] = model.posts.overwritten_live
-    for ext in model.extensions:
-        if hasattr(ext, "summary"):
-            summary.update(ext.summary(model))
+    for ext in model.hooks["summary"]:
+        summary.update(ext.summary(model))
     summary.update(model_arm_summary(model, cols, last))  # per arm, arm − control
     return record.clean_floats(summary)
 
@@ -185,9 +185,8 @@ def _agent_columns(model: FeedModel) -> dict[str, np.ndarray]:
     cols["out_degree"] = model.graph.out_degree().astype(np.int32)
     cols["last_value"] = model.last_value
     cols["last_engagement"] = model.last_engagement
-    for ext in model.extensions:  # per-account columns of extensions (influencer books, ...)
-        if hasattr(ext, "agent_columns"):
-            cols.update(ext.agent_columns(model))
+    for ext in model.hooks["agent_columns"]:  # per-account columns (influencer books, ...)
+        cols.update(ext.agent_columns(model))
     return cols
 
 

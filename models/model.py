@@ -2,13 +2,19 @@
 
 One :meth:`FeedModel.step` is one session (docs/model.md §One step), synchronous over users:
 
-    post → gather → rank → react → update (opinion, arousal, trust, follows) → record
+    post → gather → rank → react → count → (extensions) → value → update → rewire → record
 
 Every phase is vectorised over all users (struct-of-arrays state, CSR graph, ring buffer
 of posts); no phase loops over users in Python. Randomness comes only from the model's
-named streams (:mod:`feedlab.models.seeds`). With ``dynamics.interaction = "pairwise"`` a step is
-instead ``N`` sequential pairwise bounded-confidence interactions (the canonical
-Deffuant–Weisbuch and algorithmic-bias models, with exact sequential semantics).
+named streams (:mod:`feedlab.models.seeds`). With ``dynamics.interaction = "pairwise"`` the
+session is instead ``N`` sequential pairwise bounded-confidence interactions (the canonical
+Deffuant–Weisbuch and algorithmic-bias models, with exact sequential semantics): the same
+step with another session strategy (:meth:`FeedModel.pairwise_session`).
+
+Extensions (:class:`feedlab.models.extension.Extension`) act at named hooks; the recorder
+(:class:`feedlab.analysis.live.Recorder`, handed in by :func:`feedlab.experiments.build`)
+observes each step and records a row at the end of it. The model never imports the
+recorder: it sits above the model (docs/architecture.md §Layers).
 """
 
 from __future__ import annotations
@@ -17,7 +23,7 @@ import logging
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Protocol
 
 import mesa
 import numpy as np
@@ -31,10 +37,9 @@ from feedlab.agents.population import (
 )
 from feedlab.agents.rules import emotion, opinion, trust, value
 from feedlab.agents.user import User
-from feedlab.analysis import live
 from feedlab.models import buffers, seeds
 from feedlab.models.config import DynamicsConfig, PlatformConfig
-from feedlab.models.extension import EventLog
+from feedlab.models.extension import HOOKS, EventLog, Extension, overrides
 from feedlab.models.feed import Candidates, Feed, gather
 from feedlab.models.graph import FollowGraph
 from feedlab.models.kernels import (
@@ -53,6 +58,20 @@ from feedlab.models.ranking.base import RankingPolicy
 # "mesa"); any INFO handler (Hydra's, logging.basicConfig) would print a line per step.
 # Mesa's own messages are kept to warnings (set the "MESA" logger's level to see them).
 logging.getLogger("MESA").setLevel(logging.WARNING)
+
+
+class Recorder(Protocol):
+    """What the model asks of its recorder (:class:`feedlab.analysis.live.Recorder`)."""
+
+    def observe(self, model: FeedModel, ctx: StepContext) -> None:
+        """Per-step statistics of the feed just shown (after reactions, before updates)."""
+
+    def row(self, model: FeedModel) -> dict[str, float]:
+        """The live metrics of the current state."""
+        ...
+
+    def after_step(self, model: FeedModel) -> None:
+        """Record a row if this step is a record step."""
 
 
 @dataclass
@@ -125,9 +144,10 @@ class FeedModel(mesa.Model):
         seed: int,
         arm_of: np.ndarray | None = None,
         arm_names: Sequence[str] | None = None,
-        extensions: Sequence[Any] = (),
+        extensions: Sequence[Extension] = (),
         agent_views: bool = True,
         share_events: bool = False,
+        recorder: Recorder | None = None,
     ):
         super().__init__(rng=np.random.default_rng(seeds.stream(seed, "mesa")))
         self.seed = seed
@@ -139,6 +159,19 @@ class FeedModel(mesa.Model):
         for policy in self.policies:  # a stateful policy learns from reactions via hooks
             if hasattr(policy, "extension"):
                 self.extensions.append(policy.extension())
+        for ext in self.extensions:
+            if not isinstance(ext, Extension):
+                raise TypeError(
+                    f"extension {ext!r} must subclass feedlab.models.extension.Extension"
+                )
+        #: per hook, the extensions that act there (in order); the rest are no-ops
+        self.hooks: dict[str, list[Extension]] = {
+            h: [e for e in self.extensions if overrides(e, h)] for h in HOOKS
+        }
+        self.recorder = recorder
+        self.session = (
+            self.pairwise_session if dynamics.interaction == "pairwise" else self.feed_session
+        )
         self.share_events = share_events
         self.dyn_rng = seeds.rng(seed, "dynamics")
         self.t = 0
@@ -151,7 +184,7 @@ class FeedModel(mesa.Model):
             self.users.arm = np.asarray(arm_of, dtype=np.int16)
         self.n_groups = max(self.users.n_groups, 1)
         self.graph = FollowGraph.from_edges(n, network.src, network.dst)
-        self._init_edge_trust()
+        self._init_edge_trust()  # extensions' setup may read edge trust
         self.posts = PostStore(self._post_capacity(), self.n_groups, self.platform.window)
         self._pending_reshares = (np.zeros(0, np.int32), np.zeros(0, np.int64))
         self._filters_seen = not self.platform.reshow_seen and self.platform.window > 1
@@ -170,9 +203,8 @@ class FeedModel(mesa.Model):
             self.platform.prediction_noise,
             int(seeds.stream(seed, "prediction").generate_state(1)[0]),
         )
-        for ext in self.extensions:
-            if hasattr(ext, "setup"):
-                ext.setup(self)
+        for ext in self.hooks["setup"]:
+            ext.setup(self)
         self._init_edge_trust()  # roles may have changed in setup
         if agent_views:
             User.create_agents(self, n, index=list(range(n)))
@@ -204,20 +236,30 @@ class FeedModel(mesa.Model):
 
     # ---------------------------------------------------------------- the step
     def step(self) -> None:
-        """One session for every user (module docstring)."""
+        """One session for every user, then the record (docs/model.md §One step)."""
         t = self.t
-        if self.dynamics.interaction == "pairwise":
-            self.interact_pairwise()
-        else:
-            self.post(t)
-            cand = self.gather(t)
-            feed = self.rank(cand)
-            ctx = self.react(t, cand, feed)
-            self.update(ctx)
-        for ext in self.extensions:
-            if hasattr(ext, "on_step_end"):
-                ext.on_step_end(self, t)
+        self.session(t)
+        for ext in self.hooks["on_step_end"]:
+            ext.on_step_end(self, t)
         self.t += 1
+        if self.recorder is not None:
+            self.recorder.after_step(self)
+
+    def feed_session(self, t: int) -> None:
+        """The feed session: every phase is one method, in this order."""
+        self.post(t)
+        cand = self.gather(t)
+        feed = self.rank(cand)
+        ctx = self.react(t, cand, feed)
+        self.count(ctx)
+        for ext in self.hooks["on_feed"]:
+            ext.on_feed(self, t, ctx)
+        self.value(ctx)
+        if self.recorder is not None:
+            self.recorder.observe(self, ctx)
+        self.update(ctx)
+        if self.dynamics.follow.enabled:
+            self.rewire(ctx)
 
     def post(self, t: int) -> None:
         """Active users write posts; last step's shares become reshares."""
@@ -242,9 +284,8 @@ class FeedModel(mesa.Model):
             origin_id=np.full(m, -1, np.int64),
         )
         self._append_reshares(batch)
-        for ext in self.extensions:
-            if hasattr(ext, "on_post"):
-                ext.on_post(self, t, batch)
+        for ext in self.hooks["on_post"]:
+            ext.on_post(self, t, batch)
         self._store(t, batch)
 
     def _append_reshares(self, batch: PostBatch) -> None:
@@ -305,9 +346,8 @@ class FeedModel(mesa.Model):
         cand.predictor = self.predictor
         if self._filters_seen:  # platform.reshow_seen = false: drop what was shown
             cand = self._drop_seen(cand)
-        for ext in self.extensions:  # e.g. author popularity in the predictor
-            if hasattr(ext, "on_candidates"):
-                ext.on_candidates(self, t, cand)
+        for ext in self.hooks["on_candidates"]:  # e.g. author popularity in the predictor
+            ext.on_candidates(self, t, cand)
         return cand
 
     def _drop_seen(self, cand: Candidates) -> Candidates:
@@ -381,20 +421,18 @@ class FeedModel(mesa.Model):
     def react(self, t: int, cand: Candidates, feed: Feed) -> StepContext:
         """Bernoulli reactions to every feed item from the true probabilities."""
         u, p, rng = self.users, self.posts, self.dyn_rng
-        pair, items = feed.pair, feed.items
-        seen_sponsored = p.sponsored[feed.slot] & p.disclosed[feed.slot]
+        pair = feed.pair
         ctx = StepContext(
             t=t,
             cand=cand,
             feed=feed,
             reactions=np.zeros((pair.shape[0], 4), bool),
-            seen_sponsored=seen_sponsored,
+            seen_sponsored=p.sponsored[feed.slot] & p.disclosed[feed.slot],
             good=np.zeros(pair.shape[0]),
             bad=np.zeros(pair.shape[0]),
         )
-        for ext in self.extensions:  # detection of undisclosed sponsorship, labels, ...
-            if hasattr(ext, "before_react"):
-                ext.before_react(self, t, ctx)
+        for ext in self.hooks["before_react"]:  # detection of undisclosed sponsorship, labels
+            ext.before_react(self, t, ctx)
         prob = buffers.empty((pair.shape[0], 4))
         offset = ctx.logit_offset if ctx.logit_offset is not None else np.zeros((1, 4))
         reaction_probabilities(
@@ -417,21 +455,46 @@ class FeedModel(mesa.Model):
         draw = buffers.empty(prob.shape)
         rng.random(out=draw)  # the same numbers as rng.random(prob.shape)
         ctx.reactions = draw < prob
-        r = ctx.reactions
+        return ctx
+
+    def count(self, ctx: StepContext) -> None:
+        """What the reactions leave behind: trust evidence per item (good: a like or share;
+        bad: negative feedback or low quality), the posts' reaction counters, this step's
+        flow counts, and the shares queued as next step's reshares."""
+        r, feed, t = ctx.reactions, ctx.feed, ctx.t
         ctx.good += (r[:, 0] | r[:, 2]).astype(np.float64)
-        ctx.bad += (r[:, 3] | (items.quality < self.dynamics.trust.low_quality)).astype(np.float64)
+        ctx.bad += (r[:, 3] | (feed.items.quality < self.dynamics.trust.low_quality)).astype(
+            np.float64
+        )
         self._count_reactions(feed, r)
+        self.step_stats.update(
+            impressions=float(feed.pair.size),
+            impressions_high_outrage=float(
+                (feed.items.outrage >= self.dynamics.high_outrage).sum()
+            ),
+            likes=float(r[:, 0].sum()),
+            comments=float(r[:, 1].sum()),
+            shares=float(r[:, 2].sum()),
+            negfb=float(r[:, 3].sum()),
+            candidates=float(ctx.cand.size),
+        )
         if self.dynamics.reshares:
-            shared = r[:, 2]
-            self._pending_reshares = (feed.viewer[shared], p.id[items.origin_slot[shared]])
+            p, shared = self.posts, r[:, 2]
+            self._pending_reshares = (feed.viewer[shared], p.id[feed.items.origin_slot[shared]])
             if self.share_events:
                 self._add_events(
                     t,
                     feed.viewer[shared],
-                    items.origin_author[shared],
+                    feed.items.origin_author[shared],
                     p.id[feed.slot[shared]],
                     "share",
                 )
+
+    def value(self, ctx: StepContext) -> None:
+        """Reflective value of every item read, each user's mean value this step, and
+        each user's engagement (likes, comments, shares) (docs/model.md §Engagement and
+        reflective value)."""
+        f, items = ctx.feed, ctx.feed.items
         ctx.item_value = value.item_value(
             self.dynamics.value,
             items.quality,
@@ -439,10 +502,11 @@ class FeedModel(mesa.Model):
             items.trust,
             items.outrage,
         )
-        for ext in self.extensions:
-            if hasattr(ext, "on_feed"):
-                ext.on_feed(self, t, ctx)
-        return ctx
+        n_items = np.bincount(f.viewer, minlength=self.n)
+        tot = np.bincount(f.viewer, weights=ctx.item_value, minlength=self.n)
+        self.last_value = np.where(n_items > 0, tot / np.maximum(n_items, 1), np.nan)
+        eng = ctx.reactions[:, :3].sum(axis=1).astype(np.float64)
+        self.last_engagement = np.bincount(f.viewer, weights=eng, minlength=self.n)
 
     def _count_reactions(self, feed: Feed, r: np.ndarray) -> None:
         """Counters on the original post (totals and per viewer group)."""
@@ -462,14 +526,10 @@ class FeedModel(mesa.Model):
 
     # ---------------------------------------------------------------- updates
     def update(self, ctx: StepContext) -> None:
-        """Opinion, arousal, trust and follows, all from the same step's feed."""
+        """Opinion, arousal and trust, all from the same step's feed."""
         self._update_opinions(ctx)
-        self._update_arousal(ctx)
-        self._update_trust(ctx)
-        self._update_value_and_engagement(ctx)
-        self._collect_step_stats(ctx)
-        if self.dynamics.follow.enabled:
-            self._rewire(ctx)
+        mean_outrage = self._update_arousal(ctx)
+        self._update_trust(ctx, mean_outrage)
 
     def _update_opinions(self, ctx: StepContext) -> None:
         dyn, u, f = self.dynamics, self.users, ctx.feed
@@ -488,16 +548,20 @@ class FeedModel(mesa.Model):
         n_items = np.bincount(f.viewer, minlength=self.n)
         u.opinion[:] = opinion.apply_mean(u.opinion, f.viewer, delta, n_items)
 
-    def _update_arousal(self, ctx: StepContext) -> None:
+    def _update_arousal(self, ctx: StepContext) -> np.ndarray:
+        """Arousal from the outrage read; returns each user's mean outrage this step."""
         f, u = ctx.feed, self.users
         n_items = np.bincount(f.viewer, minlength=self.n)
         total = np.bincount(f.viewer, weights=f.items.outrage, minlength=self.n)
-        self._mean_outrage = np.where(n_items > 0, total / np.maximum(n_items, 1), 0.0)
+        mean_outrage = np.where(n_items > 0, total / np.maximum(n_items, 1), 0.0)
         u.arousal[:] = emotion.update_arousal(
-            self.dynamics.emotion, u.arousal, u.susceptibility, self._mean_outrage
+            self.dynamics.emotion, u.arousal, u.susceptibility, mean_outrage
         )
+        return mean_outrage
 
-    def _update_trust(self, ctx: StepContext) -> None:
+    def _update_trust(self, ctx: StepContext, mean_outrage: np.ndarray) -> None:
+        """Edge trust from good and bad experiences; platform trust also falls when a
+        user's feed was outrage-heavy (mean outrage above ``outrage_overload``)."""
         tr, g, f, u = self.dynamics.trust, self.graph, ctx.feed, self.users
         if not tr.enabled:
             return
@@ -508,7 +572,7 @@ class FeedModel(mesa.Model):
         g.trust = trust.update_edge_trust(tr, g, good, bad)  # rule: asymmetric | beta
         pg = np.bincount(f.viewer, weights=ctx.good, minlength=self.n)
         pb = np.bincount(f.viewer, weights=ctx.bad, minlength=self.n)
-        pb = pb + (getattr(self, "_mean_outrage", 0.0) > tr.outrage_overload)
+        pb = pb + (mean_outrage > tr.outrage_overload)
         u.platform_trust[:] = trust.asymmetric_update(
             u.platform_trust,
             u.platform_trust_baseline,
@@ -519,33 +583,8 @@ class FeedModel(mesa.Model):
             tr.platform_relax,
         )
 
-    def _update_value_and_engagement(self, ctx: StepContext) -> None:
-        f = ctx.feed
-        n_items = np.bincount(f.viewer, minlength=self.n)
-        tot = np.bincount(f.viewer, weights=ctx.item_value, minlength=self.n)
-        self.last_value = np.where(n_items > 0, tot / np.maximum(n_items, 1), np.nan)
-        eng = ctx.reactions[:, :3].sum(axis=1).astype(np.float64)
-        self.last_engagement = np.bincount(f.viewer, weights=eng, minlength=self.n)
-
-    def _collect_step_stats(self, ctx: StepContext) -> None:
-        f, c, r = ctx.feed, ctx.cand, ctx.reactions
-        hi = f.items.outrage >= self.dynamics.high_outrage
-        vg = self.users.group[f.viewer]
-        ag = self.users.group[f.items.origin_author]
-        self.step_stats.update(
-            impressions=float(f.pair.size),
-            impressions_high_outrage=float(hi.sum()),
-            likes=float(r[:, 0].sum()),
-            comments=float(r[:, 1].sum()),
-            shares=float(r[:, 2].sum()),
-            negfb=float(r[:, 3].sum()),
-            candidates=float(c.size),
-            cross_cutting_share=live.cross_cutting_share(vg, ag),
-        )
-        self.step_stats.update(live.reach_and_arm_stats(self, ctx))
-        self._last_ctx_arm = f.arm
-
-    def _rewire(self, ctx: StepContext) -> None:
+    def rewire(self, ctx: StepContext) -> None:
+        """Unfollows (low trust or far opinion) and follows of liked authors (homophily)."""
         fc, g, u, rng, f = (
             self.dynamics.follow,
             self.graph,
@@ -579,8 +618,9 @@ class FeedModel(mesa.Model):
         self.step_stats.update(unfollows=float(removed), follows=float(added.sum()))
 
     # ---------------------------------------------------------------- canonical mode
-    def interact_pairwise(self) -> None:
-        """N sequential pairwise interactions (exact Deffuant / algorithmic bias)."""
+    def pairwise_session(self, t: int) -> None:
+        """The canonical session: N sequential pairwise interactions (exact Deffuant /
+        algorithmic bias), instead of the feed session."""
         rng, u, g = self.dyn_rng, self.users, self.graph
         policy = self.policies[0]
         gamma = float(getattr(policy, "gamma", 0.0))
@@ -616,11 +656,10 @@ class FeedModel(mesa.Model):
         """
         core = EventLog.COLUMNS
         blocks = [self.events.columns()] if self.events else []
-        for ext in self.extensions:
-            if hasattr(ext, "event_rows"):
-                rows = ext.event_rows()
-                if len(rows.get("time", ())):
-                    blocks.append({k: np.asarray(v) for k, v in rows.items()})
+        for ext in self.hooks["event_rows"]:
+            rows = ext.event_rows()
+            if len(rows.get("time", ())):
+                blocks.append({k: np.asarray(v) for k, v in rows.items()})
         names = list(core) + [k for b in blocks for k in b if k not in core]
         out = {}
         for k in dict.fromkeys(names):
@@ -641,10 +680,10 @@ class FeedModel(mesa.Model):
 
     # ---------------------------------------------------------------- metrics
     def metrics(self) -> dict[str, float]:
-        """Live metrics of the current state (the recorder's row for this step)."""
-        row = live.state_metrics(self)
-        row.update(self.step_stats)
-        for ext in self.extensions:
-            if hasattr(ext, "metrics"):
-                row.update(ext.metrics(self))
-        return row
+        """Live metrics of the current state (the recorder's row, without recording it)."""
+        if self.recorder is None:
+            raise RuntimeError(
+                "this FeedModel has no recorder: build it with feedlab.build(cfg), or pass "
+                "recorder=feedlab.analysis.live.Recorder()"
+            )
+        return self.recorder.row(self)

@@ -27,6 +27,7 @@ from feedlab.analysis import influencers as ana
 from feedlab.experiments import build, compose, run_experiment
 from feedlab.experiments.config import validate
 from feedlab.experiments.schema import ConfigError
+from feedlab.models.extension import Extension
 from feedlab.models.posts import KIND_POST
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -141,7 +142,7 @@ def test_sponsored_posts_differ_from_authentic_only_where_sponsored() -> None:
     assert not s["disclosed"].any()
 
 
-class Probe:
+class Probe(Extension):
     """Records the step context right after the influencer extension's before_react."""
 
     def __init__(self) -> None:
@@ -281,7 +282,7 @@ def test_bought_engagement_adds_only_bot_follows_and_silences_bots() -> None:
     assert c1[bots].sum() == 0
 
 
-class PredictionProbe:
+class PredictionProbe(Extension):
     """Compares the (wrapped) predictor with the model's own predictions."""
 
     def __init__(self) -> None:

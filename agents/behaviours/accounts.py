@@ -44,7 +44,7 @@ from feedlab.agents.behaviours.roles import (
 )
 from feedlab.agents.population import ROLE_BOT, ROLE_INFLUENCER, ROLE_USER
 from feedlab.analysis.metrics import influencers as ana
-from feedlab.models.extension import EventLog
+from feedlab.models.extension import EventLog, Extension
 from feedlab.models.posts import KIND_RESHARE
 
 if TYPE_CHECKING:
@@ -145,7 +145,7 @@ class Ledger:
         return self.follower_sum / self.steps if self.steps else in_degree.astype(np.float64)
 
 
-class InfluencerExtension:
+class InfluencerExtension(Extension):
     """The model extension of every influencer behaviour (module docstring)."""
 
     def __init__(

@@ -75,6 +75,7 @@ import numpy as np
 from feedlab.agents.population import ROLE_BRAND, ROLE_INFLUENCER, ROLE_USER, Spread, draw_bounded
 from feedlab.experiments.schema import ConfigError, field
 from feedlab.models.events.base import EVENTS
+from feedlab.models.extension import Extension
 from feedlab.models.posts import KIND_CALLOUT, KIND_EVENT, KIND_POST
 
 if TYPE_CHECKING:
@@ -177,7 +178,7 @@ def choose_target(unit: Transgression, role: np.ndarray, in_degree: np.ndarray) 
     return int(ranked[unit.target_rank]), fallback
 
 
-class CalloutStorm:
+class CalloutStorm(Extension):
     """The stateful side of :class:`Transgression` (hooks of :mod:`feedlab.models.extension`).
 
     Per-user state: threshold ``phi``, call-out step (``-1`` = not called out), parent

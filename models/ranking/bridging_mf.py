@@ -79,6 +79,7 @@ from typing import TYPE_CHECKING, ClassVar, NamedTuple
 import numpy as np
 
 from feedlab.experiments.schema import field
+from feedlab.models.extension import Extension
 from feedlab.models.feed import Candidates
 from feedlab.models.kernels import njit
 from feedlab.models.ranking.base import RANKINGS, ScoredPolicy
@@ -434,7 +435,7 @@ class MFRatings:
         return r, w
 
 
-class MFState:
+class MFState(Extension):
     """The mutable side of a :class:`BridgingMFRanking`: the rating window, the fitted
     parameters and the intercept table; also the extension that feeds them (hooks
     ``setup``, ``on_feed``, ``on_step_end``, ``metrics``)."""

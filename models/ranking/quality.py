@@ -30,6 +30,7 @@ import numpy as np
 
 from feedlab.experiments.schema import field
 from feedlab.models import buffers
+from feedlab.models.extension import Extension
 from feedlab.models.feed import Candidates
 from feedlab.models.kernels import njit
 from feedlab.models.ranking.base import RANKINGS, ScoredPolicy
@@ -72,7 +73,7 @@ class QualityRanking(ScoredPolicy):
         return out
 
 
-class SourceLabels:
+class SourceLabels(Extension):
     """Model extension: label items from low-reliability sources (``platform.labels``).
 
     ``before_react`` adds ``labels.like`` and ``labels.share`` to the true reaction
