@@ -1,2 +1,3 @@
 """The people: user state and parameters, Mesa agent views, influencer behaviours,
-and the per-person rules (reaction, opinion, emotion, trust, value)."""
+and the per-person rules (reaction, opinion, emotion, trust, value).
+"""

@@ -120,7 +120,8 @@ def validate_population(cfg: PopulationConfig) -> list[str]:
 @dataclass
 class UserState:
     """Struct-of-arrays state of all users (index = user id). float64 for exact
-    reproducibility of the canonical reductions; ≈ 110 bytes per user."""
+    reproducibility of the canonical reductions; ≈ 110 bytes per user.
+    """
 
     opinion: np.ndarray
     group: np.ndarray

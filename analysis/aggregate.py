@@ -177,7 +177,8 @@ def _safe_name(k: Any) -> bool:
 def read_sweep(sweep_dir: Path) -> tuple[list[str], bool, str]:
     """Expected run keys (manifest order, duplicates removed), whether a manifest exists,
     and the runs folder name. Without ``sweep.json``: the sorted ``runs/*`` directories
-    that hold a ``DONE``."""
+    that hold a ``DONE``.
+    """
     sweep_dir = Path(sweep_dir)
     if not sweep_dir.is_dir():
         raise SweepError(f"{sweep_dir}: not a directory")
@@ -451,7 +452,8 @@ def aggregate(
 ) -> Report:
     """Aggregate a sweep; returns the :class:`Report`. Writes nothing when the sweep is
     partial and ``allow_partial`` is false, or when no run is complete (check
-    ``report.written``)."""
+    ``report.written``).
+    """
     rep, loaded = scan(Path(sweep_dir))
     if (rep.is_partial and not allow_partial) or not rep.complete:
         return rep
@@ -476,7 +478,8 @@ def aggregate(
 @dataclass
 class Results:
     """``results.parquet`` as NumPy columns: numbers as float64 (null → NaN) or int64,
-    strings as object arrays (null → None); ``config`` and ``metrics`` name the columns."""
+    strings as object arrays (null → None); ``config`` and ``metrics`` name the columns.
+    """
 
     columns: dict[str, np.ndarray]
     config: list[str]

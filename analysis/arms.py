@@ -189,7 +189,8 @@ def block_bootstrap_interval(
 ) -> tuple[float, float] | None:
     """Percentile interval of the mean of a time series by the moving-block bootstrap
     (Künsch 1989, *Ann. Statist.* 17:1217), blocks of ``round(T^(1/3))`` consecutive steps
-    so that autocorrelation within a block is kept. None below ``min_n`` finite steps."""
+    so that autocorrelation within a block is kept. None below ``min_n`` finite steps.
+    """
     d = np.asarray(d, dtype=np.float64)
     d = d[np.isfinite(d)]
     t = d.size
@@ -217,7 +218,8 @@ def user_bootstrap_interval(
     """Percentile interval of ``stat(arm) − stat(control)`` resampling each arm's users
     with replacement (Efron & Tibshirani 1993, ch. 13). Users are treated as independent:
     the interval is the sampling uncertainty of this run's users given its network, not
-    the spread across seeds (for that: :func:`feedlab.analysis.stats.paired_difference`)."""
+    the spread across seeds (for that: :func:`feedlab.analysis.stats.paired_difference`).
+    """
     arm = np.asarray(arm, dtype=np.float64)
     control = np.asarray(control, dtype=np.float64)
     arm, control = arm[np.isfinite(arm)], control[np.isfinite(control)]

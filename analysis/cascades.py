@@ -137,7 +137,8 @@ def _config(run_dir: Path) -> dict[str, Any]:
 
 def group_runs(paths: Iterable[str | Path], by: str) -> dict[str, list[Path]]:
     """Run directories under ``paths`` grouped by the value of a dotted config key
-    (``None`` → ``"None"``), in a natural order (numbers by value, then names)."""
+    (``None`` → ``"None"``), in a natural order (numbers by value, then names).
+    """
     from feedlab.analysis.labels import UNIT_GROUPS, unit_label
 
     groups: dict[str, list[Path]] = {}
@@ -173,7 +174,8 @@ def table(paths: Iterable[str | Path], by: str, keys: Sequence[str] = TABLE_KEYS
     """A Markdown table: per group, the median [25th–75th percentile] over runs of each
     summary key (runs where a key is undefined, e.g. no recovery, are left out of that
     cell and counted in ``n``), plus the share of runs whose storm reached ≥ 1 % of the
-    users (``storm``) and whose reputation came back to 90 % (``recovered``)."""
+    users (``storm``) and whose reputation came back to 90 % (``recovered``).
+    """
     groups = group_runs(paths, by)
     head = ["`" + by + "`", "runs", "storm", "recovered", *keys]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
@@ -270,7 +272,8 @@ def _sort_key(name: str) -> tuple[int, float, str]:
 def main(argv: Sequence[str] | None = None) -> int:
     """``python -m feedlab.analysis.cascades summary RUN_DIR...`` prints metrics as JSON lines;
     ``... table --by KEY PATH...`` prints a Markdown table of medians per group;
-    ``... figures --by KEY --out DIR PATH...`` draws the figures."""
+    ``... figures --by KEY --out DIR PATH...`` draws the figures.
+    """
     import argparse
 
     ap = argparse.ArgumentParser(prog="python -m feedlab.analysis.cascades")

@@ -62,7 +62,8 @@ from feedlab.analysis.metrics.influencers import (  # noqa: F401  (re-exported)
 # ---------------------------------------------------------------- run directories
 def read_run(run_dir: str | Path) -> dict[str, Any]:
     """A run directory's outputs: ``summary`` (dict), ``config`` (dict), ``timeseries``
-    and ``agents`` (dicts of NumPy arrays; ``agents`` empty if not written)."""
+    and ``agents`` (dicts of NumPy arrays; ``agents`` empty if not written).
+    """
     import pyarrow.parquet as pq
     import yaml
 
@@ -88,7 +89,8 @@ def read_run(run_dir: str | Path) -> dict[str, Any]:
 def find_runs(root: str | Path, experiment: str | None = None) -> list[Path]:
     """Complete run directories (those with a ``DONE`` marker) anywhere under ``root``
     (an output directory, a sweep directory or a run), optionally only those whose
-    config names ``experiment``; sorted by path."""
+    config names ``experiment``; sorted by path.
+    """
     import yaml
 
     out = []
@@ -108,7 +110,8 @@ def _summary_float(s: Mapping[str, Any], key: str) -> float:
 
 def disclosure_table(runs: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     """One row per run of a disclosure experiment: seed, rule, disclosed, and the trust
-    episode and detection numbers of the sponsored accounts."""
+    episode and detection numbers of the sponsored accounts.
+    """
     rows = []
     for r in runs:
         c, s = r["config"], r["summary"]
@@ -146,7 +149,8 @@ def disclosure_effects(
     """Campaign effects of the disclosure experiment: each run with sponsored posts
     (``influencer.rate > 0``) against the control of the same seed, rule and flag
     (``rate = 0``), by :func:`campaign_effect` on ``column``; one row per treated run
-    with seed, rule, disclosed, exposures and detections."""
+    with seed, rule, disclosed, exposures and detections.
+    """
     ctrl = {_arm(r): r for r in runs if r["config"]["influencer"]["rate"] == 0}
     rows = []
     for r in runs:
@@ -173,7 +177,8 @@ def disclosure_effects(
 
 def mean_sd(rows: Sequence[Mapping[str, Any]], by: Sequence[str]) -> list[dict[str, Any]]:
     """Rows grouped by the keys ``by``: ``n`` and, for every numeric column, the mean
-    and the standard deviation over the group (``"m ± sd"`` strings for tables)."""
+    and the standard deviation over the group (``"m ± sd"`` strings for tables).
+    """
     groups: dict[tuple[Any, ...], list[Mapping[str, Any]]] = {}
     for r in rows:
         groups.setdefault(tuple(r[k] for k in by), []).append(r)
@@ -216,7 +221,8 @@ def figure_disclosure(runs: Sequence[Mapping[str, Any]], path: str | Path) -> No
     """Disclosure experiment, one column per trust rule. Top: mean trust of followers in
     the sponsored accounts (thin: each seed; thick: mean over seeds) for disclosed,
     undisclosed and the control without sponsored posts. Bottom: the campaign effect,
-    each run minus its same-seed control."""
+    each run minus its same-seed control.
+    """
     import matplotlib
 
     matplotlib.use("Agg")
@@ -275,7 +281,8 @@ def figure_disclosure(runs: Sequence[Mapping[str, Any]], path: str | Path) -> No
 
 def figure_engagement_rate(runs: Sequence[Mapping[str, Any]], path: str | Path) -> None:
     """Engagement rate vs followers (log–log) per account, coloured by role/behaviour,
-    with the fitted scaling line; right: mean ER per tier."""
+    with the fitted scaling line; right: mean ER per tier.
+    """
     import matplotlib
 
     matplotlib.use("Agg")

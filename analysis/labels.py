@@ -30,7 +30,8 @@ UNIT_GROUPS = ("network", "ranking", "influencer", "event")
 @cache
 def _presets(group: str, conf_dir: str) -> tuple[tuple[str, dict[str, Any]], ...]:
     """``(option, resolved node)`` of every ``conf/<group>/*.yaml`` (interpolations such
-    as ``${oc.env:...}`` resolved as the run would resolve them)."""
+    as ``${oc.env:...}`` resolved as the run would resolve them).
+    """
     from omegaconf import OmegaConf
 
     out = []

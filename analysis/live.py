@@ -42,7 +42,8 @@ class Recorder:
     """Records a row of live metrics every ``every`` steps and at step ``last``.
 
     ``rows`` holds the recorded rows, each ``{"step": t, **metrics}``; :meth:`collect`
-    records one now (a run records step 0 before the first step)."""
+    records one now (a run records step 0 before the first step).
+    """
 
     def __init__(self, every: int = 1, last: int | None = None):
         if every < 1:
@@ -53,7 +54,8 @@ class Recorder:
 
     def observe(self, model: FeedModel, ctx: StepContext) -> None:
         """Per-step statistics of the feed just shown: the cross-cutting share of
-        impressions and the reach of each content class (per arm with arms)."""
+        impressions and the reach of each content class (per arm with arms).
+        """
         items = ctx.feed.items
         group = model.users.group
         model.step_stats["cross_cutting_share"] = cross_cutting_share(
@@ -63,7 +65,8 @@ class Recorder:
 
     def row(self, model: FeedModel) -> dict[str, float]:
         """The live metrics of the current state: state metrics, the step's statistics
-        and the extensions' metrics."""
+        and the extensions' metrics.
+        """
         row = state_metrics(model)
         row.update(model.step_stats)
         for ext in model.hooks["metrics"]:
@@ -131,7 +134,8 @@ def content_classes(model: FeedModel, ctx: StepContext) -> dict[str, np.ndarray]
     """Masks over the step's feed items for the reach classes of Huszár et al. (2022):
     ``group<g>`` (items whose original author is in group g), ``outrage_high`` /
     ``outrage_low`` (outrage >= / < ``dynamics.high_outrage``) and ``quality_high`` /
-    ``quality_low`` (quality >= / < :data:`QUALITY_SPLIT`)."""
+    ``quality_low`` (quality >= / < :data:`QUALITY_SPLIT`).
+    """
     items = ctx.feed.items
     author_group = model.users.group[items.origin_author]
     hi = items.outrage >= model.dynamics.high_outrage
@@ -202,7 +206,8 @@ def _reach(
     viewer: np.ndarray, classes: dict[str, np.ndarray], n: int, arm_of: np.ndarray, arms: int
 ) -> list[tuple[str, int, np.ndarray]]:
     """(class, users reached, users reached per arm) for every class, in one Numba pass
-    (``feedlab.models.kernels.reached_by_class``; classes packed as bits, 64 at a time)."""
+    (``feedlab.models.kernels.reached_by_class``; classes packed as bits, 64 at a time).
+    """
     names = list(classes)
     res = []
     for start in range(0, len(names), 64):
@@ -228,7 +233,8 @@ def _arm_csr(indptr: np.ndarray, indices: np.ndarray, rows: np.ndarray) -> tuple
 def arm_state_metrics(model: FeedModel, row: dict[str, float]) -> dict[str, float]:
     """Every live metric per arm (``<metric>__<arm>``), and the amplification of each arm
     relative to the first arm, the control (``amplification_<class>__<arm>``; Huszár et
-    al. 2022 via :func:`feedlab.analysis.metrics.amplification_ratio` on per-user reach)."""
+    al. 2022 via :func:`feedlab.analysis.metrics.amplification_ratio` on per-user reach).
+    """
     u, g, s = model.users, model.graph, model.step_stats
     names = list(model.arm_names)
     out: dict[str, float] = {}

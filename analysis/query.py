@@ -61,7 +61,8 @@ def _q(name: str) -> str:
 
 def connect(sweep_dir: Path | str) -> tuple[Any, aggregate.Report, dict[str, list[str]]]:
     """An in-memory DuckDB connection with the views of the module docstring over the
-    sweep's complete runs; also the scan report and each view's columns."""
+    sweep's complete runs; also the scan report and each view's columns.
+    """
     duckdb = _duckdb()
     sweep_dir = Path(sweep_dir)
     try:
@@ -136,7 +137,8 @@ def run_sql(con: Any, sql: str) -> Any:
 
 def _arrow(result: Any) -> Any:
     """A DuckDB relation as a pyarrow Table (the method's name differs across DuckDB 1.x
-    and 2.x)."""
+    and 2.x).
+    """
     for name in ("to_arrow_table", "fetch_arrow_table", "arrow"):
         fn = getattr(result, name, None)
         if fn is not None:

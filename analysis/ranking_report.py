@@ -78,7 +78,8 @@ def find_runs(root: Path, experiment: str) -> list[dict[str, Any]]:
 
 def option_of(cfg: dict[str, Any]) -> str:
     """The conf/ranking option a run used (bridging variants are told apart;
-    :func:`feedlab.analysis.labels.unit_label`)."""
+    :func:`feedlab.analysis.labels.unit_label`).
+    """
     from feedlab.analysis.labels import unit_label
 
     return unit_label("ranking", cfg["ranking"])
@@ -90,8 +91,9 @@ def _run_mean(ts: dict[str, list], name: str) -> float:
 
 
 def comparison_metrics(runs: list[dict[str, Any]]) -> dict[str, dict[int, dict[str, float]]]:
-    """policy -> seed -> metric -> value (amplification relative to the same seed's
-    chronological run: common random numbers)."""
+    """Policy -> seed -> metric -> value (amplification relative to the same seed's
+    chronological run: common random numbers).
+    """
     out: dict[str, dict[int, dict[str, float]]] = defaultdict(dict)
     for r in runs:
         s, ts = r["summary"], r["ts"]

@@ -131,7 +131,8 @@ def numeric_params(cfg: Mapping[str, Any]) -> dict[str, str]:
     """The numeric leaf parameters of a composed config and their schema types
     (``int``/``float``): top-level and dataclass groups from the schema, unit groups from
     the chosen unit's fields (:mod:`feedlab.experiments.params`). ``seed`` is excluded (the
-    seeds are the replicates)."""
+    seeds are the replicates).
+    """
     from feedlab.experiments import params as P
 
     out: dict[str, str] = {}
@@ -174,7 +175,8 @@ def plan(
     out: Path | str | None = None,
 ) -> Plan:
     """Check the whole analysis and build its design and runs; raises ConfigError (with
-    every problem) before anything is written."""
+    every problem) before anything is written.
+    """
     from feedlab.analysis import stats
     from feedlab.experiments.config import validate
     from feedlab.experiments.record import run_key
@@ -316,7 +318,8 @@ def _manifest(p: Plan) -> dict[str, Any]:
 
 def execute(p: Plan, *, progress: bool = True) -> dict[str, Any]:
     """Run (or reuse) every run of the plan, compute the indices and write the outputs.
-    Returns the result of :func:`feedlab.analysis.stats.sensitivity` plus ``table`` rows."""
+    Returns the result of :func:`feedlab.analysis.stats.sensitivity` plus ``table`` rows.
+    """
     from feedlab.analysis import stats
     from feedlab.experiments.record import write_json
     from feedlab.experiments.run import run_experiment

@@ -323,7 +323,8 @@ def replicate_summary(
 def matching_columns(config: Sequence[str], factor: str, pair_on: str = "seed") -> list[str]:
     """Config columns that must be equal within a pair: all but ``pair_on`` and the
     factor's own unit group (for ``factor="ranking.name"``, every ``ranking.*`` column,
-    since each policy has its own parameters)."""
+    since each policy has its own parameters).
+    """
     group = factor.rsplit(".", 1)[0] + "." if "." in factor else factor
     return [c for c in config if c != pair_on and c != factor and not c.startswith(group)]
 
@@ -509,7 +510,8 @@ def sobol_design(
     """Saltelli's extension of a scrambled Sobol' sequence: ``n·(D+2)`` points
     (``n·(2D+2)`` with second order), ``n`` a power of two. ``problem`` is SALib's dict
     (``names`` = config columns, ``bounds``) with an optional ``integer`` list of names
-    rounded to integers (this perturbs the estimator slightly)."""
+    rounded to integers (this perturbs the estimator slightly).
+    """
     ss, _, _, _ = _salib()
     p = _problem(problem)
     X = ss.sample(
@@ -526,7 +528,8 @@ def morris_design(
     problem: Mapping[str, Any], trajectories: int, *, num_levels: int = 4, seed: int = 0
 ) -> NDArray[np.float64]:
     """Morris one-at-a-time trajectories: ``trajectories·(D+1)`` points on a
-    ``num_levels`` grid (Morris 1991; Campolongo et al. 2007)."""
+    ``num_levels`` grid (Morris 1991; Campolongo et al. 2007).
+    """
     _, _, ms, _ = _salib()
     p = _problem(problem)
     X = ms.sample(
@@ -544,7 +547,8 @@ def _fmt(v: float, integer: bool) -> str:
 
 def design_overrides(problem: Mapping[str, Any], X: ArrayLike) -> list[list[str]]:
     """One list of Hydra overrides (``name=value``) per design row, to pass to
-    ``feedlab.experiments.run_experiment`` (with the seeds and base overrides of the sweep)."""
+    ``feedlab.experiments.run_experiment`` (with the seeds and base overrides of the sweep).
+    """
     p = _problem(problem)
     X = np.asarray(X, dtype=np.float64)
     return [[f"{n}={_fmt(v, n in p['integer'])}" for n, v in zip(p["names"], row)] for row in X]

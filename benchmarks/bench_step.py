@@ -32,7 +32,8 @@ from feedlab.experiments import build, compose  # noqa: E402
 def peak_rss_gb() -> float:
     """Peak resident memory of this process, GiB. ``VmHWM`` (reset by ``exec``) where
     /proc exists: ``ru_maxrss`` survives ``execve`` on Linux, so a benchmark started from
-    a large parent process would report the parent's peak."""
+    a large parent process would report the parent's peak.
+    """
     try:
         for line in Path("/proc/self/status").read_text().splitlines():
             if line.startswith("VmHWM:"):

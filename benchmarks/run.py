@@ -344,7 +344,8 @@ _COMPOSED: dict[tuple, dict[str, Any]] = {}
 
 def _build_model(g: Graph, eps01: float, gamma: float, seed: int, x01: np.ndarray):
     """The pairwise model on graph ``g`` with opinions ``2·x01 − 1`` (Hydra composes once
-    per configuration; only the seed changes between replicates)."""
+    per configuration; only the seed changes between replicates).
+    """
     from feedlab.experiments import build, compose
 
     key = (str(g.edge_file), eps01, gamma)
@@ -362,7 +363,8 @@ def _blocks(
     """Median interactions/s of ``repeats`` timed blocks of ≥ ``block_seconds`` of
     ``step()`` calls (one sweep each) for each ``name: step`` in ``steps``, after one
     warm-up and one calibration call each. The blocks of the implementations are
-    interleaved (a, b, a, b, ...), so that a change in the machine's load hits both."""
+    interleaved (a, b, a, b, ...), so that a change in the machine's load hits both.
+    """
     block = {}
     for name, step in steps.items():
         step()  # warm-up: JIT load, first-touch
@@ -396,7 +398,8 @@ def _peer_rates(
     run, g: Graph, eps01, gamma, seed, x01, s: Settings, guess: float | None = None
 ) -> dict[str, Any]:
     """One budgeted peer run; ``guess`` = expected seconds per sweep (from a smaller N),
-    so that the budget stretches to ``peer_min_sweeps`` sweeps without a second run."""
+    so that the budget stretches to ``peer_min_sweeps`` sweeps without a second run.
+    """
     gc.collect()
     budget = s.peer_budget_seconds
     if guess:
@@ -750,7 +753,8 @@ def bench_threshold(s: Settings, ndlib_ok: bool) -> dict[str, Any]:
 def _peak_rss_gb() -> float:
     """Peak resident memory of this process image, GiB: ``VmHWM`` from /proc (reset by
     ``exec``). ``getrusage``'s ``ru_maxrss`` survives ``execve`` on Linux, so a worker
-    started by a large parent would report the parent's peak; it is the fallback only."""
+    started by a large parent would report the parent's peak; it is the fallback only.
+    """
     for line in _read("/proc/self/status").splitlines():
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) / 2**20  # kB -> GiB
@@ -866,7 +870,8 @@ def worker(argv: list[str]) -> int:
 
 def _rank_timing(res: tuple, size: int) -> dict[str, Any]:
     """``bench_ranking.bench``'s medians → rates. It returns (cold CPU s, warm CPU s,
-    cold wall s); an older version returned (cold wall s, warm wall s)."""
+    cold wall s); an older version returned (cold wall s, warm wall s).
+    """
     if len(res) >= 3:
         cold, warm, wall = res[0], res[1], res[2]
         clock = "process CPU time"
@@ -910,7 +915,8 @@ def _bench_policies(
     n: int, degree: float, repeats: int, options: list[str] | None = None
 ) -> dict[str, Any]:
     """``conf/ranking`` options (default: all) on the target workload
-    (``bench_ranking.prepare``: ~``degree`` candidates per viewer)."""
+    (``bench_ranking.prepare``: ~``degree`` candidates per viewer).
+    """
     from feedlab.benchmarks.bench_ranking import bench, prepare
     from feedlab.models.ranking import RANKINGS
 

@@ -64,7 +64,8 @@ def print_summary(res: RunResult, quiet: bool = False) -> None:
 
 def _difference_intervals(res: RunResult) -> dict[str, tuple[float, float, str]]:
     """Bootstrap intervals of a run's arm − control differences
-    (:func:`feedlab.analysis.arms.difference_intervals`) from its recorded files."""
+    (:func:`feedlab.analysis.arms.difference_intervals`) from its recorded files.
+    """
     import pyarrow.parquet as pq
     import yaml
 
@@ -86,7 +87,8 @@ def main() -> None:
 
     :func:`feedlab.experiments.guard.check_command_line` refuses (exit 2, nothing written) any
     command line or config file that would make Hydra import or call code. A sweep whose
-    launcher fails ends with feedlab's report (:func:`feedlab.experiments.sweep.launch_aborted`)."""
+    launcher fails ends with feedlab's report (:func:`feedlab.experiments.sweep.launch_aborted`).
+    """
     from feedlab.experiments.guard import check_command_line
 
     try:
@@ -111,7 +113,8 @@ def hydra_main(cfg: DictConfig) -> str | None:
 
     In a multirun (``-m``) each job runs its config in an isolated child process into
     ``<hydra.sweep.dir>/runs/<run key>/`` and records a failure instead of raising, so one
-    run's crash never takes the sweep down (:func:`feedlab.experiments.sweep.run_job`)."""
+    run's crash never takes the sweep down (:func:`feedlab.experiments.sweep.run_job`).
+    """
     from hydra.core.hydra_config import HydraConfig
     from hydra.types import RunMode
 

@@ -255,7 +255,8 @@ def _composition_error(exc: Exception) -> ConfigError:
 
 def check_command_line(argv: Sequence[str], conf_dir: Path) -> None:
     """Refuse a ``feedlab run`` command line whose composed ``hydra`` node (or any sweep
-    job's) is not on the allowlist. Raises :class:`ConfigError`; returns None if safe."""
+    job's) is not on the allowlist. Raises :class:`ConfigError`; returns None if safe.
+    """
     from hydra.errors import HydraException
     from hydra.types import RunMode
     from omegaconf import OmegaConf
@@ -300,7 +301,8 @@ def check_dir_value(value: Any, where: str) -> list[str]:
 
 def _check_jobs(loader: Any, cfg: Any, overrides: list[str]) -> None:
     """Compose every distinct job of a multirun (group choices and hydra keys; plain value
-    overrides of the task config cannot reach the hydra node) and check its hydra node."""
+    overrides of the task config cannot reach the hydra node) and check its hydra node.
+    """
     from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
     from hydra.core.override_parser.overrides_parser import OverridesParser
     from hydra.errors import HydraException

@@ -125,7 +125,8 @@ def _signal_name(sig: int) -> str:
 
 def child_environment() -> dict[str, str]:
     """The environment of run processes: threads pinned to 1. The child runs this
-    interpreter, where feedlab is installed (editable or wheel), so it needs no path."""
+    interpreter, where feedlab is installed (editable or wheel), so it needs no path.
+    """
     env = dict(os.environ)
     for var in PINNED_THREADS:
         env[var] = "1"
@@ -172,7 +173,8 @@ def run_isolated(
     timeout_s: float = 0.0,
 ) -> Outcome:
     """Run one resolved config to its run directory in a child process; never raises for
-    anything the run does (only for a broken installation)."""
+    anything the run does (only for a broken installation).
+    """
     fault = fault_for(key)
     request = {
         "config": dict(config),
@@ -486,7 +488,8 @@ def _protocol_stdout() -> int:
 def _ignore_interrupt() -> None:
     """Ctrl-C reaches the whole process group; a run process leaves it to its job (and
     dies with it, PR_SET_PDEATHSIG) instead of printing a KeyboardInterrupt traceback, so
-    the sweep's report lists the interrupted run as died."""
+    the sweep's report lists the interrupted run as died.
+    """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
@@ -510,7 +513,8 @@ def _thread_count() -> int:
 
 def _warm_up() -> bool:
     """One tiny throwaway run in a temporary directory, so that every child inherits
-    loaded compiled kernels (saves ~1 s per run). Best effort: failure changes nothing."""
+    loaded compiled kernels (saves ~1 s per run). Best effort: failure changes nothing.
+    """
     import shutil
     import tempfile
 

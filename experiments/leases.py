@@ -40,7 +40,8 @@ State = Literal["alive", "dead", "unknown"]
 def process_start(pid: int) -> str | None:
     """An identity of the live process ``pid``: its start time (clock ticks since boot,
     Linux ``/proc/<pid>/stat`` field 22); ``""`` where there is no ``/proc`` but the
-    process exists; None if no live process has that pid (a zombie counts as dead)."""
+    process exists; None if no live process has that pid (a zombie counts as dead).
+    """
     try:
         text = Path(f"/proc/{pid}/stat").read_text()
     except FileNotFoundError:
@@ -91,7 +92,8 @@ def take(
 
 def release(sweep_dir: Path, key: str, lease: dict[str, Any]) -> None:
     """Remove the lease of ``key`` if it is still ours (another job of the same key may
-    have taken it since)."""
+    have taken it since).
+    """
     current = read(sweep_dir, key)
     mine = ("host", "pid", "started")
     if current is not None and all(current.get(k) == lease.get(k) for k in mine):

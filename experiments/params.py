@@ -115,7 +115,8 @@ def _dataclass_of(tp: Any) -> tuple[type | None, str]:
 def iter_fields(cls: type, prefix: str = "") -> Iterator[tuple[str, dataclasses.Field, Any, bool]]:
     """Every field of a schema dataclass, depth first: ``(dotted path, field, type,
     is_leaf)``. Nested dataclass nodes are yielded (``is_leaf=False``) before their fields;
-    a list of dataclasses recurses under ``path[]``."""
+    a list of dataclasses recurses under ``path[]``.
+    """
     hints = get_type_hints(cls)
     for f in dataclasses.fields(cls):
         if not f.init:
@@ -207,7 +208,8 @@ def _root_schema() -> type:
 
 def group_params(group: str, defaults: Mapping[str, Any]) -> dict[str, list[Param]]:
     """Parameters of one group: ``{section title: rows}``. Unit groups have one section
-    per registered unit; dataclass groups one section; ``top-level`` the root scalars."""
+    per registered unit; dataclass groups one section; ``top-level`` the root scalars.
+    """
     root = _root_schema()
     hints = get_type_hints(root)
     if group == "top-level":
@@ -300,7 +302,8 @@ def leaf_paths(defaults: Mapping[str, Any] | None = None) -> set[str]:
 def run_help(overrides: Sequence[str] | Mapping[str, Any] = ()) -> str:
     """``feedlab run --help``: usage, the groups and the top-level parameters, with the
     defaults of the config composed with ``overrides`` (those that compose; a composed
-    mapping is used as is)."""
+    mapping is used as is).
+    """
     if isinstance(overrides, Mapping):
         defaults = dict(overrides)
     else:

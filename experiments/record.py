@@ -69,7 +69,8 @@ def semantic_config(cfg: Mapping[str, Any]) -> dict[str, Any]:
 def run_key(cfg: Mapping[str, Any]) -> str:
     """16 hex digits of SHA-256 over the canonical semantic config and feedlab's
     :data:`feedlab.models.RESULTS_VERSION` (runs of code that gives other results get other
-    keys)."""
+    keys).
+    """
     from feedlab.models import RESULTS_VERSION
 
     payload = {"config": semantic_config(cfg), "results_version": RESULTS_VERSION}
@@ -165,7 +166,8 @@ def write_parquet(path: Path, columns: Mapping[str, Any]) -> None:
     """A Parquet file written atomically (no statistics timestamps: deterministic bytes).
 
     Inside a :class:`RunWriter` staging directory the run's config goes into the file's
-    key-value metadata (:func:`config_metadata`)."""
+    key-value metadata (:func:`config_metadata`).
+    """
     table = pa.table({k: pa.array(v) for k, v in columns.items()})
     meta = _STAGING_METADATA.get(Path(path).parent)
     if meta:
@@ -246,7 +248,8 @@ class RunWriter:
 
     def commit(self, manifest: dict[str, Any]) -> Path:
         """Write manifest and DONE, then rename into place. Returns the final path.
-        If another writer committed the same run first, ours is discarded."""
+        If another writer committed the same run first, ours is discarded.
+        """
         _STAGING_METADATA.pop(self.staging, None)
         write_json(self.staging / "manifest.json", manifest)
         files = sorted(

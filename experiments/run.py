@@ -57,7 +57,8 @@ def compose(overrides: Sequence[str] = (), config_name: str = "config") -> dict[
 
     An override Hydra cannot apply (unknown key or option, bad syntax) or a value that
     cannot be resolved (``steps=${steps}``, a missing environment variable) raises
-    :class:`ConfigError`, as ``feedlab run`` reports it."""
+    :class:`ConfigError`, as ``feedlab run`` reports it.
+    """
     from hydra import compose as hcompose
     from hydra import initialize_config_dir
     from hydra.errors import HydraException

@@ -99,7 +99,8 @@ def expected_runs(sweep_dir: str | Path) -> list[tuple[str, Path]]:
 
     Readers of a sweep (``feedlab aggregate``) must use this (or :func:`complete_runs`)
     rather than listing ``runs/``: directories of keys not in the manifest are orphans of
-    an earlier grid, not results of this one."""
+    an earlier grid, not results of this one.
+    """
     root = Path(sweep_dir)
     return [(e["key"], root / RUNS / e["key"]) for e in load_manifest(root)["expected"]]
 
@@ -159,7 +160,8 @@ class _Composer:
     other ("value") overrides one by one with ``OmegaConf.update`` (ConfigLoaderImpl).
     This does the same, reusing the composition for jobs that share their group
     overrides. The first job of each group set is also composed by Hydra itself and the
-    two compared; any difference switches the shortcut off for the whole sweep."""
+    two compared; any difference switches the shortcut off for the whole sweep.
+    """
 
     def __init__(self, config: Any):
         from hydra.core.global_hydra import GlobalHydra
@@ -269,7 +271,8 @@ def plan(
 
     ``complete``, if given, receives the keys whose runs are already complete (every
     hash checked: a run with a ``DONE`` file but a damaged file will run again).
-    Raises :class:`SweepRefused` with the numbers when the sweep must be refused."""
+    Raises :class:`SweepRefused` with the numbers when the sweep must be refused.
+    """
     from feedlab.experiments import record
     from feedlab.experiments.config import estimate_memory, machine_memory_bytes, validate
     from feedlab.experiments.schema import ConfigError
@@ -375,7 +378,8 @@ def run_job(
     Never raises for anything a run does: a failure is written to
     ``<sweep>/failures/<key>.<attempt>.json`` and reported on stderr. While the run is in
     progress its lease ``<sweep>/started/<key>.json`` says so (:mod:`.leases`); a lease
-    left by a job process that died is first turned into a failure record."""
+    left by a job process that died is first turned into a failure record.
+    """
     from feedlab.experiments import isolate, record
 
     _restrict_umask()
@@ -453,7 +457,8 @@ def next_attempt(sweep_dir: Path, key: str) -> int:
 
 def _supersede_dead_lease(root: Path, key: str) -> None:
     """A lease of ``key`` whose job process is gone (on this host) becomes a failure
-    record of its attempt, and the staging directories its run left are removed."""
+    record of its attempt, and the staging directories its run left are removed.
+    """
     old = leases.read(root, key)
     if old is None or leases.holder_state(old) != "dead":
         return
@@ -500,7 +505,8 @@ def _clean_staging(root: Path, key: str, pid: int) -> None:
 
 def record_failure(sweep_dir: Path, key: str, info: dict[str, Any]) -> Path:
     """Write ``failures/<key>.<attempt>.json`` with the next free attempt number,
-    atomically (written aside, then hard-linked into its name, which fails if taken)."""
+    atomically (written aside, then hard-linked into its name, which fails if taken).
+    """
     from feedlab import __version__
 
     folder = sweep_dir / FAILURES
@@ -582,7 +588,7 @@ class Report:
 
 
 def _last_failures(sweep_dir: Path) -> dict[str, tuple[int, str]]:
-    """key -> (attempt, reason) of its latest failure record."""
+    """Key -> (attempt, reason) of its latest failure record."""
     out: dict[str, tuple[int, str]] = {}
     folder = sweep_dir / FAILURES
     if not folder.is_dir():
@@ -628,7 +634,8 @@ def verify(sweep_dir: str | Path, *, launch_over: bool = False) -> Report:
     started and has not finished: *running* while its job process is alive, *died* when
     that process is gone. A lease from another host cannot be checked from here: it counts
     as running, unless ``launch_over`` (the launch that started it has ended, as at the
-    end of ``feedlab run -m``), when no job of it can still be running."""
+    end of ``feedlab run -m``), when no job of it can still be running.
+    """
     root = Path(sweep_dir).absolute()
     manifest = load_manifest(root)
     keys = [e["key"] for e in manifest["expected"]]
@@ -719,7 +726,8 @@ class _Progress:
     line is printed when the counts have changed, at most every ``every`` seconds. A run
     counts as done once its ``DONE`` file is written during this launch (or it was
     complete before it), as failed once a failure record of it is written during this
-    launch."""
+    launch.
+    """
 
     def __init__(
         self,
@@ -816,7 +824,8 @@ def _clock(seconds: float) -> str:
 
 def check_launcher_available(config: Any) -> None:
     """Refuse (before anything is written) a launcher this machine cannot run: SLURM
-    launchers need ``sbatch`` (to submit) and ``srun`` (submitit checks for it) on PATH."""
+    launchers need ``sbatch`` (to submit) and ``srun`` (submitit checks for it) on PATH.
+    """
     target = str(config.hydra.launcher.get("_target_", ""))
     if target.endswith("SlurmLauncher"):
         absent = [c for c in ("sbatch", "srun") if shutil.which(c) is None]
@@ -835,7 +844,8 @@ _LAUNCHER_LOGGERS = ("hydra_plugins", "hydra._internal.core_plugins")
 
 class SweepCallback(Callback):
     """Hydra callback (``hydra.callbacks.feedlab_sweep``): manifest, lock, progress line
-    before the launch; verification and the exit code after it (module doc)."""
+    before the launch; verification and the exit code after it (module doc).
+    """
 
     def __init__(self) -> None:
         self._lock: Any = None
@@ -972,7 +982,8 @@ def _one_line(exc: BaseException) -> str:
 
 def _wait_for_jobs(sweep_dir: Path | None, timeout: float) -> None:
     """Give the job processes of this host that hold leases a moment to exit (a broken
-    joblib pool terminates its other workers), so that they are reported as died."""
+    joblib pool terminates its other workers), so that they are reported as died.
+    """
     if sweep_dir is None:
         return
     deadline = time.monotonic() + timeout
@@ -990,7 +1001,8 @@ def _wait_for_jobs(sweep_dir: Path | None, timeout: float) -> None:
 def launch_aborted(exc: BaseException) -> None:
     """Called with an exception that left Hydra's launch: if a sweep launch was in
     progress in this process, print its report and exit (1; 130 on Ctrl-C); otherwise
-    return (the caller re-raises)."""
+    return (the caller re-raises).
+    """
     if _ACTIVE is not None:
         _ACTIVE.abort(exc)
 

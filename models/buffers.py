@@ -44,7 +44,8 @@ class BufferPool:
 
     def _free(self, i: int) -> bool:
         """Nothing outside the pool refers to block ``i`` (its references: the list and
-        getrefcount's argument)."""
+        getrefcount's argument).
+        """
         return sys.getrefcount(self._blocks[i]) == 2
 
     def empty(self, shape: int | tuple[int, ...], dtype: npt.DTypeLike = np.float64) -> np.ndarray:

@@ -109,7 +109,8 @@ def overrides(ext: Extension, hook: str) -> bool:
 
 class EventLog:
     """Accumulates event rows (``time, user, target, parent, kind``) step by step;
-    used by the model for follows/unfollows/reshares and by extensions for theirs."""
+    used by the model for follows/unfollows/reshares and by extensions for theirs.
+    """
 
     COLUMNS = ("time", "user", "target", "parent", "kind")
 

@@ -119,7 +119,7 @@ class Candidates:
 
     @cached_property
     def agreement(self) -> np.ndarray:
-        """a = 1 - |x_viewer - stance| ∈ [-1, 1] (= 2A - 1 with A = 1 - |Δx|/2, docs/model.md §One step, 4. react)."""
+        """A = 1 - |x_viewer - stance| ∈ [-1, 1] (= 2A - 1 with A = 1 - |Δx|/2, docs/model.md §One step, 4. react)."""
         return 1.0 - np.abs(self.users.opinion[self.viewer] - self.stance)
 
     def predictions(self, actions: Sequence[int]) -> tuple[np.ndarray, ...]:
@@ -128,7 +128,8 @@ class Candidates:
 
         Computed on first request, only for the actions not yet known
         (:mod:`feedlab.models.predictor`), and cached: a policy pays only for what it uses, and
-        later readers (metrics, tests) see exactly what the policy saw."""
+        later readers (metrics, tests) see exactly what the policy saw.
+        """
         if self.predictor is None:
             raise RuntimeError("no engagement predictor attached to these candidates")
         known = self.__dict__.setdefault("_predicted_cols", {})
@@ -182,7 +183,8 @@ class Candidates:
 
     def keep_pairs(self, keep: np.ndarray) -> Candidates:
         """The same viewers with only the pairs where ``keep`` (features already computed
-        are sliced, as in :meth:`select`)."""
+        are sliced, as in :meth:`select`).
+        """
         kept = np.zeros(self.size + 1, dtype=np.int64)
         np.cumsum(keep, out=kept[1:])
         ptr = kept[self.ptr]  # kept pairs before each segment boundary
@@ -190,7 +192,8 @@ class Candidates:
 
     def subset(self, viewer_mask: np.ndarray) -> tuple[Candidates, np.ndarray]:
         """Candidates of the viewers where ``viewer_mask`` (over ``viewers``) is true,
-        and the indices of their pairs in this batch (to map selections back)."""
+        and the indices of their pairs in this batch (to map selections back).
+        """
         sizes = np.diff(self.ptr)
         idx = np.flatnonzero(np.repeat(viewer_mask, sizes))
         sub_sizes = sizes[viewer_mask]
@@ -205,7 +208,8 @@ class Candidates:
         and ``ptr`` say (the caller keeps each viewer's pairs together). Features already
         computed here are sliced, not recomputed (the platform's predictions only if
         ``predictions``: a feed's items have no use for them); the others stay lazy, so a
-        step's feed (:class:`Feed` ``.items``) computes them for its items only."""
+        step's feed (:class:`Feed` ``.items``) computes them for its items only.
+        """
         sub = Candidates(
             viewers=viewers,
             ptr=ptr,
@@ -251,7 +255,8 @@ def typical_members(users: UserState) -> np.ndarray:
 
     (a term is dropped where its sd is 0), preferring regular users (role 0) over
     influencers, brands and bots. Ties go to the lowest id. O(N log N), no loop over
-    users."""
+    users.
+    """
     grp = users.group.astype(np.int64)
     n_groups = int(grp.max()) + 1 if grp.size else 0
     count = np.bincount(grp, minlength=n_groups)

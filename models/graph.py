@@ -53,7 +53,8 @@ class FollowGraph:
 
     def add_edge_state(self, name: str, values: np.ndarray, fill: float) -> None:
         """Attach a per-edge array that follows the edges through :meth:`rewire`
-        (new edges start at ``fill``). Read it as ``graph.state(name)``."""
+        (new edges start at ``fill``). Read it as ``graph.state(name)``.
+        """
         if values.shape[0] != self.n_edges:
             raise ValueError(
                 f"edge state {name!r} has {values.shape[0]} values for {self.n_edges} edges"

@@ -61,7 +61,8 @@ _PREFILTER_RATIO = 3
 def block_threshold(score, a, b, take):  # pragma: no cover - jitted
     """τ = the smallest of the maxima of ``take`` disjoint blocks of ``score[a:b]``
     (``take ≤ b − a``). Those maxima are ``take`` distinct items scoring ≥ τ, so the
-    ``take``-th best score of the segment is ≥ τ: items below τ cannot make its top."""
+    ``take``-th best score of the segment is ≥ τ: items below τ cannot make its top.
+    """
     q = (b - a) // take
     tau = np.inf
     for g in range(take):
@@ -86,7 +87,8 @@ def _topk_fill(score, key, ptr, kk, out_ptr, out):  # pragma: no cover - jitted
     feed item is dropped (about half the items go at 50 candidates and k = 10).
     (2) The survivors are inserted, in index order, into a small sorted buffer; an
     item's tie value is hashed only if its score reaches the buffer's worst (no random
-    number is drawn per item). Scores must not be NaN."""
+    number is drawn per item). Scores must not be NaN.
+    """
     n = ptr.shape[0] - 1
     kmax = 1
     mmax = 1
@@ -162,7 +164,8 @@ def _pair_features(
     """The centred features of viewer ``v`` and the post in slot ``p`` seen through edge
     ``e`` (``-1``: a stranger) that the reaction log-odds use (:func:`_logit`):
     agreement, outrage × susceptibility, outrage × (1 − susceptibility), trust − ½ and
-    quality − ½. Shared by the true reactions and the platform's predictions."""
+    quality − ½. Shared by the true reactions and the platform's predictions.
+    """
     a = 1.0 - abs(opinion[v] - stance[p])
     s = susceptibility[v]
     o = outrage[p]
@@ -195,7 +198,8 @@ def reaction_probabilities(
     as transparency labels shift single items), and mapped through the logistic function
     (:func:`sigmoid_inplace`) into ``out[m, :]`` (C-contiguous). ``coef`` is (4, 7): intercept, agreement, outrage, aversion,
     trust, quality, sponsorship. The NumPy reference is ``reaction.logits``; a test checks
-    they agree. The platform's *predictions* are :func:`prediction_logits`."""
+    they agree. The platform's *predictions* are :func:`prediction_logits`.
+    """
     per_pair = offset.shape[0] > 1
     for m in range(viewer.shape[0]):
         a, so, ao, tr, qc = _pair_features(
@@ -241,7 +245,8 @@ def expand_follow_edges(
     so grouped by viewer), every recent post of its followee ``indices[e]``
     (``by_author[author_ptr[a]:author_ptr[a + 1]]``) becomes a pair (``slot``, viewer
     ``src[e]``, ``edge`` e). Equal to the ``numpy.repeat`` construction, without its
-    temporaries."""
+    temporaries.
+    """
     o = 0
     for e in range(indices.shape[0]):
         a = indices[e]
@@ -255,9 +260,10 @@ def expand_follow_edges(
 
 @njit(cache=True)
 def stable_group_order(keys, n, out):  # pragma: no cover - jitted
-    """out = the stable order that groups ``keys`` (integers in [0, n)) ascending: a
+    """Out = the stable order that groups ``keys`` (integers in [0, n)) ascending: a
     counting sort, O(M + n) (``numpy.argsort(keys, kind="stable")``, without the
-    comparison sort)."""
+    comparison sort).
+    """
     start = np.zeros(n + 1, dtype=np.int64)
     for m in range(keys.shape[0]):
         start[keys[m] + 1] += 1
@@ -276,7 +282,8 @@ def count_reactions(
     """Add one step's feed to the post counters, in place: for feed item ``m`` shown to a
     viewer of group ``group[m]``, the original post ``origin[m]`` gains an impression
     (total and in that group) and its reactions ``r[m]`` (like, comment, share, negfb;
-    likes also per group). One pass; equal to ``np.bincount`` per counter."""
+    likes also per group). One pass; equal to ``np.bincount`` per counter.
+    """
     for m in range(origin.shape[0]):
         o = origin[m]
         g = group[m]
@@ -298,7 +305,8 @@ def origin_slot_table(origin, post_id, capacity, out):  # pragma: no cover - jit
     """out[s] = slot of the original of the record in slot ``s`` of the ring buffer, or
     ``s`` itself when the record is an original or its original has been evicted (one
     pass over the buffer; per pair it is then a plain gather, which avoids an integer
-    division per candidate)."""
+    division per candidate).
+    """
     for s in range(capacity):
         o = origin[s]
         if o >= 0:
@@ -312,7 +320,8 @@ def origin_slot_table(origin, post_id, capacity, out):  # pragma: no cover - jit
 def reached_by_class(viewer, bits, n, arm, n_arms, out):  # pragma: no cover - jitted
     """Users reached by each content class: ``out[a, c]`` = number of users of arm ``a``
     with at least one item whose ``bits`` has bit ``c`` set (``bits`` per feed item,
-    uint64, at most 64 classes). One pass over the items and one over the users."""
+    uint64, at most 64 classes). One pass over the items and one over the users.
+    """
     seen = np.zeros(n, dtype=np.uint64)
     for m in range(viewer.shape[0]):
         seen[viewer[m]] |= bits[m]
@@ -330,7 +339,8 @@ def reached_by_class(viewer, bits, n, arm, n_arms, out):  # pragma: no cover - j
 def unseen_pairs(viewers, ptr, origin_id, seen_ptr, seen_ids, keep):  # pragma: no cover
     """keep[m] = False where pair ``m``'s original post id is among the ids its viewer
     has already been shown (``seen_ids[seen_ptr[v]:seen_ptr[v + 1]]``, a few feeds' worth
-    per viewer, scanned linearly)."""
+    per viewer, scanned linearly).
+    """
     for s in range(viewers.shape[0]):
         v = viewers[s]
         a = seen_ptr[v]
@@ -364,7 +374,8 @@ def _mix32(h):  # pragma: no cover - jitted
     """Wellons' ``lowbias32`` integer hash of a 32-bit value held in a uint64.
 
     Every product is below 2**64 (a 32-bit value times a 32-bit constant), so the
-    arithmetic is exact in NumPy scalars too and the JIT on and off agree bit for bit."""
+    arithmetic is exact in NumPy scalars too and the JIT on and off agree bit for bit.
+    """
     h ^= h >> _S16
     h = (h * _H1) & _M32
     h ^= h >> _S15
@@ -386,7 +397,8 @@ _S48 = np.uint64(48)
 def _mix64(z):  # pragma: no cover - jitted
     """The splitmix64 finaliser (Steele, Lea & Flood 2014): a bijective 64-bit hash.
     Products wrap modulo 2**64 (NumPy scalars warn about it when the JIT is off;
-    :func:`pair_noise`'s callers silence that)."""
+    :func:`pair_noise`'s callers silence that).
+    """
     z = (z ^ (z >> _S30)) * _C1
     z = (z ^ (z >> _S27)) * _C2
     return z ^ (z >> _S31)
@@ -413,7 +425,8 @@ def pair_normal(key, viewer, post_id):  # pragma: no cover - jitted
     rounds of :func:`_mix64` hash the pair, a third extends it to 128 bits; the variate
     is the Irwin–Hall sum of their eight 16-bit words, standardised: mean 0, variance 1,
     excess kurtosis −0.15, bounded at ±4.9 (a normal draw beyond that has probability
-    1e-6)."""
+    1e-6).
+    """
     h = _mix64(key ^ (np.uint64(viewer) * _GOLD64))
     h = _mix64(h ^ np.uint64(post_id))
     acc = _sum4x16(h) + _sum4x16(_mix64(h + _GOLD64))
@@ -426,7 +439,8 @@ def pair_noise(key, viewer, post_id, scale, out):  # pragma: no cover - jitted
     """out[m] = scale · :func:`pair_normal` (key, viewer[m], post_id[m]).
 
     A separate pass over contiguous arrays so that LLVM vectorises the hash (inside a
-    loop with random post lookups it does not, at ~10× the cost)."""
+    loop with random post lookups it does not, at ~10× the cost).
+    """
     for m in range(viewer.shape[0]):
         out[m] = scale * pair_normal(key, viewer[m], post_id[m])
 
@@ -460,7 +474,8 @@ def prediction_logits(
     Only the actions a policy asks for are computed (an engagement ranker does not
     need negative feedback; a quality ranker needs only likes); the four actions are
     written out one by one (no loop over a list of actions) because that runs ~25 %
-    faster. Apply :func:`sigmoid_inplace` to each row to get probabilities."""
+    faster. Apply :func:`sigmoid_inplace` to each row to get probabilities.
+    """
     has_err = err.shape[0] > 0
     n0, n1, n2, n3 = need[0], need[1], need[2], need[3]
     for m in range(viewer.shape[0]):
@@ -491,13 +506,14 @@ def prediction_logits(
 
 @njit(cache=True, error_model="numpy")
 def sigmoid_inplace(x):  # pragma: no cover - jitted
-    """x ← 1 / (1 + e^(−x)) over a contiguous 1-D array, SIMD-vectorised.
+    """X ← 1 / (1 + e^(−x)) over a contiguous 1-D array, SIMD-vectorised.
 
     ``e^y`` is computed as ``(p(y/128))^128`` with ``p`` the degree-13 Taylor polynomial
     of the exponential (|y/128| ≤ 0.3125 after clamping x to ±40, where the logistic is
     within 5e-18 of 0 or 1): relative error below 1e-13 against ``np.exp``, but pure
     multiply–add, so LLVM vectorises it (libm's ``exp`` does not vectorise without
-    SVML) and the JIT on and off give the same bits (no fused or reordered arithmetic)."""
+    SVML) and the JIT on and off give the same bits (no fused or reordered arithmetic).
+    """
     for i in range(x.shape[0]):
         y = min(max(x[i], -40.0), 40.0) * -0.0078125
         e = _INV_FACTORIAL[13]
@@ -515,7 +531,8 @@ def sigmoid_inplace(x):  # pragma: no cover - jitted
 
 def tie_key(rng: np.random.Generator) -> int:
     """A 32-bit key for :func:`segmented_topk`'s random tie-breaking, drawn from ``rng``
-    (one draw, whatever the number of items)."""
+    (one draw, whatever the number of items).
+    """
     return int(rng.integers(0, 2**32))
 
 
@@ -524,7 +541,8 @@ def tie_value(key, j):  # pragma: no cover - jitted
     """The random tie-break value of item ``j`` under ``key``: the 32-bit hash
     :func:`_mix32` of ``key ^ j`` (a second round mixes in the high word of ``j`` when
     there is one), so equal scores are ordered at random without drawing a random
-    number per item."""
+    number per item.
+    """
     ju = np.uint64(j)
     h = _mix32((np.uint64(key) ^ (ju & _M32)) & _M32)
     hi = ju >> _S32

@@ -131,7 +131,8 @@ class StepContext:
 
 class FeedModel(mesa.Model):
     """The feed model (module docstring). Build it with ``feedlab.experiments.build(cfg)``, or
-    directly from parsed parts for notebooks and tests."""
+    directly from parsed parts for notebooks and tests.
+    """
 
     def __init__(
         self,
@@ -352,7 +353,8 @@ class FeedModel(mesa.Model):
 
     def _drop_seen(self, cand: Candidates) -> Candidates:
         """Candidates without the posts (by original) each viewer was shown in the last
-        W − 1 steps (``platform.reshow_seen = false``)."""
+        W − 1 steps (``platform.reshow_seen = false``).
+        """
         if not self._seen:  # first step: nothing shown yet
             self.step_stats["candidates_seen_dropped"] = 0.0
             return cand
@@ -375,7 +377,7 @@ class FeedModel(mesa.Model):
         self._seen.append((feed.viewer.astype(np.int64), self.posts.origin[feed.slot]))
 
     def feed_lengths(self) -> np.ndarray:
-        """k per user: the platform's feed length, or each user's attention budget."""
+        """K per user: the platform's feed length, or each user's attention budget."""
         if self.platform.feed_length > 0:
             return np.full(self.n, self.platform.feed_length, dtype=np.int64)
         return self.users.attention.astype(np.int64)
@@ -460,7 +462,8 @@ class FeedModel(mesa.Model):
     def count(self, ctx: StepContext) -> None:
         """What the reactions leave behind: trust evidence per item (good: a like or share;
         bad: negative feedback or low quality), the posts' reaction counters, this step's
-        flow counts, and the shares queued as next step's reshares."""
+        flow counts, and the shares queued as next step's reshares.
+        """
         r, feed, t = ctx.reactions, ctx.feed, ctx.t
         ctx.good += (r[:, 0] | r[:, 2]).astype(np.float64)
         ctx.bad += (r[:, 3] | (feed.items.quality < self.dynamics.trust.low_quality)).astype(
@@ -493,7 +496,8 @@ class FeedModel(mesa.Model):
     def value(self, ctx: StepContext) -> None:
         """Reflective value of every item read, each user's mean value this step, and
         each user's engagement (likes, comments, shares) (docs/model.md §Engagement and
-        reflective value)."""
+        reflective value).
+        """
         f, items = ctx.feed, ctx.feed.items
         ctx.item_value = value.item_value(
             self.dynamics.value,
@@ -561,7 +565,8 @@ class FeedModel(mesa.Model):
 
     def _update_trust(self, ctx: StepContext, mean_outrage: np.ndarray) -> None:
         """Edge trust from good and bad experiences; platform trust also falls when a
-        user's feed was outrage-heavy (mean outrage above ``outrage_overload``)."""
+        user's feed was outrage-heavy (mean outrage above ``outrage_overload``).
+        """
         tr, g, f, u = self.dynamics.trust, self.graph, ctx.feed, self.users
         if not tr.enabled:
             return
@@ -620,7 +625,8 @@ class FeedModel(mesa.Model):
     # ---------------------------------------------------------------- canonical mode
     def pairwise_session(self, t: int) -> None:
         """The canonical session: N sequential pairwise interactions (exact Deffuant /
-        algorithmic bias), instead of the feed session."""
+        algorithmic bias), instead of the feed session.
+        """
         rng, u, g = self.dyn_rng, self.users, self.graph
         policy = self.policies[0]
         gamma = float(getattr(policy, "gamma", 0.0))

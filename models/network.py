@@ -817,7 +817,8 @@ class FromFile(NetworkUnit):
 
     def resolved_path(self) -> Path:
         """The file as an absolute path: ``feedlab://...`` inside the package, any other
-        relative path against the current working directory."""
+        relative path against the current working directory.
+        """
         if self.path.startswith(PACKAGE_SCHEME):
             from feedlab import ROOT
 
@@ -886,7 +887,8 @@ class FromFile(NetworkUnit):
 
     def size_estimate(self) -> tuple[int, int]:
         """The parsed number of users (exact) and of follows (an upper bound: self loops and
-        repeated edges are not yet dropped). Parses the file on first use (:meth:`load`)."""
+        repeated edges are not yet dropped). Parses the file on first use (:meth:`load`).
+        """
         parsed = self.load()
         return parsed.n, len(parsed.src) * (1 if self.directed else 2)
 
@@ -899,7 +901,8 @@ class FromFile(NetworkUnit):
 
     def load(self) -> ParsedFile:
         """Parse the file once and keep the result on the unit (and as the process's last
-        parsed file). Raises ConfigError naming the field when the file is unusable."""
+        parsed file). Raises ConfigError naming the field when the file is unusable.
+        """
         parsed = self.__dict__.get("_parsed")
         if parsed is not None:
             return parsed
@@ -1114,7 +1117,8 @@ class FromFile(NetworkUnit):
         v_ids: np.ndarray | list[Any],
     ) -> tuple[int, Callable[[Any], np.ndarray], int | None]:
         """Number of nodes, a function mapping a sequence of original ids to indices, and
-        (with ``relabel: false``) the largest id. Allocates nothing of size ``n``."""
+        (with ``relabel: false``) the largest id. Allocates nothing of size ``n``.
+        """
 
         def refuse_ids(bad: Any) -> ConfigError:
             return ConfigError(

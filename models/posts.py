@@ -74,7 +74,8 @@ class PostStore:
 
     def add(self, time: int, author: np.ndarray, **cols: np.ndarray) -> np.ndarray:
         """Append posts written at ``time``; returns their slots. Unset fields get defaults;
-        ``origin`` defaults to the post itself."""
+        ``origin`` defaults to the post itself.
+        """
         m = int(author.shape[0])
         if m == 0:
             return np.zeros(0, np.int64)

@@ -46,7 +46,8 @@ def predict_columns(
     predictor: object, cand: Candidates, actions: Sequence[int]
 ) -> list[np.ndarray]:
     """Predictions of ``actions`` from any predictor (module docstring): one contiguous
-    float64 array of M values per action."""
+    float64 array of M values per action.
+    """
     cols = getattr(predictor, "columns", None)
     if cols is not None:
         return cols(cand, actions)
@@ -58,7 +59,8 @@ class PlatformPredictor:
     """The model's predictor (module docstring): reads the model's current arrays.
 
     ``key`` is a 32-bit word from the run's ``prediction`` seed stream; ``coef`` the
-    (4, 7) reaction coefficients; ``bias`` the four per-action log-odds biases."""
+    (4, 7) reaction coefficients; ``bias`` the four per-action log-odds biases.
+    """
 
     def __init__(
         self, model: object, coef: np.ndarray, bias: Sequence[float], noise: float, key: int

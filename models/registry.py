@@ -67,7 +67,8 @@ class Registry[U]:
 
     def build(self, node: object, path: str | None = None) -> U:
         """Parse ``{name: ..., **params}`` into a frozen unit instance (any other value, such
-        as a missing node, is a ConfigError)."""
+        as a missing node, is a ConfigError).
+        """
         path = self.kind if path is None else path
         if not isinstance(node, Mapping) or "name" not in node:
             raise ConfigError([f"{path}: expected a mapping with a 'name' key, got {node!r}"])

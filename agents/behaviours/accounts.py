@@ -55,7 +55,8 @@ if TYPE_CHECKING:
 class Part:
     """One behaviour acting on its share of the influencer accounts (base: does nothing
     beyond the roles). Subclasses override the hooks they need; ``ext`` is the owning
-    :class:`InfluencerExtension` (books, events, random stream)."""
+    :class:`InfluencerExtension` (books, events, random stream).
+    """
 
     kind = "authentic"
 
@@ -330,7 +331,8 @@ class BehaviourUnit:
     """Base of the behaviour units: ``extension(rng)`` wraps the unit's part.
 
     A unit is a frozen dataclass with a ``roles`` field (:class:`RoleConfig`) and its own
-    parameters; :meth:`part` builds the stateful part (also used by ``mixture``)."""
+    parameters; :meth:`part` builds the stateful part (also used by ``mixture``).
+    """
 
     roles: RoleConfig
 

@@ -217,7 +217,8 @@ class BoughtPart(Part):
 
 class CalibratedPredictor:
     """A predictor whose like and comment predictions are multiplied by the original
-    author's calibration factor (``fac``: (2, N)), capped at 1 (module docstring)."""
+    author's calibration factor (``fac``: (2, N)), capped at 1 (module docstring).
+    """
 
     def __init__(self, base: object, fac: np.ndarray):
         self.base = base

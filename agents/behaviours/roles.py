@@ -77,7 +77,8 @@ def select_influencers(
     cfg: RoleConfig, in_degree: np.ndarray, role: np.ndarray, rng: np.random.Generator
 ) -> np.ndarray:
     """Ids of the influencer accounts among the regular users (``role == 0``), sorted by
-    decreasing follower count (ties in random order)."""
+    decreasing follower count (ties in random order).
+    """
     n = in_degree.shape[0]
     pool = np.flatnonzero(role == ROLE_USER)
     k = min(cfg.n_influencers(n), pool.shape[0])

@@ -157,7 +157,8 @@ class SponsoredPart(Part):
 
     def on_step_end(self, model: FeedModel, t: int) -> None:
         """Totals, and the share of trust lost on the edges with a detection this step
-        (trust after this step's update vs before it; edges cut this step are left out)."""
+        (trust after this step's update vs before it; edges cut this step are left out).
+        """
         for k, v in self.step.items():
             self.total[k] += v
         viewer, infl, before = self._detected

@@ -114,7 +114,8 @@ def beta_expectation(
     r: np.ndarray, s: np.ndarray, baseline: np.ndarray | float, prior_weight: float
 ) -> np.ndarray:
     """Expected trust ``E = (r + W τ0)/(r + s + W)`` (module docstring); in [0, 1] for
-    ``r, s ≥ 0``, ``τ0 ∈ [0, 1]``, ``W > 0``. ``W = 2, τ0 = ½`` gives ``(r + 1)/(r + s + 2)``."""
+    ``r, s ≥ 0``, ``τ0 ∈ [0, 1]``, ``W > 0``. ``W = 2, τ0 = ½`` gives ``(r + 1)/(r + s + 2)``.
+    """
     return (r + prior_weight * baseline) / (r + s + prior_weight)
 
 

@@ -198,7 +198,8 @@ QUICK_POLICIES = ("chronological", "engagement", "bridging")
 def policy_comparison(scale: Scale) -> list[RunSpec]:
     """Every platform ranking policy × seed on the same networks and populations (common
     random numbers), driven by ``conf/experiment/ranking_comparison.yaml`` when present
-    (its policy grid, minus the validation-only ``algorithmic_bias``)."""
+    (its policy grid, minus the validation-only ``algorithmic_bias``).
+    """
     available = set(options("ranking"))
     grid = experiment_sweep("ranking_comparison").get("ranking")
     base = ["experiment=ranking_comparison"] if grid is not None else []
@@ -295,7 +296,8 @@ def bounded_band(
 ) -> tuple[np.ndarray, ...]:
     """Per step: mean, low, high of :func:`bounded_interval` across replicate curves (rows
     truncated to the shortest): a percentile-bootstrap band with 10 or more replicates,
-    the range of the replicates with fewer; never outside ``bounds``."""
+    the range of the replicates with fewer; never outside ``bounds``.
+    """
     m = min(len(c) for c in curves)
     a = np.vstack([np.asarray(c[:m], dtype=np.float64) for c in curves])
     mean, low, high = (np.full(m, np.nan) for _ in range(3))
@@ -318,7 +320,8 @@ def draw_replicates(
     """Replicate curves as the data allow: with fewer than
     :data:`MIN_REPLICATES_FOR_INTERVAL` replicates, every replicate as a thin line and
     their mean as a thick one; with more, the mean and a 95 % percentile-bootstrap band
-    (:func:`bounded_band`). Returns what was drawn (``"seeds"`` or ``"bootstrap band"``)."""
+    (:func:`bounded_band`). Returns what was drawn (``"seeds"`` or ``"bootstrap band"``).
+    """
     m = min(len(c) for c in curves)
     x = np.asarray(x)[:m]
     if len(curves) < MIN_REPLICATES_FOR_INTERVAL:
@@ -350,7 +353,8 @@ def verdicts(checks: Sequence[str], path: Path | None = None) -> dict[str, dict[
     """``{check: {"title", "status"}}`` for the named ``feedlab validate`` checks, from the
     committed results (``docs/validation_results.json``); empty when the file is absent
     (an install without the docs). A figure of a stylized fact records these in its
-    sidecar, so that a reader sees the measured verdict beside the picture."""
+    sidecar, so that a reader sees the measured verdict beside the picture.
+    """
     p = VALIDATION_RESULTS if path is None else path
     if not checks or not p.is_file():
         return {}
@@ -421,7 +425,8 @@ def execute(
     runner: Callable[[list[str]], tuple[str | None, str | None, bool]] | None = None,
 ) -> tuple[list[Run], dict[int, str], int]:
     """Run (or find in the cache) every spec; returns the complete runs in spec order,
-    the errors by spec index and the number of runs that were computed now."""
+    the errors by spec index and the number of runs that were computed now.
+    """
     from tqdm import tqdm
 
     runner = runner or _execute_one

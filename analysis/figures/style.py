@@ -129,7 +129,7 @@ def policy_style(name: str, index: int = 0) -> tuple[str, str, str, str]:
 
 @contextmanager
 def rc() -> Iterator[None]:
-    """matplotlib's defaults plus :data:`RC`, whatever the user's matplotlibrc says."""
+    """Matplotlib's defaults plus :data:`RC`, whatever the user's matplotlibrc says."""
     with mpl.rc_context():
         mpl.rcdefaults()
         mpl.rcParams.update(RC)  # type: ignore[arg-type]  # keys are checked at run time

@@ -49,7 +49,8 @@ def engagement_rates(
     likes: ArrayLike, comments: ArrayLike, posts: ArrayLike, followers: ArrayLike
 ) -> NDArray[np.float64]:
     """Per-account industry engagement rate, ``nan`` where posts or followers are 0
-    (:func:`feedlab.analysis.metrics.engagement_rate`, always as an array)."""
+    (:func:`feedlab.analysis.metrics.engagement_rate`, always as an array).
+    """
     return np.atleast_1d(np.asarray(engagement_rate(likes, comments, posts, followers)))
 
 
@@ -374,7 +375,8 @@ def indicator_summary(cols: Mapping[str, Any]) -> dict[str, float]:
     """AUC of each indicator of :func:`fake_indicators` for telling bought influencer
     accounts (``cols["bought"]`` true) from the other influencer accounts; empty when
     either group is missing. Keys ``auc_<indicator>``, plus the group means
-    ``<indicator>_bought`` and ``<indicator>_other``."""
+    ``<indicator>_bought`` and ``<indicator>_other``.
+    """
     if "bought" not in cols:
         return {}
     role = np.asarray(cols["role"])

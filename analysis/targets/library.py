@@ -83,7 +83,8 @@ class Citation:
 @dataclass(frozen=True)
 class Interval:
     """``[lo, hi]`` of kind ``95% CI``, ``bootstrap 95% CI``, ``SE`` (estimate ± 1 SE) or
-    ``range`` (observed min–max)."""
+    ``range`` (observed min–max).
+    """
 
     lo: float
     hi: float
@@ -381,7 +382,8 @@ def _fmt(x: float | None) -> str:
 
 def markdown_table(targets: Mapping[str, Target]) -> str:
     """The summary table of ``data/targets/README.md``: id, paper, estimate, interval, units,
-    verified. A directional target shows its sign in words instead of a number."""
+    verified. A directional target shows its sign in words instead of a number.
+    """
     lines = [
         "| id | paper | estimate | interval | units | verified |",
         "| --- | --- | --- | --- | --- | --- |",

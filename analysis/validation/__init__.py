@@ -179,7 +179,8 @@ _HOMES = (
 
 def __getattr__(name: str) -> Any:
     """A check's constants and helpers (``DW_EPS``, ``FACT6_SEEDS``, ``check_*``, ...) read
-    through the package: the current value in the module that owns it."""
+    through the package: the current value in the module that owns it.
+    """
     for home in _HOMES:
         module = importlib.import_module(f"{__name__}.{home}")
         if name in vars(module):

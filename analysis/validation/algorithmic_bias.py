@@ -46,7 +46,8 @@ AB_MIN_TIME_RATIO = 10.0
 
 def sirbu_reference_time(gamma: float) -> float:
     """Interactions per individual to converge at ε = 0.4: 35·exp(3.4γ) (Sîrbu et al.
-    2019, Fig. 4, drawn there 'as a visual aid')."""
+    2019, Fig. 4, drawn there 'as a visual aid').
+    """
     return 35.0 * math.exp(3.4 * gamma)
 
 

@@ -41,7 +41,8 @@ def frozen(model: Any, delta: float = FREEZE_DELTA) -> bool:
 
 def step_until_frozen(model: Any, max_steps: int, every: int = 1) -> int | None:
     """Step (N pairwise interactions each) until :func:`frozen`; the number of steps
-    = interactions per individual, or ``None`` if still active after ``max_steps``."""
+    = interactions per individual, or ``None`` if still active after ``max_steps``.
+    """
     for _ in range(max_steps):
         model.step()
         if model.t % every == 0 and frozen(model):
@@ -70,7 +71,8 @@ def pairwise_config(
     """A canonical run's config: the experiment config with ε (given on the papers'
     [0, 1] scale, set as 2ε on feedlab's [-1, 1] scale), the root seed, optionally a
     replacement network node (its parameters except ``n``), the number of users ``n``
-    and the algorithmic-bias γ."""
+    and the algorithmic-bias γ.
+    """
     cfg = ctx.config(f"experiment={experiment}")
     _set(cfg, "population.tolerance.mean", 2.0 * eps01)
     cfg["seed"] = seed
@@ -85,7 +87,8 @@ def pairwise_config(
 
 def freeze_task(task: tuple[dict[str, Any], int, int]) -> tuple[np.ndarray, int | None]:
     """Build ``cfg`` with :func:`feedlab.experiments.build` and step it until :func:`frozen`:
-    ``(final opinions, steps or None)``. A top-level function, so workers can run it."""
+    ``(final opinions, steps or None)``. A top-level function, so workers can run it.
+    """
     from feedlab.experiments import build
 
     cfg, max_steps, every = task

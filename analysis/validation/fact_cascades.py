@@ -52,7 +52,8 @@ def check_fact_cascades_fade(
     ctx: Context, seeds: Sequence[int] = FACT7_SEEDS, late: bool = True
 ) -> Outcome:
     """Fact 7 (criteria above); ``late=False`` skips the day-7 apology arm, which is
-    reported but not part of the criterion."""
+    reported but not part of the criterion.
+    """
     exp = "apology_timing"
     cfg = ctx.config(f"experiment={exp}")
     t0, steps = int(cfg["event"]["time"]), int(cfg["steps"])

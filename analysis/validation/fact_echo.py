@@ -27,7 +27,8 @@ def check_fact_unfollow_echo_chambers(
     ctx: Context, seeds: Sequence[int] = FACT_SEEDS, attribution: bool = True
 ) -> Outcome:
     """Fact 8 (tolerance comment above); ``attribution=False`` skips the homophily-0 arm,
-    which is reported but not part of the criterion."""
+    which is reported but not part of the criterion.
+    """
     exp = "fact_unfollow_echo_chambers"
     arms = {
         "on": ["ranking=engagement"],

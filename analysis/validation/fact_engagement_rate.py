@@ -32,7 +32,8 @@ FACT5_SEEDS = tuple(range(5))
 
 def _er_classes(run_dir: str, authentic: Sequence[str]) -> dict[str, dict[str, Any]]:
     """Per class of accounts of one run: followers, engagement rate and the log–log fit
-    (slope, 95 % CI, accounts) from ``agents.parquet`` (:mod:`feedlab.analysis.influencers`)."""
+    (slope, 95 % CI, accounts) from ``agents.parquet`` (:mod:`feedlab.analysis.influencers`).
+    """
     from feedlab.analysis import influencers as infl
     from feedlab.analysis.metrics import engagement_rate_scaling
 

@@ -33,7 +33,8 @@ class Outcome:
 @dataclass(frozen=True)
 class Check:
     """One validation check (module docstring). ``run`` is ``None`` while the check
-    is not yet implemented; ``pending`` then says what it needs."""
+    is not yet implemented; ``pending`` then says what it needs.
+    """
 
     name: str
     kind: Kind
@@ -81,4 +82,5 @@ def register(check: Check) -> Check:
 
 class NotAvailable(Exception):
     """Raised by a check whose unit or metric is not in this install (status
-    ``not yet implemented``, with the message as the reason)."""
+    ``not yet implemented``, with the message as the reason).
+    """

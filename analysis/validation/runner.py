@@ -26,7 +26,8 @@ CONF = ROOT / "conf"
 def code_fingerprint(root: Path = ROOT) -> str:
     """12 hex digits over what can change a run: ``*.py`` of agents, models, experiments
     and analysis (except this validation package and the figure scripts, which measure
-    runs but cannot change them) and ``conf/**/*.yaml`` — the cache key of a code version."""
+    runs but cannot change them) and ``conf/**/*.yaml`` — the cache key of a code version.
+    """
     h = hashlib.sha256()
     parts = [root / d for d in ("agents", "models", "experiments", "analysis")]
     skip = [root / "analysis" / "validation", root / "analysis" / "figures"]
@@ -49,7 +50,8 @@ def code_fingerprint(root: Path = ROOT) -> str:
 def run_task(task: tuple[str, list[str]]) -> dict[str, Any]:
     """``(cache, overrides)`` → one run through :func:`feedlab.experiments.run_experiment` into
     ``cache`` (a complete run there is reused): ``{"summary", "timeseries", "run_dir",
-    "key"}``. A top-level function, so worker processes can run it."""
+    "key"}``. A top-level function, so worker processes can run it.
+    """
     from feedlab.experiments import run_experiment
 
     cache, overrides = task
@@ -119,7 +121,8 @@ class Context:
 
     def run(self, overrides: Sequence[str]) -> dict[str, Any]:
         """One recorded run through :func:`feedlab.experiments.run_experiment` (complete runs in
-        the cache are reused). Returns ``{"summary", "timeseries", "run_dir", "key"}``."""
+        the cache are reused). Returns ``{"summary", "timeseries", "run_dir", "key"}``.
+        """
         return run_task((str(self.cache), list(overrides)))
 
     def run_many(self, overrides: Sequence[Sequence[str]]) -> list[dict[str, Any]]:
@@ -174,7 +177,8 @@ def run_check(check: Check, ctx: Context, **params: Any) -> Result:
 
 def select(full: bool = False, only: Sequence[str] = ()) -> list[Check]:
     """The checks to run: ``only`` (in that order), else all (``full``) or the fast tier.
-    Raises KeyError naming unknown checks."""
+    Raises KeyError naming unknown checks.
+    """
     if only:
         unknown = [n for n in only if n not in CHECKS]
         if unknown:
@@ -185,7 +189,8 @@ def select(full: bool = False, only: Sequence[str] = ()) -> list[Check]:
 
 def exit_status(results: Sequence[Result], strict: bool = False) -> int:
     """0 iff no canonical reduction failed and no check raised (and, with ``strict``,
-    no stylized fact failed); else 1."""
+    no stylized fact failed); else 1.
+    """
     bad = any(r.counts_as_failure for r in results)
     if strict:
         bad = bad or any(r.status == REPORTED for r in results)

@@ -65,7 +65,8 @@ def to_networkx(src, dst, n: int) -> nx.Graph:
 
 class NumpyPyRandom:
     """Adapter giving igraph's RNG hook (``random``/``randint``/``gauss``/``getrandbits``)
-    a seeded ``numpy.random.Generator`` instead of Python's global ``random`` module."""
+    a seeded ``numpy.random.Generator`` instead of Python's global ``random`` module.
+    """
 
     def __init__(self, seed) -> None:
         self._rng = np.random.default_rng(seed)

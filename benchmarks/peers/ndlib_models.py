@@ -61,7 +61,7 @@ def _seeded_globals(seed: int | None):
 
 
 def _as_seed(seed) -> int | None:
-    """ndlib needs a legacy int seed; accept ints and SeedSequences."""
+    """Ndlib needs a legacy int seed; accept ints and SeedSequences."""
     if seed is None or isinstance(seed, int | np.integer):
         return None if seed is None else int(seed)
     if isinstance(seed, np.random.SeedSequence):

@@ -99,7 +99,8 @@ class OffenceWeights:
 @dataclass(frozen=True)
 class Transgression:
     """A transgression by a target account and the call-out storm it sets off
-    (module docstring)."""
+    (module docstring).
+    """
 
     time: int = field(ge=0, doc="t0: step at which the target posts the transgression")
     target: str = field(
@@ -246,7 +247,8 @@ class CalloutStorm(Extension):
 
     def peer_share(self, model: FeedModel, users: np.ndarray) -> np.ndarray:
         """p_i: share of the accounts each of ``users`` follows that have called out
-        (0 for users who follow nobody), from the current follow graph."""
+        (0 for users who follow nobody), from the current follow graph.
+        """
         g = model.graph
         active = (self.call_time >= 0).astype(np.float64)
         if self.unit.peer_counts_target:
@@ -397,7 +399,8 @@ class CalloutStorm(Extension):
     def metrics(self, model: FeedModel) -> dict[str, float]:
         """Live metrics: call-outs of the last step (all, conformist), their running total,
         users exposed in the last step, attention A(t), the target's reputation and
-        follower count, engagement rate of its own posts."""
+        follower count, engagement rate of its own posts.
+        """
         g = model.graph
         return {
             **self._last,
@@ -439,7 +442,8 @@ class CalloutStorm(Extension):
 
     def summary(self, model: FeedModel) -> dict[str, Any]:
         """Cascade and reputation metrics (:func:`feedlab.analysis.metrics.cascade_tree.summarise`) plus the
-        target and reach of the storm."""
+        target and reach of the storm.
+        """
         from feedlab.analysis.metrics.cascade_tree import summarise
 
         rows = self.event_rows()

@@ -30,7 +30,8 @@ class AlgorithmicBiasRanking(ScoredPolicy):
     def score(self, cand: Candidates, rng: np.random.Generator) -> np.ndarray:
         """−γ·log max(|x_i − x_j|, floor) + G, with G = −log(−log U), U uniform: a
         standard Gumbel variate (drawn this way, in place, because it vectorises;
-        ``Generator.gumbel`` takes 4× as long)."""
+        ``Generator.gumbel`` takes 4× as long).
+        """
         opinion = cand.users.opinion
         s = cand._per_pair(opinion, cand.viewer)
         s -= cand._per_pair(opinion, cand.author)

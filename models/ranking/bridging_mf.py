@@ -119,7 +119,8 @@ def _solve_block(
 
     with y_k = r_k − μ − i_other[o_k], g_k = f_other[o_k]: normal equations accumulated in
     one pass over the ratings, then a (dim+1)² Cholesky solve per entity. Entities with
-    no rating get 0 (the regulariser's minimum)."""
+    no rating get 0 (the regulariser's minimum).
+    """
     n_self = i_out.shape[0]
     d = f_other.shape[1]
     if d == 1:  # the default: 2×2 systems in closed form, five sums per entity
@@ -254,7 +255,8 @@ def _order_by_key(key, n_keys):  # pragma: no cover - jitted
 # ------------------------------------------------------------------------ the fit
 class RatingData(NamedTuple):
     """Ratings of one fit: user ids, post ids (indexed from ``lo``), reaction codes, and
-    the value and weight of each code."""
+    the value and weight of each code.
+    """
 
     user: np.ndarray
     post: np.ndarray
@@ -295,7 +297,8 @@ class Ridge:
     ) -> Ridge:
         """The scorer's mean-form penalty ``λ·mean(θ²)`` on a loss that is the mean squared
         error, written as a sum over ratings: ``λ · R/E · Σθ²`` for a side with E rated
-        entities (R ratings)."""
+        entities (R ratings).
+        """
         ru = n_ratings / max(n_users, 1)
         rp = n_ratings / max(n_posts, 1)
         return cls(
@@ -333,7 +336,8 @@ def als_epoch(data: RatingData, p: MFParams, lam: Ridge, sum_w: float) -> None:
     users given the posts, then μ — each an exact block minimisation of L, so L does not
     increase. μ needs no pass over the ratings: after the users' update the first normal
     equation of each user, Σ_k w_k e_k = λ_iu·i_u, sums to Σ w e = λ_iu·Σ_u i_u, so the
-    exact update is μ ← μ + λ_iu·Σ_u i_u / Σ w."""
+    exact update is μ ← μ + λ_iu·Σ_u i_u / Σ w.
+    """
     d = data
     _solve_block(
         d.post, d.lo, d.user, 0, d.code, d.r_of, d.w_of, p.mu, p.iu, p.fu,
@@ -350,7 +354,8 @@ def als_epoch(data: RatingData, p: MFParams, lam: Ridge, sum_w: float) -> None:
 def hash_init(n: int, dim: int, scale: float = 0.1) -> np.ndarray:
     """Deterministic pseudo-random starting factors in [−scale, scale] from a splitmix64
     hash of (user id, dimension): no random stream is consumed, so the fit depends on the
-    ratings only."""
+    ratings only.
+    """
     x = np.arange(n * dim, dtype=np.uint64) + np.uint64(0x9E3779B97F4A7C15)
     x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
     x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
@@ -364,7 +369,8 @@ class RatingBuffer:
     int8) plus the start offset of each step's block; dropping old steps moves a start
     pointer, and live data is moved to the front only when the arrays are full. Each
     step's block is sorted by post id (stable counting sort), so the posts' pass of the
-    fit reads and writes memory in order."""
+    fit reads and writes memory in order.
+    """
 
     def __init__(self) -> None:
         self.user = np.zeros(0, np.int32)
@@ -438,7 +444,8 @@ class MFRatings:
 class MFState(Extension):
     """The mutable side of a :class:`BridgingMFRanking`: the rating window, the fitted
     parameters and the intercept table; also the extension that feeds them (hooks
-    ``setup``, ``on_feed``, ``on_step_end``, ``metrics``)."""
+    ``setup``, ``on_feed``, ``on_step_end``, ``metrics``).
+    """
 
     def __init__(self) -> None:
         self.policy: BridgingMFRanking | None = None
@@ -497,7 +504,8 @@ class MFState(Extension):
     # ---------------------------------------------------------------- fit and lookup
     def add(self, t: int, user: np.ndarray, post_id: np.ndarray, code: np.ndarray) -> None:
         """Ratings of step ``t``: user ids, original post ids, reaction codes (0 silent,
-        1 like, 2 negative feedback, 3 both)."""
+        1 like, 2 negative feedback, 3 both).
+        """
         self.buffer.append(
             t, np.asarray(user, np.int32), np.asarray(post_id, np.int64), np.asarray(code, np.int8)
         )
@@ -538,7 +546,8 @@ class MFState(Extension):
 
     def _warm_start(self, n_users: int, lo: int, span: int) -> MFParams:
         """Last fit's parameters for the users and for the posts still rated; the first
-        fit starts from :func:`hash_init` user factors and zeros."""
+        fit starts from :func:`hash_init` user factors and zeros.
+        """
         pol = self.policy
         assert pol is not None
         old = self.params
@@ -624,7 +633,8 @@ class BridgingMFRanking(ScoredPolicy):
     @staticmethod
     def _predicted_like(cand: Candidates, cold: np.ndarray) -> np.ndarray:
         """P̂(like) of the cold pairs: only those go to the predictor (predictions the
-        batch already holds are sliced by ``keep_pairs``)."""
+        batch already holds are sliced by ``keep_pairs``).
+        """
         if cold.all():
             return cand.predictions((0,))[0]
         return cand.keep_pairs(cold).predictions((0,))[0]

@@ -43,7 +43,8 @@ def _diverse_fill(score, key, cross, ptr, kk, rr, out_ptr, out):  # pragma: no c
     ``kk[s]`` items overall (buffer B); the feed is A plus the best ``kk[s] - |A|`` items
     of B not in A (every item among the best ``kk[s] - |A|`` outside A is in B), merged
     in descending (score, tie value) order, as :func:`feedlab.models.kernels.segmented_topk`
-    orders items. An item's tie value is hashed only if it can enter a buffer."""
+    orders items. An item's tie value is hashed only if it can enter a buffer.
+    """
     n = ptr.shape[0] - 1
     kmax = 1
     for s in range(n):
