@@ -41,6 +41,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "main",
         "canonical models and stylized facts: expected vs measured",
     ),
+    "report": (
+        "feedlab.analysis.report",
+        "main",
+        "per-topic reports: ranking, influencers, cascades (tables, figures)",
+    ),
     "bench": (
         "feedlab.benchmarks.run",
         "main",
