@@ -83,7 +83,7 @@ class Candidates:
 
     @cached_property
     def origin_author(self) -> np.ndarray:
-        """Author of the original post (the record's own author unless it is a reshare)."""
+        """Author of the original post (for a reshare whose original was evicted, the resharer)."""
         return self._per_pair(self.posts.author, self.origin_slot)
 
     @cached_property

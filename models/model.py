@@ -205,7 +205,9 @@ class FeedModel(mesa.Model):
         )
         for ext in self.hooks["setup"]:
             ext.setup(self)
-        self._init_edge_trust()  # roles may have changed in setup
+        # after the extensions' setup, which may change roles (influencers, brands, bots)
+        # and add edges (fake follows); nothing before it reads edge trust
+        self._init_edge_trust()
         if agent_views:
             User.create_agents(self, n, index=list(range(n)))
 

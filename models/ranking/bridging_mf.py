@@ -461,7 +461,7 @@ class MFState(Extension):
         self.reset()
 
     def reset(self) -> None:
-        """Empty rating window, no fitted parameters, no intercept table, metrics NaN."""
+        """Empty rating window, no fitted parameters or intercept table (every post cold)."""
         self.buffer = RatingBuffer()
         self.params: MFParams | None = None
         self.ridge: Ridge | None = None
