@@ -105,10 +105,10 @@ class Part:
         """Read or adjust the step's candidates before ranking (e.g. their predictions)."""
 
     def before_react(self, model: FeedModel, t: int, ctx: StepContext) -> None:
-        """Adjust the feeds' reaction log-odds after ranking, before the draws."""
+        """Act on the ranked feeds before reactions are drawn (log-odds, trust evidence)."""
 
     def on_feed(self, model: FeedModel, t: int, ctx: StepContext) -> None:
-        """Read the step's feeds and reactions."""
+        """Act on the step's feeds once reactions are drawn (e.g. add paid engagement)."""
 
     def on_step_end(self, model: FeedModel, t: int) -> None:
         """Act at the end of the step, after the model's updates."""
@@ -149,8 +149,8 @@ class Ledger:
         self.shares += np.bincount(oa, weights=r[:, 2], minlength=n)
 
     def add_paid(self, n: int, author: np.ndarray, likes: np.ndarray, comments: np.ndarray) -> None:
-        """Credit bought likes and comments to their authors (``n`` accounts in all); kept apart
-        from the real reactions so the books can tell them apart.
+        """Credit bought likes and comments to their authors (``n`` accounts in all), in
+        separate columns from the real reactions.
         """
         self.paid_likes += np.bincount(author, weights=likes, minlength=n)
         self.paid_comments += np.bincount(author, weights=comments, minlength=n)
