@@ -142,10 +142,12 @@ class UserState:
 
     @property
     def n(self) -> int:
+        """Number of users."""
         return int(self.opinion.shape[0])
 
     @property
     def n_groups(self) -> int:
+        """Number of groups (``max(group) + 1``; 0 without users)."""
         return int(self.group.max()) + 1 if self.n else 0
 
     def columns(self) -> dict[str, np.ndarray]:

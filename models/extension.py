@@ -58,7 +58,7 @@ class Extension:
         """Once, after the population and graph exist."""
 
     def on_post(self, model: FeedModel, t: int, batch: PostBatch) -> None:
-        """This step's new posts, before they are stored."""
+        """The step's new posts, before they are stored (an extension may edit them)."""
 
     def on_candidates(self, model: FeedModel, t: int, cand: Candidates) -> None:
         """After gathering, before ranking."""

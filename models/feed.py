@@ -51,6 +51,7 @@ class Candidates:
 
     @property
     def size(self) -> int:
+        """Number of (viewer, candidate) pairs."""
         return int(self.slot.shape[0])
 
     def _per_pair(self, src: np.ndarray, index: np.ndarray | None = None) -> np.ndarray:
@@ -82,6 +83,7 @@ class Candidates:
 
     @cached_property
     def origin_author(self) -> np.ndarray:
+        """Author of the original post (for a reshare whose original was evicted, the resharer)."""
         return self._per_pair(self.posts.author, self.origin_slot)
 
     @cached_property
@@ -91,18 +93,22 @@ class Candidates:
 
     @cached_property
     def stance(self) -> np.ndarray:
+        """Stance of each pair's post in [-1, 1] (a reshare carries its original's)."""
         return self._per_pair(self.posts.stance)
 
     @cached_property
     def outrage(self) -> np.ndarray:
+        """Outrage of each pair's post in [0, 1] (a reshare carries its original's)."""
         return self._per_pair(self.posts.outrage)
 
     @cached_property
     def quality(self) -> np.ndarray:
+        """Quality of each pair's post in [0, 1] (a reshare carries its original's)."""
         return self._per_pair(self.posts.quality)
 
     @cached_property
     def time(self) -> np.ndarray:
+        """Step the record was written (for a reshare, when it was reshared)."""
         return self._per_pair(self.posts.time)
 
     @cached_property
@@ -248,8 +254,10 @@ class Candidates:
 
 
 def typical_members(users: UserState) -> np.ndarray:
-    """One user id per non-empty group: the member closest to the group's mean in the two
-    viewer traits the platform's predictor uses, opinion and outrage susceptibility,
+    """One user id per non-empty group: its most typical member.
+
+    The member closest to the group's mean in the two viewer traits the platform's
+    predictor uses, opinion and outrage susceptibility,
 
         d_i = |x_i - x̄_g| / sd_g(x) + |s_i - s̄_g| / sd_g(s)
 

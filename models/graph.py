@@ -62,10 +62,12 @@ class FollowGraph:
         self.edge_state[name] = (values, fill)
 
     def state(self, name: str) -> np.ndarray:
+        """The per-edge array registered as ``name`` by :meth:`add_edge_state`."""
         return self.edge_state[name][0]
 
     @property
     def n_edges(self) -> int:
+        """Number of directed follow edges."""
         return int(self.indices.shape[0])
 
     def out_degree(self) -> np.ndarray:
@@ -81,7 +83,7 @@ class FollowGraph:
         return self.src.astype(np.int64) * self.n + self.indices
 
     def reciprocal(self) -> np.ndarray:
-        """Boolean per edge: does the followed account follow back (a mutual tie)?"""
+        """Boolean per edge: whether the followed account follows back (a mutual tie)."""
         return self.has_edges(self.indices, self.src)
 
     def has_edges(self, src: np.ndarray, dst: np.ndarray) -> np.ndarray:

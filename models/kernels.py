@@ -47,6 +47,9 @@ try:  # Numba is a core dependency; the fallback only keeps a broken install usa
 except ImportError:  # pragma: no cover
 
     def njit(*args, **kwargs):  # type: ignore[no-redef]
+        """Stand-in for ``numba.njit`` without Numba: the kernels run as plain Python
+        (much slower). Works bare (``@njit``) and with options (``@njit(...)``).
+        """
         if args and callable(args[0]):
             return args[0]
         return lambda f: f
@@ -75,8 +78,9 @@ def block_threshold(score, a, b, take):  # pragma: no cover - jitted
     return tau
 
 
+# C901: a Numba kernel; the prefilter and the insertion buffer share one loop per segment
 @njit(cache=True)
-def _topk_fill(score, key, ptr, kk, out_ptr, out):  # pragma: no cover - jitted
+def _topk_fill(score, key, ptr, kk, out_ptr, out):  # noqa: C901  # pragma: no cover - jitted
     """Per segment, the best ``kk[s]`` items in order: score descending, then the tie
     value :func:`tie_value` (key, index) descending, then index ascending.
 
@@ -577,8 +581,9 @@ def segmented_topk(
     return out, out_ptr
 
 
+# C901: a Numba kernel; the interactions are sequential, so one loop does them all in order
 @njit(cache=True)
-def pairwise_bounded_confidence(
+def pairwise_bounded_confidence(  # noqa: C901
     x, indptr, indices, eps, mu, gamma, floor, symmetric, initiators, u
 ):  # pragma: no cover - jitted
     """Sequential Deffuant–Weisbuch / algorithmic-bias interactions, in place.

@@ -185,7 +185,6 @@ class FeedModel(mesa.Model):
             self.users.arm = np.asarray(arm_of, dtype=np.int16)
         self.n_groups = max(self.users.n_groups, 1)
         self.graph = FollowGraph.from_edges(n, network.src, network.dst)
-        self._init_edge_trust()  # extensions' setup may read edge trust
         self.posts = PostStore(self._post_capacity(), self.n_groups, self.platform.window)
         self._pending_reshares = (np.zeros(0, np.int32), np.zeros(0, np.int64))
         self._filters_seen = not self.platform.reshow_seen and self.platform.window > 1
@@ -206,7 +205,9 @@ class FeedModel(mesa.Model):
         )
         for ext in self.hooks["setup"]:
             ext.setup(self)
-        self._init_edge_trust()  # roles may have changed in setup
+        # after the extensions' setup, which may change roles (influencers, brands, bots)
+        # and add edges (fake follows); nothing before it reads edge trust
+        self._init_edge_trust()
         if agent_views:
             User.create_agents(self, n, index=list(range(n)))
 
@@ -233,6 +234,7 @@ class FeedModel(mesa.Model):
 
     @property
     def n(self) -> int:
+        """Number of users."""
         return self.users.n
 
     # ---------------------------------------------------------------- the step

@@ -82,12 +82,6 @@ class Network:
         """Number of groups (0 when the graph has none)."""
         return 0 if self.groups is None or len(self.groups) == 0 else int(self.groups.max()) + 1
 
-    def csr(self) -> tuple[np.ndarray, np.ndarray]:
-        """CSR ``(indptr, indices)``: node i follows ``indices[indptr[i] : indptr[i + 1]]``."""
-        indptr = np.zeros(self.n + 1, dtype=np.int64)
-        np.cumsum(np.bincount(self.src, minlength=self.n), out=indptr[1:])
-        return indptr, self.dst
-
 
 NETWORKS: Registry = Registry("network")
 
@@ -98,9 +92,13 @@ class NetworkUnit:
     unit_name: ClassVar[str]
 
     def generate(self, rng: np.random.Generator) -> Network:  # pragma: no cover - abstract
+        """Draw one graph; every random choice comes from ``rng`` (the run's network stream)."""
         raise NotImplementedError
 
     def size_estimate(self) -> tuple[int, int]:  # pragma: no cover - abstract
+        """``(nodes, directed edges)`` expected from the parameters alone, without generating:
+        what the memory guard checks before any work.
+        """
         raise NotImplementedError
 
     def describe(self) -> str:
@@ -308,12 +306,15 @@ class ErdosRenyi(NetworkUnit):
 
     @property
     def m(self) -> int:
+        """Number of undirected edges, ``round(n·mean_degree/2)``."""
         return round(self.n * self.mean_degree / 2)
 
     def size_estimate(self) -> tuple[int, int]:
+        """``n`` nodes and ``2m`` directed edges (each undirected edge is a follow both ways)."""
         return self.n, 2 * self.m
 
     def generate(self, rng: np.random.Generator) -> Network:
+        """G(n, m) by rejection: uniform node pairs, self loops dropped, distinct pairs kept."""
         n = self.n
 
         def draw(k: int) -> np.ndarray:
@@ -347,9 +348,13 @@ class BarabasiAlbert(NetworkUnit):
             raise ValueError(f"m: {self.m} must be smaller than n = {self.n}; allowed: 1 <= m < n")
 
     def size_estimate(self) -> tuple[int, int]:
+        """``m·n − m(m+1)/2`` undirected edges (the first nodes get fewer links), twice as
+        many directed.
+        """
         return self.n, 2 * (self.m * self.n - self.m * (self.m + 1) // 2)
 
     def generate(self, rng: np.random.Generator) -> Network:
+        """Run igraph's ``Graph.Barabasi`` with its generator seeded from ``rng``."""
         with _igraph_seeded(_seed(rng)) as ig:
             g = ig.Graph.Barabasi(self.n, self.m, directed=False)
         src, dst = _igraph_edges(g)
@@ -382,9 +387,11 @@ class WattsStrogatz(NetworkUnit):
             )
 
     def size_estimate(self) -> tuple[int, int]:
+        """``n·k/2`` undirected edges, ``n·k`` directed."""
         return self.n, self.n * self.k
 
     def generate(self, rng: np.random.Generator) -> Network:
+        """Run igraph's ``Graph.Watts_Strogatz`` (simple graph) seeded from ``rng``."""
         with _igraph_seeded(_seed(rng)) as ig:
             g = ig.Graph.Watts_Strogatz(1, self.n, self.k // 2, self.p, allowed_edge_types="simple")
         src, dst = _igraph_edges(g)
@@ -449,9 +456,14 @@ class StochasticBlock(NetworkUnit):
             )
 
     def size_estimate(self) -> tuple[int, int]:
+        """``n·mean_degree`` directed edges, the expectation (edge counts are binomial draws)."""
         return self.n, round(self.n * self.mean_degree)
 
     def generate(self, rng: np.random.Generator) -> Network:
+        """Draw the within- and between-group edge counts from their binomials, then sample
+        that many distinct pairs inside blocks and across them (class docstring); returns the
+        groups with the graph.
+        """
         n, g = self.n, self.n_groups
         sizes = self._sizes()
         starts = np.concatenate([[0], np.cumsum(sizes)])[:-1]
@@ -510,9 +522,13 @@ class HolmeKim(NetworkUnit):
             raise ValueError(f"m: {self.m} must be smaller than n = {self.n}; allowed: 1 <= m < n")
 
     def size_estimate(self) -> tuple[int, int]:
+        """``m(n − m)`` undirected edges (each node after the first m adds m links; a triad
+        step replaces a preferential one), ``2m(n − m)`` directed.
+        """
         return self.n, 2 * self.m * (self.n - self.m)
 
     def generate(self, rng: np.random.Generator) -> Network:
+        """Run ``networkx.powerlaw_cluster_graph`` seeded from ``rng``."""
         import networkx as nx  # deferred: only this generator and from_file need it
 
         g = nx.powerlaw_cluster_graph(self.n, self.m, self.p_triad, seed=_seed(rng))
@@ -563,9 +579,18 @@ class FollowerGraph(NetworkUnit):
             )
 
     def size_estimate(self) -> tuple[int, int]:
+        """``n·mean_out_degree·(1 + reciprocity)`` directed edges, the expectation."""
         return self.n, round(self.n * self.mean_out_degree * (1 + self.reciprocity))
 
     def generate(self, rng: np.random.Generator) -> Network:
+        """Attractiveness, then out-degrees, then follows drawn ∝ attractiveness (class
+        docstring).
+
+        Follows are drawn in rounds: each round redraws only the follows still missing
+        (duplicates and self loops are rejected). After ``_UNIFORM_AFTER_ROUNDS`` rounds the
+        remaining ones are drawn uniformly, so a node that wants almost everyone cannot stall
+        the loop. Finally each follow is reciprocated with probability ``reciprocity``.
+        """
         n = self.n
         attract = 1.0 + rng.pareto(self.in_degree_exponent - 1.0, size=n)
         cdf = np.cumsum(attract)
@@ -621,9 +646,11 @@ class Complete(NetworkUnit):
     n: int = _nfield()
 
     def size_estimate(self) -> tuple[int, int]:
+        """``n(n − 1)`` directed edges (exact)."""
         return self.n, self.n * (self.n - 1)
 
     def generate(self, rng: np.random.Generator) -> Network:
+        """All ordered pairs without the diagonal, sorted by (src, dst); no random draws."""
         n = self.n
         src = np.repeat(np.arange(n, dtype=np.int32), n - 1)
         other = np.tile(np.arange(n - 1, dtype=np.int32), n)

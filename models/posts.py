@@ -13,7 +13,6 @@ import numpy as np
 from numpy.typing import NDArray
 
 KIND_POST, KIND_RESHARE, KIND_CALLOUT, KIND_EVENT = 0, 1, 2, 3
-KIND_NAMES = ("post", "reshare", "callout", "event")
 
 _FIELDS = {
     "id": (np.int64, -1),
@@ -69,7 +68,6 @@ class PostStore:
             setattr(self, name, np.full(self.capacity, fill, dtype=dt))
         self.likes_by_group = np.zeros((self.capacity, self.n_groups), np.int32)
         self.impressions_by_group = np.zeros((self.capacity, self.n_groups), np.int32)
-        self.total_posts = 0
         self.overwritten_live = 0  # posts evicted while still inside the window
 
     def add(self, time: int, author: np.ndarray, **cols: np.ndarray) -> np.ndarray:
@@ -91,7 +89,6 @@ class PostStore:
         live = (self.id[slots] >= 0) & (self.time[slots] > time - self.window)
         self.overwritten_live += int(live.sum())
         self.next_id += m
-        self.total_posts += m
         for name, (_dt, fill) in _FIELDS.items():
             getattr(self, name)[slots] = fill
         self.likes_by_group[slots] = 0

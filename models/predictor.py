@@ -37,7 +37,7 @@ from feedlab.models.kernels import pair_noise, prediction_logits, sigmoid_inplac
 if TYPE_CHECKING:
     from feedlab.models.feed import Candidates
 
-#: Action columns, in ``feedlab.agents.rules.reaction.ACTIONS`` order.
+#: Action columns, in the order of ``feedlab.agents.rules.reaction.ReactionConfig.models``.
 LIKE, COMMENT, SHARE, NEGFB = 0, 1, 2, 3
 ALL_ACTIONS = (LIKE, COMMENT, SHARE, NEGFB)
 

@@ -362,6 +362,28 @@ def test_bad_mixture_refused(override: str, needle: str) -> None:
     assert "influencer" in str(ei.value) and needle in str(ei.value)
 
 
+def test_mixture_reports_every_problem_in_order() -> None:
+    # shares, then labels, then the components' behaviours: one error lists them all
+    overrides = [
+        "influencer=mixture",
+        "influencer.components.0.share=0.9",
+        "influencer.components.0.label=users",
+        "influencer.components.0.behaviour.name=mixture",
+        "+influencer.components.1.behaviour.roles.share=0.5",
+    ]
+    with pytest.raises(ConfigError) as ei:
+        validate(compose(overrides))
+    msg = str(ei.value)
+    needles = [
+        "shares sum to 1.4",
+        "[0].label: 'users' is not allowed",
+        "[0].behaviour.name: 'mixture' cannot be a component",
+        "[1].behaviour.roles: set roles on the mixture",
+    ]
+    at = [msg.find(n) for n in needles]
+    assert all(i >= 0 for i in at) and at == sorted(at), msg
+
+
 def test_bad_behaviour_values_refused() -> None:
     with pytest.raises(ConfigError) as ei:
         validate(compose(["influencer=sponsored", "influencer.start=10", "influencer.stop=5"]))

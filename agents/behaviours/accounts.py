@@ -76,6 +76,7 @@ class Part:
 
     @property
     def rng(self) -> np.random.Generator:
+        """The owning extension's random stream (every part of a run draws from the same one)."""
         assert self.ext is not None
         return self.ext.rng
 
@@ -92,18 +93,32 @@ class Part:
         """(start, stop) of the behaviour's active period (stop None: until the end)."""
         return 0, None
 
-    # hooks (all optional)
-    def attach(self, model: FeedModel) -> None: ...
-    def on_post(self, model: FeedModel, t: int, batch: PostBatch) -> None: ...
-    def on_candidates(self, model: FeedModel, t: int, cand: Candidates) -> None: ...
-    def before_react(self, model: FeedModel, t: int, ctx: StepContext) -> None: ...
-    def on_feed(self, model: FeedModel, t: int, ctx: StepContext) -> None: ...
-    def on_step_end(self, model: FeedModel, t: int) -> None: ...
+    # hooks (all optional; the owning extension passes on the model hooks of the same
+    # name, :class:`feedlab.models.extension.Extension`)
+    def attach(self, model: FeedModel) -> None:
+        """At set-up, after the part has its accounts: re-role further accounts or add edges."""
+
+    def on_post(self, model: FeedModel, t: int, batch: PostBatch) -> None:
+        """Read or edit the step's new posts before they are stored."""
+
+    def on_candidates(self, model: FeedModel, t: int, cand: Candidates) -> None:
+        """Read or adjust the step's candidates before ranking (e.g. their predictions)."""
+
+    def before_react(self, model: FeedModel, t: int, ctx: StepContext) -> None:
+        """Act on the ranked feeds before reactions are drawn (log-odds, trust evidence)."""
+
+    def on_feed(self, model: FeedModel, t: int, ctx: StepContext) -> None:
+        """Act on the step's feeds once reactions are drawn (e.g. add paid engagement)."""
+
+    def on_step_end(self, model: FeedModel, t: int) -> None:
+        """Act at the end of the step, after the model's updates."""
 
     def metrics(self, model: FeedModel) -> dict[str, float]:
+        """Live metrics of the part for the time series (none by default)."""
         return {}
 
     def summary(self, model: FeedModel) -> dict[str, float]:
+        """End-of-run statistics of the part for ``summary.json`` (none by default)."""
         return {}
 
 
@@ -134,10 +149,14 @@ class Ledger:
         self.shares += np.bincount(oa, weights=r[:, 2], minlength=n)
 
     def add_paid(self, n: int, author: np.ndarray, likes: np.ndarray, comments: np.ndarray) -> None:
+        """Credit bought likes and comments to their authors (``n`` accounts in all), in
+        separate columns from the real reactions.
+        """
         self.paid_likes += np.bincount(author, weights=likes, minlength=n)
         self.paid_comments += np.bincount(author, weights=comments, minlength=n)
 
     def count_followers(self, in_degree: np.ndarray) -> None:
+        """Add one step's follower counts, for :meth:`mean_followers`."""
         self.follower_sum += in_degree
         self.steps += 1
 
@@ -165,6 +184,10 @@ class InfluencerExtension(Extension):
 
     # ------------------------------------------------------------------ set-up
     def setup(self, model: FeedModel) -> None:
+        """Assign the roles (module docstring, 1.): pick the influencers, set their posting rate,
+        split them between the parts (each part then binds its accounts), fix their tiers from
+        the follower counts, and open the books.
+        """
         u, g = model.users, model.graph
         n = model.n
         ids = select_influencers(self.roles, g.in_degree(), u.role, self.rng)
@@ -191,25 +214,32 @@ class InfluencerExtension(Extension):
 
     # ------------------------------------------------------------------ hooks
     def on_post(self, model: FeedModel, t: int, batch: PostBatch) -> None:
+        """Record the trust by group before the first step, then pass the hook to the parts."""
         if not self.hist_t:
             self._record(model, t)
         for p in self.parts:
             p.on_post(model, t, batch)
 
     def on_candidates(self, model: FeedModel, t: int, cand: Candidates) -> None:
+        """Pass the hook to the parts."""
         for p in self.parts:
             p.on_candidates(model, t, cand)
 
     def before_react(self, model: FeedModel, t: int, ctx: StepContext) -> None:
+        """Pass the hook to the parts."""
         for p in self.parts:
             p.before_react(model, t, ctx)
 
     def on_feed(self, model: FeedModel, t: int, ctx: StepContext) -> None:
+        """Book the step's posts and reactions per account, then pass the hook to the parts."""
         self.ledger.count_reactions(model, t, ctx)
         for p in self.parts:
             p.on_feed(model, t, ctx)
 
     def on_step_end(self, model: FeedModel, t: int) -> None:
+        """Pass the hook to the parts, book the follower counts, and record the trust by group
+        as of the start of step ``t + 1``.
+        """
         for p in self.parts:
             p.on_step_end(model, t)
         self.ledger.count_followers(model.graph.in_degree())
@@ -237,10 +267,18 @@ class InfluencerExtension(Extension):
     def add_events(
         self, t: int, user: np.ndarray, target: np.ndarray, parent: np.ndarray, kind: str
     ) -> None:
+        """Log events of kind ``kind`` at step ``t``, one per row: ``user`` acted on account
+        ``target`` through post ``parent`` (−1: none). Parts log fake follows, bought
+        engagement and detected sponsorships here; :meth:`event_rows` hands them to the run's
+        event table.
+        """
         self.events.add(t, user, target, parent, kind)
 
     # ------------------------------------------------------------------ outputs
     def metrics(self, model: FeedModel) -> dict[str, float]:
+        """``trust_<group>`` and ``followers_<group>`` for every account group (module docstring,
+        4.), plus each part's own metrics.
+        """
         trust, followers = self.group_trust(model)
         row = {f"trust_{k}": v for k, v in trust.items()}
         row.update({f"followers_{k}": v for k, v in followers.items()})
@@ -280,6 +318,10 @@ class InfluencerExtension(Extension):
         }
 
     def summary(self, model: FeedModel) -> dict[str, Any]:
+        """Account counts (influencers, bots, per behaviour, per tier), the trust-trajectory
+        statistics of every group, the engagement-rate scaling and fake-engagement indicators
+        (:mod:`feedlab.analysis.metrics.influencers`), and each part's summary.
+        """
         role = model.users.role
         out: dict[str, Any] = {
             "n_influencers": int((role == ROLE_INFLUENCER).sum()),
@@ -324,6 +366,7 @@ class InfluencerExtension(Extension):
         return out
 
     def event_rows(self) -> dict[str, np.ndarray]:
+        """The logged events as columns (the ``event_rows`` hook)."""
         return self.events.columns()
 
 
@@ -337,8 +380,10 @@ class BehaviourUnit:
     roles: RoleConfig
 
     def part(self, label: str) -> Part:
+        """The stateful behaviour acting on the accounts labelled ``label``."""
         raise NotImplementedError
 
     def extension(self, rng: np.random.Generator) -> InfluencerExtension:
+        """An :class:`InfluencerExtension` with this behaviour's part on every influencer account."""
         name = type(self).unit_name  # type: ignore[attr-defined]
         return InfluencerExtension(self.roles, [(1.0, self.part(name))], rng)

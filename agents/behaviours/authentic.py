@@ -24,4 +24,5 @@ class Authentic(BehaviourUnit):
     roles: RoleConfig = field(doc="which accounts are influencers, their activity and tiers")
 
     def part(self, label: str) -> Part:
+        """A plain :class:`Part`: the role change is the whole behaviour."""
         return Part(label)

@@ -25,4 +25,5 @@ class NoInfluencers:
     """No influencer accounts: every account is a regular user."""
 
     def extension(self, rng: np.random.Generator) -> None:
+        """No extension: no account changes role."""
         return None

@@ -77,6 +77,7 @@ class BoughtEngagement(BehaviourUnit):
     calibration_prior: float = field(gt=0, le=10**6, doc="c: pseudo-count of the calibration")
 
     def part(self, label: str) -> Part:
+        """The stateful bots-and-paid-engagement part for the accounts labelled ``label``."""
         return BoughtPart(label, self)
 
 
@@ -93,6 +94,15 @@ class BoughtPart(Part):
 
     # ---------------------------------------------------------------- set-up
     def attach(self, model: FeedModel) -> None:
+        """Re-role the least active regular accounts as bots and give each bought influencer
+        its fake followers (module docstring); refuses a fixed feed length, which would give
+        bots a feed.
+
+        Raises
+        ------
+        ConfigError
+            When ``platform.feed_length`` is not 0.
+        """
         if model.platform.feed_length > 0:
             raise ConfigError(
                 [
@@ -136,6 +146,9 @@ class BoughtPart(Part):
         return (self.R + self.P + c) / (self.R + c)
 
     def on_candidates(self, model: FeedModel, t: int, cand: Candidates) -> None:
+        """Hand the ranker a :class:`CalibratedPredictor` once any paid engagement exists (until
+        then every factor is 1 and the predictor is left alone).
+        """
         if not self.P.any():
             return
         cand.predictor = CalibratedPredictor(cand.predictor, self.factors())
@@ -158,6 +171,11 @@ class BoughtPart(Part):
         return np.where(cnt > 0, own, anyb)
 
     def on_feed(self, model: FeedModel, t: int, ctx: StepContext) -> None:
+        """Paid engagement on the step's own posts of the bought influencers: Poisson paid likes
+        and comments, each from a bot follower, added to the posts' counters (total and the
+        bot's group) as if real; booked in the ledger and events; then the discounted real and
+        paid counts behind the calibration are updated.
+        """
         p, n, rng = model.posts, model.n, self.rng
         new = np.flatnonzero((p.id >= 0) & (p.time == t) & (p.kind != KIND_RESHARE))
         slots = new[self.member[p.author[new]]]
@@ -192,6 +210,9 @@ class BoughtPart(Part):
         self.step["paid_comments"] = float(nc.sum())
 
     def on_step_end(self, model: FeedModel, t: int) -> None:
+        """Sellers refill fake follows the core's unfollow rule cut this step (at the influencer
+        trust baseline, ``fake_follow`` events); add the step's counters to the totals.
+        """
         g = model.graph
         missing = ~g.has_edges(self.fake_src, self.fake_dst)
         self.step["fake_refills"] = float(missing.sum())
@@ -205,9 +226,13 @@ class BoughtPart(Part):
             self.total[k] += v
 
     def metrics(self, model: FeedModel) -> dict[str, float]:
+        """The step's paid likes, paid comments and fake-follower refills."""
         return {self.col(k): v for k, v in self.step.items()}
 
     def summary(self, model: FeedModel) -> dict[str, float]:
+        """Run totals of the step counters and the mean final like and comment calibration
+        factors over the bought accounts (1 when there are none).
+        """
         out = {self.col(f"total_{k}"): v for k, v in self.total.items()}
         fac = self.factors()[:, self.ids]
         out[self.col("like_calibration")] = float(fac[0].mean()) if self.ids.size else 1.0
@@ -225,6 +250,9 @@ class CalibratedPredictor:
         self.fac = fac
 
     def columns(self, cand: Candidates, actions: Sequence[int]) -> list[np.ndarray]:
+        """The base predictor's columns for ``actions``; like and comment columns multiplied by
+        the original author's factor and capped at 1.
+        """
         out = predict_columns(self.base, cand, actions)
         oa = cand.origin_author
         for j, a in enumerate(actions):
@@ -233,4 +261,5 @@ class CalibratedPredictor:
         return out
 
     def __call__(self, cand: Candidates) -> np.ndarray:
+        """All four predicted columns (like, comment, share, negfb) as an ``(M, 4)`` array."""
         return np.stack(self.columns(cand, ALL_ACTIONS), axis=1)

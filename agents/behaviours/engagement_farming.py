@@ -40,6 +40,9 @@ class FarmingPart(Part):
         self.total = 0
 
     def on_post(self, model: FeedModel, t: int, batch: PostBatch) -> None:
+        """Farm a ``rate`` share of the accounts' own new posts: raise their outrage by the boost,
+        capped at 1.
+        """
         rows = self.own_posts(batch)
         rows = rows[self.rng.random(rows.shape[0]) < self.rate]
         batch.outrage[rows] = np.minimum(1.0, batch.outrage[rows] + self.boost)
@@ -47,9 +50,11 @@ class FarmingPart(Part):
         self.total += self.farmed
 
     def metrics(self, model: FeedModel) -> dict[str, float]:
+        """``farmed_posts``: posts farmed this step."""
         return {self.col("farmed_posts"): float(self.farmed)}
 
     def summary(self, model: FeedModel) -> dict[str, float]:
+        """``total_farmed_posts``: posts farmed over the run."""
         return {self.col("total_farmed_posts"): float(self.total)}
 
 
@@ -63,4 +68,5 @@ class EngagementFarming(BehaviourUnit):
     outrage_boost: float = field(ge=0, le=1, doc="outrage added to a farmed post (capped at 1)")
 
     def part(self, label: str) -> Part:
+        """The stateful farming part for the accounts labelled ``label``."""
         return FarmingPart(label, self.rate, self.outrage_boost)

@@ -47,9 +47,21 @@ class Mixture:
     units: tuple[Any, ...] = dataclasses.field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        problems: list[str] = []
+        """Check the shares and labels and build every component's unit, reporting all
+        problems in one error (``units`` holds the built units).
+        """
         if not self.components:
             raise ValueError("components: at least one component is required")
+        problems = self._share_and_label_problems()
+        units, unit_problems = self._build_units()
+        problems.extend(unit_problems)
+        if problems:
+            raise ValueError("components: " + "; ".join(problems))
+        object.__setattr__(self, "units", tuple(units))
+
+    def _share_and_label_problems(self) -> list[str]:
+        """Shares that do not sum to 1; labels that are malformed, reserved or repeated."""
+        problems: list[str] = []
         total = sum(c.share for c in self.components)
         if abs(total - 1.0) > 1e-9:
             problems.append(f"shares sum to {total:g}; allowed: a sum of 1")
@@ -63,38 +75,47 @@ class Mixture:
                 )
             if labels.count(c.label) > 1:
                 problems.append(f"[{i}].label: {c.label!r} is used twice; labels must be unique")
-        units = []
+        return problems
+
+    def _build_units(self) -> tuple[list[Any], list[str]]:
+        """Each component's behaviour unit, built with the mixture's roles, and the
+        problems of the components that could not be built.
+        """
+        units: list[Any] = []
+        problems: list[str] = []
         roles = dataclasses.asdict(self.roles)
         for i, c in enumerate(self.components):
-            name = c.behaviour.get("name")
-            path = f"[{i}].behaviour"
-            if "roles" in c.behaviour:
-                problems.append(f"{path}.roles: set roles on the mixture, not per component")
-                continue
             try:
-                cls = INFLUENCERS.get(str(name), path)
+                units.append(_component_unit(c.behaviour, f"[{i}].behaviour", roles))
             except ConfigError as exc:
                 problems.extend(exc.problems)
-                continue
-            if not issubclass(cls, BehaviourUnit):
-                allowed = [
-                    n for n in INFLUENCERS.names() if issubclass(INFLUENCERS.get(n), BehaviourUnit)
-                ]
-                problems.append(
-                    f"{path}.name: {name!r} cannot be a component; allowed: {', '.join(allowed)}"
-                )
-                continue
-            try:
-                units.append(INFLUENCERS.build({**c.behaviour, "roles": roles}, path))
-            except ConfigError as exc:
-                problems.extend(exc.problems)
-        if problems:
-            raise ValueError("components: " + "; ".join(problems))
-        object.__setattr__(self, "units", tuple(units))
+        return units, problems
 
     def extension(self, rng: np.random.Generator) -> InfluencerExtension:
+        """One :class:`InfluencerExtension` whose parts are the components' parts, each with its
+        share of the influencer accounts.
+        """
         parts = [
             (c.share, unit.part(c.label))
             for c, unit in zip(self.components, self.units, strict=True)
         ]
         return InfluencerExtension(self.roles, parts, rng)
+
+
+def _component_unit(behaviour: dict[str, Any], path: str, roles: dict[str, Any]) -> Any:
+    """Build one component's behaviour unit with ``roles`` added.
+
+    Raises :class:`ConfigError` (naming ``path``) when the component sets its own roles,
+    names an unknown behaviour, or names one that cannot be a component (``none``,
+    ``mixture``: only :class:`BehaviourUnit` behaviours have a part to share accounts).
+    """
+    if "roles" in behaviour:
+        raise ConfigError([f"{path}.roles: set roles on the mixture, not per component"])
+    name = behaviour.get("name")
+    cls = INFLUENCERS.get(str(name), path)
+    if not issubclass(cls, BehaviourUnit):
+        allowed = [n for n in INFLUENCERS.names() if issubclass(INFLUENCERS.get(n), BehaviourUnit)]
+        raise ConfigError(
+            [f"{path}.name: {name!r} cannot be a component; allowed: {', '.join(allowed)}"]
+        )
+    return INFLUENCERS.build({**behaviour, "roles": roles}, path)

@@ -82,6 +82,7 @@ class Sponsored(BehaviourUnit):
             raise ValueError(f"stop: {self.stop} must be -1 or > start ({self.start})")
 
     def part(self, label: str) -> Part:
+        """The stateful campaign part for the accounts labelled ``label``."""
         return SponsoredPart(label, self)
 
 
@@ -99,12 +100,17 @@ class SponsoredPart(Part):
         self.loss_sum, self.loss_n = 0.0, 0
 
     def episode(self) -> tuple[int, int | None]:
+        """The campaign window ``(start, stop)``; stop ``None`` runs to the end."""
         return self.cfg.start, (None if self.cfg.stop == -1 else self.cfg.stop)
 
     def active(self, t: int) -> bool:
+        """Whether step ``t`` is inside the campaign (``start ≤ t < stop``)."""
         return t >= self.cfg.start and (self.cfg.stop == -1 or t < self.cfg.stop)
 
     def attach(self, model: FeedModel) -> None:
+        """Re-role ``brands`` random regular accounts as brands, assign each sponsored
+        influencer one of them, and keep the opinions at set-up as the brands' stances.
+        """
         u = model.users
         pool = np.flatnonzero(u.role == ROLE_USER)
         k = min(self.cfg.brands, pool.shape[0])
@@ -116,6 +122,10 @@ class SponsoredPart(Part):
         self.brand_stance = u.opinion.copy()  # x_b at set-up (read at brand_of)
 
     def on_post(self, model: FeedModel, t: int, batch: PostBatch) -> None:
+        """Sponsor a ``rate`` share of the accounts' own new posts during the campaign: stance
+        pulled toward the brand's, quality lowered, flagged sponsored (and disclosed if so
+        configured). Resets the step counters.
+        """
         for k in self.step:
             self.step[k] = 0.0
         if not self.active(t) or self.brands.size == 0:
@@ -132,6 +142,15 @@ class SponsoredPart(Part):
         self.step["sponsored_posts"] = float(rows.shape[0])
 
     def before_react(self, model: FeedModel, t: int, ctx: StepContext) -> None:
+        """Exposures to the accounts' sponsored posts (module docstring).
+
+        A disclosed item seen through the follow edge to the influencer costs
+        ``disclosed_penalty`` bad experiences on that edge; an undisclosed one is detected
+        with probability ``detection·(1 − literacy·s_i)``, is then seen as sponsored by the
+        reaction model and, if it came through that edge, costs ``detected_penalty``.
+        Detections are logged as events; the trust of the edges with one is kept for
+        :meth:`on_step_end` to measure the loss.
+        """
         p, f = model.posts, ctx.feed
         oa = f.items.origin_author
         spons = p.sponsored[f.slot] & self.member[oa]
@@ -174,9 +193,14 @@ class SponsoredPart(Part):
             self.loss_n += int(alive.sum())
 
     def metrics(self, model: FeedModel) -> dict[str, float]:
+        """The step's sponsored posts, sponsored exposures and detections."""
         return {self.col(k): v for k, v in self.step.items()}
 
     def summary(self, model: FeedModel) -> dict[str, float]:
+        """Run totals of the step counters, ``detection_share`` (detections per sponsored
+        exposure) and ``detection_trust_loss`` (mean share of trust lost on an edge in the
+        step of a detection on it); NaN when there was nothing to count.
+        """
         out = {self.col(f"total_{k}"): v for k, v in self.total.items()}
         exp = self.total["sponsored_exposures"]
         out[self.col("detection_share")] = (

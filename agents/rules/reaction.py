@@ -12,7 +12,7 @@ users (Brady et al. 2017, PNAS 114:7313; Rathje et al. 2021, PNAS 118), comments
 disagreement, negative feedback rises with disagreement, low quality and outrage among
 low-susceptibility users (the 2021 Facebook political-content test, docs/validation.md §References).
 These probabilities are the simulation's ground truth; ranking policies see only the
-platform's noisy predictions (:func:`predict`).
+platform's noisy predictions (:class:`feedlab.models.predictor.PlatformPredictor`).
 """
 
 from __future__ import annotations
@@ -20,11 +20,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import expit
 
 from feedlab.experiments.schema import field
 
-ACTIONS = ("like", "comment", "share", "negfb")
 COEFFICIENTS = ("intercept", "agreement", "outrage", "aversion", "trust", "quality", "sponsorship")
 
 
@@ -51,10 +49,14 @@ class ReactionConfig:
     negfb: Logit = field(doc="logistic model of negative feedback (hide, 'see less')")
 
     def models(self) -> tuple[Logit, Logit, Logit, Logit]:
+        """The four actions' models in column order: like, comment, share, negfb."""
         return (self.like, self.comment, self.share, self.negfb)
 
     def matrix(self) -> np.ndarray:
-        """Coefficients as a (4, 7) array in ``ACTIONS`` × ``COEFFICIENTS`` order."""
+        """Coefficients as a (4, 7) array: rows like, comment, share, negfb (the order of
+        :meth:`models`), columns in ``COEFFICIENTS`` order. This is the layout the fused
+        kernels (:func:`feedlab.models.kernels.reaction_probabilities`) read.
+        """
         return np.array([[getattr(m, c) for c in COEFFICIENTS] for m in self.models()])
 
 
@@ -67,7 +69,7 @@ def logits(
     quality: np.ndarray,
     seen_sponsored: np.ndarray,
 ) -> np.ndarray:
-    """Log-odds of the four actions, shape ``(M, 4)`` (columns in ``ACTIONS`` order)."""
+    """Log-odds of the four actions, shape ``(M, 4)`` (columns like, comment, share, negfb)."""
     so = susceptibility * outrage
     ao = (1.0 - susceptibility) * outrage
     tc = trust - 0.5
@@ -85,10 +87,3 @@ def logits(
             + m.sponsorship * z
         )
     return out
-
-
-def probabilities(logit: np.ndarray, share_propensity: np.ndarray) -> np.ndarray:
-    """True action probabilities; the share column is scaled by the viewer's propensity."""
-    p = expit(logit)
-    p[:, 2] = np.minimum(1.0, p[:, 2] * share_propensity)
-    return p

@@ -24,4 +24,5 @@ class NoEvent:
     """Nothing is scheduled."""
 
     def extension(self, rng: np.random.Generator) -> None:
+        """No extension: the model runs without event hooks."""
         return None

@@ -159,6 +159,7 @@ class Cascade:
 
     @property
     def size(self) -> int:
+        """Number of activated nodes, seeds included."""
         return int(self.order.shape[0])
 
     @property

@@ -146,6 +146,7 @@ class Transgression:
             )
 
     def extension(self, rng: np.random.Generator) -> CalloutStorm:
+        """The stateful call-out storm for one run, drawing from ``rng`` (its own stream)."""
         return CalloutStorm(self, rng)
 
 
@@ -193,6 +194,9 @@ class CalloutStorm(Extension):
 
     # ------------------------------------------------------------------ set-up
     def setup(self, model: FeedModel) -> None:
+        """Pick the target account and draw every user's call-out threshold ``phi``; reset the
+        per-user call-out state and the step statistics.
+        """
         n = model.n
         u = self.unit
         indeg = model.graph.in_degree()
@@ -389,6 +393,7 @@ class CalloutStorm(Extension):
             self._last["target_engagement_rate"] = eng / imp
 
     def on_step_end(self, model: FeedModel, t: int) -> None:
+        """Record the target's reputation after step ``t``, i.e. at the start of step ``t + 1``."""
         self._record_reputation(model, t + 1)
 
     def _record_reputation(self, model: FeedModel, step: int) -> None:

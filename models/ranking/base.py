@@ -29,6 +29,26 @@ class RankingPolicy:
     def rank(
         self, cand: Candidates, k: np.ndarray, rng: np.random.Generator
     ) -> tuple[np.ndarray, np.ndarray]:
+        """Select and order each viewer's feed from the step's candidates.
+
+        Parameters
+        ----------
+        cand
+            Every (viewer, candidate post) pair of the step, grouped by viewer
+            (``cand.ptr`` delimits each viewer's segment).
+        k
+            Feed length per viewer (one entry per segment).
+        rng
+            The step's ranking stream; the only source of randomness a policy may use
+            (tie-breaks, random feeds), so a run stays reproducible.
+
+        Returns
+        -------
+        selected, ptr
+            Indices into ``cand`` of the chosen pairs, grouped by viewer in rank order, and the
+            segment pointer of that selection (viewer ``v``'s feed is
+            ``selected[ptr[v] : ptr[v + 1]]``).
+        """
         raise NotImplementedError
 
 
@@ -36,11 +56,15 @@ class ScoredPolicy(RankingPolicy):
     """A policy defined by a score per (viewer, candidate) pair; higher ranks first."""
 
     def score(self, cand: Candidates, rng: np.random.Generator) -> np.ndarray:
+        """Score of every (viewer, candidate) pair, shape ``(cand.size,)``; higher ranks first."""
         raise NotImplementedError
 
     def rank(
         self, cand: Candidates, k: np.ndarray, rng: np.random.Generator
     ) -> tuple[np.ndarray, np.ndarray]:
+        """The top ``k`` pairs of each viewer by :meth:`score`; equal scores in random order
+        (one tie key drawn from ``rng``, :func:`feedlab.models.kernels.tie_key`).
+        """
         s = self.score(cand, rng)
         return segmented_topk(s, cand.ptr, k, tie_key(rng))
 

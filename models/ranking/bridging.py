@@ -77,6 +77,9 @@ class BridgingRanking(ScoredPolicy):
         return (p.likes_by_group + a) / (p.impressions_by_group + (a + b))
 
     def score(self, cand: Candidates, rng: np.random.Generator) -> np.ndarray:
+        """Bridging score of each pair: the min (or product) over groups of its original post's
+        group approval; the same for every viewer of a post, so reshares rank as their original.
+        """
         table = self.group_approval(cand)
         # column by column: NumPy reduces a (capacity, G) array along its short axis
         # row by row, ~30x slower than G - 1 vectorised passes

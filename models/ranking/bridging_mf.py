@@ -96,8 +96,9 @@ ARM_SEP = "__"  # as feedlab.analysis.live.ARM_SEP: per-arm columns are <metric>
 # (so no per-rating float arrays are built). Posts are indexed by ``post id − post_off``.
 
 
+# C901: a Numba kernel; the accumulation pass and the per-entity solves stay inline for speed
 @njit(cache=True)
-def _solve_block(
+def _solve_block(  # noqa: C901
     self_id,
     self_off,
     other_id,
@@ -113,7 +114,9 @@ def _solve_block(
     i_out,
     f_out,
 ):  # pragma: no cover - jitted
-    """Exact ridge update of every entity of one side: for entity e,
+    """Exact ridge update of every entity of one side (users, or posts).
+
+    For entity e,
 
         (i_e, f_e) = argmin Σ_{k: e_k = e} w_k (y_k − i_e − f_e·g_k)² + λ_i i_e² + λ_f |f_e|²
 
@@ -384,6 +387,11 @@ class RatingBuffer:
         return self.end - self.start
 
     def append(self, t: int, user: np.ndarray, post: np.ndarray, code: np.ndarray) -> None:
+        """Add step ``t``'s ratings as one block sorted by post id.
+
+        Grows the arrays by half again (compacting the live window to the front) only when
+        the block does not fit after ``end``; otherwise appending is a copy into place.
+        """
         m = int(code.shape[0])
         if m == 0:
             return
@@ -413,6 +421,7 @@ class RatingBuffer:
         self.steps = keep
 
     def view(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The live window's ``(user, post, code)`` arrays, as views without copying."""
         sl = slice(self.start, self.end)
         return self.user[sl], self.post[sl], self.code[sl]
 
@@ -452,6 +461,7 @@ class MFState(Extension):
         self.reset()
 
     def reset(self) -> None:
+        """Empty rating window, no fitted parameters or intercept table (every post cold)."""
         self.buffer = RatingBuffer()
         self.params: MFParams | None = None
         self.ridge: Ridge | None = None
@@ -493,6 +503,13 @@ class MFState(Extension):
         self.fit(model.n)
 
     def metrics(self, model: FeedModel) -> dict[str, float]:
+        """Live metrics of the fit, suffixed by the arm name in multi-arm runs.
+
+        ``mf_ratings`` (ratings in the window), ``mf_factor_opinion_corr`` (|Pearson r| of
+        the users' first factor with their opinion: how well the factor recovers the divide),
+        ``mf_candidate_share`` and ``mf_feed_share`` (share of the candidates, and of the
+        shown items, that had an MF intercept rather than the cold-start fallback).
+        """
         s = self.suffix
         return {
             f"mf_ratings{s}": float(self.n_ratings),
@@ -618,6 +635,14 @@ class BridgingMFRanking(ScoredPolicy):
         return self.state
 
     def score(self, cand: Candidates, rng: np.random.Generator) -> np.ndarray:
+        """Each pair's score is its original post's fitted intercept ``i_n`` (the bridging
+        part of the rating, module docstring).
+
+        Posts with too few ratings (cold) get the fallback instead: ``fallback_scale`` times
+        the predicted rating ``like·P̂(like) + view·(1 − P̂(like))`` minus the global mean
+        ``μ``, so a cold post sits on the same scale as the intercepts. Also records the share
+        of candidates that had an intercept (``mf_candidate_share``).
+        """
         st = self.state
         per_slot = st.lookup(cand.posts.id)
         s = per_slot[cand.origin_slot]

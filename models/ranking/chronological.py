@@ -16,4 +16,7 @@ class ChronologicalRanking(ScoredPolicy):
     """score = post time; posts of the same step are ordered at random."""
 
     def score(self, cand: Candidates, rng: np.random.Generator) -> np.ndarray:
+        """The post's write time as a float; ties (posts of the same step) are broken at random
+        by the shared top-k.
+        """
         return cand.time.astype(np.float64)

@@ -41,6 +41,7 @@ class EngagementRanking(ScoredPolicy):
     needs_predictions: ClassVar[bool] = True
 
     def score(self, cand: Candidates, rng: np.random.Generator) -> np.ndarray:
+        """Weighted predicted engagement per pair (:func:`engagement_score`)."""
         return engagement_score(cand, self.weights)
 
 

@@ -66,6 +66,9 @@ class EngagementNegFeedbackRanking(ScoredPolicy):
     needs_predictions: ClassVar[bool] = True
 
     def score(self, cand: Candidates, rng: np.random.Generator) -> np.ndarray:
+        """The module docstring's score per pair, with the political flag of each candidate
+        choosing the comment and share multipliers.
+        """
         w, pol = self.weights, self.political
         out = buffers.empty(cand.size)
         like, comment, share, negfb = cand.predictions((0, 1, 2, 3))

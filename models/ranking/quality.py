@@ -59,6 +59,10 @@ class QualityRanking(ScoredPolicy):
     needs_predictions: ClassVar[bool] = True
 
     def score(self, cand: Candidates, rng: np.random.Generator) -> np.ndarray:
+        """``P̂(like) · q_p · d_j`` per pair (module docstring): predicted approval times post
+        quality, times ``downrank`` when the original author's mean quality is below the
+        reliability threshold.
+        """
         out = buffers.empty(cand.size)
         _score(
             cand.predictions((0,))[0],
@@ -93,6 +97,9 @@ class SourceLabels(Extension):
         return model.users.quality[author] < self.cfg.reliability_threshold
 
     def before_react(self, model: Any, t: int, ctx: Any) -> None:
+        """Add the label's log-odds shifts (like and share columns) to the labelled feed items
+        and count them for :meth:`metrics`.
+        """
         lab = self.labelled(model, ctx)
         if ctx.logit_offset is None:
             ctx.logit_offset = np.zeros((lab.shape[0], 4))
@@ -102,5 +109,8 @@ class SourceLabels(Extension):
         self._impressions = float(lab.shape[0])
 
     def metrics(self, model: Any) -> dict[str, float]:
+        """``labelled_share``: the share of this step's impressions that carried a label (NaN in
+        a step without impressions).
+        """
         share = self._labelled / self._impressions if self._impressions else float("nan")
         return {"labelled_share": share}

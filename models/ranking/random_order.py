@@ -16,4 +16,5 @@ class RandomRanking(ScoredPolicy):
     """score = constant; the random tie-break makes the top-k a uniform sample."""
 
     def score(self, cand: Candidates, rng: np.random.Generator) -> np.ndarray:
+        """All zeros: every pair ties, so the random tie-break alone orders the feed."""
         return np.zeros(cand.size)
