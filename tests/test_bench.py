@@ -1,4 +1,4 @@
-"""``feedlab bench`` (benchmarks/run.py): the quick suite runs end to end, writes a JSON of
+"""``feedlab bench`` (benchmarks/run.py and its modules): the quick suite runs end to end, writes a JSON of
 the documented structure and a performance document, and its agreement checks pass —
 and would fail for a fast wrong answer.
 
@@ -137,12 +137,14 @@ def test_quick_writes_document_and_figures(quick):
 
 def test_a_fast_wrong_answer_fails_the_agreement_check(monkeypatch, tmp_path):
     """feedlab's kernel with ε on the wrong scale (twice too tolerant) must not pass."""
-    right = bench_run._kernel_sweeps
+    from feedlab.benchmarks.workloads import agreement
+
+    right = bench_run.kernel_sweeps
 
     def wrong(x, g, eps01, gamma, rng, sweeps):
         right(x, g, 2 * eps01, gamma, rng, sweeps)
 
-    monkeypatch.setattr(bench_run, "_kernel_sweeps", wrong)
+    monkeypatch.setattr(agreement, "kernel_sweeps", wrong)  # where the agreement looks it up
     s = replace(bench_run.QUICK, agree_cases=((0.2, 0.0),), agree_replicates=5)
     res = bench_run.agreement_algorithmic_bias(s, tmp_path, ndlib_ok=False)
     case = res["cases"][0]
