@@ -35,6 +35,7 @@ from feedlab.models.network import ErdosRenyi
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Time Watts cascades on an Erdős–Rényi graph and print the medians (see the module doc)."""
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--n", type=int, default=100_000)
     ap.add_argument("--z", type=float, default=4.0)

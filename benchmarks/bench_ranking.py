@@ -104,6 +104,7 @@ def bench(policy, base: Candidates, k: np.ndarray, repeats: int) -> tuple[float,
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Time cold and warm rank calls of the ranking policies and print the rates (see the module doc)."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=100_000, help="users (viewers)")
     ap.add_argument("--degree", type=float, default=50, help="mean follows per user")

@@ -79,6 +79,7 @@ def phase_split(model) -> dict[str, float]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Time full feed steps at one N and print (or write as JSON) the medians (see the module doc)."""
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )

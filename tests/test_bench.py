@@ -1,4 +1,4 @@
-"""``feedlab bench`` (benchmarks/run.py): the quick suite runs end to end, writes a JSON of
+"""``feedlab bench`` (benchmarks/run.py and its modules): the quick suite runs end to end, writes a JSON of
 the documented structure and a performance document, and its agreement checks pass —
 and would fail for a fast wrong answer.
 
@@ -137,12 +137,14 @@ def test_quick_writes_document_and_figures(quick):
 
 def test_a_fast_wrong_answer_fails_the_agreement_check(monkeypatch, tmp_path):
     """feedlab's kernel with ε on the wrong scale (twice too tolerant) must not pass."""
-    right = bench_run._kernel_sweeps
+    from feedlab.benchmarks.workloads import agreement
+
+    right = bench_run.kernel_sweeps
 
     def wrong(x, g, eps01, gamma, rng, sweeps):
         right(x, g, 2 * eps01, gamma, rng, sweeps)
 
-    monkeypatch.setattr(bench_run, "_kernel_sweeps", wrong)
+    monkeypatch.setattr(agreement, "kernel_sweeps", wrong)  # where the agreement looks it up
     s = replace(bench_run.QUICK, agree_cases=((0.2, 0.0),), agree_replicates=5)
     res = bench_run.agreement_algorithmic_bias(s, tmp_path, ndlib_ok=False)
     case = res["cases"][0]
@@ -176,3 +178,61 @@ def test_full_scale_run_is_merged_into_results_and_document(quick, tmp_path):
     row = next(t for t in merged["targets"] if "users ×" in t["workload"])
     assert row["met"] in (True, False) and row["measured"] == fs["total_cpu_seconds"]
     assert "A separate measured run" in doc.read_text()
+
+
+# the report: a Markdown template filled from a results JSON (no benchmark is run)
+
+RESULTS_JSON = ROOT / "benchmarks" / "results" / "latest.json"
+FIGURES = [Path("performance_scaling.png"), Path("performance_peers.png")]
+
+
+def test_report_template_ships_as_package_data():
+    import fnmatch
+    import tomllib
+
+    setuptools = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    patterns = setuptools["package-data"]["feedlab"]
+    assert any(fnmatch.fnmatch("benchmarks/report_template.md", p) for p in patterns)
+    assert "feedlab.benchmarks.workloads" in setuptools["packages"]
+
+
+def test_every_template_part_is_used():
+    from feedlab.benchmarks import report
+
+    parts = report.template_parts()
+    assert "document" in parts and len(parts) >= 10
+    source = Path(report.__file__).read_text()
+    assert [p for p in parts if f'"{p}"' not in source] == []
+
+
+@pytest.mark.skipif(not RESULTS_JSON.exists(), reason="no committed results")
+def test_report_renders_committed_results_in_every_variant():
+    import copy
+
+    from feedlab.benchmarks import report
+
+    res = json.loads(RESULTS_JSON.read_text())
+    text = report.render_report(res, ROOT / "docs" / "performance.md", FIGURES)
+    assert text.startswith("# Performance: feedlab side by side with ndlib and Mesa\n")
+    assert "${" not in text and text.endswith("slowed everything down.\n")
+    for t in res["targets"]:
+        assert t["workload"] in text
+    for t in (t for t in res["targets"] if t["met"] is False):
+        assert f"### {t['workload']}\n\nTarget {t['target']}; measured" in text
+    assert "![interactions per second by implementation](figures/performance_peers.png)" in text
+
+    shared = copy.deepcopy(res)
+    shared["load_start"][0] = 10 * (shared["machine"]["usable_cores"] or 1)
+    shared["skipped"] = ["ndlib: --no-ndlib"]
+    shared["full_scale"] = None
+    for row in shared["scaling"]["rows"]:
+        row["fresh_process"] = False
+    for t in shared["targets"]:
+        t["met"] = True
+    text = report.render_report(shared, ROOT / "docs" / "performance.md", [])
+    assert "**The machine was shared with other work during this run**" in text
+    assert "wall clock.\n\nSkipped: ndlib: --no-ndlib.\n\n## Performance targets" in text
+    assert "Not measured yet: run `feedlab bench --full-scale`" in text
+    assert "Quick suite: every N runs in the suite's own process" in text
+    assert "No target is missed in this run.\n## Reference" in text
+    assert "figures/" not in text
