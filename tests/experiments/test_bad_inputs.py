@@ -27,7 +27,7 @@ from feedlab.experiments import run as run_module
 from feedlab.experiments.run import run_experiment
 from feedlab.experiments.schema import ConfigError
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 POLBLOGS = ROOT / "data" / "polblogs.gml.gz"
 
 # one refusal = (id, overrides, regex the message must match: it names the field)

@@ -11,7 +11,7 @@ from feedlab.experiments import build, compose
 from feedlab.experiments.config import validate
 from feedlab.experiments.schema import ConfigError
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 GROUPS = ("population", "ranking", "platform", "dynamics", "influencer", "event")
 
 

@@ -11,7 +11,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 import yaml
-from conftest import stranger_candidates
+from helpers import stranger_candidates
 from scipy.special import expit
 
 from feedlab.experiments import build, compose
@@ -21,7 +21,7 @@ from feedlab.models.posts import PostStore
 from feedlab.models.ranking import RANKINGS
 from feedlab.models.ranking.diversity import diverse_topk
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 OPTIONS = sorted(p.stem for p in (ROOT / "conf" / "ranking").glob("*.yaml"))
 
 
