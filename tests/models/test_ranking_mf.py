@@ -2,7 +2,7 @@
 known answers on synthetic ratings, the fit's properties, and a run end to end.
 
 The shared contract (at most k per viewer, determinism, vectorised) runs over every
-``conf/ranking/*.yaml`` in tests/test_ranking.py, this policy included."""
+``conf/ranking/*.yaml`` in tests/models/test_ranking.py, this policy included."""
 
 from __future__ import annotations
 
