@@ -12,20 +12,14 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 
+from feedlab.benchmarks.peers.numpy_reference import run_reference_threshold
 from feedlab.experiments import build, compose
 from feedlab.models.events.threshold import followers_csr, need_counts, run_cascade, watts_window
 from feedlab.models.network import ErdosRenyi
-
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from feedlab.benchmarks.peers.numpy_reference import run_reference_threshold  # noqa: E402
 
 
 def _er(n: int, z: float, seed: int) -> tuple[np.ndarray, np.ndarray]:

@@ -2,7 +2,7 @@
 known answers on synthetic ratings, the fit's properties, and a run end to end.
 
 The shared contract (at most k per viewer, determinism, vectorised) runs over every
-``conf/ranking/*.yaml`` in tests/test_ranking.py, this policy included."""
+``conf/ranking/*.yaml`` in tests/models/test_ranking.py, this policy included."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import numpy as np
 import pyarrow.parquet as pq
 import pytest
 import yaml
-from conftest import stranger_candidates
+from helpers import stranger_candidates
 
 from feedlab.experiments import build, compose, run_experiment
 from feedlab.experiments.config import validate
@@ -31,7 +31,7 @@ from feedlab.models.ranking.bridging_mf import (
     regularised_loss,
 )
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 LIKE, SILENT = 1, 0  # reaction codes of MFState chunks (1 like, 2 negfb, 3 both, 0 neither)
 
 

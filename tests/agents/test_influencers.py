@@ -30,7 +30,7 @@ from feedlab.experiments.schema import ConfigError
 from feedlab.models.extension import Extension
 from feedlab.models.posts import KIND_POST
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 BASE = ["network=follower_graph", "network.n=400", "output.mesa_agents=false"]
 
 

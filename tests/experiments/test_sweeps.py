@@ -19,7 +19,7 @@ import pytest
 from feedlab.experiments import record, sweep
 from feedlab.experiments.run import compose, run_experiment
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 TINY = ["network.n=100", "steps=3"]
 
 

@@ -8,26 +8,19 @@ ndlib tests skip when the ``bench`` extra (ndlib, six, scikit-learn) is not inst
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import networkx as nx
 import numpy as np
 import pytest
 
 # ``benchmarks`` is not an installed package; make the repository root importable when
 # pytest runs with the default (prepend) import mode from tests/.
-_ROOT = str(Path(__file__).resolve().parents[1])
-if _ROOT not in sys.path:
-    sys.path.insert(0, _ROOT)
-
-from feedlab.benchmarks.peers._graph import csr_adjacency, undirected_edges  # noqa: E402
-from feedlab.benchmarks.peers.mesa_models import run_mesa_algorithmic_bias  # noqa: E402
-from feedlab.benchmarks.peers.numpy_reference import (  # noqa: E402
+from feedlab.benchmarks.peers._graph import csr_adjacency, undirected_edges
+from feedlab.benchmarks.peers.mesa_models import run_mesa_algorithmic_bias
+from feedlab.benchmarks.peers.numpy_reference import (
     run_reference_algorithmic_bias,
     run_reference_threshold,
 )
-from feedlab.benchmarks.peers.stats import (  # noqa: E402
+from feedlab.benchmarks.peers.stats import (
     agree_in_distribution,
     cluster_sizes,
     opinion_summary,

@@ -130,7 +130,7 @@ def test_live_offline_fails_on_a_different_state(churn_run: Path) -> None:
 def test_per_arm_metrics_recomputed_from_agents(tmp_path: Path) -> None:
     """An A/B run records every state metric per arm (``<metric>__<arm>``); the same
     functions on the ``agents.parquet`` rows of that arm give the same numbers."""
-    cfg_dir = Path(__file__).resolve().parents[1] / "conf" / "experiment"
+    cfg_dir = Path(__file__).resolve().parents[2] / "conf" / "experiment"
     if not (cfg_dir / "feed_ab_test.yaml").is_file():
         pytest.skip("no experiment=feed_ab_test in this install")
     res = run_experiment(

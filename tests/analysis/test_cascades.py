@@ -22,7 +22,7 @@ from feedlab.experiments.config import validate
 from feedlab.experiments.schema import ConfigError
 from feedlab.models.events.transgression import CalloutStorm
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 NAN = float("nan")
 
 

@@ -5,7 +5,7 @@ Each case goes through the in-process entry point ``run_experiment([...overrides
 output.dir=<tmp>])`` from a scratch working directory; after the refusal both folders
 must be empty (no run directory, no staging folder). A few cases also go through the real
 ``feedlab run`` command: exit code 2, no traceback, no files. Refusals of the ``hydra``
-node (callbacks, launchers, searchpath, ...) are covered by tests/test_guard.py.
+node (callbacks, launchers, searchpath, ...) are covered by tests/experiments/test_guard.py.
 
 The bad network files are made once per module in their own folder (``files``); the
 unreadable-file case uses ``/proc/self/mem`` (a regular file whose read fails), since a
@@ -27,7 +27,7 @@ from feedlab.experiments import run as run_module
 from feedlab.experiments.run import run_experiment
 from feedlab.experiments.schema import ConfigError
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 POLBLOGS = ROOT / "data" / "polblogs.gml.gz"
 
 # one refusal = (id, overrides, regex the message must match: it names the field)

@@ -13,7 +13,7 @@ import pyarrow.parquet as pq
 from feedlab.experiments import run_experiment
 from feedlab.experiments.record import DATA_FILES, is_complete
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_run_directory_is_complete(small_overrides: list[str]) -> None:

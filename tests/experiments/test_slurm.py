@@ -22,7 +22,7 @@ import pytest
 from feedlab.experiments import record, sweep
 from feedlab.experiments.run import compose
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 TINY = ["network.n=100", "steps=3"]
 
 pytestmark = pytest.mark.slurm

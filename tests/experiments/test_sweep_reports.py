@@ -27,7 +27,7 @@ import yaml
 from feedlab.experiments import leases, record, sweep
 from feedlab.experiments.run import compose, run_experiment
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 TINY = ["network.n=100", "steps=2"]
 
 

@@ -11,7 +11,7 @@ from feedlab.experiments import build, compose
 from feedlab.experiments.config import validate
 from feedlab.experiments.schema import ConfigError
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 GROUPS = ("population", "ranking", "platform", "dynamics", "influencer", "event")
 
 
@@ -96,7 +96,11 @@ def test_pairwise_needs_a_compatible_ranking() -> None:
 
 
 def test_all_problems_reported_at_once() -> None:
-    msg = _refused(
-        ["population.tolerance.mean=-1", "steps=-3"], "population.tolerance.mean", "steps"
-    )
-    assert "2 problems" in msg or "problems" in msg
+    """Two bad fields: one error, one line per field, the count in the heading."""
+    with pytest.raises(ConfigError) as ei:
+        validate(compose(["population.tolerance.mean=-1", "steps=-3"]))
+    problems = ei.value.problems
+    assert len(problems) == 2, problems
+    fields = sorted(p.split(":")[0] for p in problems)
+    assert fields == ["population.tolerance.mean", "steps"], problems
+    assert str(ei.value).startswith("invalid configuration (2 problems):\n  ")

@@ -17,7 +17,7 @@ from feedlab.experiments.arms import assign, block_sizes
 from feedlab.experiments.config import validate
 from feedlab.experiments.schema import ConfigError
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SMALL = ["network.n=400", "output.mesa_agents=false"]
 
 

@@ -15,7 +15,7 @@ from omegaconf import OmegaConf
 from feedlab.experiments.schema import ConfigError
 from feedlab.models.network import NETWORKS, Network
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 CONF = ROOT / "conf" / "network"
 DATA = ROOT / "data"  # the real networks ship with feedlab
 PRESETS = {"polblogs.yaml", "facebook.yaml"}  # read data/ through feedlab://data/...

@@ -1,0 +1,36 @@
+"""Helpers shared by test modules (plain functions, not fixtures).
+
+pytest runs with ``--import-mode=importlib`` (pyproject), so test modules are not on
+``sys.path`` and cannot import ``conftest``; ``pythonpath = ["tests"]`` makes this module
+importable as ``helpers`` from any test folder.
+"""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+from typing import Any
+
+import numpy as np
+
+from feedlab.models.feed import Candidates
+
+
+def stranger_candidates(
+    viewer: np.ndarray, slot: np.ndarray, users: Any, store: Any, predictor: Any = None
+) -> Candidates:
+    """Toy candidates: pair m is (``viewer[m]``, post slot ``slot[m]``), grouped by viewer
+    in ascending order, every item out of network (edge -1, stranger trust 0.5)."""
+    viewers, counts = np.unique(viewer, return_counts=True)
+    ptr = np.zeros(viewers.size + 1, np.int64)
+    np.cumsum(counts, out=ptr[1:])
+    return Candidates(
+        viewers=viewers.astype(np.int32),
+        ptr=ptr,
+        slot=np.asarray(slot, np.int64),
+        edge=np.full(len(slot), -1, np.int64),
+        users=users,
+        posts=store,
+        graph=SimpleNamespace(trust=np.zeros(0)),  # type: ignore[arg-type]
+        stranger_trust=0.5,
+        predictor=predictor,
+    )
