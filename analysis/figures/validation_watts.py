@@ -5,7 +5,7 @@ Runs: ``conf/experiment/watts_cascade.yaml`` — emotion, opinions, trust and re
 off, the feed holds every followed account's post, one seed account, a uniform threshold
 φ = 0.18 on Erdős–Rényi graphs — over a grid of mean degrees z × many seeds (a new graph
 and a new seed node each), at the figure size. A cascade is *global* when it reaches
-10 % of the users (as in ``tests/test_watts.py``).
+10 % of the users (as in ``tests/models/test_watts.py``).
 
 (a) Frequency of global cascades against z, with a 95 % Wilson interval; (b) mean size
 of the global cascades as a share of users. Shaded: the analytic window of Watts (2002,

@@ -20,7 +20,7 @@ Two kinds of check, one entry each in :data:`CHECKS`:
 
 Every check fixes its seeds, states what it expects before it runs and returns what it
 measured. Its tolerance is chosen from the spread of replicates (the comment above its
-constants says how), and ``tests/test_canonical.py`` / ``tests/test_validation.py``
+constants says how), and ``tests/analysis/test_canonical.py`` / ``tests/analysis/test_validation.py``
 plant a bug for each check (a wrong sign, a mis-indexed rule, a mislabelled metric) and
 assert that the check then reports failure (a fact that fails in the correct model, fact 5,
 gets the opposite test: the effect it claims is planted, and the check must pass).
@@ -42,7 +42,7 @@ until the opinions freeze (:func:`frozen`). Stylized facts go through
 ``validation/.runs``): re-running reuses the complete runs of the *same code and
 configs*, and any change to the model's source or configs starts a fresh cache (the run
 key hashes the config only). The Watts check calls the threshold-cascade kernel of
-:mod:`feedlab.models.events.threshold` (its feed-model equivalence is ``tests/test_watts.py``).
+:mod:`feedlab.models.events.threshold` (its feed-model equivalence is ``tests/models/test_watts.py``).
 Layout
 ------
 ``registry`` (statuses, :class:`Check`, :class:`Outcome`, :class:`Result`, :data:`CHECKS`),

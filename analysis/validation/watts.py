@@ -11,7 +11,7 @@ from .plotting import _plotting, _save
 from .registry import Check, NotAvailable, Outcome, register
 from .runner import Context
 
-# The design and tolerances of tests/test_watts.py::test_cascade_window_in_mean_degree,
+# The design and tolerances of tests/models/test_watts.py::test_cascade_window_in_mean_degree,
 # where the cascade engineer measured them: N = 10⁴, 50 independent Erdős–Rényi graphs
 # with one random seed node each per z (SeedSequence roots [7, 100·z, replicate]), φ =
 # 0.18; global = ≥ 10 % of nodes. Three replicate designs gave global frequencies 0.68–
@@ -19,7 +19,7 @@ from .runner import Context
 # edges (z = 2, 5) and ≥ 0.6 in the middle (z = 3, 4) — ≥ 3 binomial sd below the lowest
 # replicate; outside (z = 0.5, 7, 10), none; near the upper edge (z = 5) global cascades
 # take > 95 % of the nodes. The check calls the fast kernel of models/events/threshold.py;
-# tests/test_watts.py shows the feed model's event path gives the same active sets.
+# tests/models/test_watts.py shows the feed model's event path gives the same active sets.
 WATTS_PHI = 0.18
 WATTS_N = 10_000
 WATTS_REPLICATES = 50

@@ -153,7 +153,7 @@ def agreement_algorithmic_bias(s: Settings, workdir: Path, ndlib_ok: bool) -> di
     errors, far outside k = 4. ``abs_tol`` 0.01 is an opinion-scale floor for
     statistics without replicate spread (e.g. all at consensus); Mesa gets
     ``MESA_REL_TOL`` = 5 % more for its random-sequential schedule (as in
-    tests/test_bench_peers.py).
+    tests/benchmarks/test_bench_peers.py).
     """
     n = s.agree_n
     src, dst = barabasi_albert_edges(n, s.ba_m, seed=10_000 + n)

@@ -55,7 +55,7 @@ exactly the Watts threshold cascade from the target as seed: a user is exposed i
 very step a followee's call-out appears, i.e. whenever its active share changes, so the
 final active set is the model's fixed point, and the decision step of a caller is ``t0 +
 (round − 1)``. ``feedlab.models.events.threshold`` computes the same cascade in a fast kernel;
-``tests/test_watts.py`` checks that both agree.
+``tests/models/test_watts.py`` checks that both agree.
 
 References
 ----------

@@ -20,8 +20,6 @@ import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
 
 from feedlab.benchmarks import run as bench_run  # noqa: E402
 
