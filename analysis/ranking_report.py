@@ -152,6 +152,10 @@ def comparison_tables(data: dict[str, dict[int, dict[str, float]]]) -> str:
 
 
 def comparison_figure(data: dict[str, dict[int, dict[str, float]]], path: Path) -> None:
+    """The ranking-comparison figure at ``path``: (a) opinion variance over time (mean
+    over seeds) per policy, (b, c, e, f) final and run-mean metrics per policy (seeds as
+    dots, their mean as a line), (d) value against engagement.
+    """
     import matplotlib
 
     matplotlib.use("Agg")
@@ -211,6 +215,10 @@ AB_AMP = ("group0", "group1", "outrage_high", "outrage_low", "quality_high", "qu
 
 
 def ab_tables(runs: list[dict[str, Any]]) -> str:
+    """Markdown tables of the A/B test: per metric the control and treatment means and
+    their same-seed difference (mean ± sd over seeds, then per seed); then the treatment
+    arm's amplification ratio per content class (Huszár et al. 2022).
+    """
     runs = sorted(runs, key=lambda r: r["cfg"]["seed"])
     names = [a["name"] for a in runs[0]["cfg"]["arms"]]
     ctrl, treat = names[0], names[1]
@@ -236,6 +244,9 @@ def ab_tables(runs: list[dict[str, Any]]) -> str:
 
 
 def ab_figure(runs: list[dict[str, Any]], path: Path) -> None:
+    """The A/B figure at ``path``: four key metrics over time, one line per arm and
+    seed.
+    """
     import matplotlib
 
     matplotlib.use("Agg")
@@ -272,6 +283,9 @@ def ab_figure(runs: list[dict[str, Any]], path: Path) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """``python -m feedlab.analysis.ranking_report``: print the comparison (and A/B)
+    tables and write their figures; exit code 1 when no complete run is found.
+    """
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("comparison", type=Path, help="folder with ranking_comparison runs")
     ap.add_argument("--ab", type=Path, default=None, help="folder with feed_ab_test runs")
