@@ -29,7 +29,6 @@ draws the ``influencers_*.png`` figures into ``OUT``.
 from __future__ import annotations
 
 import argparse
-import json
 import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -37,6 +36,7 @@ from typing import Any
 
 import numpy as np
 
+from feedlab.analysis import runs as rundirs
 from feedlab.analysis.metrics import engagement_rate_scaling
 from feedlab.analysis.metrics.influencers import (  # noqa: F401  (re-exported)
     LOSS_HORIZON,
@@ -61,46 +61,19 @@ from feedlab.analysis.metrics.influencers import (  # noqa: F401  (re-exported)
 
 # ---------------------------------------------------------------- run directories
 def read_run(run_dir: str | Path) -> dict[str, Any]:
-    """A run directory's outputs: ``summary`` (dict), ``config`` (dict), ``timeseries``
-    and ``agents`` (dicts of NumPy arrays; ``agents`` empty if not written).
+    """A run directory's outputs: ``dir``, ``summary`` (dict), ``config`` (dict),
+    ``timeseries`` and ``agents`` (dicts of NumPy arrays; ``agents`` empty if not
+    written); :func:`feedlab.analysis.runs.read_run`.
     """
-    import pyarrow.parquet as pq
-    import yaml
-
-    d = Path(run_dir)
-
-    def table(name: str) -> dict[str, np.ndarray]:
-        p = d / name
-        if not p.exists():
-            return {}
-        tab = pq.read_table(p)
-        return {c: tab.column(c).to_numpy(zero_copy_only=False) for c in tab.column_names}
-
-    cfg_path = d / ".hydra" / "config.yaml"
-    return {
-        "dir": d,
-        "summary": json.loads((d / "summary.json").read_text()),
-        "config": yaml.safe_load(cfg_path.read_text()) if cfg_path.exists() else {},
-        "timeseries": table("timeseries.parquet"),
-        "agents": table("agents.parquet"),
-    }
+    return rundirs.read_run(run_dir, ("timeseries", "agents"))
 
 
 def find_runs(root: str | Path, experiment: str | None = None) -> list[Path]:
-    """Complete run directories (those with a ``DONE`` marker) anywhere under ``root``
-    (an output directory, a sweep directory or a run), optionally only those whose
-    config names ``experiment``; sorted by path.
+    """Complete run directories under ``root`` (an output directory, a sweep directory
+    or a run), optionally only those whose config names ``experiment``; sorted by path
+    (:func:`feedlab.analysis.runs.find_runs`).
     """
-    import yaml
-
-    out = []
-    for d in sorted({p.parent for p in Path(root).rglob("DONE")}):
-        if experiment is not None:
-            cfg = yaml.safe_load((d / ".hydra" / "config.yaml").read_text())
-            if cfg.get("experiment") != experiment:
-                continue
-        out.append(d)
-    return out
+    return rundirs.find_runs(root, experiment)
 
 
 def _summary_float(s: Mapping[str, Any], key: str) -> float:

@@ -13,15 +13,14 @@ only (docs/architecture.md).
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pyarrow.parquet as pq
-import yaml
+
+from feedlab.analysis import runs as rundirs
 
 # policy option -> label, in display order
 POLICIES = (
@@ -55,25 +54,18 @@ METRICS = (
 
 
 def find_runs(root: Path, experiment: str) -> list[dict[str, Any]]:
-    """Complete runs under ``root`` of one experiment: config, summary, timeseries."""
-    runs = []
-    for done in sorted(root.rglob("DONE")):
-        d = done.parent
-        cfg_path = d / ".hydra" / "config.yaml"
-        if not cfg_path.is_file():
-            continue
-        cfg = yaml.safe_load(cfg_path.read_text())
-        if cfg.get("experiment") != experiment:
-            continue
-        runs.append(
-            {
-                "dir": d,
-                "cfg": cfg,
-                "summary": json.loads((d / "summary.json").read_text()),
-                "ts": pq.read_table(d / "timeseries.parquet").to_pydict(),
-            }
-        )
-    return runs
+    """Complete runs under ``root`` of one experiment (:func:`feedlab.analysis.runs.find_runs`),
+    each as ``dir``, ``cfg`` (config), ``summary`` and ``ts`` (time-series columns as lists).
+    """
+    return [
+        {
+            "dir": d,
+            "cfg": rundirs.read_config(d),
+            "summary": rundirs.read_summary(d),
+            "ts": rundirs.read_table(d, "timeseries").to_pydict(),
+        }
+        for d in rundirs.find_runs(root, experiment)
+    ]
 
 
 def option_of(cfg: dict[str, Any]) -> str:
