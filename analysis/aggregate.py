@@ -83,6 +83,12 @@ class SweepError(Exception):
     """A sweep directory or manifest that cannot be read (exit code 2)."""
 
 
+def _few(keys: Sequence[str]) -> str:
+    """The first five run keys, and how many more."""
+    shown = ", ".join(keys[:5])
+    return shown + (f", … (+{len(keys) - 5})" if len(keys) > 5 else "")
+
+
 @dataclass
 class Report:
     """What a sweep directory holds, run by run."""
@@ -106,13 +112,18 @@ class Report:
 
     @property
     def is_partial(self) -> bool:
+        """Whether some expected run is not complete (aggregating needs ``--allow-partial``)."""
         return len(self.complete) < len(self.expected)
 
     @property
     def coverage(self) -> str:
+        """``"<complete>/<expected> runs complete"``, as printed and stored in the metadata."""
         return f"{len(self.complete)}/{len(self.expected)} runs complete"
 
     def lines(self) -> list[str]:
+        """The report as printed by ``feedlab aggregate``: coverage, then each kind of
+        run that is not complete, then the summary values stored as null.
+        """
         src = "manifest sweep.json" if self.has_manifest else "no manifest"
         out = [f"sweep {self.sweep_dir}: {self.coverage} ({src})"]
         if not self.has_manifest:
@@ -120,13 +131,13 @@ class Report:
                 "  no sweep.json: every runs/*/ with a DONE is taken as expected; runs that "
                 "never wrote a DONE cannot be counted as missing"
             )
+        return out + self._run_lines() + self._null_lines()
 
-        def few(keys: Sequence[str]) -> str:
-            shown = ", ".join(keys[:5])
-            return shown + (f", … (+{len(keys) - 5})" if len(keys) > 5 else "")
-
+    def _run_lines(self) -> list[str]:
+        """Incomplete, corrupt, failed, missing and orphan runs (20 reasons at most)."""
+        out = []
         if self.incomplete:
-            out.append(f"  incomplete (no DONE): {len(self.incomplete)}: {few(self.incomplete)}")
+            out.append(f"  incomplete (no DONE): {len(self.incomplete)}: {_few(self.incomplete)}")
         if self.corrupt:
             out.append(f"  corrupt: {len(self.corrupt)}")
             out += [f"    {k}: {why}" for k, why in sorted(self.corrupt.items())[:20]]
@@ -134,23 +145,29 @@ class Report:
             out.append(f"  failed (failure record, no run): {len(self.failed)}")
             out += [f"    {k}: {why}" for k, why in sorted(self.failed.items())[:20]]
         if self.missing:
-            out.append(f"  missing (never recorded): {len(self.missing)}: {few(self.missing)}")
+            out.append(f"  missing (never recorded): {len(self.missing)}: {_few(self.missing)}")
         if self.orphans:
             out.append(
-                f"  orphans (not in sweep.json, ignored): {len(self.orphans)}: {few(self.orphans)}"
+                f"  orphans (not in sweep.json, ignored): {len(self.orphans)}: {_few(self.orphans)}"
             )
-        if self.nonfinite or self.absent:
-            out.append("  non-finite or absent summary values (stored as null):")
-            for m in sorted(set(self.nonfinite) | set(self.absent)):
-                parts = []
-                if self.nonfinite.get(m):
-                    parts.append(f"{self.nonfinite[m]} non-finite")
-                if self.absent.get(m):
-                    parts.append(f"{self.absent[m]} absent")
-                out.append(f"    {m}: {', '.join(parts)} of {len(self.complete)} runs")
+        return out
+
+    def _null_lines(self) -> list[str]:
+        """Per metric, how many complete runs had a non-finite or absent summary value."""
+        if not (self.nonfinite or self.absent):
+            return []
+        out = ["  non-finite or absent summary values (stored as null):"]
+        for m in sorted(set(self.nonfinite) | set(self.absent)):
+            parts = []
+            if self.nonfinite.get(m):
+                parts.append(f"{self.nonfinite[m]} non-finite")
+            if self.absent.get(m):
+                parts.append(f"{self.absent[m]} absent")
+            out.append(f"    {m}: {', '.join(parts)} of {len(self.complete)} runs")
         return out
 
     def as_dict(self) -> dict[str, Any]:
+        """The report as stored in ``aggregate.json``."""
         return {
             "coverage": self.coverage,
             "has_manifest": self.has_manifest,
@@ -381,6 +398,58 @@ def _results_table(
 _ABSENT = object()
 
 
+def _widen(prev: pa.DataType | None, new: pa.DataType) -> pa.DataType:
+    """The column type that holds both a previous run's type and this run's: integers
+    widen to floats, any other disagreement to strings.
+    """
+    if prev is None or prev == new:
+        return new
+    if pa.types.is_integer(prev) and pa.types.is_floating(new):
+        return new
+    if pa.types.is_floating(prev) and pa.types.is_integer(new):
+        return prev
+    return pa.string()
+
+
+def _timeseries_fields(
+    schemas: Mapping[str, pa.Schema | None], reserved: set[str]
+) -> dict[str, pa.DataType]:
+    """Union of the runs' time-series columns, in first-seen order, with widened types; a
+    column named like a config column (or ``key``) becomes ``metric.<name>``.
+    """
+    ts_fields: dict[str, pa.DataType] = {}
+    for s in schemas.values():
+        if s is None:
+            continue
+        for fld in s:
+            name = f"metric.{fld.name}" if fld.name in reserved else fld.name
+            ts_fields[name] = _widen(ts_fields.get(name), fld.type)
+    return ts_fields
+
+
+def _timeseries_arrays(
+    rep: Report, t: pa.Table, schema: pa.Schema, config: list[str], results: pa.Table, i: int
+) -> list[pa.Array]:
+    """One run's rows in the merged schema: its config row repeated, its columns cast
+    (non-finite values to null, counted in ``rep``), nulls for columns it lacks.
+    """
+    n = t.num_rows
+    arrays = []
+    for fld in schema:
+        if fld.name == "key" or fld.name in config:
+            arrays.append(pa.repeat(results.column(fld.name)[i], n).cast(fld.type))
+            continue
+        src = fld.name[len("metric.") :] if fld.name.startswith("metric.") else fld.name
+        if src not in t.column_names:
+            arrays.append(pa.nulls(n, fld.type))
+            continue
+        col, bad = _finite_or_null(t.column(src).cast(fld.type))
+        if bad:
+            rep.timeseries_nonfinite[fld.name] = rep.timeseries_nonfinite.get(fld.name, 0) + bad
+        arrays.append(col)
+    return arrays
+
+
 def _timeseries(
     rep: Report,
     loaded: Mapping[str, tuple[dict, dict, dict]],
@@ -390,24 +459,11 @@ def _timeseries(
 ) -> None:
     """Stream every run's time series into one file (constant memory per run)."""
     runs = rep.sweep_dir / rep.runs_dir
-    reserved = {"key", *config}
     schemas = {}
     for k in rep.complete:
         f = runs / k / "timeseries.parquet"
         schemas[k] = pq.read_schema(f) if f.is_file() else None
-    ts_fields: dict[str, pa.DataType] = {}
-    for s in schemas.values():
-        if s is None:
-            continue
-        for fld in s:
-            name = f"metric.{fld.name}" if fld.name in reserved else fld.name
-            prev = ts_fields.get(name)
-            if prev is None or prev == fld.type:
-                ts_fields[name] = fld.type
-            elif pa.types.is_integer(prev) and pa.types.is_floating(fld.type):
-                ts_fields[name] = fld.type
-            elif not (pa.types.is_floating(prev) and pa.types.is_integer(fld.type)):
-                ts_fields[name] = pa.string()
+    ts_fields = _timeseries_fields(schemas, {"key", *config})
     cfg_fields = [results.schema.field(c) for c in ["key", *config]]
     schema = pa.schema(cfg_fields + [pa.field(n, t) for n, t in ts_fields.items()])
     schema = schema.with_metadata(_metadata(config, list(ts_fields), rep))
@@ -418,24 +474,9 @@ def _timeseries(
                 if schemas[k] is None:
                     continue
                 t = pq.read_table(runs / k / "timeseries.parquet")
-                n = t.num_rows
-                arrays = []
-                for fld in schema:
-                    if fld.name == "key" or fld.name in config:
-                        arrays.append(pa.repeat(results.column(fld.name)[i], n).cast(fld.type))
-                        continue
-                    src = fld.name[len("metric.") :] if fld.name.startswith("metric.") else fld.name
-                    if src not in t.column_names:
-                        arrays.append(pa.nulls(n, fld.type))
-                        continue
-                    col, bad = _finite_or_null(t.column(src).cast(fld.type))
-                    if bad:
-                        rep.timeseries_nonfinite[fld.name] = (
-                            rep.timeseries_nonfinite.get(fld.name, 0) + bad
-                        )
-                    arrays.append(col)
+                arrays = _timeseries_arrays(rep, t, schema, config, results, i)
                 w.write_table(pa.Table.from_arrays(arrays, schema=schema))
-                rep.timeseries_rows += n
+                rep.timeseries_rows += t.num_rows
         with open(tmp, "rb") as fh:
             os.fsync(fh.fileno())
         os.replace(tmp, out)
@@ -489,6 +530,7 @@ class Results:
         return self.columns[name]
 
     def keys(self) -> Any:
+        """The column names (so ``Results`` reads like a mapping)."""
         return self.columns.keys()
 
     def __len__(self) -> int:
@@ -518,6 +560,9 @@ def read_results(path: Path | str) -> Results:
 
 # ---------------------------------------------------------------------------- CLI
 def main(argv: Sequence[str] | None = None) -> int:
+    """``feedlab aggregate``: exit code 0; 1 when runs are missing and
+    ``--allow-partial`` was not given; 2 for a sweep directory that cannot be read.
+    """
     p = argparse.ArgumentParser(
         prog="feedlab aggregate",
         description="Aggregate the complete runs of a sweep into results.parquet "

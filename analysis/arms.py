@@ -88,31 +88,52 @@ def arm_summary(
     per_arm: dict[str, dict[str, float]] = {}
     for name in names:
         sfx = f"{ARM_SEP}{name}"
-        m: dict[str, float] = {}
-        for metric in RUN_MEANS:
-            m[f"run_mean_{metric}"] = _mean(cols.get(f"{metric}{sfx}"))
-        for c in classes:
-            m[f"run_mean_reach_{c}"] = _mean(cols.get(f"reach_{c}{sfx}"))
-        for flow in TOTALS:
-            col = cols.get(f"{flow}{sfx}")
-            m[f"total_{flow}"] = float(np.nansum(col)) if col is not None else float("nan")
-        for metric in FINAL:
-            m[metric] = float(last.get(f"{metric}{sfx}", float("nan")))
-        m["arm_size"] = float(last.get(f"arm_size{sfx}", float("nan")))
-        per_arm[name] = m
-        out.update({f"{k}{sfx}": v for k, v in m.items()})
+        per_arm[name] = _one_arm(sfx, classes, cols, last)
+        out.update({f"{k}{sfx}": v for k, v in per_arm[name].items()})
     control = names[0]
     for name in names[1:]:
-        for c in classes:
-            out[f"run_amplification_{c}{ARM_SEP}{name}"] = float(
-                amplification_ratio(
-                    per_arm[name][f"run_mean_reach_{c}"], per_arm[control][f"run_mean_reach_{c}"]
-                )
+        out.update(_versus_control(name, control, classes, per_arm))
+    return out
+
+
+def _one_arm(
+    sfx: str, classes: Sequence[str], cols: Mapping[str, np.ndarray], last: Mapping[str, float]
+) -> dict[str, float]:
+    """One arm's entries (its columns end in ``sfx``): run means, reach per class, totals
+    of the flows, final values and the arm's size.
+    """
+    m: dict[str, float] = {}
+    for metric in RUN_MEANS:
+        m[f"run_mean_{metric}"] = _mean(cols.get(f"{metric}{sfx}"))
+    for c in classes:
+        m[f"run_mean_reach_{c}"] = _mean(cols.get(f"reach_{c}{sfx}"))
+    for flow in TOTALS:
+        col = cols.get(f"{flow}{sfx}")
+        m[f"total_{flow}"] = float(np.nansum(col)) if col is not None else float("nan")
+    for metric in FINAL:
+        m[metric] = float(last.get(f"{metric}{sfx}", float("nan")))
+    m["arm_size"] = float(last.get(f"arm_size{sfx}", float("nan")))
+    return m
+
+
+def _versus_control(
+    name: str, control: str, classes: Sequence[str], per_arm: Mapping[str, dict[str, float]]
+) -> dict[str, float]:
+    """Arm ``name`` against the control: the pooled amplification ratio of each class's
+    reach (Huszár et al. 2022) and the difference arm − control of every entry but the
+    arm size and the totals (arms differ in size, so totals are not comparable).
+    """
+    out: dict[str, float] = {}
+    for c in classes:
+        out[f"run_amplification_{c}{ARM_SEP}{name}"] = float(
+            amplification_ratio(
+                per_arm[name][f"run_mean_reach_{c}"], per_arm[control][f"run_mean_reach_{c}"]
             )
-        for k, v in per_arm[name].items():
-            if k == "arm_size" or k.startswith("total_"):
-                continue
-            out[f"{k}{ARM_SEP}{name}-{control}"] = v - per_arm[control][k]
+        )
+    for k, v in per_arm[name].items():
+        if k == "arm_size" or k.startswith("total_"):
+            continue
+        out[f"{k}{ARM_SEP}{name}-{control}"] = v - per_arm[control][k]
     return out
 
 

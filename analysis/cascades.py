@@ -45,6 +45,7 @@ from typing import Any
 
 import numpy as np
 
+from feedlab.analysis import runs as rundirs
 from feedlab.analysis.metrics.cascade_tree import (  # noqa: F401  (re-exported)
     CALLOUT_KINDS,
     NAN,
@@ -81,17 +82,15 @@ __all__ = [
 
 # ----------------------------------------------------------------- run directories
 def read_run(run_dir: str | Path) -> dict[str, Any]:
-    """``events`` (columns), ``timeseries`` (columns) and ``summary`` of a run directory."""
-    import pyarrow.parquet as pq
-
-    d = Path(run_dir)
-    ev = pq.read_table(d / "events.parquet").to_pydict()
-    ts = pq.read_table(d / "timeseries.parquet").to_pydict()
-    summary = json.loads((d / "summary.json").read_text())
+    """``events`` (columns), ``timeseries`` (float columns) and ``summary`` of a run
+    directory (read by :mod:`feedlab.analysis.runs`).
+    """
+    ev = rundirs.read_table(run_dir, "events").to_pydict()
+    ts = rundirs.read_table(run_dir, "timeseries").to_pydict()
     return {
         "events": {k: np.asarray(v) for k, v in ev.items()},
         "timeseries": {k: np.asarray(v, dtype=np.float64) for k, v in ts.items()},
-        "summary": summary,
+        "summary": rundirs.read_summary(run_dir),
     }
 
 
@@ -105,14 +104,10 @@ def run_summary(run_dir: str | Path) -> dict[str, float]:
 
 
 def _run_dirs(paths: Iterable[str | Path]) -> list[Path]:
-    """Run directories under the given paths (a run directory has ``summary.json``)."""
-    out: list[Path] = []
-    for p in map(Path, paths):
-        if (p / "summary.json").is_file():
-            out.append(p)
-        else:
-            out.extend(sorted(q.parent for q in p.rglob("summary.json")))
-    return out
+    """The complete run directories under the given paths, path by path (a path may be a
+    run, a sweep or any folder of runs; :func:`feedlab.analysis.runs.find_runs_in`).
+    """
+    return rundirs.find_runs_in(paths)
 
 
 def cascade_sizes(run_dirs: Iterable[str | Path], key: str = "cascade_size") -> np.ndarray:
@@ -129,12 +124,6 @@ def size_ccdf(run_dirs: Iterable[str | Path]) -> tuple[np.ndarray, np.ndarray]:
 
 
 # ------------------------------------------------------------------------- figures
-def _config(run_dir: Path) -> dict[str, Any]:
-    import yaml
-
-    return yaml.safe_load((run_dir / ".hydra" / "config.yaml").read_text())
-
-
 def group_runs(paths: Iterable[str | Path], by: str) -> dict[str, list[Path]]:
     """Run directories under ``paths`` grouped by the value of a dotted config key
     (``None`` → ``"None"``), in a natural order (numbers by value, then names).
@@ -143,7 +132,7 @@ def group_runs(paths: Iterable[str | Path], by: str) -> dict[str, list[Path]]:
 
     groups: dict[str, list[Path]] = {}
     for d in _run_dirs(paths):
-        node: Any = _config(d)
+        node: Any = rundirs.read_config(d)
         head, _, tail = by.partition(".")
         if tail == "label" and head in UNIT_GROUPS:  # the unit's preset label
             groups.setdefault(unit_label(head, node.get(head)), []).append(d)
@@ -180,7 +169,7 @@ def table(paths: Iterable[str | Path], by: str, keys: Sequence[str] = TABLE_KEYS
     head = ["`" + by + "`", "runs", "storm", "recovered", *keys]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for name, dirs in groups.items():
-        sums = [json.loads((d / "summary.json").read_text()) for d in dirs]
+        sums = [rundirs.read_summary(d) for d in dirs]
 
         def vals(k: str, sums: list[dict[str, Any]] = sums) -> np.ndarray:
             return np.array(

@@ -29,7 +29,6 @@ draws the ``influencers_*.png`` figures into ``OUT``.
 from __future__ import annotations
 
 import argparse
-import json
 import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -37,6 +36,7 @@ from typing import Any
 
 import numpy as np
 
+from feedlab.analysis import runs as rundirs
 from feedlab.analysis.metrics import engagement_rate_scaling
 from feedlab.analysis.metrics.influencers import (  # noqa: F401  (re-exported)
     LOSS_HORIZON,
@@ -61,46 +61,19 @@ from feedlab.analysis.metrics.influencers import (  # noqa: F401  (re-exported)
 
 # ---------------------------------------------------------------- run directories
 def read_run(run_dir: str | Path) -> dict[str, Any]:
-    """A run directory's outputs: ``summary`` (dict), ``config`` (dict), ``timeseries``
-    and ``agents`` (dicts of NumPy arrays; ``agents`` empty if not written).
+    """A run directory's outputs: ``dir``, ``summary`` (dict), ``config`` (dict),
+    ``timeseries`` and ``agents`` (dicts of NumPy arrays; ``agents`` empty if not
+    written); :func:`feedlab.analysis.runs.read_run`.
     """
-    import pyarrow.parquet as pq
-    import yaml
-
-    d = Path(run_dir)
-
-    def table(name: str) -> dict[str, np.ndarray]:
-        p = d / name
-        if not p.exists():
-            return {}
-        tab = pq.read_table(p)
-        return {c: tab.column(c).to_numpy(zero_copy_only=False) for c in tab.column_names}
-
-    cfg_path = d / ".hydra" / "config.yaml"
-    return {
-        "dir": d,
-        "summary": json.loads((d / "summary.json").read_text()),
-        "config": yaml.safe_load(cfg_path.read_text()) if cfg_path.exists() else {},
-        "timeseries": table("timeseries.parquet"),
-        "agents": table("agents.parquet"),
-    }
+    return rundirs.read_run(run_dir, ("timeseries", "agents"))
 
 
 def find_runs(root: str | Path, experiment: str | None = None) -> list[Path]:
-    """Complete run directories (those with a ``DONE`` marker) anywhere under ``root``
-    (an output directory, a sweep directory or a run), optionally only those whose
-    config names ``experiment``; sorted by path.
+    """Complete run directories under ``root`` (an output directory, a sweep directory
+    or a run), optionally only those whose config names ``experiment``; sorted by path
+    (:func:`feedlab.analysis.runs.find_runs`).
     """
-    import yaml
-
-    out = []
-    for d in sorted({p.parent for p in Path(root).rglob("DONE")}):
-        if experiment is not None:
-            cfg = yaml.safe_load((d / ".hydra" / "config.yaml").read_text())
-            if cfg.get("experiment") != experiment:
-                continue
-        out.append(d)
-    return out
+    return rundirs.find_runs(root, experiment)
 
 
 def _summary_float(s: Mapping[str, Any], key: str) -> float:
@@ -217,6 +190,45 @@ def markdown(rows: Sequence[Mapping[str, Any]]) -> str:
 
 
 # ---------------------------------------------------------------- figures
+def _disclosure_arm(r: Mapping[str, Any]) -> str:
+    """The arm of a disclosure-experiment run: disclosed, undisclosed, or (no sponsored
+    posts) the control — the undisclosed twin of a control is a duplicate, not drawn.
+    """
+    inf = r["config"]["influencer"]
+    if inf["rate"] == 0:
+        return "control" if inf["disclosed"] else "duplicate control"
+    return "disclosed" if inf["disclosed"] else "undisclosed"
+
+
+def _draw_disclosure_arm(
+    ax: Any,
+    dx: Any,
+    sel: Sequence[Mapping[str, Any]],
+    name: str,
+    colour: str,
+    ctrl: Mapping[Any, Mapping[str, Any]],
+) -> None:
+    """One arm's trust curves (seeds thin, mean thick) on ``ax`` and, for a campaign arm,
+    its difference from the same-seed control on ``dx``.
+    """
+    t = sel[0]["timeseries"]["step"]
+    ys = [r["timeseries"]["trust_sponsored"] for r in sel]
+    for y in ys:
+        ax.plot(t, y, color=colour, lw=0.6, alpha=0.3)
+    ax.plot(t, np.nanmean(ys, axis=0), color=colour, lw=2, label=f"{name} (n={len(ys)})")
+    if name == "control":
+        return
+    ds = [
+        r["timeseries"]["trust_sponsored"] - ctrl[_arm(r)]["timeseries"]["trust_sponsored"]
+        for r in sel
+        if _arm(r) in ctrl
+    ]
+    for d in ds:
+        dx.plot(t, d, color=colour, lw=0.6, alpha=0.3)
+    if ds:
+        dx.plot(t, np.nanmean(ds, axis=0), color=colour, lw=2, label=name)
+
+
 def figure_disclosure(runs: Sequence[Mapping[str, Any]], path: str | Path) -> None:
     """Disclosure experiment, one column per trust rule. Top: mean trust of followers in
     the sponsored accounts (thin: each seed; thick: mean over seeds) for disclosed,
@@ -227,12 +239,6 @@ def figure_disclosure(runs: Sequence[Mapping[str, Any]], path: str | Path) -> No
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-
-    def arm(r: Mapping[str, Any]) -> str:
-        inf = r["config"]["influencer"]
-        if inf["rate"] == 0:
-            return "control" if inf["disclosed"] else "duplicate control"
-        return "disclosed" if inf["disclosed"] else "undisclosed"
 
     rules = sorted({r["config"]["dynamics"]["trust"]["rule"] for r in runs})
     ctrl = {_arm(r): r for r in runs if r["config"]["influencer"]["rate"] == 0}
@@ -245,25 +251,9 @@ def figure_disclosure(runs: Sequence[Mapping[str, Any]], path: str | Path) -> No
         ax, dx = axes[0, col], axes[1, col]
         for name, colour in colours.items():
             sel = [r for r in runs if r["config"]["dynamics"]["trust"]["rule"] == rule]
-            sel = [r for r in sel if arm(r) == name]
-            if not sel:
-                continue
-            t = sel[0]["timeseries"]["step"]
-            ys = [r["timeseries"]["trust_sponsored"] for r in sel]
-            for y in ys:
-                ax.plot(t, y, color=colour, lw=0.6, alpha=0.3)
-            ax.plot(t, np.nanmean(ys, axis=0), color=colour, lw=2, label=f"{name} (n={len(ys)})")
-            if name == "control":
-                continue
-            ds = [
-                r["timeseries"]["trust_sponsored"] - ctrl[_arm(r)]["timeseries"]["trust_sponsored"]
-                for r in sel
-                if _arm(r) in ctrl
-            ]
-            for d in ds:
-                dx.plot(t, d, color=colour, lw=0.6, alpha=0.3)
-            if ds:
-                dx.plot(t, np.nanmean(ds, axis=0), color=colour, lw=2, label=name)
+            sel = [r for r in sel if _disclosure_arm(r) == name]
+            if sel:
+                _draw_disclosure_arm(ax, dx, sel, name, colour, ctrl)
         stop = inf["stop"] if inf["stop"] >= 0 else runs[0]["timeseries"]["step"][-1]
         for a in (ax, dx):
             a.axvspan(inf["start"], stop, color="0.92", zorder=0)

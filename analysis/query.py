@@ -1,4 +1,4 @@
-"""SQL over a sweep's runs with DuckDB, every row carrying its run's config.
+r"""SQL over a sweep's runs with DuckDB, every row carrying its run's config.
 
     feedlab query SWEEP_DIR "SQL" [--csv | --json] [--out FILE] [--views]
 
@@ -19,7 +19,7 @@ column whose name equals a config column (``steps``) is exposed as ``"metric.ste
 in ``feedlab aggregate``. Dotted names need double quotes in SQL::
 
     feedlab query outputs/sweeps/default "
-      SELECT \\"ranking.label\\", avg(opinion_variance) AS var, count(*) AS runs
+      SELECT \"ranking.label\", avg(opinion_variance) AS var, count(*) AS runs
       FROM summary GROUP BY ALL ORDER BY var"
 
 Nothing is written unless ``--out`` is given (``.parquet`` or ``.csv``). Bad SQL, a
@@ -175,7 +175,8 @@ def _num(s: str) -> bool:
     return True
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def _parser() -> argparse.ArgumentParser:
+    """The ``feedlab query`` command line (module docstring)."""
     ap = argparse.ArgumentParser(
         prog="feedlab query",
         description="SQL (DuckDB) over a sweep's complete runs. Views: "
@@ -189,7 +190,42 @@ def main(argv: Sequence[str] | None = None) -> int:
     fmt.add_argument("--json", action="store_true", help="print JSON records")
     ap.add_argument("--out", type=Path, help="also write the result to FILE (.parquet or .csv)")
     ap.add_argument("--views", action="store_true", help="list the views and their columns")
-    args = ap.parse_args(list(argv or []))
+    return ap
+
+
+def _print_result(arrow: Any, *, csv: bool, as_json: bool) -> None:
+    """Print a query result as CSV, JSON records or (default) an aligned table."""
+    cols = list(arrow.column_names)
+    rows = list(zip(*(arrow.column(i).to_pylist() for i in range(arrow.num_columns))))
+    if csv:
+        import csv as csv_
+
+        w = csv_.writer(sys.stdout)
+        w.writerow(cols)
+        w.writerows(rows)
+    elif as_json:
+        print(json.dumps([dict(zip(cols, r)) for r in rows], default=str, indent=1))
+    else:
+        print(format_table(cols, rows))
+
+
+def _write_result(arrow: Any, out: Path) -> None:
+    """Write a query result to ``out`` as Parquet or CSV (by its suffix)."""
+    import pyarrow.csv as pcsv
+    import pyarrow.parquet as pq
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if out.suffix == ".parquet":
+        pq.write_table(arrow, out)
+    else:
+        pcsv.write_csv(arrow, out)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``feedlab query``: exit code 0, or 2 for a usage error, an unreadable sweep or a
+    failing query (message on stderr).
+    """
+    args = _parser().parse_args(list(argv or []))
     if args.out is not None and args.out.suffix not in (".parquet", ".csv"):
         print(f"feedlab query: --out {args.out}: allowed suffixes: .parquet, .csv", file=sys.stderr)
         return 2
@@ -217,24 +253,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except QueryError as exc:
         print(f"feedlab query: {exc}", file=sys.stderr)
         return 2
-    rows = list(zip(*(arrow.column(i).to_pylist() for i in range(arrow.num_columns))))
-    if args.csv:
-        import csv
-
-        w = csv.writer(sys.stdout)
-        w.writerow(cols)
-        w.writerows(rows)
-    elif args.json:
-        print(json.dumps([dict(zip(cols, r)) for r in rows], default=str, indent=1))
-    else:
-        print(format_table(cols, rows))
+    _print_result(arrow, csv=args.csv, as_json=args.json)
     if args.out is not None:
-        import pyarrow.csv as pcsv
-        import pyarrow.parquet as pq
-
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        if args.out.suffix == ".parquet":
-            pq.write_table(arrow, args.out)
-        else:
-            pcsv.write_csv(arrow, args.out)
+        _write_result(arrow, args.out)
     return 0

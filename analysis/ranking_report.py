@@ -13,15 +13,14 @@ only (docs/architecture.md).
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pyarrow.parquet as pq
-import yaml
+
+from feedlab.analysis import runs as rundirs
 
 # policy option -> label, in display order
 POLICIES = (
@@ -55,25 +54,18 @@ METRICS = (
 
 
 def find_runs(root: Path, experiment: str) -> list[dict[str, Any]]:
-    """Complete runs under ``root`` of one experiment: config, summary, timeseries."""
-    runs = []
-    for done in sorted(root.rglob("DONE")):
-        d = done.parent
-        cfg_path = d / ".hydra" / "config.yaml"
-        if not cfg_path.is_file():
-            continue
-        cfg = yaml.safe_load(cfg_path.read_text())
-        if cfg.get("experiment") != experiment:
-            continue
-        runs.append(
-            {
-                "dir": d,
-                "cfg": cfg,
-                "summary": json.loads((d / "summary.json").read_text()),
-                "ts": pq.read_table(d / "timeseries.parquet").to_pydict(),
-            }
-        )
-    return runs
+    """Complete runs under ``root`` of one experiment (:func:`feedlab.analysis.runs.find_runs`),
+    each as ``dir``, ``cfg`` (config), ``summary`` and ``ts`` (time-series columns as lists).
+    """
+    return [
+        {
+            "dir": d,
+            "cfg": rundirs.read_config(d),
+            "summary": rundirs.read_summary(d),
+            "ts": rundirs.read_table(d, "timeseries").to_pydict(),
+        }
+        for d in rundirs.find_runs(root, experiment)
+    ]
 
 
 def option_of(cfg: dict[str, Any]) -> str:
@@ -152,6 +144,10 @@ def comparison_tables(data: dict[str, dict[int, dict[str, float]]]) -> str:
 
 
 def comparison_figure(data: dict[str, dict[int, dict[str, float]]], path: Path) -> None:
+    """The ranking-comparison figure at ``path``: (a) opinion variance over time (mean
+    over seeds) per policy, (b, c, e, f) final and run-mean metrics per policy (seeds as
+    dots, their mean as a line), (d) value against engagement.
+    """
     import matplotlib
 
     matplotlib.use("Agg")
@@ -211,6 +207,10 @@ AB_AMP = ("group0", "group1", "outrage_high", "outrage_low", "quality_high", "qu
 
 
 def ab_tables(runs: list[dict[str, Any]]) -> str:
+    """Markdown tables of the A/B test: per metric the control and treatment means and
+    their same-seed difference (mean ± sd over seeds, then per seed); then the treatment
+    arm's amplification ratio per content class (Huszár et al. 2022).
+    """
     runs = sorted(runs, key=lambda r: r["cfg"]["seed"])
     names = [a["name"] for a in runs[0]["cfg"]["arms"]]
     ctrl, treat = names[0], names[1]
@@ -236,6 +236,9 @@ def ab_tables(runs: list[dict[str, Any]]) -> str:
 
 
 def ab_figure(runs: list[dict[str, Any]], path: Path) -> None:
+    """The A/B figure at ``path``: four key metrics over time, one line per arm and
+    seed.
+    """
     import matplotlib
 
     matplotlib.use("Agg")
@@ -272,6 +275,9 @@ def ab_figure(runs: list[dict[str, Any]], path: Path) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """``python -m feedlab.analysis.ranking_report``: print the comparison (and A/B)
+    tables and write their figures; exit code 1 when no complete run is found.
+    """
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("comparison", type=Path, help="folder with ranking_comparison runs")
     ap.add_argument("--ab", type=Path, default=None, help="folder with feed_ab_test runs")

@@ -1,8 +1,8 @@
-"""``feedlab sensitivity``: which parameters move a metric — Morris screening or Sobol' indices.
+r"""``feedlab sensitivity``: which parameters move a metric — Morris screening or Sobol' indices.
 
-    feedlab sensitivity --param dynamics.opinion.backfire_rate=0.0:0.2 \\
-        --param ranking.weights.comment=1:30 --metric opinion_variance \\
-        [--method morris|sobol] [--trajectories 10] [--levels 4] [--n 8] \\
+    feedlab sensitivity --param dynamics.opinion.backfire_rate=0.0:0.2 \
+        --param ranking.weights.comment=1:30 --metric opinion_variance \
+        [--method morris|sobol] [--trajectories 10] [--levels 4] [--n 8] \
         [--seeds 1] [--design-seed 0] [--out DIR] [OVERRIDE ...]
 
 1. **Check everything first.** The overrides compose and validate like ``feedlab run``'s;
@@ -89,6 +89,7 @@ class Plan:
 
     @property
     def problem(self) -> dict[str, Any]:
+        """The SALib problem: parameter names, bounds and which are integers."""
         return {
             "names": [p.name for p in self.params],
             "bounds": [[p.low, p.high] for p in self.params],
@@ -96,6 +97,9 @@ class Plan:
         }
 
     def spec(self) -> dict[str, Any]:
+        """The analysis as recorded in ``sensitivity.json``, the Parquet metadata and the sweep
+        manifest.
+        """
         return {
             "method": self.method,
             "metric": self.metric,
@@ -161,27 +165,19 @@ def _check_hydra_free(overrides: Sequence[str]) -> None:
         )
 
 
-def plan(
+def _option_problems(
+    method: str,
     param_specs: Sequence[str],
     metric: str,
-    *,
-    method: str = "morris",
-    trajectories: int = 10,
-    n: int = 8,
-    levels: int = 4,
-    seeds: int = 1,
-    design_seed: int = 0,
-    overrides: Sequence[str] = (),
-    out: Path | str | None = None,
-) -> Plan:
-    """Check the whole analysis and build its design and runs; raises ConfigError (with
-    every problem) before anything is written.
+    trajectories: int,
+    n: int,
+    levels: int,
+    seeds: int,
+    design_seed: int,
+) -> list[str]:
+    """The problems with the command-line options themselves (method, design sizes, seeds),
+    in the order ``feedlab sensitivity`` reports them.
     """
-    from feedlab.analysis import stats
-    from feedlab.experiments.config import validate
-    from feedlab.experiments.record import run_key
-    from feedlab.experiments.run import compose
-
     problems: list[str] = []
     if method not in METHODS:
         problems.append(f"--method: {method!r} is not allowed; allowed: {', '.join(METHODS)}")
@@ -199,6 +195,15 @@ def plan(
         problems.append(f"--seeds: {seeds} is out of range; allowed: >= 1")
     if design_seed < 0:
         problems.append(f"--design-seed: {design_seed} is out of range; allowed: >= 0")
+    return problems
+
+
+def _parse_params(
+    param_specs: Sequence[str], problems: list[str]
+) -> list[tuple[str, float, float]]:
+    """Parse every ``--param`` (appending each malformed one, then any name given twice, to
+    ``problems``) and return the well-formed ones.
+    """
     parsed = []
     for s in param_specs:
         try:
@@ -209,7 +214,14 @@ def plan(
     dup = sorted({x for x in names if names.count(x) > 1})
     if dup:
         problems.append(f"--param: {', '.join(dup)} given more than once")
-    overrides = list(overrides)
+    return parsed
+
+
+def _override_problems(names: Sequence[str], overrides: Sequence[str]) -> list[str]:
+    """Overrides that touch Hydra itself, and parameters that an override also sets (the
+    design would silently lose to the override).
+    """
+    problems: list[str] = []
     try:
         _check_hydra_free(overrides)
     except ConfigError as exc:
@@ -217,6 +229,117 @@ def plan(
     clash = [nm for nm in names if any(o.lstrip("+~").split("=", 1)[0] == nm for o in overrides)]
     if clash:
         problems.append(f"--param {', '.join(clash)}: also set by an override; drop one")
+    return problems
+
+
+def _unknown_param_problem(name: str, allowed: Mapping[str, str], base: Mapping[str, Any]) -> str:
+    """The error for a ``--param`` that is not a numeric parameter of the composed config,
+    with a hint when it names a field of a unit group other than the chosen unit.
+    """
+    group = name.split(".", 1)[0]
+    hint = ""
+    if group in ("network", "ranking", "influencer", "event"):
+        chosen = (base.get(group) or {}).get("name")
+        hint = (
+            f" ({group}.* names are the fields of the chosen unit, here "
+            f"{group}.name={chosen}; pick another with the override {group}=<preset>; "
+            f"see feedlab params {group})"
+        )
+    return f"--param {name}: not a numeric parameter of this config{hint}; allowed: " + ", ".join(
+        sorted(allowed)
+    )
+
+
+def _param_range(
+    name: str, lo: float, hi: float, kind: str, *, levels: int, method: str
+) -> ParamRange | str:
+    """The box side of one parameter, or the problem with it. Integer parameters are
+    narrowed to the integers inside ``[lo, hi]``; a Morris grid needs ``levels`` of them.
+    """
+    integer = kind == "int"
+    if integer:
+        lo, hi = float(math.ceil(lo)), float(math.floor(hi))
+        if hi - lo < levels - 1 and method == "morris":
+            return (
+                f"--param {name}: an integer range needs at least --levels ({levels}) "
+                f"values; got [{lo:g}, {hi:g}]"
+            )
+        if not lo < hi:
+            return f"--param {name}: no two integers in the range"
+    return ParamRange(name, lo, hi, integer)
+
+
+def _fmt(p: ParamRange, v: float) -> str:
+    """The override that sets parameter ``p`` to ``v`` (rounded for an integer one)."""
+    return f"{p.name}={round(v)}" if p.integer else f"{p.name}={float(v)!r}"
+
+
+def _corner_problems(overrides: Sequence[str], ranges: Sequence[ParamRange]) -> list[str]:
+    """Validate the box's low and high corners as configs: a corner that breaks a
+    constraint between fields is caught before any run.
+    """
+    from feedlab.experiments.config import validate
+    from feedlab.experiments.run import compose
+
+    problems: list[str] = []
+    for corner in ("low", "high"):
+        ov = [*overrides, *(_fmt(p, getattr(p, corner)) for p in ranges)]
+        try:
+            validate(compose(ov))
+        except ConfigError as exc:
+            problems.extend(f"{corner} corner: {p}" for p in exc.problems)
+    return problems
+
+
+def _add_design(p: Plan, trajectories: int, n: int) -> None:
+    """Fill ``p.X`` with the Morris or Saltelli design and ``p.jobs`` with one run per design
+    point and seed (overrides, composed config, run key, design row).
+    """
+    from feedlab.analysis import stats
+    from feedlab.experiments.record import run_key
+    from feedlab.experiments.run import compose
+
+    if p.method == "morris":
+        p.X = stats.morris_design(p.problem, trajectories, num_levels=p.levels, seed=p.design_seed)
+    else:
+        p.X = stats.sobol_design(p.problem, n, seed=p.design_seed)
+    fixed = [f"output.dir={p.out}", "output.quiet=true", "output.progress=false"]
+    for row, point in enumerate(stats.design_overrides(p.problem, p.X)):
+        for seed in p.seeds:
+            ov = [*p.overrides, *point, f"seed={seed}"]
+            data = compose([*ov, *fixed])
+            p.jobs.append((ov, data, run_key(data), row))
+
+
+def plan(
+    param_specs: Sequence[str],
+    metric: str,
+    *,
+    method: str = "morris",
+    trajectories: int = 10,
+    n: int = 8,
+    levels: int = 4,
+    seeds: int = 1,
+    design_seed: int = 0,
+    overrides: Sequence[str] = (),
+    out: Path | str | None = None,
+) -> Plan:
+    """Check the whole analysis and build its design and runs; raises ConfigError (with
+    every problem) before anything is written.
+
+    Three rounds of checks, each reporting all its problems at once: the options and the
+    ``--param`` syntax; then, against the composed config, that every parameter is numeric
+    (:func:`numeric_params`); then that the box's corners validate.
+    """
+    from feedlab.experiments.config import validate
+    from feedlab.experiments.run import compose
+
+    problems = _option_problems(
+        method, param_specs, metric, trajectories, n, levels, seeds, design_seed
+    )
+    parsed = _parse_params(param_specs, problems)
+    overrides = list(overrides)
+    problems.extend(_override_problems([p[0] for p in parsed], overrides))
     if problems:
         raise ConfigError(problems)
 
@@ -229,45 +352,17 @@ def plan(
     ranges = []
     for name, lo, hi in parsed:
         if name not in allowed:
-            group = name.split(".", 1)[0]
-            hint = ""
-            if group in ("network", "ranking", "influencer", "event"):
-                chosen = (base.get(group) or {}).get("name")
-                hint = (
-                    f" ({group}.* names are the fields of the chosen unit, here "
-                    f"{group}.name={chosen}; pick another with the override {group}=<preset>; "
-                    f"see feedlab params {group})"
-                )
-            problems.append(
-                f"--param {name}: not a numeric parameter of this config{hint}; allowed: "
-                + ", ".join(sorted(allowed))
-            )
+            problems.append(_unknown_param_problem(name, allowed, base))
             continue
-        integer = allowed[name] == "int"
-        if integer:
-            lo, hi = float(math.ceil(lo)), float(math.floor(hi))
-            if hi - lo < levels - 1 and method == "morris":
-                problems.append(
-                    f"--param {name}: an integer range needs at least --levels ({levels}) "
-                    f"values; got [{lo:g}, {hi:g}]"
-                )
-                continue
-            if not lo < hi:
-                problems.append(f"--param {name}: no two integers in the range")
-                continue
-        ranges.append(ParamRange(name, lo, hi, integer))
+        r = _param_range(name, lo, hi, allowed[name], levels=levels, method=method)
+        if isinstance(r, str):
+            problems.append(r)
+        else:
+            ranges.append(r)
     if problems:
         raise ConfigError(problems)
 
-    def fmt(p: ParamRange, v: float) -> str:
-        return f"{p.name}={round(v)}" if p.integer else f"{p.name}={float(v)!r}"
-
-    for corner in ("low", "high"):  # the box's corners must be valid configs
-        ov = [*overrides, *(fmt(p, getattr(p, corner)) for p in ranges)]
-        try:
-            validate(compose(ov))
-        except ConfigError as exc:
-            problems.extend(f"{corner} corner: {p}" for p in exc.problems)
+    problems = _corner_problems(overrides, ranges)
     if problems:
         raise ConfigError(problems)
 
@@ -283,16 +378,7 @@ def plan(
         overrides=overrides,
         out=out_dir,
     )
-    if method == "morris":
-        p.X = stats.morris_design(p.problem, trajectories, num_levels=levels, seed=design_seed)
-    else:
-        p.X = stats.sobol_design(p.problem, n, seed=design_seed)
-    fixed = [f"output.dir={out_dir}", "output.quiet=true", "output.progress=false"]
-    for row, point in enumerate(stats.design_overrides(p.problem, p.X)):
-        for seed in p.seeds:
-            ov = [*overrides, *point, f"seed={seed}"]
-            data = compose([*ov, *fixed])
-            p.jobs.append((ov, data, run_key(data), row))
+    _add_design(p, trajectories, n)
     return p
 
 
@@ -400,6 +486,7 @@ def ranking_table(p: Plan, result: Mapping[str, Any]) -> list[dict[str, Any]]:
 
 
 def markdown(p: Plan, table: Sequence[Mapping[str, Any]]) -> str:
+    """``sensitivity.md``: the design in one paragraph, then the ranked table."""
     cols = [k for k in table[0] if k not in ("integer",)]
     head = (
         f"# Sensitivity of `{p.metric}` ({'Morris screening' if p.method == 'morris' else 'Sobol indices'})\n\n"
@@ -474,6 +561,9 @@ def _write_outputs(p: Plan, result: Mapping[str, Any], table: list[dict[str, Any
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """``feedlab sensitivity``: exit code 0; 2 for a bad option or config, or without
+    SALib; 1 when a run fails.
+    """
     ap = argparse.ArgumentParser(
         prog="feedlab sensitivity",
         description="Morris screening (default) or Sobol' indices of a summary metric over "

@@ -68,6 +68,7 @@ class Interval:
     n_nonfinite: int = 0
 
     def as_dict(self) -> dict[str, Any]:
+        """The interval as plain JSON-ready fields."""
         return {
             "estimate": self.estimate,
             "low": self.low,
@@ -98,6 +99,7 @@ class PairedDifference:
 
     @property
     def differences(self) -> NDArray[np.float64]:
+        """The per-pair differences ``treatment − control``."""
         return np.array([p[3] for p in self.pairs], dtype=np.float64)
 
 

@@ -90,7 +90,8 @@ def make_figure(
     }
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def _parser() -> argparse.ArgumentParser:
+    """The ``feedlab figures`` command line (module docstring)."""
     p = argparse.ArgumentParser(
         prog="feedlab figures",
         description="Regenerate the paper figures (PDF, PNG and a provenance sidecar each).",
@@ -120,8 +121,33 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     p.add_argument("--list", action="store_true", help="list the figures and exit")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
-    args = p.parse_args(list(sys.argv[1:] if argv is None else argv))
+    return p
 
+
+def _report(name: str, res: dict[str, Any], out: Path, gallery: Path | None) -> int:
+    """Print one figure's outcome (its failed runs to stderr), copy a written PNG into
+    the gallery, and return its exit status: 1 if it failed or lost runs, else 0.
+    """
+    if res["status"] == "skipped":
+        print(f"{name}: skipped: {res['reason']}")
+        return 0
+    if res["status"] != "written":
+        print(f"{name}: FAILED: {res['reason']}", file=sys.stderr)
+        return 1
+    line = f"{name}: wrote {out / name}.{{png,pdf,json}} ({res['coverage']}"
+    line += f", {res['computed']} computed now)"
+    print(line)
+    for i, err in sorted(res["errors"].items()):
+        print(f"  run #{i} failed: {err}", file=sys.stderr)
+    if gallery is not None:
+        gallery.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(out / f"{name}.png", gallery / f"gallery_{name}.png")
+    return 1 if res["errors"] else 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``feedlab figures``: build the chosen figures; exit code as in the module docstring."""
+    args = _parser().parse_args(list(sys.argv[1:] if argv is None else argv))
     if args.list:
         for name, mod in FIGURES.items():
             m = importlib.import_module(mod)
@@ -155,20 +181,5 @@ def main(argv: Sequence[str] | None = None) -> int:
         except Exception:
             traceback.print_exc()
             res = {"status": "failed", "reason": "exception (traceback above)"}
-        if res["status"] == "written":
-            line = f"{name}: wrote {args.out / name}.{{png,pdf,json}} ({res['coverage']}"
-            line += f", {res['computed']} computed now)"
-            print(line)
-            for i, err in sorted(res["errors"].items()):
-                print(f"  run #{i} failed: {err}", file=sys.stderr)
-            if res["errors"]:
-                status = 1
-            if args.gallery is not None:
-                args.gallery.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(args.out / f"{name}.png", args.gallery / f"gallery_{name}.png")
-        elif res["status"] == "skipped":
-            print(f"{name}: skipped: {res['reason']}")
-        else:
-            print(f"{name}: FAILED: {res['reason']}", file=sys.stderr)
-            status = 1
+        status = max(status, _report(name, res, args.out, args.gallery))
     return status

@@ -58,6 +58,7 @@ class Scale:
     max_policies: int = 0  # 0 = every platform policy
 
     def as_dict(self) -> dict[str, Any]:
+        """The scale as recorded in each figure's sidecar (``scale``)."""
         return {
             "name": self.name,
             "users": self.n,
@@ -85,9 +86,13 @@ class RunSpec:
 
     @classmethod
     def make(cls, overrides: Sequence[str], **labels: Any) -> RunSpec:
+        """A spec from the run's overrides; the keyword labels (``policy=...``,
+        ``seed=...``) are how the figure's ``plot`` groups and names its runs.
+        """
         return cls(tuple(labels.items()), tuple(overrides))
 
     def label(self, name: str) -> Any:
+        """The value of label ``name`` (KeyError if the spec has none)."""
         return dict(self.labels)[name]
 
 
@@ -101,16 +106,19 @@ class Run:
     _cache: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def label(self, name: str) -> Any:
+        """The value of the spec's label ``name``."""
         return self.spec.label(name)
 
     @property
     def summary(self) -> dict[str, Any]:
+        """``summary.json``, read on first use."""
         if "summary" not in self._cache:
             self._cache["summary"] = json.loads((self.dir / "summary.json").read_text())
         return self._cache["summary"]
 
     @property
     def config(self) -> dict[str, Any]:
+        """The composed config (``.hydra/config.yaml``), read on first use."""
         if "config" not in self._cache:
             self._cache["config"] = yaml.safe_load(
                 (self.dir / ".hydra" / "config.yaml").read_text()
@@ -134,14 +142,17 @@ class Run:
 
     @property
     def timeseries(self) -> dict[str, np.ndarray]:
+        """Columns of ``timeseries.parquet`` (one row per recorded step)."""
         return self.table("timeseries")
 
     @property
     def agents(self) -> dict[str, np.ndarray]:
+        """Columns of ``agents.parquet`` (one row per user at the end of the run)."""
         return self.table("agents")
 
     @property
     def events(self) -> dict[str, np.ndarray]:
+        """Columns of ``events.parquet`` (one row per event-layer action)."""
         return self.table("events")
 
     def value(self, metric: str) -> float:
@@ -157,6 +168,9 @@ def options(group: str) -> list[str]:
 
 
 def require_options(group: str, names: Sequence[str], why: str) -> None:
+    """Skip the figure (:class:`FigureSkipped`) unless every option ``names`` of config
+    group ``group`` is installed; ``why`` says what the figure needs them for.
+    """
     missing = [n for n in names if n not in options(group)]
     if missing:
         raise FigureSkipped(
@@ -166,6 +180,9 @@ def require_options(group: str, names: Sequence[str], why: str) -> None:
 
 
 def require_columns(table: Mapping[str, Any], columns: Sequence[str], where: str) -> None:
+    """Skip the figure (:class:`FigureSkipped`) unless ``table`` has every column; ``where``
+    names the file in the message.
+    """
     missing = [c for c in columns if c not in table]
     if missing:
         raise FigureSkipped(f"{where} has no column(s) {missing}")
@@ -378,6 +395,9 @@ def source_state() -> tuple[str | None, bool | None, str]:
 
 
 def versions() -> dict[str, str | None]:
+    """Versions of the plotting stack (matplotlib, NumPy, SciPy) for the provenance
+    sidecar; ``None`` for one not installed.
+    """
     out: dict[str, str | None] = {}
     for p in ("matplotlib", "numpy", "scipy"):
         try:

@@ -65,12 +65,19 @@ def cascade_spec(
 
 
 def design(scale: base.Scale) -> list[base.RunSpec]:
+    """One cancel-storm run per policy and seed of ``scale.many_seeds`` (the same seed under
+    both policies: common random numbers).
+    """
     base.require_options("event", ["transgression"], "call-out cascades")
     base.require_options("experiment", ["cancel_storm"], "the cancel-storm experiment")
     return [cascade_spec(scale, p, s) for p in POLICIES for s in scale.many_seeds]
 
 
 def plot(runs: list[base.Run], scale: base.Scale) -> tuple[Figure, dict[str, Any]]:
+    """CCDF of the cascade size per policy over seeds; the sidecar gets each policy's
+    sizes, median and share of runs reaching half the users, and the paired difference of
+    log sizes, engagement − chronological.
+    """
     if METRIC not in runs[0].summary:
         raise base.FigureSkipped(f"summary.json has no {METRIC!r} (cascade metrics)")
     fig = style.figure(style.COLUMN * 1.3, 3.0)

@@ -66,6 +66,7 @@ ROLE_USER, ROLE_BOT = 0, 3
 
 
 def design(scale: base.Scale) -> list[base.RunSpec]:
+    """One ``engagement_rate_by_tier`` run per seed of the scale."""
     base.require_options("influencer", ["mixture"], "influencer behaviours")
     base.require_options(
         "experiment", ["engagement_rate_by_tier"], "the engagement-rate experiment"
@@ -106,12 +107,10 @@ def _accounts(r: base.Run) -> dict[str, np.ndarray]:
     }
 
 
-def plot(runs: list[base.Run], scale: base.Scale) -> tuple[Figure, dict[str, Any]]:
-    acc = [_accounts(r) for r in runs]
-    pooled = {k: np.concatenate([a[k] for a in acc]) for k in acc[0]}
-    fig = style.figure(style.DOUBLE, 3.5)
-    ax, bx = fig.subplots(1, 2, width_ratios=[1.5, 1])
-    pos = (pooled["er"] > 0) & (pooled["followers"] > 0)
+def _draw_accounts(ax: Any, pooled: dict[str, np.ndarray], pos: np.ndarray) -> None:
+    """Panel (a)'s points: regular users in grey, influencers coloured by tier (crosses
+    for those that buy engagement); only accounts with ER > 0 and followers > 0 (``pos``).
+    """
     users = pos & (pooled["role"] == ROLE_USER)
     ax.scatter(
         pooled["followers"][users],
@@ -140,6 +139,71 @@ def plot(runs: list[base.Run], scale: base.Scale) -> tuple[Figure, dict[str, Any
                 )
     if (pos & pooled["bought"]).any():
         ax.scatter([], [], marker="x", s=16, lw=1.0, color="black", label="buys engagement")
+
+
+def _class_means(acc: list[dict[str, np.ndarray]], sel: tuple[str, bool] | None) -> list[float]:
+    """Per run, the mean ER of one class: regular users (``sel`` None) or the influencers
+    of tier ``sel[0]`` that buy engagement (``sel[1]``) or not; NaN for an empty class.
+    """
+    means = []
+    for a in acc:
+        if sel is None:
+            m = a["role"] == ROLE_USER
+        else:
+            m = (a["tier"] == sel[0]) & (a["role"] != ROLE_USER) & (a["bought"] == sel[1])
+        means.append(float(a["er"][m].mean()) if m.any() else np.nan)
+    return means
+
+
+def _draw_class_bars(bx: Any, acc: list[dict[str, np.ndarray]]) -> dict[str, Any]:
+    """Panel (b): mean ER per class over seeds (hatched for bought engagement), with a
+    bootstrap interval or the seeds as dots; returns each class's interval.
+    """
+    classes = [("users", "regular users", style.GREY, None)] + [
+        (f"{t}_{kind}", f"{t} {kind}", TIER_COLOUR[t], (t, kind == "bought"))
+        for t in TIERS
+        for kind in ("authentic", "bought")
+    ]
+    mean_rate = {}
+    k = 0
+    ticks = []
+    for key, label, colour, sel in classes:
+        ci = base.bounded_interval(_class_means(acc, sel), base.NONNEGATIVE)
+        mean_rate[key] = ci
+        if ci["n"] == 0:
+            continue
+        bought = sel is not None and sel[1]
+        bx.bar(
+            k,
+            ci["estimate"],
+            color="white" if bought else colour,
+            edgecolor=colour,
+            hatch="xxx" if bought else None,
+            width=0.7,
+            lw=1.0,
+        )
+        if ci["method"] == "percentile bootstrap":
+            err = [[ci["estimate"] - ci["low"]], [ci["high"] - ci["estimate"]]]
+            bx.errorbar(k, ci["estimate"], yerr=err, color="black", lw=1.0)
+        else:
+            bx.scatter(np.full(ci["n"], k), ci["values"], color="black", s=7, lw=0, zorder=3)
+        ticks.append((k, label))
+        k += 1
+    bx.set_xticks([t for t, _ in ticks])
+    bx.set_xticklabels([lb for _, lb in ticks], rotation=35, ha="right")
+    return mean_rate
+
+
+def plot(runs: list[base.Run], scale: base.Scale) -> tuple[Figure, dict[str, Any]]:
+    """Draw panels (a) and (b) (module docstring) from the runs' per-account books;
+    the sidecar gets the pooled and per-seed slopes and the class means.
+    """
+    acc = [_accounts(r) for r in runs]
+    pooled = {k: np.concatenate([a[k] for a in acc]) for k in acc[0]}
+    fig = style.figure(style.DOUBLE, 3.5)
+    ax, bx = fig.subplots(1, 2, width_ratios=[1.5, 1])
+    pos = (pooled["er"] > 0) & (pooled["followers"] > 0)
+    _draw_accounts(ax, pooled, pos)
     slope, lo, hi, n = engagement_rate_scaling(pooled["followers"], pooled["er"])
     data: dict[str, Any] = {
         "pooled_slope": {"estimate": slope, "low": lo, "high": hi, "n_accounts": n},
@@ -162,45 +226,7 @@ def plot(runs: list[base.Run], scale: base.Scale) -> tuple[Figure, dict[str, Any
     ax.set_ylabel("Engagement rate (per post per follower)")
     ax.set_title("(a)", loc="left")
     fig.legend(*ax.get_legend_handles_labels(), loc="outside upper center", ncol=4, markerscale=1.5)
-    classes = [("users", "regular users", style.GREY, None)] + [
-        (f"{t}_{kind}", f"{t} {kind}", TIER_COLOUR[t], (t, kind == "bought"))
-        for t in TIERS
-        for kind in ("authentic", "bought")
-    ]
-    data["mean_rate"] = {}
-    k = 0
-    ticks = []
-    for key, label, colour, sel in classes:
-        means = []
-        for a in acc:
-            if sel is None:
-                m = a["role"] == ROLE_USER
-            else:
-                m = (a["tier"] == sel[0]) & (a["role"] != ROLE_USER) & (a["bought"] == sel[1])
-            means.append(float(a["er"][m].mean()) if m.any() else np.nan)
-        ci = base.bounded_interval(means, base.NONNEGATIVE)
-        data["mean_rate"][key] = ci
-        if ci["n"] == 0:
-            continue
-        bought = sel is not None and sel[1]
-        bx.bar(
-            k,
-            ci["estimate"],
-            color="white" if bought else colour,
-            edgecolor=colour,
-            hatch="xxx" if bought else None,
-            width=0.7,
-            lw=1.0,
-        )
-        if ci["method"] == "percentile bootstrap":
-            err = [[ci["estimate"] - ci["low"]], [ci["high"] - ci["estimate"]]]
-            bx.errorbar(k, ci["estimate"], yerr=err, color="black", lw=1.0)
-        else:
-            bx.scatter(np.full(ci["n"], k), ci["values"], color="black", s=7, lw=0, zorder=3)
-        ticks.append((k, label))
-        k += 1
-    bx.set_xticks([t for t, _ in ticks])
-    bx.set_xticklabels([lb for _, lb in ticks], rotation=35, ha="right")
+    data["mean_rate"] = _draw_class_bars(bx, acc)
     bx.set_ylabel("Mean engagement rate")
     bx.set_title("(b)", loc="left")
     bx.grid(axis="x", visible=False)

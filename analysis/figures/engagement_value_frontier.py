@@ -46,6 +46,7 @@ X, Y = "run_mean_engagement_per_user", "run_mean_mean_value"
 
 
 def design(scale: base.Scale) -> list[base.RunSpec]:
+    """Every platform policy × seeds (:func:`base.policy_comparison`)."""
     return base.policy_comparison(scale)
 
 
@@ -62,6 +63,10 @@ def pareto(x: np.ndarray, y: np.ndarray) -> np.ndarray:
 
 
 def plot(runs: list[base.Run], scale: base.Scale) -> tuple[Figure, dict[str, Any]]:
+    """Reflective value against engagement per user, one point per policy (mean over
+    seeds, with intervals), and the policies' Pareto frontier (:func:`pareto`); the
+    sidecar marks the efficient policies and each one's engagement–value gap.
+    """
     if all(np.isnan(r.value(X)) for r in runs) or all(np.isnan(r.value(Y)) for r in runs):
         raise base.FigureSkipped(f"summary.json has no finite {X} / {Y}")
     groups = base.group(runs, "policy")

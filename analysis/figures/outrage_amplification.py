@@ -42,10 +42,15 @@ REFERENCE = "chronological"
 
 
 def design(scale: base.Scale) -> list[base.RunSpec]:
+    """Every platform policy × seeds (:func:`base.policy_comparison`)."""
     return base.policy_comparison(scale)
 
 
 def plot(runs: list[base.Run], scale: base.Scale) -> tuple[Figure, dict[str, Any]]:
+    """Run-mean outrage amplification per policy (seeds and their mean, policies
+    ordered by the mean); the sidecar adds each policy's paired difference to the
+    chronological feed.
+    """
     if all(np.isnan(r.value(METRIC)) for r in runs):
         raise base.FigureSkipped(f"summary.json has no finite {METRIC}")
     groups = base.group(runs, "policy")

@@ -46,6 +46,7 @@ REFERENCE = "chronological"
 
 
 def design(scale: base.Scale) -> list[base.RunSpec]:
+    """Every platform policy × seeds (:func:`base.policy_comparison`)."""
     return base.policy_comparison(scale)
 
 
@@ -61,6 +62,10 @@ def _paired(rs: list[base.Run], ref: dict[int, base.Run], metric: str) -> list[n
 
 
 def plot(runs: list[base.Run], scale: base.Scale) -> tuple[Figure, dict[str, Any]]:
+    """(a) Opinion variance over time per policy; (b, c) each policy's difference in
+    opinion variance and in group-mean distance from the chronological feed of the same
+    seed (common random numbers).
+    """
     base.require_columns(
         runs[0].timeseries,
         ["step", "opinion_variance", "group_mean_distance"],

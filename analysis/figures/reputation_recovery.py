@@ -58,6 +58,9 @@ SUMMARY = {
 
 
 def design(scale: base.Scale) -> list[base.RunSpec]:
+    """Cancel-storm runs under engagement ranking with and without an apology
+    ``APOLOGY_DELAY`` steps after the transgression, one per seed of ``scale.many_seeds``.
+    """
     base.require_options("event", ["transgression"], "call-out cascades")
     base.require_options("experiment", ["apology_timing"], "the apology experiment")
     apology = scale.event_time + APOLOGY_DELAY
@@ -72,6 +75,9 @@ def design(scale: base.Scale) -> list[base.RunSpec]:
 
 
 def plot(runs: list[base.Run], scale: base.Scale) -> tuple[Figure, dict[str, Any]]:
+    """(a) Call-outs per step and (b) the target's reputation relative to its value at
+    the transgression, with and without an apology (seeds thin, their mean thick).
+    """
     base.require_columns(
         runs[0].timeseries, ["step", "callouts", "reputation"], "timeseries.parquet"
     )

@@ -66,10 +66,16 @@ BEHAVIOURS = (
 
 
 def campaign(scale: base.Scale) -> tuple[int, int]:
+    """The sponsorship campaign's first and last step at this scale (the second quarter
+    of the run, ``CAMPAIGN`` as fractions of ``steps``).
+    """
     return round(CAMPAIGN[0] * scale.steps), round(CAMPAIGN[1] * scale.steps)
 
 
 def design(scale: base.Scale) -> list[base.RunSpec]:
+    """One run per installed influencer behaviour and seed on the follower graph;
+    sponsored behaviours run their campaign over :func:`campaign`.
+    """
     available = set(base.options("influencer"))
     chosen = [b for b in BEHAVIOURS if b[1] in available]
     if not chosen:
@@ -96,6 +102,9 @@ def design(scale: base.Scale) -> list[base.RunSpec]:
 
 
 def plot(runs: list[base.Run], scale: base.Scale) -> tuple[Figure, dict[str, Any]]:
+    """Trust in influencer accounts over time per behaviour (seeds and their mean, or a
+    bootstrap band), with the campaign shaded.
+    """
     base.require_columns(runs[0].timeseries, [COLUMN, "step"], "timeseries.parquet")
     look = {b[0]: (b[3], b[4]) for b in BEHAVIOURS}
     fig = style.figure(style.COLUMN * 1.6, 3.0)

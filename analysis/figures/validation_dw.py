@@ -48,6 +48,9 @@ def _validation() -> Any:
 
 
 def design(scale: base.Scale) -> list[base.RunSpec]:
+    """No recorded runs: the ``dw_complete`` check steps its own models; skipped in
+    ``--quick`` and where the validation package is absent.
+    """
     _validation()
     if scale.name == "quick":
         raise base.FigureSkipped(
@@ -59,6 +62,9 @@ def design(scale: base.Scale) -> list[base.RunSpec]:
 def plot(
     runs: list[base.Run], scale: base.Scale, cache: Path | None = None
 ) -> tuple[Figure, dict[str, Any]]:
+    """Run (or reuse from ``cache``) the ``dw_complete`` check and draw its clusters
+    against ε with the law ⌊1/(2ε)⌋ (Deffuant et al. 2000).
+    """
     from feedlab.experiments import record
 
     v = _validation()

@@ -41,6 +41,7 @@ Z = {"default": (0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0), "quick": (1.0, 3.
 
 
 def design(scale: base.Scale) -> list[base.RunSpec]:
+    """One ``watts_cascade`` run per mean degree of ``Z`` and seed of ``scale.many_seeds``."""
     base.require_options("experiment", ["watts_cascade"], "the Watts reduction")
     return [
         base.RunSpec.make(
@@ -71,6 +72,9 @@ def wilson(k: int, n: int, level: float = 0.95) -> tuple[float, float]:
 
 
 def plot(runs: list[base.Run], scale: base.Scale) -> tuple[Figure, dict[str, Any]]:
+    """Panels (a) and (b) of the module docstring, with Watts' (2002) analytic window
+    shaded.
+    """
     if "cascade_size" not in runs[0].summary:
         raise base.FigureSkipped("summary.json has no 'cascade_size' (cascade metrics)")
     from feedlab.models.events.threshold import watts_window

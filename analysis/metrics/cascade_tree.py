@@ -52,6 +52,7 @@ class CascadeTree:
 
     @property
     def size(self) -> int:
+        """Number of nodes, root included (0 for an empty tree)."""
         return int(self.user.shape[0])
 
     @property

@@ -175,7 +175,7 @@ def cascade_depth(parent: ArrayLike) -> float:
 
 
 def max_breadth(parent: ArrayLike) -> int:
-    """Maximum breadth: the largest number of nodes at one depth.
+    r"""Maximum breadth: the largest number of nodes at one depth.
 
     Parameters
     ----------
@@ -185,7 +185,7 @@ def max_breadth(parent: ArrayLike) -> int:
     Returns
     -------
     int
-        :math:`\\max_d \\#\\{i : depth_i = d\\}`; 1 for a single node or a path,
+        :math:`\max_d \#\{i : depth_i = d\}`; 1 for a single node or a path,
         ``n - 1`` for a star of ``n ≥ 3`` nodes, 0 for an empty cascade. For a forest
         the counts add up across trees (all roots at depth 0).
 

@@ -154,7 +154,7 @@ def engagement_rate_scaling(
 
 # ---------------------------------------------------------------------- amplification
 def unique_reach(viewers: ArrayLike, mask: ArrayLike | None = None) -> int:
-    """Reach: number of distinct users with at least one impression.
+    r"""Reach: number of distinct users with at least one impression.
 
     Parameters
     ----------
@@ -166,7 +166,7 @@ def unique_reach(viewers: ArrayLike, mask: ArrayLike | None = None) -> int:
     Returns
     -------
     int
-        :math:`|\\{viewer(m) : mask_m\\}|`; 0 for no impressions. ``O(M log M)``.
+        :math:`|\{viewer(m) : mask_m\}|`; 0 for no impressions. ``O(M log M)``.
 
     References
     ----------

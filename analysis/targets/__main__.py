@@ -14,6 +14,9 @@ from .library import load_targets, markdown_table
 
 
 def main(argv: list[str] | None = None) -> int:
+    """``python -m feedlab.analysis.targets [DIR]``: print the target library as a Markdown
+    table; exit code 2 when a target file is invalid.
+    """
     args = sys.argv[1:] if argv is None else argv
     try:
         targets = load_targets(args[0] if args else None)

@@ -196,96 +196,97 @@ class _Checker:
         return v
 
 
-def _parse(path: Path, data: Any) -> tuple[Target | None, list[str]]:
-    c = _Checker(path)
-    top = c.mapping(data, "", _TOP)
-    if top is None:
-        return None, c.problems
+def _check_id(c: _Checker, top: Mapping[str, Any], path: Path) -> Any:
+    """The target's ``id``: lower_snake_case and equal to the file name stem."""
     tid = top.get("id")
     if not isinstance(tid, str) or not _ID.match(tid):
         c.bad("id", f"must be lower_snake_case letters/digits, got {tid!r}")
     elif tid != path.stem:
         c.bad("id", f"must equal the file name stem {path.stem!r}, got {tid!r}")
-    title = c.text(top, "title", "title")
-    doi = c.text(top, "doi", "doi", null=True)
-    url = c.text(top, "url", "url", null=True)
-    if isinstance(url, str) and not url.startswith(("https://", "http://")):
-        c.bad("url", f"must be an http(s) address, got {url!r}")
-    quantity = c.text(top, "quantity", "quantity")
-    units = c.text(top, "units", "units")
-    direction = c.text(top, "direction", "direction")
-    notes = c.text(top, "notes", "notes")
-    kind = c.choice(top, "kind", "kind", KINDS)
-    scale = c.choice(top, "scale", "scale", SCALES)
-    sign = c.choice(top, "sign", "sign", SIGNS)
-    estimate = c.number(top, "estimate", "estimate", null=True)
-    verified = top.get("verified")
-    if not isinstance(verified, bool):
-        c.bad("verified", f"must be true or false, got {verified!r}")
-    verified_from = c.text(top, "verified_from", "verified_from", null=True)
+    return tid
 
+
+def _parse_citation(c: _Checker, top: Mapping[str, Any]) -> Citation | None:
+    """The ``citation`` block (``year`` an integer in 1900–2100 or null)."""
     cit = c.mapping(top.get("citation"), "citation", _CITATION)
-    citation = None
-    if cit is not None:
-        year = cit.get("year")
-        if year is not None and (
-            isinstance(year, bool) or not isinstance(year, int) or not 1900 <= year <= 2100
-        ):
-            c.bad("citation.year", f"must be a year (integer 1900-2100) or null, got {year!r}")
-        citation = Citation(
-            authors=c.text(cit, "authors", "citation.authors"),
-            year=year,
-            journal=c.text(cit, "journal", "citation.journal"),
-            volume=_opt_str(c, cit, "volume", "citation.volume"),
-            pages=_opt_str(c, cit, "pages", "citation.pages"),
-        )
+    if cit is None:
+        return None
+    year = cit.get("year")
+    if year is not None and (
+        isinstance(year, bool) or not isinstance(year, int) or not 1900 <= year <= 2100
+    ):
+        c.bad("citation.year", f"must be a year (integer 1900-2100) or null, got {year!r}")
+    return Citation(
+        authors=c.text(cit, "authors", "citation.authors"),
+        year=year,
+        journal=c.text(cit, "journal", "citation.journal"),
+        volume=_opt_str(c, cit, "volume", "citation.volume"),
+        pages=_opt_str(c, cit, "pages", "citation.pages"),
+    )
 
-    interval = None
+
+def _parse_interval(c: _Checker, top: Mapping[str, Any], estimate: float | None) -> Interval | None:
+    """The optional ``interval`` block: ``lo ≤ hi``, and it must contain the estimate."""
     raw_iv = top.get("interval")
-    if raw_iv is not None:
-        iv = c.mapping(raw_iv, "interval", _INTERVAL)
-        if iv is not None:
-            lo = c.number(iv, "lo", "interval.lo", null=False)
-            hi = c.number(iv, "hi", "interval.hi", null=False)
-            ik = c.choice(iv, "kind", "interval.kind", INTERVAL_KINDS)
-            if lo is not None and hi is not None:
-                if lo > hi:
-                    c.bad("interval", f"lo {lo} is above hi {hi}")
-                elif estimate is not None and not lo <= estimate <= hi:
-                    c.bad("interval", f"[{lo}, {hi}] does not contain the estimate {estimate}")
-                interval = Interval(lo, hi, ik)
+    if raw_iv is None:
+        return None
+    iv = c.mapping(raw_iv, "interval", _INTERVAL)
+    if iv is None:
+        return None
+    lo = c.number(iv, "lo", "interval.lo", null=False)
+    hi = c.number(iv, "hi", "interval.hi", null=False)
+    ik = c.choice(iv, "kind", "interval.kind", INTERVAL_KINDS)
+    if lo is None or hi is None:
+        return None
+    if lo > hi:
+        c.bad("interval", f"lo {lo} is above hi {hi}")
+    elif estimate is not None and not lo <= estimate <= hi:
+        c.bad("interval", f"[{lo}, {hi}] does not contain the estimate {estimate}")
+    return Interval(lo, hi, ik)
 
+
+def _parse_setting(c: _Checker, top: Mapping[str, Any]) -> Setting | None:
+    """The ``setting`` block (``n`` a positive integer or null)."""
     st = c.mapping(top.get("setting"), "setting", _SETTING)
-    setting = None
-    if st is not None:
-        n = st.get("n")
-        if n is not None and (isinstance(n, bool) or not isinstance(n, int) or n <= 0):
-            c.bad("setting.n", f"must be a positive integer or null, got {n!r}")
-        setting = Setting(
-            platform=c.text(st, "platform", "setting.platform"),
-            country=c.text(st, "country", "setting.country"),
-            population=c.text(st, "population", "setting.population"),
-            n=n,
-            n_unit=c.text(st, "n_unit", "setting.n_unit"),
-            duration=c.text(st, "duration", "setting.duration"),
-            treated_share=c.text(st, "treated_share", "setting.treated_share"),
-        )
+    if st is None:
+        return None
+    n = st.get("n")
+    if n is not None and (isinstance(n, bool) or not isinstance(n, int) or n <= 0):
+        c.bad("setting.n", f"must be a positive integer or null, got {n!r}")
+    return Setting(
+        platform=c.text(st, "platform", "setting.platform"),
+        country=c.text(st, "country", "setting.country"),
+        population=c.text(st, "population", "setting.population"),
+        n=n,
+        n_unit=c.text(st, "n_unit", "setting.n_unit"),
+        duration=c.text(st, "duration", "setting.duration"),
+        treated_share=c.text(st, "treated_share", "setting.treated_share"),
+    )
 
+
+def _parse_measurement(c: _Checker, top: Mapping[str, Any]) -> Measurement | None:
+    """The ``measurement`` block: how the model measures the target."""
     ms = c.mapping(top.get("measurement"), "measurement", _MEASUREMENT)
-    measurement = None
-    if ms is not None:
-        measurement = Measurement(
-            design=c.text(ms, "design", "measurement.design"),
-            step=c.text(ms, "step", "measurement.step"),
-            mapping=c.text(ms, "mapping", "measurement.mapping"),
-        )
+    if ms is None:
+        return None
+    return Measurement(
+        design=c.text(ms, "design", "measurement.design"),
+        step=c.text(ms, "step", "measurement.step"),
+        mapping=c.text(ms, "mapping", "measurement.mapping"),
+    )
 
-    # cross-field rules
+
+def _check_cross_fields(c: _Checker, top: Mapping[str, Any], f: dict[str, Any]) -> None:
+    """Rules between fields: a quantitative target has an estimate and a directional one
+    none; a verified target names its source; the sign agrees with the estimate on its
+    scale (a ratio's sign is that of its logarithm).
+    """
+    kind, estimate, sign, scale = f["kind"], f["estimate"], f["sign"], f["scale"]
     if kind == "quantitative" and "estimate" in top and top.get("estimate") is None:
         c.bad("estimate", "a quantitative target needs a number (directional ones may be null)")
     if kind == "directional" and estimate is not None:
         c.bad("estimate", "a directional target records no magnitude: use null")
-    if verified is True and verified_from is None:
+    if f["verified"] is True and f["verified_from"] is None:
         c.bad("verified_from", "a verified target must name the source it was read in")
     if estimate is not None and sign is not None and scale in ("difference", "ratio"):
         value = (
@@ -295,6 +296,46 @@ def _parse(path: Path, data: Any) -> tuple[Target | None, list[str]]:
             c.bad("estimate", f"a ratio must be > 0, got {estimate}")
         elif (value > 0) - (value < 0) != sign:
             c.bad("sign", f"{sign} disagrees with the estimate {estimate} ({scale} scale)")
+
+
+def _parse_fields(c: _Checker, top: Mapping[str, Any]) -> dict[str, Any]:
+    """The top-level scalar fields, checked in file order (``None`` where invalid)."""
+    f: dict[str, Any] = {
+        "title": c.text(top, "title", "title"),
+        "doi": c.text(top, "doi", "doi", null=True),
+        "url": c.text(top, "url", "url", null=True),
+    }
+    if isinstance(f["url"], str) and not f["url"].startswith(("https://", "http://")):
+        c.bad("url", f"must be an http(s) address, got {f['url']!r}")
+    for key in ("quantity", "units", "direction", "notes"):
+        f[key] = c.text(top, key, key)
+    for key, allowed in (("kind", KINDS), ("scale", SCALES), ("sign", SIGNS)):
+        f[key] = c.choice(top, key, key, allowed)
+    f["estimate"] = c.number(top, "estimate", "estimate", null=True)
+    f["verified"] = top.get("verified")
+    if not isinstance(f["verified"], bool):
+        c.bad("verified", f"must be true or false, got {f['verified']!r}")
+    f["verified_from"] = c.text(top, "verified_from", "verified_from", null=True)
+    return f
+
+
+def _parse(path: Path, data: Any) -> tuple[Target | None, list[str]]:
+    """Check one target file's data; the target, or ``None`` and every problem found."""
+    c = _Checker(path)
+    top = c.mapping(data, "", _TOP)
+    if top is None:
+        return None, c.problems
+    tid = _check_id(c, top, path)
+    f = _parse_fields(c, top)
+    citation = _parse_citation(c, top)
+    interval = _parse_interval(c, top, f["estimate"])
+    setting = _parse_setting(c, top)
+    measurement = _parse_measurement(c, top)
+    _check_cross_fields(c, top, f)
+    title, doi, url = f["title"], f["doi"], f["url"]
+    quantity, units, direction, notes = f["quantity"], f["units"], f["direction"], f["notes"]
+    kind, scale, sign, estimate = f["kind"], f["scale"], f["sign"], f["estimate"]
+    verified, verified_from = f["verified"], f["verified_from"]
 
     if c.problems:
         return None, c.problems

@@ -57,9 +57,11 @@ def _paired_se(a: Sequence[float], b: Sequence[float]) -> tuple[float, float]:
     return float(d.mean()), float(d.std(ddof=1) / math.sqrt(d.size)) if d.size > 1 else 0.0
 
 
-def check_algorithmic_bias(ctx: Context) -> Outcome:
-    from feedlab.analysis.metrics import effective_clusters
-
+def _ab_tasks(ctx: Context) -> tuple[list[tuple[str, float, float]], list[Any]]:
+    """The runs of the check: ``(kind, ε, γ)`` keys and their freeze tasks — the cluster
+    runs (recorded every 10 steps) at each ε of ``AB_CLUSTER_EPS``, then the time runs at
+    ``AB_TIME_EPS`` (every step, to time the freeze exactly); seeds shared across γ.
+    """
     keys, tasks = [], []
     for eps in AB_CLUSTER_EPS:
         for g in AB_GAMMAS:
@@ -76,14 +78,32 @@ def check_algorithmic_bias(ctx: Context) -> Outcome:
             )
             keys.append(("time", AB_TIME_EPS, g))
             tasks.append((cfg, AB_MAX_STEPS, 1))
-    # longest first: the largest-γ runs dominate, so start them early in the pool
+    return keys, tasks
+
+
+def _run_longest_first(
+    ctx: Context, keys: Sequence[tuple[str, float, float]], tasks: Sequence[Any]
+) -> list[Any]:
+    """Freeze every task, largest γ first (those runs dominate, so they start early in the
+    pool), and return the results in the order of ``tasks``.
+    """
     order = sorted(range(len(tasks)), key=lambda i: -keys[i][2])
     ctx.log(f"  {len(tasks)} runs of algorithmic_bias_sweep")
     done = ctx.map(freeze_task, [tasks[i] for i in order])
     results: list[Any] = [None] * len(tasks)
     for i, r in zip(order, done):
         results[i] = r
-    bad: list[str] = []
+    return results
+
+
+def _ab_clusters(
+    ctx: Context, keys: Sequence[Any], results: Sequence[Any], bad: list[str]
+) -> dict[float, dict[float, list[float]]]:
+    """Effective number of clusters per ε and γ, one value per replicate; criterion (a)
+    and runs that never froze are appended to ``bad``.
+    """
+    from feedlab.analysis.metrics import effective_clusters
+
     clusters: dict[float, dict[float, list[float]]] = {}
     for eps in AB_CLUSTER_EPS:
         clusters[eps] = {}
@@ -100,6 +120,15 @@ def check_algorithmic_bias(ctx: Context) -> Outcome:
                     f"ε={eps:g}: effective clusters fall from γ={g0:g} to γ={g1:g} "
                     f"({m:+.2f} ± {se:.2f})"
                 )
+    return clusters
+
+
+def _ab_times(
+    ctx: Context, keys: Sequence[Any], results: Sequence[Any], bad: list[str]
+) -> tuple[dict[float, list[float]], dict[float, float]]:
+    """Interactions per individual to freeze at ``AB_TIME_EPS`` per γ (NaN for a run that
+    never froze, also appended to ``bad``) and their medians.
+    """
     times: dict[float, list[float]] = {}
     for g in AB_GAMMAS:
         runs = [r for k, r in zip(keys, results) if k == ("time", AB_TIME_EPS, g)]
@@ -111,6 +140,15 @@ def check_algorithmic_bias(ctx: Context) -> Outcome:
     for g, v in times.items():
         if not np.isfinite(v).all():
             bad.append(f"ε={AB_TIME_EPS:g} γ={g:g}: some runs not frozen after {AB_MAX_STEPS}")
+    return times, med
+
+
+def _ab_time_problems(med: dict[float, float]) -> list[str]:
+    """Criteria (b) and (c) on the median times: non-decreasing in γ, at least
+    ``AB_MIN_TIME_RATIO``-fold growth from the smallest to the largest γ, and each within
+    ``AB_TIME_FACTOR`` of Sîrbu et al.'s 35·exp(3.4γ).
+    """
+    bad: list[str] = []
     gs = list(AB_GAMMAS)
     if any(med[b] < med[a] for a, b in itertools.pairwise(gs)):
         bad.append("median time to freeze is not non-decreasing in γ")
@@ -127,6 +165,14 @@ def check_algorithmic_bias(ctx: Context) -> Outcome:
                 f"γ={g:g}: median time {med[g]:.0f} is {f:.3g}× the reference "
                 f"{sirbu_reference_time(g):.0f} (allowed within {AB_TIME_FACTOR:g}×)"
             )
+    return bad
+
+
+def _ab_measured(clusters: dict[float, dict[float, list[float]]], med: dict[float, float]) -> str:
+    """The check's one-line measurement: mean clusters per ε and γ with the paired change
+    over the γ range, and the median times against the reference.
+    """
+    gs = list(AB_GAMMAS)
     eff_txt = "; ".join(
         f"ε={e:g}: "
         + ", ".join(f"{np.mean(clusters[e][g]):.2f}" for g in gs)
@@ -136,10 +182,23 @@ def check_algorithmic_bias(ctx: Context) -> Outcome:
         for e in clusters
     )
     t_txt = ", ".join(f"{med[g]:.0f} (ref {sirbu_reference_time(g):.0f})" for g in gs)
-    measured = (
+    return (
         f"effective clusters at γ = {', '.join(f'{g:g}' for g in gs)}: {eff_txt}; "
         f"median interactions per individual to freeze at ε={AB_TIME_EPS:g}: {t_txt}"
     )
+
+
+def check_algorithmic_bias(ctx: Context) -> Outcome:
+    """Sîrbu et al. (2019) on the complete graph: more bias γ fragments opinions into more
+    clusters and slows convergence by orders of magnitude (criteria (a)–(c) above).
+    """
+    keys, tasks = _ab_tasks(ctx)
+    results = _run_longest_first(ctx, keys, tasks)
+    bad: list[str] = []
+    clusters = _ab_clusters(ctx, keys, results, bad)
+    times, med = _ab_times(ctx, keys, results, bad)
+    bad.extend(_ab_time_problems(med))
+    gs = list(AB_GAMMAS)
     data = {
         "effective_clusters": {
             str(e): {str(g): v for g, v in r.items()} for e, r in clusters.items()
@@ -152,7 +211,7 @@ def check_algorithmic_bias(ctx: Context) -> Outcome:
     }
     return Outcome(
         passed=not bad,
-        measured=measured,
+        measured=_ab_measured(clusters, med),
         reason="; ".join(bad),
         data=data,
         figure=_plot_algorithmic_bias(ctx, clusters, times),

@@ -228,11 +228,17 @@ def _plot_cluster_law(
 
 
 def check_dw_complete(ctx: Context) -> Outcome:
+    """Deffuant et al. (2000) on the complete graph: the modal number of major clusters
+    is ⌊1/(2ε)⌋ (criterion above).
+    """
     cells = _cluster_law_cells(ctx, "dw_complete", {"complete graph": None}, every=5)
     return _cluster_law_outcome(ctx, cells, "dw_complete", "Deffuant–Weisbuch, complete graph")
 
 
 def check_dw_sparse(ctx: Context) -> Outcome:
+    """The cluster law ⌊1/(2ε)⌋ on sparse graphs (Erdős–Rényi, Watts–Strogatz,
+    Barabási–Albert), same criterion as :func:`check_dw_complete`.
+    """
     cells = _cluster_law_cells(ctx, "dw_sparse", SPARSE_GRAPHS, every=5)
     return _cluster_law_outcome(ctx, cells, "dw_sparse", "Deffuant–Weisbuch, sparse graphs")
 
@@ -252,6 +258,9 @@ CONSENSUS_GRAPHS: dict[str, dict[str, Any] | None] = {"complete graph": None, **
 
 
 def check_dw_consensus(ctx: Context) -> Outcome:
+    """Fortunato (2004): complete consensus above ε = 1/2 on every graph, and not always
+    below it (criterion above).
+    """
     from feedlab.analysis.metrics import cluster_sizes
 
     keys, tasks = [], []

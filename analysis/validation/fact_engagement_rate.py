@@ -62,6 +62,9 @@ def _er_classes(run_dir: str, authentic: Sequence[str]) -> dict[str, dict[str, A
 def check_fact_engagement_rate_audience(
     ctx: Context, seeds: Sequence[int] = FACT5_SEEDS
 ) -> Outcome:
+    """Fact 5: within regular users and within authentic influencers the engagement
+    rate falls with audience size (negative log–log slopes; criterion above).
+    """
     exp = "engagement_rate_by_tier"
     cfg = ctx.config(f"experiment={exp}")
     authentic = [

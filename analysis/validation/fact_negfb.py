@@ -48,6 +48,9 @@ def _relative_change(treated: Sequence[float], control: Sequence[float]) -> list
 
 
 def check_fact_negfb_political_outrage(ctx: Context, seeds: Sequence[int] = FACT_SEEDS) -> Outcome:
+    """Fact 3: negative-feedback ranking removes most high-outrage political impressions
+    at an engagement cost below 10 % (criteria (a) and (b) above).
+    """
     exp = "fact_negfb_political_outrage"
     runs = _arm_runs(
         ctx,

@@ -36,6 +36,9 @@ FACT1_CHRONO_TOL = 0.1
 
 
 def check_fact_outrage_amplification(ctx: Context, seeds: Sequence[int] = FACT_SEEDS) -> Outcome:
+    """Fact 1: engagement ranking amplifies high-outrage content (run-mean amplification
+    > 1) while the chronological feed stays near 1.
+    """
     exp = "fact_outrage_amplification"
     runs = _arm_runs(
         ctx, exp, {"engagement": ["ranking=engagement"], "chron": ["ranking=chronological"]}, seeds
@@ -151,6 +154,9 @@ def _plot_strip(
 
 
 def check_fact_engagement_polarises(ctx: Context, seeds: Sequence[int] = FACT_SEEDS) -> Outcome:
+    """Fact 2: final opinion variance is higher under engagement ranking than under a
+    chronological feed (paired log-ratio test over seeds; tolerance above).
+    """
     exp = "fact_engagement_polarises"
     runs = _arm_runs(
         ctx, exp, {"engagement": ["ranking=engagement"], "chron": ["ranking=chronological"]}, seeds
@@ -194,6 +200,9 @@ def check_fact_engagement_polarises(ctx: Context, seeds: Sequence[int] = FACT_SE
 
 
 def check_fact_bridging_depolarises(ctx: Context, seeds: Sequence[int] = FACT_SEEDS) -> Outcome:
+    """Fact 2b: bridging ranking ends with lower opinion variance than engagement
+    ranking (paired log-ratio test, as for fact 2); not available without the policy.
+    """
     if "bridging" not in policies_available():
         raise NotAvailable("needs the bridging ranking policy (conf/ranking/bridging.yaml)")
     exp = "fact_bridging_depolarises"

@@ -49,6 +49,9 @@ def _campaign_runs(
 
 
 def check_fact_sponsorship_trust(ctx: Context, seeds: Sequence[int] = FACT6_SEEDS) -> Outcome:
+    """Fact 6: undisclosed sponsorship lowers trust faster than disclosed, and trust
+    falls faster than it recovers (criteria (a) and (b) above).
+    """
     from feedlab.analysis.influencers import campaign_effect
 
     runs, start, stop = _campaign_runs(ctx, seeds)

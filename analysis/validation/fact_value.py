@@ -26,6 +26,9 @@ FACT4_SEEDS = tuple(range(3))
 def check_fact_engagement_not_value(
     ctx: Context, seeds: Sequence[int] = FACT4_SEEDS, policies: Sequence[str] | None = None
 ) -> Outcome:
+    """Fact 4: the policy with the most engagement is not the one with the most reflective
+    value, and the value-optimal one beats it in every seed (criterion above).
+    """
     exp = "fact_engagement_not_value"
     names = list(policies) if policies is not None else policies_available()
     eng: dict[str, list[float]] = {}

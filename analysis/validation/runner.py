@@ -132,6 +132,9 @@ class Context:
         return self.map(run_task, [(str(self.cache), list(ov)) for ov in overrides])
 
     def figure_path(self, name: str) -> Path | None:
+        """Where a check writes its figure (``validation_<name>.png``), or ``None`` when
+        figures are off.
+        """
         if self.figures is None:
             return None
         self.figures.mkdir(parents=True, exist_ok=True)

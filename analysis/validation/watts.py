@@ -41,6 +41,9 @@ def watts_task(task: tuple[float, int]) -> int:
 
 
 def check_watts_cascade_window(ctx: Context) -> Outcome:
+    """Watts (2002): global cascades occur inside the analytic window of mean degree and
+    not outside it, and near its upper edge they take almost every node (criterion above).
+    """
     try:
         from feedlab.models.events.threshold import watts_window
     except ImportError as exc:

@@ -40,6 +40,9 @@ class OpinionAgent(FixedAgent):
         self.cell = cell
 
     def step(self) -> None:
+        """Act once: pick a neighbour (uniformly, or with weight distance^−γ) and, within
+        ε, both move toward each other by μ (module docstring).
+        """
         model = self.model
         neighbours = list(self.cell.neighborhood.agents)
         model.interactions += 1
@@ -96,6 +99,7 @@ class AlgorithmicBiasModel(mesa.Model):
         return out
 
     def step(self) -> None:
+        """One random sequential sweep: every agent acts once, in a fresh random order."""
         self.agents.shuffle_do("step")
 
 

@@ -55,6 +55,9 @@ def _ab_runners(which: list[str]) -> dict:
 def time_algorithmic_bias(
     n: int, gamma: float, which: list[str], repeats: int, epsilon: float = 0.4
 ) -> list[dict]:
+    """Interactions per second of each chosen peer on an n-node Barabási–Albert graph;
+    the number of sweeps is sized to run about ``TARGET_SECONDS``, median of ``repeats``.
+    """
     src, dst = barabasi_albert_edges(n, 5, seed=n)
     rows = []
     for name, run in _ab_runners(which).items():
@@ -89,6 +92,9 @@ def time_algorithmic_bias(
 
 
 def time_threshold(n: int, which: list[str], repeats: int, z: float = 4.0, phi: float = 0.18):
+    """Seconds per global Watts cascade of each chosen peer on G(n, z/(n−1)), from seed
+    nodes whose cascade the NumPy reference finds global; median of ``repeats``.
+    """
     src, dst = erdos_renyi_edges(n, z, seed=n + 1)
     rng = np.random.default_rng(np.random.SeedSequence([n, 99]))
     seeds: list[int] = []
@@ -136,6 +142,9 @@ def _fmt(row: dict) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Time every workload for the chosen sizes and peers, print a line per row and
+    optionally write the rows as JSON.
+    """
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--sizes", type=int, nargs="+", default=[1_000, 10_000])
     p.add_argument("--gammas", type=float, nargs="+", default=[0.0, 1.0])
