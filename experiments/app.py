@@ -2,7 +2,7 @@
 
 :func:`main` locks the hydra node (:func:`feedlab.experiments.guard.check_command_line`),
 then hands over to Hydra; :func:`hydra_main` is Hydra's task: one run, or one job of a
-sweep (:func:`feedlab.experiments.sweep.run_job`). :func:`print_summary` is what a run
+sweep (:func:`feedlab.experiments.execute.run_job`). :func:`print_summary` is what a run
 prints. This module is the top of the experiments layer: it imports the single-run API
 (:mod:`feedlab.experiments.run`) and the sweep machinery, neither of which imports it.
 """
@@ -20,6 +20,10 @@ from feedlab.experiments.schema import ConfigError
 
 
 def print_summary(res: RunResult, quiet: bool = False) -> None:
+    """Print what ``feedlab run`` reports: the run key and directory, the headline metrics,
+    and with arms each arm − control difference with its bootstrap interval. Nothing when
+    ``quiet`` (``output.quiet``).
+    """
     if quiet:
         return
     s = res.summary
@@ -87,7 +91,7 @@ def main() -> None:
 
     :func:`feedlab.experiments.guard.check_command_line` refuses (exit 2, nothing written) any
     command line or config file that would make Hydra import or call code. A sweep whose
-    launcher fails ends with feedlab's report (:func:`feedlab.experiments.sweep.launch_aborted`).
+    launcher fails ends with feedlab's report (:func:`feedlab.experiments.callback.launch_aborted`).
     """
     from feedlab.experiments.guard import check_command_line
 
@@ -101,7 +105,7 @@ def main() -> None:
     except (Exception, KeyboardInterrupt) as exc:
         # a sweep whose launcher gave up (a killed joblib worker, a lost SLURM job,
         # Ctrl-C): feedlab's report with the dead runs named, exit 1 (130 on Ctrl-C)
-        from feedlab.experiments.sweep import launch_aborted
+        from feedlab.experiments.callback import launch_aborted
 
         launch_aborted(exc)
         raise
@@ -113,7 +117,7 @@ def hydra_main(cfg: DictConfig) -> str | None:
 
     In a multirun (``-m``) each job runs its config in an isolated child process into
     ``<hydra.sweep.dir>/runs/<run key>/`` and records a failure instead of raising, so one
-    run's crash never takes the sweep down (:func:`feedlab.experiments.sweep.run_job`).
+    run's crash never takes the sweep down (:func:`feedlab.experiments.execute.run_job`).
     """
     from hydra.core.hydra_config import HydraConfig
     from hydra.types import RunMode
@@ -126,7 +130,7 @@ def hydra_main(cfg: DictConfig) -> str | None:
         overrides, multirun = [], False
     data = to_container(cfg)
     if multirun:
-        from feedlab.experiments.sweep import run_job
+        from feedlab.experiments.execute import run_job
 
         return run_job(
             data,

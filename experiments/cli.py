@@ -26,7 +26,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "every config parameter: description, type, allowed values, default",
     ),
     "verify": (
-        "feedlab.experiments.sweep",
+        "feedlab.experiments.verify",
         "verify_main",
         "check a sweep directory: complete, failed, missing, corrupt",
     ),
@@ -81,6 +81,10 @@ def _usage() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """The ``feedlab`` command: dispatch ``argv`` (default ``sys.argv[1:]``) to the
+    command's function (:data:`COMMANDS`) and return its exit code; 2 for an unknown
+    command. ``run`` is handed to Hydra, after feedlab's own ``--help`` and ``--quiet``.
+    """
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or argv[0] in ("-h", "--help", "help"):
         print(_usage())

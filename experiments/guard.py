@@ -80,11 +80,24 @@ def _interpolated(value: Any) -> bool:
 
 
 def _check_logging(node: Any, where: str, out: list[str]) -> None:
+    """Check one logging dictConfig (``hydra.job_logging`` or ``hydra.hydra_logging``):
+    :func:`logging.config.dictConfig` imports and calls whatever its ``()`` keys, ``class``
+    values and ``ext://`` references name, so each is held to the allowlist.
+    """
     if node is None:
         return
     if not isinstance(node, Mapping):
         out.append(f"{where}: must be a logging dictConfig mapping")
         return
+    _check_logging_values(node, where, out)
+    for kind, allowed in (("handlers", LOG_HANDLERS), ("formatters", LOG_FORMATTERS)):
+        _check_logging_classes(node.get(kind) or {}, f"{where}.{kind}", kind, allowed, out)
+
+
+def _check_logging_values(node: Mapping[str, Any], where: str, out: list[str]) -> None:
+    """No factory keys anywhere, no ``ext://``/``cfg://`` reference but the allowed streams,
+    and no interpolation except in a handler's ``filename``.
+    """
     for path, key, value in _walk(node, where):
         if key in ("()", "_target_"):
             out.append(
@@ -99,21 +112,26 @@ def _check_logging(node: Any, where: str, out: list[str]) -> None:
             continue
         if _interpolated(value) and key != "filename":
             out.append(f"{path}: interpolation is not allowed in logging configs")
-    for kind, allowed in (("handlers", LOG_HANDLERS), ("formatters", LOG_FORMATTERS)):
-        section = node.get(kind) or {}
-        if not isinstance(section, Mapping):
-            out.append(f"{where}.{kind}: must be a mapping")
-            continue
-        for name, entry in section.items():
-            cls = entry.get("class") if isinstance(entry, Mapping) else None
-            factory = isinstance(entry, Mapping) and ("()" in entry or "_target_" in entry)
-            if kind == "handlers" and cls is None and not factory:
-                out.append(f"{where}.{kind}.{name}.class: missing; allowed: {', '.join(allowed)}")
-            elif cls is not None and cls not in allowed:
-                out.append(
-                    f"{where}.{kind}.{name}.class: {cls!r} is not allowed; "
-                    f"allowed: {', '.join(allowed)}"
-                )
+
+
+def _check_logging_classes(
+    section: Any, where: str, kind: str, allowed: tuple[str, ...], out: list[str]
+) -> None:
+    """Every entry of the ``handlers`` or ``formatters`` section names an allowed class (a
+    handler must name one; a formatter may use the default).
+    """
+    if not isinstance(section, Mapping):
+        out.append(f"{where}: must be a mapping")
+        return
+    for name, entry in section.items():
+        cls = entry.get("class") if isinstance(entry, Mapping) else None
+        factory = isinstance(entry, Mapping) and ("()" in entry or "_target_" in entry)
+        if kind == "handlers" and cls is None and not factory:
+            out.append(f"{where}.{name}.class: missing; allowed: {', '.join(allowed)}")
+        elif cls is not None and cls not in allowed:
+            out.append(
+                f"{where}.{name}.class: {cls!r} is not allowed; allowed: {', '.join(allowed)}"
+            )
 
 
 def _check_dir(value: Any, where: str, out: list[str]) -> None:
@@ -133,11 +151,30 @@ def _check_dir(value: Any, where: str, out: list[str]) -> None:
 
 
 def check_hydra_node(hydra: Any) -> list[str]:
-    """Problems with a composed ``hydra`` node (plain data); empty if it is safe."""
+    """Problems with a composed ``hydra`` node (plain data); empty if it is safe.
+
+    Each part of the node that Hydra turns into code is checked against the allowlist of
+    the module doc; the problems come in a fixed order, each once.
+    """
     out: list[str] = []
     if not isinstance(hydra, Mapping):
         return out
-    callbacks = hydra.get("callbacks") or {}
+    _check_callbacks(hydra.get("callbacks") or {}, out)
+    for name in ("job_logging", "hydra_logging"):
+        _check_logging(hydra.get(name), f"hydra.{name}", out)
+    _check_launcher(hydra.get("launcher") or {}, out)
+    _check_sweeper(hydra.get("sweeper") or {}, out)
+    _check_environment(hydra, out)
+    _check_classes_and_interpolations(hydra, out)
+    _check_dir((hydra.get("run") or {}).get("dir"), "hydra.run.dir", out)
+    _check_dir((hydra.get("sweep") or {}).get("dir"), "hydra.sweep.dir", out)
+    return list(dict.fromkeys(out))
+
+
+def _check_callbacks(callbacks: Any, out: list[str]) -> None:
+    """Exactly feedlab's own sweep callback (Hydra instantiates callbacks before feedlab
+    validates anything).
+    """
     if dict(callbacks) != CALLBACKS:
         extra = sorted(set(callbacks) - set(CALLBACKS)) or sorted(callbacks)
         out.append(
@@ -145,32 +182,45 @@ def check_hydra_node(hydra: Any) -> list[str]:
             f"callbacks before feedlab validates anything; allowed: feedlab_sweep "
             f"({SWEEP_CALLBACK}) only"
         )
-    for name in ("job_logging", "hydra_logging"):
-        _check_logging(hydra.get(name), f"hydra.{name}", out)
-    launcher = hydra.get("launcher") or {}
+
+
+def _check_launcher(launcher: Any, out: list[str]) -> None:
+    """An allowed launcher class, no ``setup`` shell commands (a SLURM job script runs
+    them), no newline in any value (a job script line) and no other class named inside.
+    """
     target = launcher.get("_target_") if isinstance(launcher, Mapping) else None
     if target not in LAUNCHERS:
         out.append(
             f"hydra.launcher._target_: {target!r} is not allowed; allowed: "
             "hydra/launcher=joblib, slurm, submitit_slurm, submitit_local, basic"
         )
-    if isinstance(launcher, Mapping):
-        if launcher.get("setup"):
-            out.append(
-                "hydra.launcher.setup: refused; shell commands in a job script are not "
-                "allowed (prepare the environment before the sweep)"
-            )
-        for path, key, value in _walk(launcher, "hydra.launcher"):
-            if isinstance(value, str) and ("\n" in value or "\r" in value):
-                out.append(f"{path}: a newline is not allowed in a launcher value")
-            if key in ("_target_", "()") and path != "hydra.launcher._target_":
-                out.append(f"{path}: refused; only the launcher itself names a class")
-    sweeper = hydra.get("sweeper") or {}
+    if not isinstance(launcher, Mapping):
+        return
+    if launcher.get("setup"):
+        out.append(
+            "hydra.launcher.setup: refused; shell commands in a job script are not "
+            "allowed (prepare the environment before the sweep)"
+        )
+    for path, key, value in _walk(launcher, "hydra.launcher"):
+        if isinstance(value, str) and ("\n" in value or "\r" in value):
+            out.append(f"{path}: a newline is not allowed in a launcher value")
+        if key in ("_target_", "()") and path != "hydra.launcher._target_":
+            out.append(f"{path}: refused; only the launcher itself names a class")
+
+
+def _check_sweeper(sweeper: Any, out: list[str]) -> None:
+    """Hydra's basic sweeper only (the one whose runs feedlab can list before launch)."""
     if isinstance(sweeper, Mapping) and sweeper.get("_target_") not in SWEEPERS:
         out.append(
             f"hydra.sweeper._target_: {sweeper.get('_target_')!r} is not allowed; "
             "allowed: Hydra's basic sweeper (hydra/sweeper=basic)"
         )
+
+
+def _check_environment(hydra: Mapping[str, Any], out: list[str]) -> None:
+    """No ``hydra.searchpath`` (``pkg://`` imports code) and no job environment
+    (``PYTHONPATH`` or ``LD_PRELOAD`` would run code).
+    """
     if hydra.get("searchpath"):
         out.append(
             "hydra.searchpath: refused (pkg:// entries import code); add a config "
@@ -183,20 +233,27 @@ def check_hydra_node(hydra: Any) -> list[str]:
                 f"hydra.job.{name}: refused; a run's environment is not configurable "
                 "(PYTHONPATH and LD_PRELOAD would run code)"
             )
+
+
+_CLASS_NODES = (
+    "hydra.callbacks",
+    "hydra.launcher",
+    "hydra.sweeper",
+    "hydra.job_logging",
+    "hydra.hydra_logging",
+)
+_NO_INTERPOLATION = ("hydra.callbacks", "hydra.sweeper._target_", "hydra.launcher._target_")
+
+
+def _check_classes_and_interpolations(hydra: Mapping[str, Any], out: list[str]) -> None:
+    """No ``_target_`` or ``()`` outside the nodes that are checked above, and no
+    interpolation where a class is named (it would be resolved after this check).
+    """
     for path, key, value in _walk(hydra, "hydra"):
-        if key in ("_target_", "()") and not path.startswith(
-            ("hydra.callbacks", "hydra.launcher", "hydra.sweeper", "hydra.job_logging")
-        ):
-            if not path.startswith("hydra.hydra_logging"):
-                out.append(f"{path}: refused; the hydra node names no classes")
-        if path.startswith(
-            ("hydra.callbacks", "hydra.sweeper._target_", "hydra.launcher._target_")
-        ):
-            if _interpolated(value):
-                out.append(f"{path}: interpolation is not allowed here")
-    _check_dir((hydra.get("run") or {}).get("dir"), "hydra.run.dir", out)
-    _check_dir((hydra.get("sweep") or {}).get("dir"), "hydra.sweep.dir", out)
-    return list(dict.fromkeys(out))
+        if key in ("_target_", "()") and not path.startswith(_CLASS_NODES):
+            out.append(f"{path}: refused; the hydra node names no classes")
+        if path.startswith(_NO_INTERPOLATION) and _interpolated(value):
+            out.append(f"{path}: interpolation is not allowed here")
 
 
 def _parse_args(argv: Sequence[str]) -> Any:

@@ -4,7 +4,7 @@ A sweep job (one Hydra job: a joblib worker task, a submitit/SLURM array task) n
 a simulation in its own process. It hands the resolved config to a fresh child process
 and waits; whatever the child does — raise, call ``sys.exit(0)``, get SIGKILLed by the
 out-of-memory killer, hang — the job survives, measures what happened and reports it
-(:class:`Outcome`), and the sweep records it as a failure (:mod:`feedlab.experiments.sweep`).
+(:class:`Outcome`), and the sweep records it as a failure (:mod:`feedlab.experiments.execute`).
 
 How the child is made (``FEEDLAB_ISOLATION``):
 
@@ -92,6 +92,7 @@ class Outcome:
 
     @property
     def ok(self) -> bool:
+        """Whether the child exited with code 0 in time (it may still not have committed)."""
         return self.exit_code == EXIT_OK and not self.timed_out
 
     def reason(self) -> str:
@@ -158,6 +159,9 @@ def fault_for(key: str) -> str | None:
 
 
 def isolation_mode() -> str:
+    """How children are made: ``FEEDLAB_ISOLATION`` (``fork`` or ``exec``), by default
+    ``fork`` on Linux and ``exec`` elsewhere (module doc); ValueError for another value.
+    """
     mode = os.environ.get(ISOLATION_ENV) or ("fork" if sys.platform == "linux" else "exec")
     if mode not in ("fork", "exec"):
         raise ValueError(f"{ISOLATION_ENV}: {mode!r} is not allowed; allowed: fork, exec")

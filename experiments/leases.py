@@ -3,7 +3,7 @@ process died can be told apart from a run that never started.
 
 ``<sweep>/started/<run key>.json`` is written (atomically) by the sweep job just before it
 starts the run's isolated child process, and removed when the run has committed or its
-failure record is written (:func:`feedlab.experiments.sweep.run_job`)::
+failure record is written (:func:`feedlab.experiments.execute.run_job`)::
 
     {"key": "a992aaea1553b6f1", "attempt": 1, "job_num": 2, "overrides": ["seed=2"],
      "host": "node17", "pid": 81234, "pid_start": "1234567", "started": "2026-...",
@@ -63,6 +63,7 @@ def process_start(pid: int) -> str | None:
 
 
 def path(sweep_dir: Path, key: str) -> Path:
+    """Where the lease of run ``key`` lives: ``<sweep>/started/<key>.json``."""
     return sweep_dir / STARTED / f"{key}.json"
 
 
@@ -102,6 +103,7 @@ def release(sweep_dir: Path, key: str, lease: dict[str, Any]) -> None:
 
 
 def read(sweep_dir: Path, key: str) -> dict[str, Any] | None:
+    """The lease of run ``key``, or None if there is none or it cannot be read."""
     try:
         data = json.loads(path(sweep_dir, key).read_text())
     except (OSError, ValueError):
@@ -171,6 +173,9 @@ def death_record_reason(lease: dict[str, Any]) -> str:
 
 
 def running_reason(lease: dict[str, Any], state: State) -> str:
+    """Why ``feedlab verify`` lists a run as running: its job process is alive here, or
+    the lease is another host's and cannot be checked from this one.
+    """
     if state == "alive":
         return f"running: its job process is alive ({_where(lease)})"
     return (

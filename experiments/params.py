@@ -213,44 +213,9 @@ def group_params(group: str, defaults: Mapping[str, Any]) -> dict[str, list[Para
     root = _root_schema()
     hints = get_type_hints(root)
     if group == "top-level":
-        rows = []
-        for f in dataclasses.fields(root):
-            if f.name in GROUPS:
-                continue
-            rows.append(
-                Param(
-                    f.name,
-                    _type_name(hints[f.name]),
-                    _allowed(hints[f.name], f.metadata),
-                    f.metadata.get("doc", ""),
-                    defaults.get(f.name),
-                    f.name in defaults,
-                )
-            )
-            sub, suffix = _dataclass_of(hints[f.name])
-            if sub is not None:  # arms: the arm node's own fields under arms[]
-                rows.extend(params_of(sub, None, prefix=f"{f.name}{suffix}."))
-        return {"top-level": rows}
+        return {"top-level": _top_level_params(root, hints, defaults)}
     if group in UNIT_GROUPS:
-        reg = registries()[group]
-        chosen = (defaults.get(group) or {}).get("name")
-        out: dict[str, list[Param]] = {}
-        for name in reg.names():
-            cls = reg.get(name)
-            found = unit_presets(group, name)
-            base = defaults.get(group) if name == chosen else next(iter(found.values()), None)
-            title = f"{group}.name={name}"
-            notes = []
-            if name == chosen:
-                notes.append("default")
-            if found:
-                notes.append("presets: " + ", ".join(f"{group}={k}" for k in found))
-            doc = (cls.__doc__ or "").strip().splitlines()[0] if cls.__doc__ else ""
-            title += f"  ({'; '.join(notes)})" if notes else ""
-            if doc:
-                title += f"\n    {doc}"
-            out[title] = params_of(cls, base, prefix=f"{group}.")
-        return out
+        return _unit_group_params(group, defaults)
     if group not in GROUPS:
         raise ConfigError(
             [f"params: {group!r} is not a config group; allowed: {', '.join(GROUPS)}"]
@@ -260,6 +225,58 @@ def group_params(group: str, defaults: Mapping[str, Any]) -> dict[str, list[Para
     return {group: params_of(sub, defaults.get(group), prefix=f"{group}.")}
 
 
+def _top_level_params(
+    root: type, hints: Mapping[str, Any], defaults: Mapping[str, Any]
+) -> list[Param]:
+    """The root config's own fields (not the groups), with the fields of a list-of-nodes
+    field (``arms``) under ``arms[].``.
+    """
+    rows = []
+    for f in dataclasses.fields(root):
+        if f.name in GROUPS:
+            continue
+        rows.append(
+            Param(
+                f.name,
+                _type_name(hints[f.name]),
+                _allowed(hints[f.name], f.metadata),
+                f.metadata.get("doc", ""),
+                defaults.get(f.name),
+                f.name in defaults,
+            )
+        )
+        sub, suffix = _dataclass_of(hints[f.name])
+        if sub is not None:  # arms: the arm node's own fields under arms[]
+            rows.extend(params_of(sub, None, prefix=f"{f.name}{suffix}."))
+    return rows
+
+
+def _unit_group_params(group: str, defaults: Mapping[str, Any]) -> dict[str, list[Param]]:
+    """One section per registered unit of the group, titled with its name, whether it is
+    the default, its preset files and the first line of its docstring. Defaults are the
+    composed config's for the chosen unit, else those of the unit's first preset.
+    """
+    reg = registries()[group]
+    chosen = (defaults.get(group) or {}).get("name")
+    out: dict[str, list[Param]] = {}
+    for name in reg.names():
+        cls = reg.get(name)
+        found = unit_presets(group, name)
+        base = defaults.get(group) if name == chosen else next(iter(found.values()), None)
+        title = f"{group}.name={name}"
+        notes = []
+        if name == chosen:
+            notes.append("default")
+        if found:
+            notes.append("presets: " + ", ".join(f"{group}={k}" for k in found))
+        doc = (cls.__doc__ or "").strip().splitlines()[0] if cls.__doc__ else ""
+        title += f"  ({'; '.join(notes)})" if notes else ""
+        if doc:
+            title += f"\n    {doc}"
+        out[title] = params_of(cls, base, prefix=f"{group}.")
+    return out
+
+
 def _fmt_default(p: Param) -> str:
     if not p.has_default:
         return "none, required"
@@ -267,6 +284,9 @@ def _fmt_default(p: Param) -> str:
 
 
 def format_group(group: str, sections: Mapping[str, Sequence[Param]]) -> list[str]:
+    """The lines ``feedlab params GROUP`` prints: per section its title (and unit
+    docstring), then each parameter with type, default, allowed values and description.
+    """
     lines = []
     for title, rows in sections.items():
         lines.append(f"[{title}]" if "\n" not in title else f"[{title.split(chr(10))[0]}]")
@@ -346,6 +366,9 @@ def run_help(overrides: Sequence[str] | Mapping[str, Any] = ()) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """``feedlab params [GROUP | --all]``: print the parameters of a group, of every group,
+    or (no argument) ``feedlab run --help``; exit code 2 for an unknown group.
+    """
     ap = argparse.ArgumentParser(
         prog="feedlab params",
         description="List config parameters: description, type, allowed values, default.",

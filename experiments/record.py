@@ -78,6 +78,7 @@ def run_key(cfg: Mapping[str, Any]) -> str:
 
 
 def file_sha256(path: Path) -> str:
+    """SHA-256 of a file's bytes, hex (the hashes ``DONE`` lists), read in 1 MiB chunks."""
     h = hashlib.sha256()
     with open(path, "rb") as f:
         for chunk in iter(lambda: f.read(1 << 20), b""):
@@ -96,6 +97,9 @@ def write_bytes_atomic(path: Path, data: bytes) -> None:
 
 
 def write_json(path: Path, obj: Any) -> None:
+    """Write ``obj`` as indented JSON with sorted keys, atomically (NumPy scalars and
+    arrays become numbers and lists; anything else unknown its string).
+    """
     write_bytes_atomic(
         path, (json.dumps(obj, indent=1, sort_keys=True, default=_jsonable) + "\n").encode()
     )
@@ -200,6 +204,9 @@ def git_state(root: Path) -> dict[str, Any]:
 
 
 def package_versions() -> dict[str, str | None]:
+    """Python's version and the installed version of every package in :data:`PACKAGES`
+    (None if absent), for a run's provenance.
+    """
     out: dict[str, str | None] = {"python": platform.python_version()}
     for name in PACKAGES:
         try:
@@ -237,6 +244,9 @@ class RunWriter:
         self.key = key
 
     def config(self, resolved: Mapping[str, Any], overrides: list[str]) -> None:
+        """Write ``.hydra/config.yaml`` and ``.hydra/overrides.yaml``, and remember the
+        run's config so that every Parquet file staged here carries it as metadata.
+        """
         write_bytes_atomic(
             self.staging / ".hydra" / "config.yaml",
             yaml.safe_dump(dict(resolved), sort_keys=False).encode(),
@@ -275,9 +285,11 @@ class RunWriter:
         return self.final
 
     def abort(self) -> None:
+        """Discard the staged run (nothing appears under the final name)."""
         _STAGING_METADATA.pop(self.staging, None)
         shutil.rmtree(self.staging, ignore_errors=True)
 
 
 def environment() -> dict[str, Any]:
+    """The command line, platform and package versions a run was made with (manifest)."""
     return {"argv": sys.argv, "platform": platform.platform(), "packages": package_versions()}

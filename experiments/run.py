@@ -76,6 +76,9 @@ def compose(overrides: Sequence[str] = (), config_name: str = "config") -> dict[
 
 
 def to_container(cfg: DictConfig | Mapping[str, Any]) -> dict[str, Any]:
+    """A config as plain, resolved data without the ``hydra`` node: the form
+    :func:`run_experiment` and a sweep job take (Hydra hands the task a DictConfig).
+    """
     data: dict[str, Any]
     if isinstance(cfg, DictConfig):
         # a DictConfig's container is a dict with the config's (str) keys

@@ -91,119 +91,155 @@ def _check_bounds(value: float, meta: Mapping[str, Any], path: str, out: list[st
 
 
 def _coerce(tp: Any, value: Any, meta: Mapping[str, Any], path: str, out: list[str]) -> Any:
-    """Convert ``value`` to ``tp`` or append a message to ``out`` and return None."""
+    """Convert ``value`` to ``tp`` or append a message to ``out`` and return None.
+
+    Dispatches on the kind of annotation: unions, literals, nested schema dataclasses,
+    sequences, mappings, then the scalars. An annotation the schema does not support is a
+    programming error (TypeError), not a config problem.
+    """
     origin = get_origin(tp)
     if origin in (typing.Union, types.UnionType):
-        args = get_args(tp)
-        if value is None and type(None) in args:
-            return None
-        non_none = [a for a in args if a is not type(None)]
-        if len(non_none) == 1:
-            return _coerce(non_none[0], value, meta, path, out)
-        for a in non_none:  # first type that accepts the value without complaint
-            trial: list[str] = []
-            res = _coerce(a, value, meta, path, trial)
-            if not trial:
-                return res
-        out.append(f"{path}: {value!r} does not match any of {tp}")
-        return None
+        return _coerce_union(tp, value, meta, path, out)
     if origin is Literal:
-        allowed = get_args(tp)
-        if value not in allowed:
-            out.append(f"{path}: {value!r} is not allowed; allowed: {', '.join(map(str, allowed))}")
-            return None
-        return value
+        return _coerce_literal(tp, value, path, out)
     if isinstance(tp, type) and dataclasses.is_dataclass(tp):
         return _parse_into(tp, value, path, out)
     if origin in (tuple, list) or tp in (tuple, list):
-        args = get_args(tp)
-        if isinstance(value, str | bytes) or not isinstance(value, Sequence):
-            out.append(f"{path}: expected a list, got {value!r}")
-            return None
-        if origin is tuple and len(args) == 2 and args[1] is Ellipsis:
-            elem = args[0]
-        elif origin is tuple and args:
-            if len(args) != len(value):
-                out.append(f"{path}: expected {len(args)} items, got {len(value)}")
-                return None
-            return tuple(
-                _coerce(a, v, meta, f"{path}[{i}]", out)
-                for i, (a, v) in enumerate(zip(args, value, strict=True))
-            )
-        else:
-            elem = args[0] if args else Any
-        items = [_coerce(elem, v, meta, f"{path}[{i}]", out) for i, v in enumerate(value)]
-        return tuple(items) if (origin is tuple or tp is tuple) else items
+        return _coerce_sequence(tp, value, meta, path, out)
     if origin in (dict, Mapping) or tp is dict:
-        args = get_args(tp)
-        vt = args[1] if len(args) == 2 else Any
-        if not isinstance(value, Mapping):
-            out.append(f"{path}: expected a mapping, got {value!r}")
-            return None
-        return {str(k): _coerce(vt, v, meta, f"{path}.{k}", out) for k, v in value.items()}
+        return _coerce_mapping(tp, value, meta, path, out)
     if tp is Any:
         return value
-    if tp is bool:
-        if isinstance(value, bool):
-            return value
-        out.append(f"{path}: expected true or false, got {value!r}")
-        return None
-    if tp is int:
-        if isinstance(value, bool) or not (
-            isinstance(value, int) or (isinstance(value, float) and value.is_integer())
-        ):
-            out.append(f"{path}: expected an integer, got {value!r}")
-            return None
-        value = int(value)
-        _check_bounds(value, meta, path, out)
-        return value
-    if tp is float:
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            out.append(f"{path}: expected a number, got {value!r}")
-            return None
-        value = float(value)
-        _check_bounds(value, meta, path, out)
-        return value
-    if tp is str:
-        if not isinstance(value, str):
-            out.append(f"{path}: expected a string, got {value!r}")
-            return None
-        choices = meta.get("choices")
-        if choices is not None and value not in choices:
-            out.append(f"{path}: {value!r} is not allowed; allowed: {', '.join(map(str, choices))}")
-        return value
+    for scalar, coerce in _SCALARS:
+        if tp is scalar:
+            return coerce(value, meta, path, out)
     raise TypeError(f"schema type {tp!r} at {path} is not supported")  # programming error
 
 
+def _coerce_union(tp: Any, value: Any, meta: Mapping[str, Any], path: str, out: list[str]) -> Any:
+    """``X | None`` takes None or an X; otherwise the first member type that accepts the
+    value without a problem wins.
+    """
+    args = get_args(tp)
+    if value is None and type(None) in args:
+        return None
+    non_none = [a for a in args if a is not type(None)]
+    if len(non_none) == 1:
+        return _coerce(non_none[0], value, meta, path, out)
+    for a in non_none:  # first type that accepts the value without complaint
+        trial: list[str] = []
+        res = _coerce(a, value, meta, path, trial)
+        if not trial:
+            return res
+    out.append(f"{path}: {value!r} does not match any of {tp}")
+    return None
+
+
+def _coerce_literal(tp: Any, value: Any, path: str, out: list[str]) -> Any:
+    """A value that must be one of the literal's values."""
+    allowed = get_args(tp)
+    if value not in allowed:
+        out.append(f"{path}: {value!r} is not allowed; allowed: {', '.join(map(str, allowed))}")
+        return None
+    return value
+
+
+def _coerce_sequence(
+    tp: Any, value: Any, meta: Mapping[str, Any], path: str, out: list[str]
+) -> Any:
+    """A list, ``tuple[X, ...]`` or fixed-length ``tuple[X, Y]``, item by item (each item
+    checked against the field's bounds and choices).
+    """
+    origin = get_origin(tp)
+    args = get_args(tp)
+    if isinstance(value, str | bytes) or not isinstance(value, Sequence):
+        out.append(f"{path}: expected a list, got {value!r}")
+        return None
+    if origin is tuple and len(args) == 2 and args[1] is Ellipsis:
+        elem = args[0]
+    elif origin is tuple and args:
+        if len(args) != len(value):
+            out.append(f"{path}: expected {len(args)} items, got {len(value)}")
+            return None
+        return tuple(
+            _coerce(a, v, meta, f"{path}[{i}]", out)
+            for i, (a, v) in enumerate(zip(args, value, strict=True))
+        )
+    else:
+        elem = args[0] if args else Any
+    items = [_coerce(elem, v, meta, f"{path}[{i}]", out) for i, v in enumerate(value)]
+    return tuple(items) if (origin is tuple or tp is tuple) else items
+
+
+def _coerce_mapping(tp: Any, value: Any, meta: Mapping[str, Any], path: str, out: list[str]) -> Any:
+    """A mapping with string keys, its values coerced to the declared value type."""
+    args = get_args(tp)
+    vt = args[1] if len(args) == 2 else Any
+    if not isinstance(value, Mapping):
+        out.append(f"{path}: expected a mapping, got {value!r}")
+        return None
+    return {str(k): _coerce(vt, v, meta, f"{path}.{k}", out) for k, v in value.items()}
+
+
+def _coerce_bool(value: Any, meta: Mapping[str, Any], path: str, out: list[str]) -> Any:
+    """Only a real boolean: ``1`` or ``"yes"`` are refused, not guessed."""
+    if isinstance(value, bool):
+        return value
+    out.append(f"{path}: expected true or false, got {value!r}")
+    return None
+
+
+def _coerce_int(value: Any, meta: Mapping[str, Any], path: str, out: list[str]) -> Any:
+    """An integer (a float with an integral value is accepted; a boolean is not), in bounds."""
+    if isinstance(value, bool) or not (
+        isinstance(value, int) or (isinstance(value, float) and value.is_integer())
+    ):
+        out.append(f"{path}: expected an integer, got {value!r}")
+        return None
+    value = int(value)
+    _check_bounds(value, meta, path, out)
+    return value
+
+
+def _coerce_float(value: Any, meta: Mapping[str, Any], path: str, out: list[str]) -> Any:
+    """A finite number (not a boolean), as a float, in bounds."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        out.append(f"{path}: expected a number, got {value!r}")
+        return None
+    value = float(value)
+    _check_bounds(value, meta, path, out)
+    return value
+
+
+def _coerce_str(value: Any, meta: Mapping[str, Any], path: str, out: list[str]) -> Any:
+    """A string, one of the field's ``choices`` if it declares them."""
+    if not isinstance(value, str):
+        out.append(f"{path}: expected a string, got {value!r}")
+        return None
+    choices = meta.get("choices")
+    if choices is not None and value not in choices:
+        out.append(f"{path}: {value!r} is not allowed; allowed: {', '.join(map(str, choices))}")
+    return value
+
+
+_SCALARS = ((bool, _coerce_bool), (int, _coerce_int), (float, _coerce_float), (str, _coerce_str))
+
+
 def _parse_into[T](cls: type[T], data: Any, path: str, out: list[str]) -> T | None:
+    """Parse ``data`` into the schema dataclass ``cls``, appending every problem to ``out``
+    (unknown and forbidden keys, missing required fields, bad values, then the class's own
+    cross-field checks); the instance, or None if it could not be built.
+    """
     if data is None:
         data = {}
     if not isinstance(data, Mapping):
         out.append(f"{path or '<root>'}: expected a mapping of fields, got {data!r}")
         return None
     n_before = len(out)
-    hints = get_type_hints(cls)
     names = {f.name for f in dataclasses.fields(cls) if f.init}  # type: ignore[arg-type]
     prefix = f"{path}." if path else ""
-    for key in data:
-        if key in FORBIDDEN_KEYS:
-            out.append(
-                f"{prefix}{key}: refused; feedlab configs name units from its registries "
-                "and never carry Hydra instantiation keys"
-            )
-        elif key not in names:
-            out.append(
-                f"{prefix}{key}: unknown field; allowed: {', '.join(sorted(names)) or '(none)'}"
-            )
-    kwargs: dict[str, Any] = {}
-    for f in dataclasses.fields(cls):  # type: ignore[arg-type]
-        if not f.init:
-            continue
-        fpath = f"{prefix}{f.name}"
-        if f.name in data:
-            kwargs[f.name] = _coerce(hints[f.name], data[f.name], f.metadata, fpath, out)
-        elif f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
-            out.append(f"{fpath}: missing (required)")
+    _check_keys(data, names, prefix, out)
+    kwargs = _field_values(cls, data, prefix, out)
     if len(out) > n_before:  # already refused: build what we can, report nothing more
         try:
             return cls(**kwargs)
@@ -219,6 +255,39 @@ def _parse_into[T](cls: type[T], data: Any, path: str, out: list[str]) -> T | No
         else:
             out.append(f"{path or '<root>'}: {msg}")
         return None
+
+
+def _check_keys(data: Mapping[str, Any], names: set[str], prefix: str, out: list[str]) -> None:
+    """Refuse Hydra instantiation keys and keys that are not fields of the node."""
+    for key in data:
+        if key in FORBIDDEN_KEYS:
+            out.append(
+                f"{prefix}{key}: refused; feedlab configs name units from its registries "
+                "and never carry Hydra instantiation keys"
+            )
+        elif key not in names:
+            out.append(
+                f"{prefix}{key}: unknown field; allowed: {', '.join(sorted(names)) or '(none)'}"
+            )
+
+
+def _field_values(
+    cls: type, data: Mapping[str, Any], prefix: str, out: list[str]
+) -> dict[str, Any]:
+    """The coerced value of every init field given in ``data``; a required field that is
+    not given is reported as missing.
+    """
+    hints = get_type_hints(cls)
+    kwargs: dict[str, Any] = {}
+    for f in dataclasses.fields(cls):  # type: ignore[arg-type]
+        if not f.init:
+            continue
+        fpath = f"{prefix}{f.name}"
+        if f.name in data:
+            kwargs[f.name] = _coerce(hints[f.name], data[f.name], f.metadata, fpath, out)
+        elif f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
+            out.append(f"{fpath}: missing (required)")
+    return kwargs
 
 
 def parse[T](cls: type[T], data: Any, path: str = "") -> T:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from feedlab.experiments import record, sweep
+from feedlab.experiments import callback, record, sweep
 from feedlab.experiments.run import compose, run_experiment
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -223,7 +223,7 @@ def test_progress_line_counts_done_failed_remaining(tmp_path: Path) -> None:
     os.utime(tmp_path / "runs" / keys[3] / "DONE", (1, 1))
     (tmp_path / "failures").mkdir()
     out = io.StringIO()
-    progress = sweep._Progress(
+    progress = callback._Progress(
         tmp_path,
         keys,
         before={keys[0]},
@@ -244,7 +244,9 @@ def test_progress_line_counts_done_failed_remaining(tmp_path: Path) -> None:
     assert len(out.getvalue().splitlines()) <= 3  # a line when the counts change, no more
 
     tty = io.StringIO()
-    live = sweep._Progress(tmp_path, keys, before=set(), started=time.time(), stream=tty, live=True)
+    live = callback._Progress(
+        tmp_path, keys, before=set(), started=time.time(), stream=tty, live=True
+    )
     live.close()
     assert tty.getvalue().startswith("\rsweep: ") and tty.getvalue().endswith("\n")
 
