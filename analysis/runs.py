@@ -43,11 +43,6 @@ CONFIG = Path(".hydra") / "config.yaml"
 TABLES = ("timeseries", "agents", "events")
 
 
-def is_run(path: str | Path) -> bool:
-    """Whether ``path`` is a complete run directory (it holds ``DONE``)."""
-    return (Path(path) / DONE).is_file()
-
-
 def find_runs(root: str | Path, experiment: str | None = None) -> list[Path]:
     """The complete run directories under ``root``, sorted by path.
 

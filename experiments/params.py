@@ -309,16 +309,6 @@ def all_params(defaults: Mapping[str, Any] | None = None) -> dict[str, dict[str,
     return {g: group_params(g, defaults) for g in GROUPS}
 
 
-def leaf_paths(defaults: Mapping[str, Any] | None = None) -> set[str]:
-    """Every dotted parameter name :func:`all_params` lists (unit fields under their group)."""
-    return {
-        p.path
-        for sections in all_params(defaults).values()
-        for rows in sections.values()
-        for p in rows
-    }
-
-
 def run_help(overrides: Sequence[str] | Mapping[str, Any] = ()) -> str:
     """``feedlab run --help``: usage, the groups and the top-level parameters, with the
     defaults of the config composed with ``overrides`` (those that compose; a composed

@@ -24,7 +24,6 @@ class RankingPolicy:
     """Base class: ``rank(cand, k, rng) -> (selected pair indices, segment ptr)``."""
 
     unit_name: ClassVar[str] = ""
-    needs_predictions: ClassVar[bool] = False
 
     def rank(
         self, cand: Candidates, k: np.ndarray, rng: np.random.Generator

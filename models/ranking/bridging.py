@@ -39,7 +39,7 @@ groups is the simplest rule with that property; the matrix-factorisation variant
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar, Literal
+from typing import Literal
 
 import numpy as np
 
@@ -66,7 +66,6 @@ class BridgingRanking(ScoredPolicy):
     )
     aggregate: Literal["min", "product"] = field(doc="how group approvals are combined")
     prior: BetaPrior = field(doc="Beta prior of the observed variant (unused by predicted)")
-    needs_predictions: ClassVar[bool] = True
 
     def group_approval(self, cand: Candidates) -> np.ndarray:
         """``(posts.capacity, G)`` approval per post slot and group (module docstring)."""

@@ -74,7 +74,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
@@ -464,7 +464,6 @@ class MFState(Extension):
         """Empty rating window, no fitted parameters or intercept table (every post cold)."""
         self.buffer = RatingBuffer()
         self.params: MFParams | None = None
-        self.ridge: Ridge | None = None
         self.lo = 0  # post arrays (params, counts, table) are indexed by post id − lo
         self.post_count = np.zeros(0, np.int64)
         self.user_count = np.zeros(0, np.int64)
@@ -557,7 +556,7 @@ class MFState(Extension):
         )
         for _ in range(pol.epochs):
             als_epoch(data, p, lam, sw)
-        self.params, self.ridge, self.lo = p, lam, data.lo
+        self.params, self.lo = p, data.lo
         self.user_count, self.post_count = uc, pc
         self.table = np.where(pc >= pol.min_ratings, p.ip, np.nan)
 
@@ -625,7 +624,6 @@ class BridgingMFRanking(ScoredPolicy):
     state: MFState = dataclasses.field(
         default_factory=MFState, init=False, repr=False, compare=False
     )
-    needs_predictions: ClassVar[bool] = True
 
     def __post_init__(self) -> None:
         self.state.policy = self

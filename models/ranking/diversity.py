@@ -25,7 +25,6 @@ top-k (:func:`feedlab.models.kernels.tie_value`).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar
 
 import numpy as np
 
@@ -224,7 +223,6 @@ class DiversityRanking(RankingPolicy):
 
     rho: float = field(ge=0, le=1, doc="ρ: share of each feed reserved for cross-cutting items")
     weights: EngagementWeights = field(doc="base score: points per predicted action")
-    needs_predictions: ClassVar[bool] = True
 
     def reserved(self, k: np.ndarray) -> np.ndarray:
         """⌈ρ·k⌉ per viewer (rounded to 9 decimals first, so 0.3·10 gives 3, not 4)."""

@@ -12,7 +12,6 @@ and its reshares as plain reshares (5). The platform sees predictions
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar
 
 import numpy as np
 
@@ -38,7 +37,6 @@ class EngagementRanking(ScoredPolicy):
     """Rank by predicted engagement (module docstring)."""
 
     weights: EngagementWeights = field(doc="points per predicted like, comment and share")
-    needs_predictions: ClassVar[bool] = True
 
     def score(self, cand: Candidates, rng: np.random.Generator) -> np.ndarray:
         """Weighted predicted engagement per pair (:func:`engagement_score`)."""

@@ -22,7 +22,6 @@ the policy is exactly :class:`~feedlab.models.ranking.engagement.EngagementRanki
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar
 
 import numpy as np
 
@@ -63,7 +62,6 @@ class EngagementNegFeedbackRanking(ScoredPolicy):
         doc="multipliers on the comment and share weights of political posts"
     )
     negfb: float = field(ge=0, doc="w_neg: points subtracted per predicted negative feedback")
-    needs_predictions: ClassVar[bool] = True
 
     def score(self, cand: Candidates, rng: np.random.Generator) -> np.ndarray:
         """The module docstring's score per pair, with the political flag of each candidate

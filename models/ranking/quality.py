@@ -24,7 +24,7 @@ Management Science 66:4944; Horne 2024, arXiv 2407.21592); the log-odds shifts i
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -56,7 +56,6 @@ class QualityRanking(ScoredPolicy):
         ge=0, le=1, doc="sources with mean quality below this are low-reliability"
     )
     downrank: float = field(ge=0, le=1, doc="d: score multiplier for low-reliability sources")
-    needs_predictions: ClassVar[bool] = True
 
     def score(self, cand: Candidates, rng: np.random.Generator) -> np.ndarray:
         """``P̂(like) · q_p · d_j`` per pair (module docstring): predicted approval times post
