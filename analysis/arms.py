@@ -52,7 +52,13 @@ FINAL = (
 """State metrics whose final value the summary compares between arms."""
 
 AFFECT_RUN_MEANS = ("animosity_share_impressions",)
-AFFECT_FINAL = ("mean_outgroup_warmth", "mean_ingroup_warmth", "affective_gap", "mean_anger")
+AFFECT_FINAL = (
+    "mean_outgroup_warmth",
+    "outgroup_warmth_change",
+    "mean_ingroup_warmth",
+    "affective_gap",
+    "mean_anger",
+)
 """Affect metrics (``dynamics.affect``), compared like :data:`RUN_MEANS` and :data:`FINAL`
 when the run recorded them (absent otherwise, so runs without affect keep their summary)."""
 

@@ -28,6 +28,7 @@ from feedlab.analysis.metrics.affect import (
     affective_gap,
     animosity_share,
     mean_anger,
+    mean_change,
     mean_warmth,
 )
 from feedlab.models.kernels import reached_by_class
@@ -142,12 +143,15 @@ def state_metrics(model: FeedModel) -> dict[str, float]:
 
 # ----------------------------------------------------------------- affect
 def affect_state_metrics(a: AffectState, members: np.ndarray | None = None) -> dict[str, float]:
-    """Mean in- and out-group warmth, the affective gap (in − out) and mean anger of the
-    users where ``members`` (all users by default), from :mod:`feedlab.analysis.metrics.affect`.
+    """Mean in- and out-group warmth, the mean change of out-group warmth from its
+    baseline, the affective gap (in − out) and mean anger of the users where ``members`` (all users by default), from :mod:`feedlab.analysis.metrics.affect`.
     """
     sel = slice(None) if members is None else members
     return {
         "mean_outgroup_warmth": mean_warmth(a.outgroup_warmth[sel]),
+        "outgroup_warmth_change": mean_change(
+            a.outgroup_warmth[sel], a.outgroup_warmth_baseline[sel]
+        ),
         "mean_ingroup_warmth": mean_warmth(a.ingroup_warmth[sel]),
         "affective_gap": affective_gap(a.ingroup_warmth[sel], a.outgroup_warmth[sel]),
         "mean_anger": mean_anger(a.anger[sel]),

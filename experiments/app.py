@@ -39,6 +39,7 @@ def print_summary(res: RunResult, quiet: bool = False) -> None:
         "run_mean_outrage_amplification",
         "run_mean_cross_cutting_share",
         "mean_outgroup_warmth",  # dynamics.affect (absent without it)
+        "outgroup_warmth_change",
         "affective_gap",
         "mean_anger",
         "run_mean_animosity_share_impressions",

@@ -51,6 +51,28 @@ def affective_gap(ingroup: np.ndarray, outgroup: np.ndarray) -> float:
     return float((w_in - w_out).mean()) if w_in.size else float("nan")
 
 
+def mean_change(now: np.ndarray, baseline: np.ndarray) -> float:
+    """Mean change of a per-user quantity from its baseline, ``mean(now − baseline)``.
+
+    Parameters
+    ----------
+    now, baseline
+        Per-user current and baseline values (e.g. out-group warmth), aligned.
+
+    Returns
+    -------
+    float
+        The mean change (NaN without users). Within-user, so differences between arms
+        are free of the arms' baseline imbalance (a pre/post design, as Piccardi et al.
+        2025 compare warmth before and after the ten days).
+    """
+    a = np.asarray(now, dtype=np.float64)
+    b = np.asarray(baseline, dtype=np.float64)
+    if a.shape != b.shape:
+        raise ValueError(f"arrays differ in shape: {a.shape} vs {b.shape}")
+    return float((a - b).mean()) if a.size else float("nan")
+
+
 def mean_anger(anger: np.ndarray) -> float:
     """Mean reported anger of the users given, in [0, 1] (NaN without users).
 

@@ -22,6 +22,7 @@ from feedlab.analysis.metrics.affect import (
     affective_gap,
     animosity_share,
     mean_anger,
+    mean_change,
     mean_warmth,
 )
 from feedlab.experiments.schema import ConfigError, parse
@@ -158,6 +159,8 @@ class TestMetrics:
     def test_means_and_empty(self) -> None:
         assert mean_warmth(a(10.0, 30.0)) == pytest.approx(20.0)
         assert mean_anger(a(0.2, 0.4)) == pytest.approx(0.3)
+        assert mean_change(a(25.0, 30.0), a(30.0, 30.0)) == pytest.approx(-2.5)
+        assert np.isnan(mean_change(a(), a()))
         assert np.isnan(mean_warmth(a())) and np.isnan(mean_anger(a()))
 
     def test_animosity_share_counts_at_or_above_threshold(self) -> None:

@@ -20,6 +20,7 @@ from feedlab.models.posts import KIND_RESHARE
 BASE = ["network.n=300", "output.progress=false", "output.quiet=true"]
 AFFECT_KEYS = {
     "mean_outgroup_warmth",
+    "outgroup_warmth_change",
     "mean_ingroup_warmth",
     "affective_gap",
     "mean_anger",
@@ -68,6 +69,9 @@ def test_state_on_its_scales_and_exposure_cools_the_outgroup() -> None:
     # everyone starts at the baseline 30; exposure only cools, relaxation only pulls back
     assert (a.outgroup_warmth <= 30.0 + 1e-12).all()
     assert rows[-1]["mean_outgroup_warmth"] < 30.0
+    assert rows[-1]["outgroup_warmth_change"] == pytest.approx(
+        rows[-1]["mean_outgroup_warmth"] - 30.0
+    )
     assert rows[-1]["affective_gap"] == pytest.approx(
         float((a.ingroup_warmth - a.outgroup_warmth).mean())
     )
@@ -158,6 +162,7 @@ def test_experiment_reports_warmth_per_arm_and_the_difference(tmp_path: Path) ->
         "mean_outgroup_warmth__control",
         "mean_outgroup_warmth__downrank",
         "mean_outgroup_warmth__downrank-control",
+        "outgroup_warmth_change__downrank-control",
         "affective_gap__downrank-control",
         "mean_anger__downrank-control",
         "run_mean_animosity_share_impressions__downrank-control",
