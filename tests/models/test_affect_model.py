@@ -12,6 +12,7 @@ import numpy as np
 import pyarrow.parquet as pq
 import pytest
 
+from feedlab.analysis.metrics.affect import affective_gap, mean_anger, mean_change, mean_warmth
 from feedlab.experiments.run import build, compose, run_experiment
 from feedlab.experiments.schema import ConfigError
 from feedlab.models.extension import Extension
@@ -170,5 +171,16 @@ def test_experiment_reports_warmth_per_arm_and_the_difference(tmp_path: Path) ->
         assert key in s and np.isfinite(s[key]), key
     # the treated arm sees a lower share of high-animosity items
     assert s["run_mean_animosity_share_impressions__downrank-control"] < 0
-    agents = pq.read_table(res.run_dir / "agents.parquet")
-    assert {"outgroup_warmth", "ingroup_warmth", "anger"} <= set(agents.column_names)
+    cols = pq.read_table(res.run_dir / "agents.parquet").to_pydict()
+    assert {"outgroup_warmth", "ingroup_warmth", "anger"} <= set(cols)
+    # live = offline: every per-arm state metric from agents.parquet, bit for bit
+    arm = np.asarray(cols["arm"])
+    w_in, w_out = np.asarray(cols["ingroup_warmth"]), np.asarray(cols["outgroup_warmth"])
+    w_out0 = np.asarray(cols["outgroup_warmth_baseline"])
+    for a, name in enumerate(("control", "downrank")):
+        sel = arm == a
+        assert s[f"mean_outgroup_warmth__{name}"] == mean_warmth(w_out[sel])
+        assert s[f"mean_ingroup_warmth__{name}"] == mean_warmth(w_in[sel])
+        assert s[f"affective_gap__{name}"] == affective_gap(w_in[sel], w_out[sel])
+        assert s[f"outgroup_warmth_change__{name}"] == mean_change(w_out[sel], w_out0[sel])
+        assert s[f"mean_anger__{name}"] == mean_anger(np.asarray(cols["anger"])[sel])
