@@ -184,3 +184,16 @@ def test_experiment_reports_warmth_per_arm_and_the_difference(tmp_path: Path) ->
         assert s[f"affective_gap__{name}"] == affective_gap(w_in[sel], w_out[sel])
         assert s[f"outgroup_warmth_change__{name}"] == mean_change(w_out[sel], w_out0[sel])
         assert s[f"mean_anger__{name}"] == mean_anger(np.asarray(cols["anger"])[sel])
+
+
+def test_downrank_moves_flagged_below_all_and_keeps_their_order() -> None:
+    from feedlab.models.ranking.base import downrank
+
+    s = np.array([5.0, -2.0, 3.0, 9.0, 0.5])
+    flag = np.array([False, False, True, True, False])
+    out = downrank(s, flag)
+    # shift = 9 - (-2) + 1 = 12: 3 -> -9, 9 -> -3; unflagged unchanged
+    np.testing.assert_array_equal(out, [5.0, -2.0, -9.0, -3.0, 0.5])
+    assert out[flag].max() < out[~flag].min()
+    np.testing.assert_array_equal(downrank(s, np.zeros(5, bool)), s)
+    assert downrank(np.zeros(0), np.zeros(0, bool)).size == 0
