@@ -139,6 +139,9 @@ class UserState:
     platform_trust_baseline: np.ndarray
     role: np.ndarray
     arm: np.ndarray
+    #: warmth and anger (``dynamics.affect``; :func:`draw_affect`); None when affect is off,
+    #: so that runs without it carry no such columns
+    affect: AffectState | None = None
 
     @property
     def n(self) -> int:
@@ -151,8 +154,45 @@ class UserState:
         return int(self.group.max()) + 1 if self.n else 0
 
     def columns(self) -> dict[str, np.ndarray]:
-        """All per-user arrays by name (for agents.parquet)."""
-        return {k: v for k, v in vars(self).items() if isinstance(v, np.ndarray)}
+        """All per-user arrays by name (for agents.parquet), the affect arrays included
+        when affect is on.
+        """
+        cols = {k: v for k, v in vars(self).items() if isinstance(v, np.ndarray)}
+        if self.affect is not None:
+            cols.update(vars(self.affect))
+        return cols
+
+
+@dataclass
+class AffectState:
+    """Per-user affect (docs/model.md §Affective polarisation and anger): warmth toward
+    the in-group and the out-group on the 0–100 feeling thermometer (ANES), their
+    baselines, and the anger reported after the last session in [0, 1].
+    """
+
+    ingroup_warmth: np.ndarray
+    outgroup_warmth: np.ndarray
+    ingroup_warmth_baseline: np.ndarray
+    outgroup_warmth_baseline: np.ndarray
+    anger: np.ndarray
+
+
+def draw_affect(ingroup: Spread, outgroup: Spread, n: int, rng: np.random.Generator) -> AffectState:
+    """Initial (and baseline) warmth of ``n`` users on [0, 100] (scaled Beta with the
+    configured mean and sd, as every bounded trait), in-group first; anger starts at 0.
+
+    The caller passes the run's own ``affect`` stream, so drawing affect never changes
+    another stream's numbers.
+    """
+    w_in = draw_bounded(ingroup, n, 0.0, 100.0, rng)
+    w_out = draw_bounded(outgroup, n, 0.0, 100.0, rng)
+    return AffectState(
+        ingroup_warmth=w_in.copy(),
+        outgroup_warmth=w_out.copy(),
+        ingroup_warmth_baseline=w_in,
+        outgroup_warmth_baseline=w_out,
+        anger=np.zeros(n),
+    )
 
 
 def initial_opinions(

@@ -51,6 +51,17 @@ FINAL = (
 )
 """State metrics whose final value the summary compares between arms."""
 
+AFFECT_RUN_MEANS = ("animosity_share_impressions",)
+AFFECT_FINAL = (
+    "mean_outgroup_warmth",
+    "outgroup_warmth_change",
+    "mean_ingroup_warmth",
+    "affective_gap",
+    "mean_anger",
+)
+"""Affect metrics (``dynamics.affect``), compared like :data:`RUN_MEANS` and :data:`FINAL`
+when the run recorded them (absent otherwise, so runs without affect keep their summary)."""
+
 TOTALS = ("impressions", "likes", "comments", "shares", "negfb", "posts")
 
 
@@ -80,7 +91,11 @@ def arm_summary(
     classes = reach_classes(cols)
     for c in classes:
         out[f"run_mean_reach_{c}"] = _mean(cols.get(f"reach_{c}"))
-    for metric in ("outrage_share_impressions", "political_outrage_share_impressions"):
+    for metric in (
+        "outrage_share_impressions",
+        "political_outrage_share_impressions",
+        *AFFECT_RUN_MEANS,
+    ):
         if metric in cols:
             out[f"run_mean_{metric}"] = _mean(cols.get(metric))
     if len(names) < 2:
@@ -112,6 +127,7 @@ def _one_arm(
         m[f"total_{flow}"] = float(np.nansum(col)) if col is not None else float("nan")
     for metric in FINAL:
         m[metric] = float(last.get(f"{metric}{sfx}", float("nan")))
+    m.update(_affect_arm_entries(cols, last, sfx))
     m["arm_size"] = float(last.get(f"arm_size{sfx}", float("nan")))
     return m
 
@@ -135,6 +151,17 @@ def _versus_control(
             continue
         out[f"{k}{ARM_SEP}{name}-{control}"] = v - per_arm[control][k]
     return out
+
+
+def _affect_arm_entries(
+    cols: Mapping[str, np.ndarray], last: Mapping[str, float], sfx: str
+) -> dict[str, float]:
+    """One arm's :data:`AFFECT_RUN_MEANS` (run means) and :data:`AFFECT_FINAL` (last
+    values), only those the run recorded.
+    """
+    m = {f"run_mean_{k}": _mean(cols[f"{k}{sfx}"]) for k in AFFECT_RUN_MEANS if f"{k}{sfx}" in cols}
+    m.update({k: float(last[f"{k}{sfx}"]) for k in AFFECT_FINAL if f"{k}{sfx}" in last})
+    return m
 
 
 def model_arm_summary(
@@ -184,6 +211,9 @@ USER_STATS: dict[str, tuple[str, str]] = {
     "mean_platform_trust": ("platform_trust", "mean"),
     "mean_arousal": ("arousal", "mean"),
     "mean_value": ("last_value", "mean"),
+    "mean_outgroup_warmth": ("outgroup_warmth", "mean"),
+    "mean_ingroup_warmth": ("ingroup_warmth", "mean"),
+    "mean_anger": ("anger", "mean"),
 }
 """Final-state metrics that are a statistic of one per-user column of ``agents.parquet``
 (the same definitions as :func:`feedlab.analysis.live.arm_state_metrics`)."""
@@ -288,7 +318,7 @@ def difference_intervals(
     later = step > 0 if step.size else slice(None)
     for name in names[1:]:
         sfx = f"{name}-{control}"
-        for metric in RUN_MEANS:
+        for metric in (*RUN_MEANS, *AFFECT_RUN_MEANS):
             a, c = (
                 timeseries.get(f"{metric}{ARM_SEP}{name}"),
                 timeseries.get(f"{metric}{ARM_SEP}{control}"),

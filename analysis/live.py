@@ -24,10 +24,18 @@ from feedlab.analysis.metrics import (
     opinion_variance,
 )
 from feedlab.analysis.metrics import cross_cutting_share as _cross_cutting_share
+from feedlab.analysis.metrics.affect import (
+    affective_gap,
+    animosity_share,
+    mean_anger,
+    mean_change,
+    mean_warmth,
+)
 from feedlab.models.kernels import reached_by_class
 from feedlab.models.posts import KIND_RESHARE
 
 if TYPE_CHECKING:
+    from feedlab.agents.population import AffectState
     from feedlab.models.model import FeedModel, StepContext
 
 ARM_SEP = "__"
@@ -62,6 +70,8 @@ class Recorder:
             group[ctx.feed.viewer], group[items.origin_author]
         )
         model.step_stats.update(reach_and_arm_stats(model, ctx))
+        if model.users.affect is not None:  # dynamics.affect.enabled
+            model.step_stats.update(animosity_stats(model, ctx))
 
     def row(self, model: FeedModel) -> dict[str, float]:
         """The live metrics of the current state: state metrics, the step's statistics
@@ -124,9 +134,45 @@ def state_metrics(model: FeedModel) -> dict[str, float]:
         row["political_outrage_share_impressions"] = _ratio(
             s["impressions_political_outrage"], s["impressions"]
         )
+    if u.affect is not None:  # dynamics.affect.enabled
+        row.update(affect_state_metrics(u.affect))
     if len(getattr(model, "policies", ())) > 1:
         row.update(arm_state_metrics(model, row))
     return row
+
+
+# ----------------------------------------------------------------- affect
+def affect_state_metrics(a: AffectState, members: np.ndarray | None = None) -> dict[str, float]:
+    """Mean in- and out-group warmth, the mean change of out-group warmth from its
+    baseline, the affective gap (in − out) and mean anger of the users where ``members`` (all users by default), from :mod:`feedlab.analysis.metrics.affect`.
+    """
+    sel = slice(None) if members is None else members
+    return {
+        "mean_outgroup_warmth": mean_warmth(a.outgroup_warmth[sel]),
+        "outgroup_warmth_change": mean_change(
+            a.outgroup_warmth[sel], a.outgroup_warmth_baseline[sel]
+        ),
+        "mean_ingroup_warmth": mean_warmth(a.ingroup_warmth[sel]),
+        "affective_gap": affective_gap(a.ingroup_warmth[sel], a.outgroup_warmth[sel]),
+        "mean_anger": mean_anger(a.anger[sel]),
+    }
+
+
+def animosity_stats(model: FeedModel, ctx: StepContext) -> dict[str, float]:
+    """Share of the step's impressions with animosity >= ``dynamics.affect.high_animosity``
+    (``animosity_share_impressions``), and with arms the same per arm.
+    """
+    thr = model.dynamics.affect.high_animosity
+    viewer = ctx.feed.viewer
+    anim = model.posts.animosity[ctx.feed.slot]
+    out = {"animosity_share_impressions": animosity_share(anim, thr)}
+    if len(getattr(model, "policies", ())) > 1:
+        item_arm = model.users.arm[viewer]
+        for a, name in enumerate(model.arm_names):
+            out[f"animosity_share_impressions{ARM_SEP}{name}"] = animosity_share(
+                anim[item_arm == a], thr
+            )
+    return out
 
 
 # ----------------------------------------------------------------- reach and arms
@@ -263,6 +309,8 @@ def arm_state_metrics(model: FeedModel, row: dict[str, float]) -> dict[str, floa
             "mean_value": float(np.nanmean(value)) if np.isfinite(value).any() else float("nan"),
             "n_edges": float(src_in.sum()),
         }
+        if u.affect is not None:  # dynamics.affect.enabled
+            m.update(affect_state_metrics(u.affect, members))
         if f"impressions{sfx}" in s:
             eng = s[f"likes{sfx}"] + s[f"comments{sfx}"] + s[f"shares{sfx}"]
             m["engagement_per_user"] = _ratio(eng, m["arm_size"])

@@ -42,6 +42,11 @@ def print_summary(res: RunResult, quiet: bool = False) -> None:
         "run_mean_mean_value",
         "run_mean_outrage_amplification",
         "run_mean_cross_cutting_share",
+        "mean_outgroup_warmth",  # dynamics.affect (absent without it)
+        "outgroup_warmth_change",
+        "affective_gap",
+        "mean_anger",
+        "run_mean_animosity_share_impressions",
     )
     for k in keys:
         if k in s and s[k] is not None:

@@ -33,9 +33,10 @@ from feedlab.agents.population import (
     ROLE_INFLUENCER,
     PopulationConfig,
     UserState,
+    draw_affect,
     draw_population,
 )
-from feedlab.agents.rules import emotion, opinion, trust, value
+from feedlab.agents.rules import affect, emotion, opinion, trust, value
 from feedlab.agents.user import User
 from feedlab.models import buffers, seeds
 from feedlab.models.config import DynamicsConfig, PlatformConfig
@@ -88,6 +89,7 @@ class PostBatch:
     target: np.ndarray
     kind: np.ndarray
     origin_id: np.ndarray  # -1 for original posts
+    animosity: np.ndarray  # out-group animosity in [0, 1]; 0 without dynamics.affect
 
     def append(self, **cols: np.ndarray) -> None:
         """Append posts; missing columns get their defaults."""
@@ -102,6 +104,7 @@ class PostBatch:
             "target": -1,
             "kind": KIND_POST,
             "origin_id": -1,
+            "animosity": 0.0,
         }
         for name in vars(self):
             cur = getattr(self, name)
@@ -183,6 +186,13 @@ class FeedModel(mesa.Model):
         )
         if arm_of is not None:
             self.users.arm = np.asarray(arm_of, dtype=np.int16)
+        #: the affect stream (dynamics.affect); None when affect is off: nothing drawn
+        self.affect_rng: np.random.Generator | None = None
+        if dynamics.affect.enabled:
+            self.affect_rng = seeds.rng(seed, "affect")
+            self.users.affect = draw_affect(
+                dynamics.affect.ingroup_warmth, dynamics.affect.outgroup_warmth, n, self.affect_rng
+            )
         self.n_groups = max(self.users.n_groups, 1)
         self.graph = FollowGraph.from_edges(n, network.src, network.dst)
         self.posts = PostStore(self._post_capacity(), self.n_groups, self.platform.window)
@@ -285,11 +295,26 @@ class FeedModel(mesa.Model):
             target=np.full(m, -1, np.int32),
             kind=np.full(m, KIND_POST, np.int8),
             origin_id=np.full(m, -1, np.int64),
+            animosity=np.zeros(m),
         )
+        if self.affect_rng is not None:  # dynamics.affect.enabled
+            batch.animosity = self._post_animosity(batch)
         self._append_reshares(batch)
         for ext in self.hooks["on_post"]:
             ext.on_post(self, t, batch)
         self._store(t, batch)
+
+    def _post_animosity(self, batch: PostBatch) -> np.ndarray:
+        """Out-group animosity of the new posts from their authors' warmth and arousal
+        (``agents/rules/affect.py``; current warmth with ``feedback``, else the baseline).
+        """
+        cfg, u, author = self.dynamics.affect, self.users, batch.author
+        assert u.affect is not None and self.affect_rng is not None
+        a = u.affect
+        warmth = a.outgroup_warmth if cfg.feedback else a.outgroup_warmth_baseline
+        return affect.post_animosity(
+            cfg, batch.political, warmth[author], u.arousal[author], self.affect_rng
+        )
 
     def _append_reshares(self, batch: PostBatch) -> None:
         sharer, origin_id = self._pending_reshares
@@ -309,6 +334,7 @@ class FeedModel(mesa.Model):
             target=p.target[slot],
             kind=np.full(sharer.shape[0], KIND_RESHARE, np.int8),
             origin_id=origin_id,
+            animosity=p.animosity[slot],
         )
 
     def _store(self, t: int, b: PostBatch) -> None:
@@ -323,6 +349,7 @@ class FeedModel(mesa.Model):
             disclosed=b.disclosed,
             target=b.target,
             kind=b.kind,
+            animosity=b.animosity,
         )
         has_origin = b.origin_id >= 0
         self.posts.origin[slots[has_origin]] = b.origin_id[has_origin]
@@ -532,9 +559,11 @@ class FeedModel(mesa.Model):
 
     # ---------------------------------------------------------------- updates
     def update(self, ctx: StepContext) -> None:
-        """Opinion, arousal and trust, all from the same step's feed."""
+        """Opinion, arousal, affect (when on) and trust, all from the same step's feed."""
         self._update_opinions(ctx)
         mean_outrage = self._update_arousal(ctx)
+        if self.users.affect is not None:  # dynamics.affect.enabled
+            self._update_affect(ctx, mean_outrage)
         self._update_trust(ctx, mean_outrage)
 
     def _update_opinions(self, ctx: StepContext) -> None:
@@ -564,6 +593,26 @@ class FeedModel(mesa.Model):
             self.dynamics.emotion, u.arousal, u.susceptibility, mean_outrage
         )
         return mean_outrage
+
+    def _update_affect(self, ctx: StepContext, mean_outrage: np.ndarray) -> None:
+        """Warmth from the animosity and in-group outrage read, and the anger reported
+        after the session (``agents/rules/affect.py``; arousal already updated).
+        """
+        cfg, f, u = self.dynamics.affect, ctx.feed, self.users
+        a = u.affect
+        assert a is not None
+        same = u.group[f.items.origin_author] == u.group[f.viewer]
+        animosity = self.posts.animosity[f.slot]
+        h, r, mean_animosity = affect.feed_exposure(
+            cfg, f.viewer, same, animosity, f.items.outrage, self.n
+        )
+        a.outgroup_warmth[:] = affect.update_outgroup_warmth(
+            cfg, a.outgroup_warmth, a.outgroup_warmth_baseline, h
+        )
+        a.ingroup_warmth[:] = affect.update_ingroup_warmth(
+            cfg, a.ingroup_warmth, a.ingroup_warmth_baseline, r
+        )
+        a.anger[:] = affect.anger(cfg, u.arousal, mean_outrage, mean_animosity)
 
     def _update_trust(self, ctx: StepContext, mean_outrage: np.ndarray) -> None:
         """Edge trust from good and bad experiences; platform trust also falls when a

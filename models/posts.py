@@ -27,6 +27,7 @@ _FIELDS = {
     "target": (np.int32, -1),
     "origin": (np.int64, -1),
     "kind": (np.int8, 0),
+    "animosity": (np.float64, 0.0),
     "impressions": (np.int32, 0),
     "likes": (np.int32, 0),
     "comments": (np.int32, 0),
@@ -53,6 +54,8 @@ class PostStore:
     target: NDArray[np.int32]
     origin: NDArray[np.int64]
     kind: NDArray[np.int8]
+    #: out-group animosity in [0, 1] (dynamics.affect; 0 when affect is off)
+    animosity: NDArray[np.float64]
     impressions: NDArray[np.int32]
     likes: NDArray[np.int32]
     comments: NDArray[np.int32]

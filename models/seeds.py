@@ -20,6 +20,7 @@ STREAMS = (
     "behaviour",
     "event",
     "prediction",
+    "affect",
 )
 
 

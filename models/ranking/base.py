@@ -7,14 +7,22 @@ Most policies only define a per-pair :meth:`ScoredPolicy.score`; the shared segm
 top-k (``feedlab.models.kernels.segmented_topk``; equal scores in random order, from one key
 drawn from the passed ``rng``) turns scores into feeds. Policies never touch the model:
 everything arrives as arrays.
+
+Every scored policy has the option ``downrank_animosity`` (a threshold in [0, 1]; 0 = off):
+candidates whose out-group animosity (``posts.animosity``, ``dynamics.affect``) is at or
+above it are moved below all others before the top-k, keeping the policy's order within
+each part — the re-ranking of Piccardi et al. (2025, *Science*), who moved posts
+expressing partisan animosity down the feeds of consenting users for ten days.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np
 
+from feedlab.experiments.schema import field
 from feedlab.models.feed import Candidates
 from feedlab.models.kernels import segmented_topk, tie_key
 from feedlab.models.registry import Registry
@@ -51,8 +59,22 @@ class RankingPolicy:
         raise NotImplementedError
 
 
+@dataclass(frozen=True, kw_only=True)
 class ScoredPolicy(RankingPolicy):
-    """A policy defined by a score per (viewer, candidate) pair; higher ranks first."""
+    """A policy defined by a score per (viewer, candidate) pair; higher ranks first.
+
+    A frozen dataclass with one keyword-only field, ``downrank_animosity`` (module
+    docstring); its default 0 (off) is structural, and every ``conf/ranking/*.yaml`` of a
+    scored policy states it.
+    """
+
+    downrank_animosity: float = field(
+        default=0.0,
+        ge=0,
+        le=1,
+        doc="candidates with animosity >= this go below all others before the top-k "
+        "(Piccardi et al. 2025); 0 = off",
+    )
 
     def score(self, cand: Candidates, rng: np.random.Generator) -> np.ndarray:
         """Score of every (viewer, candidate) pair, shape ``(cand.size,)``; higher ranks first."""
@@ -65,7 +87,27 @@ class ScoredPolicy(RankingPolicy):
         (one tie key drawn from ``rng``, :func:`feedlab.models.kernels.tie_key`).
         """
         s = self.score(cand, rng)
+        if self.downrank_animosity > 0:
+            s = downrank(s, cand.posts.animosity[cand.slot] >= self.downrank_animosity)
         return segmented_topk(s, cand.ptr, k, tie_key(rng))
+
+
+def downrank(score: np.ndarray, flagged: np.ndarray) -> np.ndarray:
+    """Scores with the ``flagged`` pairs moved below every unflagged one (a new array).
+
+    Flagged scores are lowered by ``max − min + 1`` of all scores: each ends below the
+    lowest score while the order among the flagged is kept, so within each viewer's feed
+    the flagged fill only the places no unflagged candidate is left for.
+    """
+    out = np.array(score, dtype=np.float64)
+    if out.size == 0 or not flagged.any():
+        return out
+    finite = out[np.isfinite(out)]
+    if finite.size == 0:
+        return out
+    shift = float(finite.max() - finite.min()) + 1.0
+    out[flagged] -= shift
+    return out
 
 
 RANKINGS: Registry[RankingPolicy] = Registry("ranking")
