@@ -357,6 +357,10 @@ def huszar_amplification(
 class OutrageSplit(NamedTuple):
     """High-outrage shares of a step's impressions, candidate pool and new posts, and the
     three ratios between them (:func:`outrage_split_counts`).
+
+    References
+    ----------
+    As :func:`outrage_split_counts`.
     """
 
     share_impressions: float
