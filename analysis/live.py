@@ -56,7 +56,8 @@ class Recorder:
 
     def observe(self, model: FeedModel, ctx: StepContext) -> None:
         """Per-step statistics of the feed just shown: the cross-cutting share of
-        impressions and the reach of each content class (per arm with arms).
+        impressions, the reach of each content class and the high-outrage candidate
+        pairs (per arm with arms).
         """
         items = ctx.feed.items
         group = model.users.group
