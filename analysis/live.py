@@ -143,17 +143,16 @@ def candidate_outrage_stats(model: FeedModel, ctx: StepContext) -> dict[str, flo
     ``candidates_high_outrage__<arm>``; the arm of a pair is its viewer's).
     """
     cand = ctx.cand
-    hi = cand.outrage >= model.dynamics.high_outrage
+    # per post slot, then per pair: one byte per pair, nothing cached on the candidates
+    hi = (model.posts.outrage >= model.dynamics.high_outrage)[cand.slot]
     out = {"candidates_high_outrage": float(np.count_nonzero(hi))}
     arms = len(getattr(model, "policies", ()))
     if arms < 2:
         return out
-    before = np.zeros(hi.shape[0] + 1, dtype=np.int64)
-    np.cumsum(hi, out=before[1:])
-    seg_hi = before[cand.ptr[1:]] - before[cand.ptr[:-1]]  # per viewer segment
-    seg_arm = model.users.arm[cand.viewers].astype(np.int64)
+    seg_arm = model.users.arm[cand.viewers].astype(np.int64)  # arm of each viewer segment
+    seg_of_hi = np.searchsorted(cand.ptr, np.flatnonzero(hi), side="right") - 1
     n = np.bincount(seg_arm, weights=np.diff(cand.ptr), minlength=arms)
-    n_hi = np.bincount(seg_arm, weights=seg_hi, minlength=arms)
+    n_hi = np.bincount(seg_arm[seg_of_hi], minlength=arms)
     for a, name in enumerate(model.arm_names):
         out[f"candidates{ARM_SEP}{name}"] = float(n[a])
         out[f"candidates_high_outrage{ARM_SEP}{name}"] = float(n_hi[a])
