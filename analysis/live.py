@@ -21,7 +21,9 @@ from feedlab.analysis.metrics import (
     echo_chamber_index,
     extreme_share,
     group_mean_distance,
+    huszar_amplification,
     opinion_variance,
+    outrage_split_counts,
 )
 from feedlab.analysis.metrics import cross_cutting_share as _cross_cutting_share
 from feedlab.analysis.metrics.affect import (
@@ -62,7 +64,8 @@ class Recorder:
 
     def observe(self, model: FeedModel, ctx: StepContext) -> None:
         """Per-step statistics of the feed just shown: the cross-cutting share of
-        impressions and the reach of each content class (per arm with arms).
+        impressions, the reach of each content class and the high-outrage candidate
+        pairs (per arm with arms).
         """
         items = ctx.feed.items
         group = model.users.group
@@ -72,6 +75,7 @@ class Recorder:
         model.step_stats.update(reach_and_arm_stats(model, ctx))
         if model.users.affect is not None:  # dynamics.affect.enabled
             model.step_stats.update(animosity_stats(model, ctx))
+        model.step_stats.update(candidate_outrage_stats(model, ctx))
 
     def row(self, model: FeedModel) -> dict[str, float]:
         """The live metrics of the current state: state metrics, the step's statistics
@@ -130,6 +134,8 @@ def state_metrics(model: FeedModel) -> dict[str, float]:
         row["outrage_amplification"] = _ratio(
             row["outrage_share_impressions"], row["outrage_share_posts"]
         )
+    if "candidates_high_outrage" in s:
+        row.update(outrage_split_metrics(s))
     if "impressions_political_outrage" in s:
         row["political_outrage_share_impressions"] = _ratio(
             s["impressions_political_outrage"], s["impressions"]
@@ -172,6 +178,73 @@ def animosity_stats(model: FeedModel, ctx: StepContext) -> dict[str, float]:
             out[f"animosity_share_impressions{ARM_SEP}{name}"] = animosity_share(
                 anim[item_arm == a], thr
             )
+    return out
+
+
+# ------------------------------------------------ outrage: selection and pool drift
+def candidate_outrage_stats(model: FeedModel, ctx: StepContext) -> dict[str, float]:
+    """High-outrage pairs of the step's candidate pool (``ctx.cand``, what the rankers
+    chose from): ``candidates_high_outrage`` and, with arms, every arm's candidate pairs
+    and high-outrage candidate pairs (``candidates__<arm>``,
+    ``candidates_high_outrage__<arm>``; the arm of a pair is its viewer's).
+    """
+    cand = ctx.cand
+    # per post slot, then per pair: one byte per pair, nothing cached on the candidates
+    hi = (model.posts.outrage >= model.dynamics.high_outrage)[cand.slot]
+    out = {"candidates_high_outrage": float(np.count_nonzero(hi))}
+    arms = len(getattr(model, "policies", ()))
+    if arms < 2:
+        return out
+    seg_arm = model.users.arm[cand.viewers].astype(np.int64)  # arm of each viewer segment
+    seg_of_hi = np.searchsorted(cand.ptr, np.flatnonzero(hi), side="right") - 1
+    n = np.bincount(seg_arm, weights=np.diff(cand.ptr), minlength=arms)
+    n_hi = np.bincount(seg_arm[seg_of_hi], minlength=arms)
+    for a, name in enumerate(model.arm_names):
+        out[f"candidates{ARM_SEP}{name}"] = float(n[a])
+        out[f"candidates_high_outrage{ARM_SEP}{name}"] = float(n_hi[a])
+    return out
+
+
+def outrage_split_metrics(s: dict[str, float], sfx: str = "") -> dict[str, float]:
+    """``outrage_share_candidates``, ``outrage_selection`` (impression share ÷ candidate
+    share: the ranker's own selection) and ``outrage_pool_drift`` (candidate share ÷ share
+    of the step's original posts) from the step's flows ``s``, for the arm with column
+    suffix ``sfx`` ("" = everyone); the posts are everyone's, as the arms share one supply
+    (:func:`feedlab.analysis.metrics.outrage_split_counts`; ``outrage_amplification`` =
+    selection × pool drift).
+    """
+    split = outrage_split_counts(
+        s[f"impressions_high_outrage{sfx}"],
+        s[f"impressions{sfx}"],
+        s[f"candidates_high_outrage{sfx}"],
+        s[f"candidates{sfx}"],
+        s["posts_high_outrage"],
+        s["posts"],
+    )
+    return {
+        "outrage_share_candidates": split.share_candidates,
+        "outrage_selection": split.selection,
+        "outrage_pool_drift": split.pool_drift,
+    }
+
+
+def huszar_metrics(
+    s: dict[str, float], classes: list[str], names: list[str], a: int, sizes: np.ndarray
+) -> dict[str, float]:
+    """``huszar_amplification_<class>`` of arm ``a`` against the control (arm 0), in
+    percent, as Huszár et al. (2022) report it: distinct users reached this step in each
+    arm (``reach_<class>__<arm>`` × arm size), pseudo-count 1, normalised by the arms'
+    sizes (:func:`feedlab.analysis.metrics.huszar_amplification`).
+    """
+    n_t, n_c = float(sizes[a]), float(sizes[0])
+    out = {}
+    for cname in classes:
+        share_t = s.get(f"reach_{cname}{ARM_SEP}{names[a]}", float("nan"))
+        share_c = s.get(f"reach_{cname}{ARM_SEP}{names[0]}", float("nan"))
+        users_t, users_c = np.rint(share_t * n_t), np.rint(share_c * n_c)  # exact counts
+        out[f"huszar_amplification_{cname}"] = float(
+            huszar_amplification(users_t, users_c, n_t, n_c)
+        )
     return out
 
 
@@ -278,11 +351,14 @@ def _arm_csr(indptr: np.ndarray, indices: np.ndarray, rows: np.ndarray) -> tuple
 
 def arm_state_metrics(model: FeedModel, row: dict[str, float]) -> dict[str, float]:
     """Every live metric per arm (``<metric>__<arm>``), and the amplification of each arm
-    relative to the first arm, the control (``amplification_<class>__<arm>``; Huszár et
-    al. 2022 via :func:`feedlab.analysis.metrics.amplification_ratio` on per-user reach).
+    relative to the first arm, the control: ``amplification_<class>__<arm>`` (the ratio of
+    per-user reach, :func:`feedlab.analysis.metrics.amplification_ratio`; 1 = equal) and
+    ``huszar_amplification_<class>__<arm>`` (the same comparison as Huszár et al. 2022
+    report it: pseudo-count 1, in percent, 0 = equal; :func:`huszar_metrics`).
     """
     u, g, s = model.users, model.graph, model.step_stats
     names = list(model.arm_names)
+    sizes = np.bincount(u.arm.astype(np.int64), minlength=len(names))
     out: dict[str, float] = {}
     post_share = row.get("outrage_share_posts", float("nan"))
     classes = sorted(k[len("reach_") :] for k in s if k.startswith("reach_") and ARM_SEP not in k)
@@ -322,11 +398,14 @@ def arm_state_metrics(model: FeedModel, row: dict[str, float]) -> dict[str, floa
             )
             # the supply of posts is shared by all arms: the denominator is every post
             m["outrage_amplification"] = _ratio(m["outrage_share_impressions"], post_share)
+            if f"candidates_high_outrage{sfx}" in s:
+                m.update(outrage_split_metrics(s, sfx))
             if a > 0:
                 for cname in classes:
                     ctrl = s.get(f"reach_{cname}{ARM_SEP}{names[0]}", float("nan"))
                     m[f"amplification_{cname}"] = float(
                         amplification_ratio(s.get(f"reach_{cname}{sfx}", float("nan")), ctrl)
                     )
+                m.update(huszar_metrics(s, classes, names, a, sizes))
         out.update({f"{k}{sfx}": v for k, v in m.items()})
     return out

@@ -155,6 +155,9 @@ def summarise(model: FeedModel, rows: list[dict[str, float]], n_edges0: int) -> 
         "engagement_per_user",
         "mean_value",
         "outrage_amplification",
+        "outrage_share_candidates",
+        "outrage_selection",
+        "outrage_pool_drift",
         "cross_cutting_share",
     ):
         if name in cols and np.isfinite(cols[name]).any():

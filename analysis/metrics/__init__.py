@@ -5,7 +5,8 @@ Families
 * :mod:`.polarisation` — variance, bimodality, Esteban–Ray, group distance, extremes,
   clusters, echo chambers, assortativity, E–I index, cross-cutting exposure.
 * :mod:`.trust` — mean trust (by class), trust half-life, share of trust lost.
-* :mod:`.engagement` — engagement rate and its scaling, amplification ratios,
+* :mod:`.engagement` — engagement rate and its scaling, amplification ratios (Huszár's
+  percentage form, outrage amplification split into selection and pool drift),
   engagement–value gap, comment/like ratio.
 * :mod:`.cascades` — cascade size, depth, breadth, structural virality, forests, time
   courses, reputation trough and recovery, conformist share, CCDF.
@@ -28,12 +29,16 @@ from .cascades import (
     time_to_peak,
 )
 from .engagement import (
+    OutrageSplit,
     amplification_ratio,
     comment_like_ratio,
     engagement_rate,
     engagement_rate_scaling,
     engagement_value_gap,
+    huszar_amplification,
     outrage_amplification,
+    outrage_split,
+    outrage_split_counts,
     unique_reach,
 )
 from .polarisation import (
@@ -54,6 +59,7 @@ from .polarisation import (
 from .trust import mean_trust, trust_half_life, trust_loss_share
 
 __all__ = [
+    "OutrageSplit",
     "amplification_ratio",
     "bimodality_coefficient",
     "cascade_depth",
@@ -76,6 +82,7 @@ __all__ = [
     "extreme_share",
     "forest_components",
     "group_mean_distance",
+    "huszar_amplification",
     "major_clusters",
     "max_breadth",
     "mean_trust",
@@ -83,6 +90,8 @@ __all__ = [
     "opinion_clusters",
     "opinion_variance",
     "outrage_amplification",
+    "outrage_split",
+    "outrage_split_counts",
     "reputation_trough_and_recovery",
     "structural_virality",
     "time_to_peak",

@@ -10,18 +10,23 @@ float64 array otherwise.
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy import stats
 
 __all__ = [
+    "OutrageSplit",
     "amplification_ratio",
     "comment_like_ratio",
     "engagement_rate",
     "engagement_rate_scaling",
     "engagement_value_gap",
+    "huszar_amplification",
     "outrage_amplification",
+    "outrage_split",
+    "outrage_split_counts",
     "unique_reach",
 ]
 
@@ -294,6 +299,197 @@ def outrage_amplification(
         return NAN
     share_imp = np.count_nonzero(imp >= threshold) / imp.size
     return float(share_imp / share_post)
+
+
+def huszar_amplification(
+    reach_treatment: ArrayLike,
+    reach_control: ArrayLike,
+    n_treatment: float,
+    n_control: float,
+) -> float | NDArray[np.float64]:
+    r"""Amplification of a set of items as Huszár et al. (2022) report it, in percent.
+
+    With ``R_T`` and ``R_C`` the number of distinct users of the treatment and control
+    arm with at least one impression of the set in one period (their day; a step here),
+    and ``N_T``, ``N_C`` the arms' sizes:
+
+    .. math:: a = 100\,\% \cdot \left(\frac{R_T + 1}{R_C \cdot N_T/N_C + 1} - 1\right)
+
+    i.e. :func:`amplification_ratio` with ``smoothing = 1`` on reach *counts*, minus 1,
+    in percent: 0 % = the same reach per user in both arms, 100 % = twice the control's.
+    Huszár et al.'s treatment arm was four times the control (``N_T / N_C = 4``); the
+    pseudo-count 1 keeps a set nobody in the control saw finite.
+
+    Parameters
+    ----------
+    reach_treatment, reach_control : array_like
+        Distinct users reached in each arm (counts, not shares; scalars or one entry per
+        item set). For a group of authors, the reach of all their items pooled
+        ("group amplification"), not a sum of per-author reaches.
+    n_treatment, n_control : float
+        Arm sizes (users).
+
+    Returns
+    -------
+    float or ndarray
+        The amplification in percent.
+
+    Notes
+    -----
+    * Range ``(-100, ∞)``; 0 = no amplification.
+    * Edge cases: an arm size ``<= 0`` or non-finite → ``nan``. A reach of 0 in both
+      arms gives 0 % (the pseudo-counts).
+    * NaN: propagates element-wise.
+
+    References
+    ----------
+    Huszár, F., Ktena, S. I., O'Brien, C., Belli, L., Schlaikjer, A. & Hardt, M. (2022).
+    Algorithmic amplification of politics on Twitter. *PNAS* 119(1), e2025334119,
+    Materials and Methods, "Measuring amplification" (daily amplification of a set of
+    tweets, treatment group four times the control).
+    """
+    ratio = np.asarray(
+        amplification_ratio(reach_treatment, reach_control, n_treatment, n_control, smoothing=1.0)
+    )
+    return _out(100.0 * (ratio - 1.0))
+
+
+class OutrageSplit(NamedTuple):
+    """High-outrage shares of a step's impressions, candidate pool and new posts, and the
+    three ratios between them (:func:`outrage_split_counts`).
+
+    References
+    ----------
+    As :func:`outrage_split_counts`.
+    """
+
+    share_impressions: float
+    share_candidates: float
+    share_posts: float
+    selection: float
+    pool_drift: float
+    amplification: float
+
+
+def _share(part: float, whole: float) -> float:
+    return float(part) / float(whole) if whole > 0 else NAN
+
+
+def _ratio(num: float, den: float) -> float:
+    return num / den if den > 0 else NAN
+
+
+def outrage_split_counts(
+    impressions_high: float,
+    impressions: float,
+    candidates_high: float,
+    candidates: float,
+    posts_high: float,
+    posts: float,
+) -> OutrageSplit:
+    r"""Outrage amplification split into the ranker's selection and the pool's drift.
+
+    With ``s_I``, ``s_C`` and ``s_P`` the high-outrage shares of the feed impressions,
+    of the candidate pool (every (viewer, item) pair the ranker chose from) and of the
+    original posts written in the period:
+
+    .. math::
+
+        \text{selection} = \frac{s_I}{s_C}, \qquad
+        \text{pool drift} = \frac{s_C}{s_P}, \qquad
+        \text{amplification} = \frac{s_I}{s_P}
+        = \text{selection} \times \text{pool drift}
+
+    (the product equal up to rounding). Selection is what the ranker does with the
+    items it is offered: a ranker that shows every candidate, or a random sample of them,
+    gives 1. Pool drift is how the pool differs from what was written: reshares (which
+    copy their original's outrage), the window of earlier steps' posts, who follows whom
+    and how much each author posts.
+
+    Parameters
+    ----------
+    impressions_high, impressions : float
+        High-outrage and all feed impressions (counts).
+    candidates_high, candidates : float
+        High-outrage and all candidate pairs (counts).
+    posts_high, posts : float
+        High-outrage and all original posts (counts; reshares excluded).
+
+    Returns
+    -------
+    OutrageSplit
+        The three shares and the three ratios.
+
+    Notes
+    -----
+    * Ranges: shares ``[0, 1]``; ratios ``[0, ∞)``, 1 = no change.
+    * Edge cases: a share is ``nan`` when its total is 0; a ratio is ``nan`` when its
+      denominator share is 0 or ``nan`` (no high-outrage candidate → selection ``nan``;
+      no high-outrage post → pool drift and amplification ``nan``).
+    * NaN: propagates.
+
+    References
+    ----------
+    The decomposition is feedlab's own (docs/metrics.md §Engagement and value);
+    amplification against a neutral baseline: Huszár et al. (2022), *PNAS* 119(1),
+    e2025334119.
+    """
+    si = _share(impressions_high, impressions)
+    sc = _share(candidates_high, candidates)
+    sp = _share(posts_high, posts)
+    return OutrageSplit(si, sc, sp, _ratio(si, sc), _ratio(sc, sp), _ratio(si, sp))
+
+
+def outrage_split(
+    impression_outrage: ArrayLike,
+    candidate_outrage: ArrayLike,
+    post_outrage: ArrayLike,
+    threshold: float = 0.6,
+) -> OutrageSplit:
+    r""":func:`outrage_split_counts` from the outrage of each item.
+
+    An item is high-outrage when ``o >= threshold`` (θ, ``dynamics.high_outrage``).
+
+    Parameters
+    ----------
+    impression_outrage : array_like, shape (M,)
+        Outrage of the item behind each feed impression.
+    candidate_outrage : array_like, shape (C,)
+        Outrage of the item of each candidate pair.
+    post_outrage : array_like, shape (P,)
+        Outrage of each original post written in the period.
+    threshold : float, default 0.6
+        θ.
+
+    Returns
+    -------
+    OutrageSplit
+        As :func:`outrage_split_counts`; ``amplification`` equals
+        :func:`outrage_amplification` of the impressions and posts.
+
+    Notes
+    -----
+    * Edge cases: as :func:`outrage_split_counts` (an empty array is a total of 0).
+    * NaN: a non-finite outrage value makes every field ``nan``.
+
+    References
+    ----------
+    As :func:`outrage_split_counts`.
+    """
+    arrays = [
+        _vec(a, name)
+        for a, name in (
+            (impression_outrage, "impression_outrage"),
+            (candidate_outrage, "candidate_outrage"),
+            (post_outrage, "post_outrage"),
+        )
+    ]
+    if not all(np.isfinite(a).all() for a in arrays):
+        return OutrageSplit(NAN, NAN, NAN, NAN, NAN, NAN)
+    counts = []
+    for a in arrays:
+        counts += [float(np.count_nonzero(a >= threshold)), float(a.size)]
+    return outrage_split_counts(*counts)
 
 
 # ------------------------------------------------------------------- value and ratios
