@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from feedlab.agents.rules.audience import AudienceConfig
 from feedlab.agents.rules.emotion import EmotionConfig
 from feedlab.agents.rules.opinion import OpinionConfig
 from feedlab.agents.rules.reaction import ReactionConfig
@@ -93,3 +94,6 @@ class DynamicsConfig:
         doc="logistic models of like, comment, share and negative feedback"
     )
     value: ValueConfig = field(doc="weights of the reflective value of an item read")
+    audience: AudienceConfig = field(
+        doc="audience-size mechanisms: weaker ties to large accounts, attention dilution"
+    )
