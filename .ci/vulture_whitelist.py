@@ -66,6 +66,11 @@ run_memory_gb  # unused variable (experiments/config.py:45)
 run_timeout_s  # unused variable (experiments/config.py:48)
 DATA_FILES  # unused variable (experiments/record.py:45)
 
+# Fields of result named tuples (OutrageSplit), read by the caller
+share_impressions  # unused variable (analysis/metrics/engagement.py)
+share_posts  # unused variable (analysis/metrics/engagement.py)
+amplification  # unused variable (analysis/metrics/engagement.py)
+
 # Public API for notebooks and tests (documented in docs/): metric helpers, views, readers
 logits  # unused function (agents/rules/reaction.py:63)
 _.following  # unused property (agents/user.py:52)

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from feedlab.agents.rules.affect import AffectConfig
+from feedlab.agents.rules.audience import AudienceConfig
 from feedlab.agents.rules.emotion import EmotionConfig
 from feedlab.agents.rules.opinion import OpinionConfig
 from feedlab.agents.rules.reaction import ReactionConfig
@@ -96,4 +97,7 @@ class DynamicsConfig:
     value: ValueConfig = field(doc="weights of the reflective value of an item read")
     affect: AffectConfig = field(
         doc="affective polarisation (in- and out-group warmth), post animosity and anger"
+    )
+    audience: AudienceConfig = field(
+        doc="audience-size mechanisms: weaker ties to large accounts, attention dilution"
     )

@@ -36,7 +36,7 @@ from feedlab.agents.population import (
     draw_affect,
     draw_population,
 )
-from feedlab.agents.rules import affect, emotion, opinion, trust, value
+from feedlab.agents.rules import affect, audience, emotion, opinion, trust, value
 from feedlab.agents.user import User
 from feedlab.models import buffers, seeds
 from feedlab.models.config import DynamicsConfig, PlatformConfig
@@ -223,15 +223,28 @@ class FeedModel(mesa.Model):
 
     # ---------------------------------------------------------------- set-up
     def _init_edge_trust(self) -> None:
-        """Edge baselines: friends (mutual) > one-way follows > influencers and brands."""
-        tr = self.dynamics.trust
+        """Edge baselines: friends (mutual) > one-way follows > influencers and brands;
+        with ``dynamics.audience.ties`` on, scaled down by the followee's audience
+        (:func:`feedlab.agents.rules.audience.tie_factor`). Also fixes the reference
+        degrees of the audience-size mechanisms (``audience_ref``: in-degree, out-degree).
+        """
+        tr, aud = self.dynamics.trust, self.dynamics.audience
         g = self.graph
+        #: (d_ref, k_ref) of agents/rules/audience.py, from the set-up graph
+        self.audience_ref = (
+            audience.reference_degree(g.in_degree(), aud.ties.reference),
+            audience.reference_degree(g.out_degree(), aud.dilution.reference),
+        )
         base = np.where(g.reciprocal(), tr.friend_baseline, tr.follow_baseline)
         base = np.where(
             np.isin(self.users.role[g.indices], (ROLE_INFLUENCER, ROLE_BRAND)),
             tr.influencer_baseline,
             base,
         )
+        if aud.ties.enabled:
+            base = base * audience.tie_factor(
+                g.in_degree()[g.indices], self.audience_ref[0], aud.ties.exponent
+            )
         g.baseline = base.astype(np.float64)
         g.trust = g.baseline.copy()
 
@@ -466,6 +479,12 @@ class FeedModel(mesa.Model):
             ext.before_react(self, t, ctx)
         prob = buffers.empty((pair.shape[0], 4))
         offset = ctx.logit_offset if ctx.logit_offset is not None else np.zeros((1, 4))
+        dil = self.dynamics.audience.dilution
+        if dil.enabled:  # attention dilution: one log-odds shift per viewer, every action
+            shift = audience.dilution_logit(
+                self.graph.out_degree(), self.audience_ref[1], dil.strength
+            )
+            offset = offset + shift[feed.viewer][:, None]
         reaction_probabilities(
             feed.viewer,
             feed.slot,
@@ -659,12 +678,16 @@ class FeedModel(mesa.Model):
         p = fc.follow_prob * np.exp(-fc.homophily * np.abs(u.opinion[vs] - u.opinion[ds]))
         take = rng.random(vs.shape[0]) < p
         vs, ds = vs[take], ds[take]
-        tr = self.dynamics.trust
+        tr, ties = self.dynamics.trust, self.dynamics.audience.ties
         base = np.where(
             np.isin(u.role[ds], (ROLE_INFLUENCER, ROLE_BRAND)),
             tr.influencer_baseline,
             tr.follow_baseline,
         )
+        if ties.enabled:  # the audience the new follower joins, itself included
+            base = base * audience.tie_factor(
+                g.in_degree()[ds] + 1, self.audience_ref[0], ties.exponent
+            )
         if cut.any():
             self._add_events(
                 self.t, g.src[cut], g.indices[cut], np.full(int(cut.sum()), -1), "unfollow"

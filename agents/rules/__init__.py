@@ -1,5 +1,6 @@
 """The per-person rules of the step (docs/model.md §One step): reaction (like, comment,
-share, negative feedback), opinion, emotion (arousal), trust and reflective value.
+share, negative feedback), opinion, emotion (arousal), trust, reflective value and the
+audience-size mechanisms (weaker ties to large accounts, attention dilution).
 
 Plain functions on arrays and frozen config dataclasses, called by the model. The
 reaction logits are computed in the step by a fused kernel
