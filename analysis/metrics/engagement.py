@@ -14,7 +14,6 @@ from typing import NamedTuple
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy import stats
 
 __all__ = [
     "OutrageSplit",
@@ -153,6 +152,8 @@ def engagement_rate_scaling(
         return slope, NAN, NAN, n
     resid = yc - slope * xc
     s2 = float(resid @ resid) / (n - 2)
+    from scipy import stats  # here, not at import: ~0.7 s
+
     half = float(stats.t.ppf(0.5 + level / 2.0, n - 2)) * math.sqrt(s2 / sxx)
     return slope, slope - half, slope + half, n
 

@@ -17,8 +17,6 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy import stats
-from scipy.optimize import OptimizeWarning, curve_fit
 
 __all__ = ["mean_trust", "trust_half_life", "trust_loss_share"]
 
@@ -247,6 +245,8 @@ def _loglinear_rate(tau: NDArray[np.float64], y: NDArray[np.float64], baseline: 
     if tk.size > 2 and slope < 0.0:
         resid = lc - slope * tc
         se = math.sqrt(max(float(resid @ resid), 0.0) / (tk.size - 2) / sxx)
+        from scipy import stats  # here, not at import: ~0.7 s
+
         if se > 0.0 and stats.t.cdf(slope / se, tk.size - 2) > DECAY_TEST_LEVEL:
             return NAN
     return _rate_ok(-slope, float(tau[-1] - tau[0]), _min_step(tau))
@@ -317,6 +317,8 @@ def _beats_constant(
         return False
     if tau.size > n_par and ssr1 > 1e-24 * ssr0:
         f_stat = ((ssr0 - ssr1) / (n_par - 1)) / (ssr1 / (tau.size - n_par))
+        from scipy import stats  # here, not at import: ~0.7 s
+
         if stats.f.sf(f_stat, n_par - 1, tau.size - n_par) > DECAY_TEST_LEVEL:
             return False
     return True
@@ -349,6 +351,8 @@ def _fit_exp_rate(
         model, p0, lower, upper = _start_free_baseline(y, k_grid, e)
     else:
         model, p0, lower, upper = _start_fixed_baseline(y, float(baseline), k_grid, e)
+    from scipy.optimize import OptimizeWarning, curve_fit  # here, not at import: ~0.5 s
+
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", OptimizeWarning)
