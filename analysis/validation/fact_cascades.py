@@ -15,6 +15,9 @@ from .registry import Check, Outcome, register
 from .runner import Context
 from .watts import _WATTS
 
+# Decision rule (issue 16): the test named below now only reports a p-value; the verdict is
+# the protocol's (protocol.py) on the same per-seed effect: its two-sided t-interval (95 %
+# on the fixed seeds, 99 % per look under --powered) must settle the criterion.
 # Fact 7 criteria (experiment apology_timing: the cancel_storm transgression on day 10 by
 # the most-followed account of a 3,000-user follower graph, engagement ranking — the
 # default — 100 days; the seed fixes network, population and thresholds). A *storm* is

@@ -13,6 +13,9 @@ from .protocol import Criterion
 from .registry import Check, Outcome, register
 from .runner import Context
 
+# Decision rule (issue 16): the test named below now only reports a p-value; the verdict is
+# the protocol's (protocol.py) on the same per-seed effect: its two-sided t-interval (95 %
+# on the fixed seeds, 99 % per look under --powered) must settle the criterion.
 # Fact 5 criterion. The stylized fact claims an audience-size effect: accounts with larger
 # audiences get fewer likes and comments per post per follower. The statistic is
 # therefore the log–log slope of the engagement rate on followers *within* a class of
