@@ -156,7 +156,7 @@ class Decision:
         g = f".{digits}g"
         return (
             f"{self.name}: {self.mean:{g}} [{self.ci_lo:{g}}, {self.ci_hi:{g}}] "
-            f"({100 * self.level:g} % CI, n = {self.n}; {self.criterion}; MDE "
+            f"({100 * self.level:.4g} % CI, n = {self.n}; {self.criterion}; MDE "
             f"{self.mde:{g}}) → {self.verdict}"
         )
 

@@ -209,7 +209,7 @@ def powered_run(check: Check, ctx: Context, design: Design = POWERED, **params: 
     }
     return replace(
         out,
-        measured=f"{out.measured} [sequential: {looks}; {100 * (1 - design.look_alpha):g} % CIs]",
+        measured=f"{out.measured} [sequential: {looks}; {100 * (1 - design.look_alpha):.4g} % CIs]",
         data=data,
     )
 
