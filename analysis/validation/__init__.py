@@ -6,6 +6,8 @@
     feedlab validate --only dw_complete,fact_outrage_amplification
     feedlab validate --list           # the checks, their tier and status
     feedlab validate --full --out docs/validation_results.md --figures docs/figures
+    feedlab validate --full --powered # facts decided on 20-60 test seeds (sequential)
+    feedlab validate --targets        # field targets: measured vs expected
 
 Two kinds of check, one entry each in :data:`CHECKS`:
 
@@ -16,7 +18,9 @@ Two kinds of check, one entry each in :data:`CHECKS`:
 * **stylized facts** — claims about the default model, tested, not asserted.
   A fact the model does not show is a finding: it is reported as ``FAIL-reported`` with
   the numbers measured and the reason, and documented in ``docs/validation.md``; the test
-  and the model are never tuned to make it pass.
+  and the model are never tuned to make it pass. Facts are decided by :mod:`.protocol`:
+  the CI of the mean paired effect settles the criterion (PASS), settles it against
+  (FAIL-reported) or does not (INCONCLUSIVE), each with its minimum detectable effect.
 
 Every check fixes its seeds, states what it expects before it runs and returns what it
 measured. Its tolerance is chosen from the spread of replicates (the comment above its
@@ -53,7 +57,9 @@ constants (with how its tolerances were chosen), measurement, figure and registr
 ``deffuant``, ``algorithmic_bias``, ``watts`` (canonical reductions); ``facts_common``
 (seeds, paired tests), ``fact_ranking`` (facts 1, 2, 2b), ``fact_negfb`` (3),
 ``fact_value`` (4), ``fact_engagement_rate`` (5), ``fact_sponsorship`` (6),
-``fact_cascades`` (7), ``fact_echo`` (8). Importing the package registers every check, in
+``fact_cascades`` (7), ``fact_echo`` (8); ``protocol`` (the decision rule: paired
+t-intervals, MDE, verdicts, the sequential design of ``--powered``), ``seeds``
+(exploration and test seeds, declared once), ``targets_report`` (``--targets``). Importing the package registers every check, in
 the order of the table. A check's constants live in its module: a test that shrinks a
 check patches that module (``monkeypatch.setattr(deffuant, "DW_N", 200)``); reading
 them through the package (``validation.DW_N``) gives the module's current value.
@@ -85,10 +91,12 @@ from . import fact_sponsorship, fact_cascades, fact_echo  # facts 6-8
 from .cli import EPILOG, main
 from .deffuant import dw_law, freeze_task, frozen, pairwise_config, step_until_frozen
 from .facts_common import policies_available
+from .protocol import POWERED, Criterion, Decision, Design
 from .registry import (
     CHECKS,
     ERROR,
     FAIL,
+    INCONCLUSIVE,
     PASS,
     PENDING,
     REPORTED,
@@ -107,6 +115,7 @@ from .runner import (
     Context,
     code_fingerprint,
     exit_status,
+    powered_run,
     run_check,
     run_checks,
     run_task,
@@ -120,12 +129,17 @@ __all__ = [
     "EPILOG",
     "ERROR",
     "FAIL",
+    "INCONCLUSIVE",
     "PASS",
     "PENDING",
+    "POWERED",
     "REPORTED",
     "ROOT",
     "Check",
     "Context",
+    "Criterion",
+    "Decision",
+    "Design",
     "Kind",
     "NotAvailable",
     "Outcome",
@@ -149,6 +163,7 @@ __all__ = [
     "main",
     "pairwise_config",
     "policies_available",
+    "powered_run",
     "register",
     "run_check",
     "run_checks",
@@ -172,6 +187,7 @@ _HOMES = (
     "fact_sponsorship",
     "fact_cascades",
     "fact_echo",
+    "seeds",
     "plotting",
     "report",
 )

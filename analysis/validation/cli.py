@@ -11,10 +11,13 @@ import sys
 from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
+from typing import Any
 
+from .protocol import POWERED, Design
 from .registry import CHECKS
 from .report import _jsonable, _write_atomic, format_table, to_markdown
 from .runner import Context, code_fingerprint, exit_status, run_checks, select
+from .seeds import TARGET_SEEDS, TEST_SEEDS
 
 EPILOG = """exit status:
   0  every canonical reduction that ran passed and no check raised an error
@@ -23,11 +26,17 @@ EPILOG = """exit status:
   1  a canonical reduction failed (FAIL) or a check raised (ERROR); with --strict
      also when a stylized fact failed
   2  usage error (e.g. an unknown check name)
+  --targets: 0 unless a measurement raised (verdicts are findings, not failures)
+
+--powered decides every stylized fact under the sequential design on the test seeds
+(looks at 20, 30, ..., 60 seeds, 99 % CIs: alpha 0.05 split over 5 looks); --set and a
+smaller --design are shrink hooks for checking the pipeline end to end: their results
+are marked reduced and are not the documented ones (docs/validation.md).
 """
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """``feedlab validate``: run the suite, print the table, write Markdown and JSON."""
+def _parser() -> argparse.ArgumentParser:
+    """The argument parser of ``feedlab validate``."""
     ap = argparse.ArgumentParser(
         prog="feedlab validate",
         description=(
@@ -39,10 +48,40 @@ def main(argv: Sequence[str] | None = None) -> int:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     ap.add_argument("--full", action="store_true", help="run every check, not the fast subset")
-    ap.add_argument("--only", default="", help="comma-separated check names (see --list)")
+    ap.add_argument(
+        "--only", default="", help="comma-separated check names (see --list), or target ids"
+    )
     ap.add_argument("--list", action="store_true", help="list the checks and exit")
     ap.add_argument(
-        "--out", default="validation/results.md", help="Markdown table (default %(default)s)"
+        "--powered",
+        action="store_true",
+        help="decide stylized facts under the sequential design on the test seeds",
+    )
+    ap.add_argument(
+        "--design",
+        default=f"{POWERED.start}:{POWERED.step}:{POWERED.maximum}",
+        help="looks of --powered as START:STEP:MAX seeds (default %(default)s)",
+    )
+    ap.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override appended to every fact and target run (shrink hook; marks results reduced)",
+    )
+    ap.add_argument(
+        "--targets", action="store_true", help="measure the field targets instead of the checks"
+    )
+    ap.add_argument(
+        "--target-seeds",
+        type=int,
+        default=TARGET_SEEDS,
+        help="test seeds per field target (default %(default)s)",
+    )
+    ap.add_argument(
+        "--out",
+        default="",
+        help="Markdown output (default validation/results.md; with --targets validation/targets.md)",
     )
     ap.add_argument("--json", default="", help="JSON results (default: --out with .json)")
     ap.add_argument(
@@ -60,6 +99,98 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     ap.add_argument("--strict", action="store_true", help="failing stylized facts also exit 1")
     ap.add_argument("--quiet", action="store_true", help="print only the table")
+    return ap
+
+
+def _design(text: str) -> Design:
+    """``START:STEP:MAX`` → :class:`Design`; ValueError naming the option."""
+    try:
+        start, step, maximum = (int(x) for x in text.split(":"))
+        design = Design(start=start, step=step, maximum=maximum)
+    except ValueError as exc:
+        raise ValueError(
+            f"--design must be START:STEP:MAX integers with 1 < START <= MAX <= "
+            f"{len(TEST_SEEDS)} and STEP >= 1, got {text!r} ({exc})"
+        ) from None
+    if design.maximum > len(TEST_SEEDS):
+        raise ValueError(
+            f"--design: MAX must be <= {len(TEST_SEEDS)} (the test seeds), got {text!r}"
+        )
+    return design
+
+
+def _problems(args: argparse.Namespace) -> list[str]:
+    """Usage errors of the parsed flags (empty when fine)."""
+    out = []
+    if args.jobs < 1:
+        out.append("--jobs must be >= 1")
+    bad = [s for s in args.set if "=" not in s or s.startswith("=")]
+    if bad:
+        out.append(f"--set needs KEY=VALUE, got {', '.join(bad)}")
+    if not 2 <= args.target_seeds <= len(TEST_SEEDS):
+        out.append(f"--target-seeds must lie in 2..{len(TEST_SEEDS)}, got {args.target_seeds}")
+    if args.targets and (args.powered or args.full):
+        out.append("--targets runs the field targets only: drop --powered/--full")
+    return out
+
+
+def _write(md: Path, js: Path, text: str, payload: dict) -> None:
+    """Write the Markdown and the JSON (atomically)."""
+    _write_atomic(md, text)
+    _write_atomic(js, json.dumps(_jsonable(payload), indent=1, ensure_ascii=False) + "\n")
+
+
+def _reduced(args: argparse.Namespace, design: Design | None) -> str:
+    """Why the results are reduced (empty when they are the documented size)."""
+    why = [f"--set {s}" for s in args.set]
+    if design is not None and design != POWERED:
+        why.append(f"--design {args.design}")
+    if args.targets and args.target_seeds < TARGET_SEEDS:
+        why.append(f"{args.target_seeds} seeds (documented: {TARGET_SEEDS})")
+    return "; ".join(why)
+
+
+def _run_targets(args: argparse.Namespace, ctx: Context, only: list[str], echo: Any) -> int:
+    """``--targets``: measure every field target, print and write the table."""
+    from feedlab.analysis.targets import load_targets
+
+    from .targets_report import measure_targets, targets_markdown
+
+    unknown = [t for t in only if t not in load_targets()]
+    if unknown:
+        print(
+            f"feedlab validate: unknown target(s) {', '.join(unknown)}; allowed: "
+            f"{', '.join(load_targets())}",
+            file=sys.stderr,
+        )
+        return 2
+    seeds = TEST_SEEDS[: args.target_seeds]
+    rows = measure_targets(ctx, seeds, only, echo)
+    reduced = _reduced(args, None)
+    header = (
+        f"Generated by `feedlab validate --targets` (code fingerprint {ctx.cache.name}; test "
+        f"seeds {seeds[0]}–{seeds[-1]}, 95 % t-intervals over seeds)."
+        + (
+            f" **REDUCED run ({reduced}): a check of the pipeline, not a result; no PASS "
+            "of this run is a claim about the model.**"
+            if reduced
+            else ""
+        )
+    )
+    for r in rows:
+        print(f"{r['target']:48s} {r['verdict']:34s} {r['reason'][:90]}")
+    md = Path(args.out or "validation/targets.md")
+    js = Path(args.json) if args.json else md.with_suffix(".json")
+    payload = {"code_fingerprint": ctx.cache.name, "reduced": reduced, "seeds": list(seeds)}
+    _write(md, js, targets_markdown(rows, header), {**payload, "targets": rows})
+    if echo:
+        echo(f"wrote {md} and {js}")
+    return 1 if any(r["verdict"] == "ERROR" for r in rows) else 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``feedlab validate``: run the suite, print the table, write Markdown and JSON."""
+    ap = _parser()
     try:
         args = ap.parse_args(list(sys.argv[1:] if argv is None else argv))
     except SystemExit as exc:
@@ -70,13 +201,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"{c.name:32s} {c.kind:10s} {c.tier:5s} {state:20s} {c.title}")
         return 0
     only = [n.strip() for n in args.only.split(",") if n.strip()]
+    problems = _problems(args)
+    design: Design | None = None
+    checks: list = []
     try:
-        checks = select(args.full, only)
-    except KeyError as exc:
-        print(f"feedlab validate: {exc.args[0]}", file=sys.stderr)
-        return 2
-    if args.jobs < 1:
-        print("feedlab validate: --jobs must be >= 1", file=sys.stderr)
+        design = _design(args.design) if args.powered else None
+        checks = [] if args.targets else select(args.full, only)
+    except (KeyError, ValueError) as exc:
+        problems.append(str(exc.args[0]))
+    if problems:
+        for p in problems:
+            print(f"feedlab validate: {p}", file=sys.stderr)
         return 2
     fingerprint = code_fingerprint()
     cache = Path(args.cache) / fingerprint
@@ -86,28 +221,43 @@ def main(argv: Sequence[str] | None = None) -> int:
         figures=None if args.no_figures else Path(args.figures),
         log=(lambda msg: None),
         jobs=args.jobs,
+        design=design,
+        overrides=tuple(args.set),
     )
+    if args.targets:
+        return _run_targets(args, ctx, only, echo)
+    return _run_suite(args, ctx, checks, bool(only), echo)
+
+
+def _run_suite(args: argparse.Namespace, ctx: Context, checks: list, only: bool, echo: Any) -> int:
+    """Run the selected checks, print the table, write Markdown and JSON."""
+    fingerprint = ctx.cache.name
     scope = "selected" if only else ("all" if args.full else "fast subset; --full runs all")
+    if ctx.design is not None:
+        scope += f"; powered: looks at {', '.join(map(str, ctx.design.looks))} test seeds"
+    reduced = _reduced(args, ctx.design)
+    if reduced:
+        scope += f"; REDUCED ({reduced}), not the documented results"
     if echo:
-        echo(f"feedlab validate: {len(checks)} checks ({scope}); runs cached in {cache}")
+        echo(f"feedlab validate: {len(checks)} checks ({scope}); runs cached in {ctx.cache}")
     results = run_checks(checks, ctx, echo)
     status = exit_status(results, args.strict)
     print(format_table(results))
-    md = Path(args.out)
+    md = Path(args.out or "validation/results.md")
     header = (
         f"Results of `feedlab validate` ({scope}; code fingerprint {fingerprint}; exit "
         f"status {status}).\n"
     )
-    _write_atomic(md, to_markdown(results, md, header))
     js = Path(args.json) if args.json else md.with_suffix(".json")
     payload = {
         "code_fingerprint": fingerprint,
         "scope": scope,
         "exit_status": status,
         "strict": args.strict,
+        "reduced": reduced,
         "results": [asdict(r) for r in results],
     }
-    _write_atomic(js, json.dumps(_jsonable(payload), indent=1, ensure_ascii=False) + "\n")
+    _write(md, js, to_markdown(results, md, header), payload)
     if echo:
         echo(
             f"wrote {md} and {js}" + (f"; figures in {args.figures}" if not args.no_figures else "")

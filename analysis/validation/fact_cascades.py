@@ -8,12 +8,16 @@ from typing import Any
 
 import numpy as np
 
-from .facts_common import ALPHA, _arm_runs, _fmt_ms, _paired_greater, _values
+from .facts_common import _arm_runs, _fmt_ms, _paired_greater, _values, decide, protocol_outcome
 from .plotting import _label, _plotting, _save
+from .protocol import Criterion
 from .registry import Check, Outcome, register
 from .runner import Context
 from .watts import _WATTS
 
+# Decision rule (issue 16): the test named below now only reports a p-value; the verdict is
+# the protocol's (protocol.py) on the same per-seed effect: its two-sided t-interval (95 %
+# on the fixed seeds, 99 % per look under --powered) must settle the criterion.
 # Fact 7 criteria (experiment apology_timing: the cancel_storm transgression on day 10 by
 # the most-followed account of a 3,000-user follower graph, engagement ranking — the
 # default — 100 days; the seed fixes network, population and thresholds). A *storm* is
@@ -81,27 +85,40 @@ def check_fact_cascades_fade(
     censored = {a: np.where(np.isfinite(v), v, horizon) for a, v in recover.items()}
     t_regained = _paired_greater(regained, np.full(regained.size, FACT7_REGAINED))
     t_apology = _paired_greater(censored["none"], censored["early"])
-    reasons = []
+    decisions = [
+        decide(ctx, "share of loss regained", regained, Criterion.greater(FACT7_REGAINED)),
+        decide(
+            ctx,
+            f"days to 90 %, none − apology day {FACT7_EARLY}",
+            censored["none"] - censored["early"],
+            Criterion.greater(0),
+        ),
+    ]
+    reasons: list[str] = []
+    settled_against = False
     if storm.sum() < 2:
         reasons.append(f"fewer than two call-out storms (≥ {FACT7_STORM:.0%} of users) to test")
+        settled_against = True
     else:
         if not np.median(peak) <= FACT7_PEAK_DAYS:
+            settled_against = True
             reasons.append(
                 f"storms do not rise fast: median time to peak {np.median(peak):g} days "
                 f"> {FACT7_PEAK_DAYS:g}"
             )
         if not np.max(duration) <= FACT7_FADE_DAYS:
+            settled_against = True
             reasons.append(
                 f"storms do not fade within weeks: longest lasted {np.max(duration):g} days "
                 f"> {FACT7_FADE_DAYS:g}"
             )
-        if not (t_regained["mean_diff"] > 0 and t_regained["p"] < ALPHA):
+        if decisions[0].verdict != "PASS":
             reasons.append(
                 f"reputations do not mostly recover: share of the loss regained by day "
                 f"{steps} {_fmt_ms(regained)} (one-sided p = {t_regained['p']:.3g} for > "
                 f"{FACT7_REGAINED:g})"
             )
-    if not (t_apology["mean_diff"] > 0 and t_apology["p"] < ALPHA):
+    if decisions[1].verdict != "PASS":
         reasons.append(
             f"reputation does not recover faster after an apology on day {FACT7_EARLY}: days "
             f"to 90 % without {_fmt_ms(censored['none'])}, with {_fmt_ms(censored['early'])} "
@@ -141,12 +158,13 @@ def check_fact_cascades_fade(
             f"{t_late['mean_diff']:+.3g}, p = {t_late['p']:.2g})"
         )
     measured += f" ({len(seeds)} seeds)"
-    return Outcome(
-        passed=not reasons,
-        measured=measured,
-        reason="; ".join(reasons),
-        data=data,
-        figure=_plot_cascades(ctx, runs, t0, steps),
+    return protocol_outcome(
+        decisions,
+        measured,
+        reasons,
+        data,
+        _plot_cascades(ctx, runs, t0, steps),
+        extra_fail=settled_against,
     )
 
 
@@ -212,9 +230,10 @@ register(
             "a transgression by the most-followed account, engagement ranking: storms "
             f"(≥ {FACT7_STORM:.0%} of users) peak within {FACT7_PEAK_DAYS:g} days (median) "
             f"and end within {FACT7_FADE_DAYS:g} days; more than {FACT7_REGAINED:.0%} of the "
-            f"lost reputation regained by day 100 (one-sided p < {ALPHA}); recovery to 90 % "
-            f"faster with an apology on day {FACT7_EARLY} than without (paired, one-sided "
-            f"p < {ALPHA}); a day-{FACT7_LATE} apology reported ({len(FACT7_SEEDS)} seeds)"
+            f"lost reputation regained by day 100 (95 % CI above); recovery to 90 % "
+            f"faster with an apology on day {FACT7_EARLY} than without (paired, "
+            f"95 % CI above 0); a day-{FACT7_LATE} apology reported ({len(FACT7_SEEDS)} seeds; "
+            "--powered: 20–60 test seeds)"
         ),
         source=(
             "Stylized fact 7. " + _WATTS + " Crane, R. & Sornette, D. (2008). Robust dynamic "

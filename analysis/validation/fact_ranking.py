@@ -11,19 +11,24 @@ from typing import Any
 import numpy as np
 
 from .facts_common import (
-    ALPHA,
     FACT_SEEDS,
     _arm_runs,
     _fmt_ms,
     _paired_greater,
     _series_mean,
     _values,
+    decide,
     policies_available,
+    protocol_outcome,
 )
 from .plotting import _label, _plotting, _save
+from .protocol import Criterion
 from .registry import Check, NotAvailable, Outcome, register
 from .runner import Context
 
+# Decision rule (issue 16): the test named below now only reports a p-value; the verdict is
+# the protocol's (protocol.py) on the same per-seed effect: its two-sided t-interval (95 %
+# on the fixed seeds, 99 % per look under --powered) must settle the criterion.
 # Fact 1 tolerances. Engagement ranking: the run-mean amplification must exceed 1 in a
 # one-sided one-sample t-test at ALPHA over the 10 seeds (measured over 6 seeds at the
 # fact size, n = 1000 and 200 steps: 5.14 ± 0.25, so a true ratio of 1 is rejected
@@ -50,8 +55,14 @@ def check_fact_outrage_amplification(ctx: Context, seeds: Sequence[int] = FACT_S
     s_c = _series_mean(runs["chron"], "outrage_share_impressions")
     huszar = [e / c if c > 0 else math.nan for e, c in zip(s_e, s_c)]
     c_mean = float(np.nanmean(a_c))
-    ok_e = above["mean_diff"] > 0 and above["p"] < ALPHA
-    ok_c = abs(c_mean - 1.0) <= FACT1_CHRONO_TOL
+    d_e = decide(ctx, "engagement amplification − 1", np.subtract(a_e, 1.0), Criterion.greater(0))
+    d_c = decide(
+        ctx,
+        "chronological amplification − 1",
+        np.subtract(a_c, 1.0),
+        Criterion.within(0.0, FACT1_CHRONO_TOL),
+    )
+    ok_e, ok_c = d_e.verdict == "PASS", d_c.verdict == "PASS"
     reasons = []
     if not ok_e:
         reasons.append(
@@ -76,12 +87,12 @@ def check_fact_outrage_amplification(ctx: Context, seeds: Sequence[int] = FACT_S
         "p_engagement_above_1": above["p"],
         "chronological_tolerance": FACT1_CHRONO_TOL,
     }
-    return Outcome(
-        passed=ok_e and ok_c,
-        measured=measured,
-        reason="; ".join(reasons),
-        data=data,
-        figure=_plot_strip(
+    return protocol_outcome(
+        [d_e, d_c],
+        measured,
+        reasons,
+        data,
+        _plot_strip(
             ctx,
             "fact_outrage_amplification",
             {"engagement": a_e, "chronological": a_c},
@@ -170,7 +181,13 @@ def check_fact_engagement_polarises(ctx: Context, seeds: Sequence[int] = FACT_SE
             test = _paired_greater(e, c)
         stats_[m] = {"engagement": e, "chronological": c, **test}
     v = stats_["opinion_variance"]
-    ok = v["mean_diff"] > 0 and v["p"] < ALPHA
+    dec = decide(
+        ctx,
+        "log variance ratio engagement/chronological",
+        np.log(v["engagement"]) - np.log(v["chronological"]),
+        Criterion.greater(0),
+    )
+    ok = dec.verdict == "PASS"
     measured = "; ".join(
         f"{m}: engagement {_fmt_ms(st['engagement'])} vs chronological "
         f"{_fmt_ms(st['chronological'])} (paired{' log-ratio' if m == 'opinion_variance' else ''}"
@@ -181,14 +198,14 @@ def check_fact_engagement_polarises(ctx: Context, seeds: Sequence[int] = FACT_SE
         ""
         if ok
         else f"final opinion variance not higher under engagement ranking (mean paired log "
-        f"ratio {v['mean_diff']:+.3g}, one-sided p = {v['p']:.3g} ≥ {ALPHA:g})"
+        f"ratio {v['mean_diff']:+.3g}, one-sided p = {v['p']:.3g})"
     )
-    return Outcome(
-        passed=ok,
-        measured=measured + f" ({len(seeds)} seeds)",
-        reason=reason,
-        data={"seeds": list(seeds), "metrics": stats_},
-        figure=_plot_strip(
+    return protocol_outcome(
+        [dec],
+        measured + f" ({len(seeds)} seeds)",
+        [reason] if reason else [],
+        {"seeds": list(seeds), "metrics": stats_},
+        _plot_strip(
             ctx,
             "fact_engagement_polarises",
             {"chronological": v["chronological"], "engagement": v["engagement"]},
@@ -212,7 +229,10 @@ def check_fact_bridging_depolarises(ctx: Context, seeds: Sequence[int] = FACT_SE
     e = _values(runs["engagement"], "opinion_variance")
     b = _values(runs["bridging"], "opinion_variance")
     t = _paired_greater(np.log(e), np.log(b))  # a scale: log ratio, as for fact 2
-    ok = t["mean_diff"] > 0 and t["p"] < ALPHA
+    dec = decide(
+        ctx, "log variance ratio engagement/bridging", np.log(e) - np.log(b), Criterion.greater(0)
+    )
+    ok = dec.verdict == "PASS"
     gmd_e = _values(runs["engagement"], "group_mean_distance")
     gmd_b = _values(runs["bridging"], "group_mean_distance")
     measured = (
@@ -225,14 +245,14 @@ def check_fact_bridging_depolarises(ctx: Context, seeds: Sequence[int] = FACT_SE
         ""
         if ok
         else f"bridging does not polarise less than engagement (mean paired log ratio "
-        f"{t['mean_diff']:+.3g}, one-sided p = {t['p']:.3g} ≥ {ALPHA:g})"
+        f"{t['mean_diff']:+.3g}, one-sided p = {t['p']:.3g})"
     )
-    return Outcome(
-        passed=ok,
-        measured=measured,
-        reason=reason,
-        data={"seeds": list(seeds), "engagement": e, "bridging": b, "p": t["p"]},
-        figure=_plot_strip(
+    return protocol_outcome(
+        [dec],
+        measured,
+        [reason] if reason else [],
+        {"seeds": list(seeds), "engagement": e, "bridging": b, "p": t["p"]},
+        _plot_strip(
             ctx,
             "fact_bridging_depolarises",
             {"engagement": e, "bridging": b},
@@ -250,8 +270,9 @@ register(
         title="1. Engagement ranking amplifies outrage",
         expected=(
             "outrage amplification (impression share ÷ post share of high-outrage items) "
-            f"> 1 under engagement ranking (one-sided p < {ALPHA}); chronological within "
-            f"1 ± {FACT1_CHRONO_TOL} ({len(FACT_SEEDS)} seeds)"
+            f"> 1 under engagement ranking (95 % CI of the mean above 1); chronological "
+            f"within 1 ± {FACT1_CHRONO_TOL} (95 % CI inside) ({len(FACT_SEEDS)} seeds; "
+            "--powered: 20–60 test seeds, 99 % CIs)"
         ),
         source=(
             "Stylized fact 1 (docs/validation.md). Huszár, F., Ktena, S. I., O'Brien, C., Belli, L., Schlaikjer, A. "
@@ -273,7 +294,8 @@ register(
         title="2. Engagement ranking polarises more than chronological",
         expected=(
             "final opinion variance higher under engagement than chronological ranking, "
-            f"paired by seed (log ratio, one-sided p < {ALPHA}, {len(FACT_SEEDS)} seeds); "
+            f"paired by seed (95 % CI of the mean log ratio above 0, {len(FACT_SEEDS)} seeds; "
+            "--powered: 20–60 test seeds); "
             "bimodality and group-mean distance reported"
         ),
         source=(
@@ -294,7 +316,8 @@ register(
         title="2b. Bridging ranking polarises less than engagement",
         expected=(
             "final opinion variance lower under bridging than engagement ranking, paired by "
-            f"seed (log ratio, one-sided p < {ALPHA}, {len(FACT_SEEDS)} seeds)"
+            f"seed (95 % CI of the mean log ratio above 0, {len(FACT_SEEDS)} seeds; --powered: "
+            "20–60 test seeds)"
         ),
         source=(
             "Stylized fact 2 (docs/validation.md). Ovadya, A. & Thorburn, L. (2023). Bridging systems. arXiv:"

@@ -9,11 +9,15 @@ from typing import Any
 
 import numpy as np
 
-from .facts_common import ALPHA, _arm_runs, _fmt_ms, _paired_greater, _values
+from .facts_common import _arm_runs, _fmt_ms, _paired_greater, _values, decide, protocol_outcome
 from .plotting import _plotting, _save
+from .protocol import Criterion
 from .registry import Check, Outcome, register
 from .runner import Context
 
+# Decision rule (issue 16): the test named below now only reports a p-value; the verdict is
+# the protocol's (protocol.py) on the same per-seed effect: its two-sided t-interval (95 %
+# on the fixed seeds, 99 % per look under --powered) must settle the criterion.
 # Fact 6 criteria (experiment influencer_disclosure: sponsored influencers, campaign from
 # step 60 to 120, 240 steps, N = 2000). Each campaign run is compared with the control
 # of the same seed without sponsored posts (influencer.rate = 0; the disclosure flag is
@@ -71,8 +75,23 @@ def check_fact_sponsorship_trust(ctx: Context, seeds: Sequence[int] = FACT6_SEED
     t_slow = _paired_greater(
         col("undisclosed", "recovery_half_life"), col("undisclosed", "fall_half_life")
     )
-    ok_fast = t_fast["mean_diff"] > 0 and t_fast["p"] < ALPHA
-    ok_slow = t_slow["mean_diff"] > 0 and t_slow["p"] < ALPHA
+    decisions = [
+        decide(
+            ctx,
+            "effect after 10 steps, disclosed − undisclosed",
+            np.subtract(col("disclosed", "effect_h"), col("undisclosed", "effect_h")),
+            Criterion.greater(0),
+        ),
+        decide(
+            ctx,
+            "half-life, recovery − fall",
+            np.subtract(
+                col("undisclosed", "recovery_half_life"), col("undisclosed", "fall_half_life")
+            ),
+            Criterion.greater(0),
+        ),
+    ]
+    ok_fast, ok_slow = (d.verdict == "PASS" for d in decisions)
     reasons = []
     if not ok_fast:
         reasons.append(
@@ -110,12 +129,8 @@ def check_fact_sponsorship_trust(ctx: Context, seeds: Sequence[int] = FACT6_SEED
         "exposures": {a: _values(runs[a], "total_sponsored_exposures") for a in effects},
         "detections": {a: _values(runs[a], "total_detections") for a in effects},
     }
-    return Outcome(
-        passed=ok_fast and ok_slow,
-        measured=measured,
-        reason="; ".join(reasons),
-        data=data,
-        figure=_plot_sponsorship(ctx, runs, effects, start, stop),
+    return protocol_outcome(
+        decisions, measured, reasons, data, _plot_sponsorship(ctx, runs, effects, start, stop)
     )
 
 
@@ -181,8 +196,8 @@ register(
             "against a same-seed control without sponsored posts: trust in the sponsored "
             "accounts after 10 campaign steps lower with undisclosed than disclosed "
             "sponsorship, and for undisclosed sponsorship a fall half-life shorter than the "
-            f"recovery half-life (one-sided paired p < {ALPHA} each, "
-            f"{len(FACT6_SEEDS)} seeds)"
+            f"recovery half-life (95 % CIs of the mean paired differences above 0, "
+            f"{len(FACT6_SEEDS)} seeds; --powered: 20–60 test seeds)"
         ),
         source=(
             "Stylized fact 6 (docs/validation.md). Slovic, P. (1993). Perceived risk, trust, and democracy. Risk "

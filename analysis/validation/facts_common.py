@@ -1,5 +1,7 @@
 """What the stylized-fact checks share: the seeds and significance level, the arms of
-an experiment run through the cache, and the paired one-sided tests and summaries.
+an experiment run through the cache, the paired one-sided tests and summaries (reported),
+and the protocol's decision of a fact (:func:`decide`, :func:`protocol_outcome`;
+:mod:`.protocol` decides, the p-values are only reported).
 """
 
 from __future__ import annotations
@@ -10,6 +12,9 @@ from typing import Any
 
 import numpy as np
 
+from . import protocol
+from .protocol import Criterion, Decision
+from .registry import Outcome
 from .runner import CONF, Context
 
 
@@ -99,5 +104,44 @@ def _rise(runs: Sequence[Mapping[str, Any]], key: str) -> list[float]:
 #: engagement and chronological runs are shared between facts 1, 2, 4 and 8 (same
 #: config ⇒ same run key ⇒ one run in the cache).
 FACT_SEEDS = tuple(range(10))
-#: Significance level of the one-sided paired tests of the stylized facts.
+#: Level of the protocol's two-sided intervals on the fixed seed sets (95 % CIs) and of
+#: the one-sided paired p-values reported beside them.
 ALPHA = 0.05
+
+
+def decide(
+    ctx: Context, name: str, effects: Sequence[float] | np.ndarray, criterion: Criterion
+) -> Decision:
+    """One criterion of a fact decided by the protocol on per-seed paired ``effects`` at
+    the context's level (``ctx.alpha``: 0.05 on the fixed seed sets, alpha / K at a look
+    of the sequential design).
+    """
+    return protocol.decide(effects, criterion, ctx.alpha, name)
+
+
+def protocol_outcome(
+    decisions: Sequence[Decision],
+    measured: str,
+    reasons: Sequence[str],
+    data: dict[str, Any],
+    figure: str | None,
+    extra_fail: bool = False,
+) -> Outcome:
+    """The :class:`Outcome` of a fact decided by the protocol: the verdict combines the
+    decisions (``extra_fail``: a non-statistical criterion of the fact failed, which
+    settles it against); every decision's line joins the measured numbers and the data
+    (each with its CI and MDE), and the lines of unsettled or failed decisions the reason.
+    """
+    verdict = protocol.combine(
+        [d.verdict for d in decisions] + ([protocol.FAIL] if extra_fail else [])
+    )
+    lines = [d.line() for d in decisions]
+    why = list(reasons) + [d.line() for d in decisions if d.verdict != protocol.PASS]
+    return Outcome(
+        passed=verdict == protocol.PASS,
+        measured=f"{measured}; protocol: " + "; ".join(lines),
+        reason="" if verdict == protocol.PASS else "; ".join(why),
+        data={**data, "protocol": [d.as_dict() for d in decisions], "verdict": verdict},
+        figure=figure,
+        verdict=verdict,
+    )

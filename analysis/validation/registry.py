@@ -14,6 +14,7 @@ FAIL = "FAIL"  # a canonical reduction failed: exit status 1
 REPORTED = "FAIL-reported"  # a stylized fact does not hold: reported and documented
 ERROR = "ERROR"  # the check raised: exit status 1
 PENDING = "not yet implemented"
+INCONCLUSIVE = "INCONCLUSIVE"  # the seeds cannot settle a stylized fact (protocol.py)
 
 Kind = Literal["canonical", "fact"]
 Tier = Literal["fast", "full"]
@@ -21,13 +22,19 @@ Tier = Literal["fast", "full"]
 
 @dataclass(frozen=True)
 class Outcome:
-    """What a check found: pass/fail, the measured numbers (one line), the reason."""
+    """What a check found: pass/fail, the measured numbers (one line), the reason.
+
+    ``verdict`` is the protocol's verdict (``PASS``, ``FAIL-reported`` or ``INCONCLUSIVE``,
+    :mod:`.protocol`) for checks decided by it; ``None`` for the canonical reductions,
+    whose status follows ``passed``.
+    """
 
     passed: bool
     measured: str
     reason: str = ""
     data: Mapping[str, Any] = field(default_factory=dict)
     figure: str | None = None
+    verdict: str | None = None
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from .registry import ERROR, FAIL, PASS, PENDING, REPORTED, Result
+from .registry import ERROR, FAIL, INCONCLUSIVE, PASS, PENDING, REPORTED, Result
 
 
 def _jsonable(v: Any) -> Any:
@@ -43,7 +43,8 @@ def format_table(results: Sequence[Result], width: int = 100) -> str:
         if r.reason:
             lines += wrap.wrap(("needs: " if r.status == PENDING else "reason: ") + r.reason)
     counts = {
-        s: sum(r.status == s for r in results) for s in (PASS, FAIL, REPORTED, ERROR, PENDING)
+        s: sum(r.status == s for r in results)
+        for s in (PASS, FAIL, REPORTED, INCONCLUSIVE, ERROR, PENDING)
     }
     lines.append("-" * width)
     lines.append(", ".join(f"{v} {k}" for k, v in counts.items() if v))

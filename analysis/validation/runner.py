@@ -16,7 +16,20 @@ from typing import Any
 
 import numpy as np
 
-from .registry import CHECKS, ERROR, FAIL, PASS, PENDING, REPORTED, Check, NotAvailable, Result
+from .protocol import POWERED, Design, SequentialResult, sequential
+from .registry import (
+    CHECKS,
+    ERROR,
+    FAIL,
+    INCONCLUSIVE,
+    PASS,
+    PENDING,
+    REPORTED,
+    Check,
+    NotAvailable,
+    Outcome,
+    Result,
+)
 from .report import _jsonable
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -25,12 +38,12 @@ CONF = ROOT / "conf"
 
 def code_fingerprint(root: Path = ROOT) -> str:
     """12 hex digits over what can change a run: ``*.py`` of agents, models, experiments
-    and analysis (except this validation package and the figure scripts, which measure
-    runs but cannot change them) and ``conf/**/*.yaml`` — the cache key of a code version.
+    and analysis (except this validation package, the figure scripts and the field-target
+    library and its measurements, which measure runs but cannot change them) and ``conf/**/*.yaml`` — the cache key of a code version.
     """
     h = hashlib.sha256()
     parts = [root / d for d in ("agents", "models", "experiments", "analysis")]
-    skip = [root / "analysis" / "validation", root / "analysis" / "figures"]
+    skip = [root / "analysis" / d for d in ("validation", "figures", "targets")]
     files = sorted(
         p
         for d in parts
@@ -85,6 +98,15 @@ class Context:
     figures: Path | None = None
     log: Callable[[str], None] = lambda msg: None
     jobs: int = 1
+    #: Two-sided level of the protocol's intervals at the current look (1 − alpha CIs):
+    #: 0.05 for the fixed small seed sets, alpha / K under the sequential design.
+    alpha: float = 0.05
+    #: The sequential design of ``--powered`` (None: each fact on its fixed seed set).
+    design: Design | None = None
+    #: Overrides appended to every run of :meth:`run_many` (``feedlab validate --set``): a
+    #: shrink hook for reduced end-to-end checks (e.g. ``network.n=300``); results run
+    #: with it are marked reduced and are not the documented ones.
+    overrides: tuple[str, ...] = ()
     _composed: dict[tuple[str, ...], dict[str, Any]] = field(default_factory=dict)
 
     def map(self, fn: Callable[[Any], Any], tasks: Sequence[Any]) -> list[Any]:
@@ -112,12 +134,13 @@ class Context:
                 return list(pool.map(fn, tasks))
 
     def config(self, *overrides: str) -> dict[str, Any]:
-        """The composed config (a fresh deep copy; composition is cached)."""
-        if overrides not in self._composed:
+        """The composed config with :attr:`overrides` (a fresh deep copy; cached)."""
+        key = (*overrides, *self.overrides)
+        if key not in self._composed:
             from feedlab.experiments import compose
 
-            self._composed[overrides] = compose([*overrides, "output.mesa_agents=false"])
-        return copy.deepcopy(self._composed[overrides])
+            self._composed[key] = compose([*key, "output.mesa_agents=false"])
+        return copy.deepcopy(self._composed[key])
 
     def run(self, overrides: Sequence[str]) -> dict[str, Any]:
         """One recorded run through :func:`feedlab.experiments.run_experiment` (complete runs in
@@ -127,9 +150,10 @@ class Context:
 
     def run_many(self, overrides: Sequence[Sequence[str]]) -> list[dict[str, Any]]:
         """:meth:`run` for each list of overrides (in parallel with ``jobs`` > 1)."""
-        for ov in overrides:
+        full = [[*ov, *self.overrides] for ov in overrides]
+        for ov in full:
             self.log("  run " + " ".join(ov))
-        return self.map(run_task, [(str(self.cache), list(ov)) for ov in overrides])
+        return self.map(run_task, [(str(self.cache), ov) for ov in full])
 
     def figure_path(self, name: str) -> Path | None:
         """Where a check writes its figure (``validation_<name>.png``), or ``None`` when
@@ -141,20 +165,71 @@ class Context:
         return self.figures / f"validation_{name}.png"
 
 
+def _status(check: Check, out: Outcome) -> str:
+    """The status of an outcome: the protocol's verdict where the check gives one."""
+    if out.verdict is not None and check.kind == "fact":
+        return {PASS: PASS, REPORTED: REPORTED}.get(out.verdict, INCONCLUSIVE)
+    if out.passed:
+        return PASS
+    return FAIL if check.kind == "canonical" else REPORTED
+
+
+def powered_run(check: Check, ctx: Context, design: Design = POWERED, **params: Any) -> Outcome:
+    """Run a stylized fact under the sequential design: on the first n test seeds
+    (:data:`.seeds.TEST_SEEDS`) at each look, with the look's alpha, until the verdict is
+    settled (:func:`.protocol.sequential`). Runs of earlier looks come from the cache.
+    """
+    from dataclasses import replace
+
+    from .seeds import TEST_SEEDS
+
+    if design.maximum > len(TEST_SEEDS):
+        raise ValueError(f"design needs {design.maximum} seeds; TEST_SEEDS has {len(TEST_SEEDS)}")
+    assert check.run is not None
+
+    def evaluate(n: int, alpha: float) -> tuple[str, Outcome]:
+        ctx.log(f"  look: {n} seeds at alpha {alpha:g}")
+        look = replace(ctx, alpha=alpha)
+        out = check.run(look, seeds=TEST_SEEDS[:n], **params)  # type: ignore[misc]
+        return out.verdict or (PASS if out.passed else REPORTED), out
+
+    res: SequentialResult = sequential(evaluate, design)
+    out: Outcome = res.last
+    looks = ", ".join(f"{n} seeds: {v}" for n, v in res.looks)
+    data = {
+        **out.data,
+        "sequential": {
+            "looks": res.looks,
+            "design": {
+                "looks": list(design.looks),
+                "alpha": design.alpha,
+                "look_alpha": design.look_alpha,
+            },
+        },
+    }
+    return replace(
+        out,
+        measured=f"{out.measured} [sequential: {looks}; {100 * (1 - design.look_alpha):.4g} % CIs]",
+        data=data,
+    )
+
+
 def run_check(check: Check, ctx: Context, **params: Any) -> Result:
-    """Run one check and classify its outcome (module docstring: statuses)."""
+    """Run one check and classify its outcome (module docstring: statuses); a stylized
+    fact runs under the sequential design when ``ctx.design`` is set.
+    """
     t0 = time.perf_counter()
     measured, reason, figure, data = "", "", None, {}
     if check.run is None:
         status, reason = PENDING, check.pending
     else:
         try:
-            out = check.run(ctx, **params)
-            measured, reason, figure, data = out.measured, out.reason, out.figure, dict(out.data)
-            if out.passed:
-                status = PASS
+            if ctx.design is not None and check.kind == "fact":
+                out = powered_run(check, ctx, ctx.design, **params)
             else:
-                status = FAIL if check.kind == "canonical" else REPORTED
+                out = check.run(ctx, **params)
+            measured, reason, figure, data = out.measured, out.reason, out.figure, dict(out.data)
+            status = _status(check, out)
         except NotAvailable as exc:
             status, reason = PENDING, str(exc)
         except Exception as exc:  # reported as ERROR: exit status 1
@@ -192,11 +267,11 @@ def select(full: bool = False, only: Sequence[str] = ()) -> list[Check]:
 
 def exit_status(results: Sequence[Result], strict: bool = False) -> int:
     """0 iff no canonical reduction failed and no check raised (and, with ``strict``,
-    no stylized fact failed); else 1.
+    no stylized fact failed or was inconclusive); else 1.
     """
     bad = any(r.counts_as_failure for r in results)
     if strict:
-        bad = bad or any(r.status == REPORTED for r in results)
+        bad = bad or any(r.status in (REPORTED, INCONCLUSIVE) for r in results)
     return 1 if bad else 0
 
 

@@ -34,6 +34,11 @@ from feedlab.experiments import cli
 FACTS = [c.name for c in V.CHECKS.values() if c.kind == "fact" and c.run is not None]
 
 
+#: A planted bug must keep a fact from passing: the protocol then reports it as settled
+#: against (FAIL-reported) or, when the bug removes the effect, as INCONCLUSIVE.
+NOT_PASSING = (V.REPORTED, V.INCONCLUSIVE)
+
+
 def _result(kind: str, status: str) -> V.Result:
     return V.Result(
         name="x",
@@ -203,7 +208,7 @@ def test_stylized_fact_is_tested_and_reported(name: str, fact_cache: Path) -> No
     print(f"{name}: {r.status}\n  measured: {r.measured}\n  reason: {r.reason}")
     if r.status == V.PENDING:
         pytest.skip(r.reason)
-    assert r.status in (V.PASS, V.REPORTED), r.reason
+    assert r.status in (V.PASS, *NOT_PASSING), r.reason
     assert r.measured
     assert (r.status == V.PASS) == (not r.reason)
 
@@ -228,9 +233,9 @@ def test_facts_1_and_2_fail_when_the_ranker_sorts_ascending(tmp_path, monkeypatc
     r = V.run_check(V.CHECKS["fact_outrage_amplification"], ctx, seeds=seeds)
     # fact 1 fails in the correct model too (its chronological half, docs/validation.md):
     # the planted bug must break the engagement half
-    assert r.status == V.REPORTED and "engagement ranking does not amplify" in r.reason
+    assert r.status in NOT_PASSING and "engagement ranking does not amplify" in r.reason
     r = V.run_check(V.CHECKS["fact_engagement_polarises"], ctx, seeds=seeds)
-    assert r.status == V.REPORTED and "not higher under engagement" in r.reason, r.measured
+    assert r.status in NOT_PASSING and "not higher under engagement" in r.reason, r.measured
 
 
 @pytest.mark.slow
@@ -244,18 +249,18 @@ def test_fact_4_fails_when_value_records_engagement(tmp_path, monkeypatch) -> No
         return row
 
     ctx = V.Context(cache=tmp_path, jobs=2)
-    small = {"seeds": V.FACT4_SEEDS[:2], "policies": ["chronological", "engagement"]}
+    small = {"seeds": V.FACT4_SEEDS, "policies": ["chronological", "engagement"]}
     # the check can pass: with all ten policies on seeds 0-2 the correct model
     # FAIL-reports in this release (docs/validation.md), but engagement against
-    # chronological alone gives value gaps of 0.116-0.143 per seed (sd 0.014), far
-    # from the sign test's zero
+    # chronological alone gives value gaps of 0.116-0.143 per seed (sd 0.014); the
+    # protocol's 95 % t-interval needs 3 seeds to exclude 0 (with 2, t_{0.975,1} = 12.7)
     r = V.run_check(V.CHECKS["fact_engagement_not_value"], ctx, **small)
     assert r.status == V.PASS, r.reason
     monkeypatch.setattr(live, "state_metrics", state_metrics)
     r = V.run_check(
         V.CHECKS["fact_engagement_not_value"], V.Context(cache=tmp_path / "bug", jobs=2), **small
     )
-    assert r.status == V.REPORTED and "maximises both" in r.reason, r.measured
+    assert r.status in NOT_PASSING and "maximises both" in r.reason, r.measured
 
 
 @pytest.mark.slow
@@ -286,7 +291,7 @@ def test_fact_8_fails_when_rewiring_picks_the_wrong_edges(tmp_path, monkeypatch)
     r = V.run_check(
         check, V.Context(cache=tmp_path / "bug", jobs=2), seeds=seeds, attribution=False
     )
-    assert r.status == V.REPORTED, r.measured
+    assert r.status in NOT_PASSING, r.measured
     assert "does not rise more" in r.reason
 
 
@@ -298,7 +303,7 @@ def test_fact_8_passes_when_the_effect_is_planted(fact_cache, monkeypatch) -> No
     ctx = V.Context(cache=fact_cache, jobs=2)
     check = V.CHECKS["fact_unfollow_echo_chambers"]
     r = V.run_check(check, ctx, attribution=False)
-    assert r.status == V.REPORTED and "does not rise more" in r.reason
+    assert r.status in NOT_PASSING and "does not rise more" in r.reason
     real = fact_echo._arm_runs
 
     def arm_runs(ctx, experiment, arms, seeds):
@@ -336,7 +341,7 @@ def test_fact_3_fails_when_political_posts_are_not_down_weighted(tmp_path, monke
         V.Context(cache=tmp_path, jobs=2),
         seeds=V.FACT_SEEDS[:3],
     )
-    assert r.status == V.REPORTED and "does not cut exposure" in r.reason, r.measured
+    assert r.status in NOT_PASSING and "does not cut exposure" in r.reason, r.measured
 
 
 @pytest.mark.slow
@@ -346,7 +351,7 @@ def test_fact_5_passes_when_engagement_rate_falls_with_audience(fact_cache, monk
     the shared cache serve; they are made before the plant)."""
     ctx = V.Context(cache=fact_cache, jobs=2)
     r = V.run_check(V.CHECKS["fact_engagement_rate_audience"], ctx)
-    assert r.status == V.REPORTED and "does not fall with audience size" in r.reason
+    assert r.status in NOT_PASSING and "does not fall with audience size" in r.reason
     real = influencers.engagement_rates
 
     def engagement_rates(likes, comments, posts, followers):
@@ -382,7 +387,7 @@ def test_fact_6_fails_when_the_trust_penalties_are_swapped(tmp_path, monkeypatch
         V.Context(cache=tmp_path, jobs=2),
         seeds=V.FACT6_SEEDS[:3],
     )
-    assert r.status == V.REPORTED and "does not erode trust faster" in r.reason, r.measured
+    assert r.status in NOT_PASSING and "does not erode trust faster" in r.reason, r.measured
 
 
 @pytest.mark.slow
@@ -403,4 +408,4 @@ def test_fact_7_fails_when_trust_can_only_fall(tmp_path, monkeypatch) -> None:
         seeds=V.FACT7_SEEDS[:3],
         late=False,
     )
-    assert r.status == V.REPORTED and "do not mostly recover" in r.reason, r.measured
+    assert r.status in NOT_PASSING and "do not mostly recover" in r.reason, r.measured

@@ -1,0 +1,178 @@
+"""Verdict rules for field targets: the model's measured effect (per seed, in the paper's
+units) against a target of the library (docs/validation.md §Field targets).
+
+Pure: no runs. The model's mean effect gets a two-sided 95 % Student t-interval over seeds
+(:func:`feedlab.analysis.validation.protocol.t_interval`). The rules, in order:
+
+1. No measurement → ``NOT MEASURED`` ("not measured: needs <mechanism>").
+2. ``verified: false`` → ``NOT-DECIDABLE (unverified target)``: the measured value is
+   shown, never a PASS — the paper's number itself is not confirmed.
+3. No interval (a directional target, or a magnitude without an interval) →
+   ``NOT-DECIDABLE (no interval)``, with the direction in the reason; a verified direction
+   that the model's interval settles *against* (the whole CI on the other side of 0) is
+   ``FAIL-reported`` — a finding, never a PASS. A published null without an interval is
+   ``NOT-DECIDABLE (no interval)``.
+4. A published null with an interval (``sign: 0``) is an equivalence test: ``PASS`` when
+   the model's CI lies inside the interval, ``FAIL-reported`` when it is disjoint from it,
+   ``INCONCLUSIVE`` otherwise.
+5. Otherwise ``PASS`` when the model's mean lies inside the paper's interval **and** the
+   model's CI is narrower than that interval (so the model's estimate is at least as
+   precise as the paper's); ``FAIL-reported`` when the model's CI is disjoint from the
+   interval; ``INCONCLUSIVE`` otherwise (mean inside but CI too wide, or mean outside
+   with a CI that still overlaps).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+
+from .library import Target
+
+PASS = "PASS"
+FAIL = "FAIL-reported"
+INCONCLUSIVE = "INCONCLUSIVE"
+NOT_MEASURED = "NOT MEASURED"
+UNVERIFIED = "NOT-DECIDABLE (unverified target)"
+NO_INTERVAL = "NOT-DECIDABLE (no interval)"
+
+#: Level of the model's interval in the target comparison.
+LEVEL = 0.95
+
+
+@dataclass(frozen=True)
+class TargetVerdict:
+    """A target's row: the model's mean and CI (NaN when not measured), seeds, the verdict
+    and its reason in a sentence.
+    """
+
+    target: str
+    verdict: str
+    reason: str
+    mean: float = math.nan
+    ci_lo: float = math.nan
+    ci_hi: float = math.nan
+    n: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        """The fields as a dict (for the JSON)."""
+        return asdict(self)
+
+
+def _direction(sign: int, lo: float, hi: float) -> str:
+    """``agrees``, ``opposite`` or ``unsettled``: where the CI lies relative to 0."""
+    if lo > 0 or hi < 0:
+        return "agrees" if (lo > 0) == (sign > 0) else "opposite"
+    return "unsettled"
+
+
+def _no_interval(t: Target, base: dict[str, Any]) -> TargetVerdict:
+    """Rule 3: a verified target without an interval."""
+    lo, hi = base["ci_lo"], base["ci_hi"]
+    if t.sign == 0:
+        return TargetVerdict(
+            verdict=NO_INTERVAL,
+            reason="a published null without an equivalence interval cannot be tested; "
+            "the model's value is reported",
+            **base,
+        )
+    where = _direction(t.sign, lo, hi)
+    side = "positive" if t.sign > 0 else "negative"
+    if where == "opposite":
+        return TargetVerdict(
+            verdict=FAIL,
+            reason=f"the paper's effect is {side}, and the model's 95 % CI [{lo:.3g}, {hi:.3g}] "
+            "lies entirely on the other side of 0",
+            **base,
+        )
+    said = {
+        "agrees": f"the model's 95 % CI lies on the paper's ({side}) side of 0",
+        "unsettled": f"the model's 95 % CI [{lo:.3g}, {hi:.3g}] contains 0: direction unsettled",
+    }[where]
+    return TargetVerdict(
+        verdict=NO_INTERVAL,
+        reason=f"no published interval to compare a magnitude with; {said}",
+        **base,
+    )
+
+
+def _with_interval(t: Target, base: dict[str, Any]) -> TargetVerdict:
+    """Rules 4 and 5: a verified target with an interval."""
+    assert t.interval is not None
+    a, b = t.interval.lo, t.interval.hi
+    mean, lo, hi = base["mean"], base["ci_lo"], base["ci_hi"]
+    disjoint = hi < a or lo > b
+    if t.sign == 0:
+        if a < lo and hi < b:
+            return TargetVerdict(
+                verdict=PASS,
+                reason=f"equivalence: the model's CI lies inside the published null's interval "
+                f"[{a:g}, {b:g}]",
+                **base,
+            )
+        verdict = FAIL if disjoint else INCONCLUSIVE
+        return TargetVerdict(
+            verdict=verdict,
+            reason=f"equivalence with [{a:g}, {b:g}] "
+            + ("rejected: the CIs are disjoint" if disjoint else "not settled: the CIs overlap"),
+            **base,
+        )
+    inside = a <= mean <= b
+    narrower = (hi - lo) < (b - a)
+    if inside and narrower:
+        return TargetVerdict(
+            verdict=PASS,
+            reason=f"the model's mean {mean:.3g} lies inside the paper's interval [{a:g}, {b:g}] "
+            f"and its CI (width {hi - lo:.3g}) is narrower than the interval ({b - a:.3g})",
+            **base,
+        )
+    if disjoint:
+        return TargetVerdict(
+            verdict=FAIL,
+            reason=f"the model's 95 % CI [{lo:.3g}, {hi:.3g}] does not overlap the paper's "
+            f"interval [{a:g}, {b:g}]",
+            **base,
+        )
+    why = (
+        f"the model's mean {mean:.3g} lies inside [{a:g}, {b:g}] but its CI (width "
+        f"{hi - lo:.3g}) is wider than the interval ({b - a:.3g}): more seeds needed"
+        if inside
+        else f"the model's mean {mean:.3g} lies outside [{a:g}, {b:g}] but its CI "
+        f"[{lo:.3g}, {hi:.3g}] overlaps it"
+    )
+    return TargetVerdict(verdict=INCONCLUSIVE, reason=why, **base)
+
+
+def target_verdict(
+    target: Target, values: Sequence[float] | np.ndarray | None, needs: str = ""
+) -> TargetVerdict:
+    """The verdict of ``target`` given per-seed model ``values`` in the paper's units
+    (``None``: not measured; ``needs`` names the missing mechanism). Rules: module docstring.
+    """
+    from feedlab.analysis.validation.protocol import t_interval
+
+    if values is None:
+        return TargetVerdict(
+            target=target.id,
+            verdict=NOT_MEASURED,
+            reason=f"not measured: needs {needs or 'a measurement (none registered)'}",
+        )
+    mean, _sd, lo, hi = t_interval(values, 1 - LEVEL)
+    n = int(np.isfinite(np.asarray(values, dtype=float)).sum())
+    base: dict[str, Any] = {"target": target.id, "mean": mean, "ci_lo": lo, "ci_hi": hi, "n": n}
+    if not target.verified:
+        return TargetVerdict(
+            verdict=UNVERIFIED,
+            reason="the paper's number is not verified in a primary source (library: "
+            "verified: false); the model's value is reported, never judged",
+            **base,
+        )
+    if n < 2:
+        return TargetVerdict(verdict=INCONCLUSIVE, reason="fewer than 2 seeds: no interval", **base)
+    if target.interval is None:
+        return _no_interval(target, base)
+    return _with_interval(target, base)

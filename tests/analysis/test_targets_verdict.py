@@ -1,0 +1,98 @@
+"""Verdict rules of field targets (feedlab.analysis.targets.verdict) and the measurement
+registry's seam (feedlab.analysis.targets.measurements)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from feedlab.analysis.targets import Interval, load_targets
+from feedlab.analysis.targets import measurements as M
+from feedlab.analysis.targets import verdict as TV
+
+
+@pytest.fixture(scope="module")
+def targets():
+    return load_targets()
+
+
+def _vals(mean: float, sd: float, n: int = 20) -> np.ndarray:
+    x = np.random.default_rng(0).normal(size=n)
+    return mean + sd * (x - x.mean()) / x.std(ddof=1)
+
+
+def test_quantitative_pass_needs_mean_inside_and_a_narrower_ci(targets):
+    t = targets["tiktok_top25_engagement_slope"]  # [-0.57, -0.31], verified
+    v = TV.target_verdict(t, _vals(-0.44, 0.05))
+    assert v.verdict == TV.PASS and v.ci_lo < -0.44 < v.ci_hi and v.n == 20
+    wide = TV.target_verdict(t, _vals(-0.44, 0.5))  # mean inside, CI wider than the interval
+    assert wide.verdict == TV.INCONCLUSIVE and "wider" in wide.reason
+    off = TV.target_verdict(t, _vals(0.1, 0.05))  # CI disjoint from the interval
+    assert off.verdict == TV.FAIL and "does not overlap" in off.reason
+    near = TV.target_verdict(t, _vals(-0.25, 0.2))  # mean outside, CI overlaps
+    assert near.verdict == TV.INCONCLUSIVE and "outside" in near.reason
+
+
+def test_unverified_targets_never_pass(targets):
+    t = targets["milli2025_anger"]
+    assert not t.verified
+    boxed = dataclasses.replace(t, interval=Interval(0.3, 0.6, "95% CI"))
+    for cand in (t, boxed):
+        v = TV.target_verdict(cand, _vals(0.47, 0.01))
+        assert v.verdict == TV.UNVERIFIED and v.mean == pytest.approx(0.47)
+
+
+def test_targets_without_an_interval_never_pass(targets):
+    t = targets["guess2023_engagement"]  # verified direction: decrease
+    agree = TV.target_verdict(t, _vals(-10.0, 2.0))
+    assert agree.verdict == TV.NO_INTERVAL and "paper's (negative) side" in agree.reason
+    unsettled = TV.target_verdict(t, _vals(0.0, 2.0))
+    assert unsettled.verdict == TV.NO_INTERVAL and "unsettled" in unsettled.reason
+    opposite = TV.target_verdict(t, _vals(10.0, 2.0))
+    assert opposite.verdict == TV.FAIL and "other side" in opposite.reason
+    null = TV.target_verdict(targets["guess2023_polarisation"], _vals(0.0, 1.0))
+    assert null.verdict == TV.NO_INTERVAL
+
+
+def test_published_null_with_interval_is_an_equivalence_test(targets):
+    t = dataclasses.replace(
+        targets["guess2023_polarisation"], interval=Interval(-0.1, 0.1, "95% CI"), sign=0
+    )
+    assert TV.target_verdict(t, _vals(0.0, 0.05)).verdict == TV.PASS
+    assert TV.target_verdict(t, _vals(0.5, 0.05)).verdict == TV.FAIL
+    assert TV.target_verdict(t, _vals(0.05, 0.3)).verdict == TV.INCONCLUSIVE
+
+
+def test_not_measured_names_the_mechanism(targets):
+    v = TV.target_verdict(
+        targets["huszar2022_right_vs_left"], None, M.NEEDS["huszar2022_right_vs_left"]
+    )
+    assert v.verdict == TV.NOT_MEASURED and v.reason.startswith("not measured: needs ")
+
+
+def test_every_target_is_measured_or_says_what_it_needs(targets):
+    for tid in targets:
+        assert (tid in M.MEASUREMENTS) != (tid in M.NEEDS), tid
+    for tid in (
+        "tiktok_top25_engagement_slope",
+        "guess2023_engagement",
+        "guess2023_uncivil_slur_content",
+        "bakshy2015_ranking_crosscutting_pooled",
+    ):
+        assert tid in M.MEASUREMENTS
+        assert "Mapping" in (M.MEASUREMENTS[tid].__doc__ or "")  # the mapping beside it
+
+
+def test_register_measurement_is_the_seam(monkeypatch):
+    monkeypatch.setattr(M, "MEASUREMENTS", dict(M.MEASUREMENTS))
+    monkeypatch.setattr(M, "NEEDS", dict(M.NEEDS))
+
+    @M.register_measurement("milli2025_outgroup_animosity")
+    def animosity(ctx, seeds):
+        """Mapping: a test measurement."""
+        return M.Measured(values=[0.2] * len(seeds))
+
+    assert M.MEASUREMENTS["milli2025_outgroup_animosity"] is animosity
+    assert "milli2025_outgroup_animosity" not in M.NEEDS
