@@ -66,6 +66,15 @@ run_memory_gb  # unused variable (experiments/config.py:45)
 run_timeout_s  # unused variable (experiments/config.py:48)
 DATA_FILES  # unused variable (experiments/record.py:45)
 
+# Field-target measurements, registered by target id (@register_measurement)
+tiktok_slope
+guess_engagement
+guess_uncivil
+bakshy_pooled
+
+# Declared seed sets: the exploration seeds are never run by the tests of record
+EXPLORATION_SEEDS
+
 # Fields of result named tuples (OutrageSplit), read by the caller
 share_impressions  # unused variable (analysis/metrics/engagement.py)
 share_posts  # unused variable (analysis/metrics/engagement.py)

@@ -27,11 +27,11 @@ from .watts import _WATTS
 # within weeks — every storm's last call-out comes ≤ FACT7_FADE_DAYS (four weeks) after
 # the transgression; (c) reputations mostly recover — on average more than half of the
 # reputation lost at the trough (mean follower trust in the target) is regained by the
-# end (one-sided t-test of the mean regained share against FACT7_REGAINED at ALPHA);
+# end (one-sided t-test of the mean regained share against FACT7_REGAINED at α = 0.05);
 # the number of runs back at 90 % of the pre-event level (the yardstick of docs/cascades.md §5) is
 # reported beside it. (d) Faster after an apology — days to recover to 90 % are fewer
 # with an apology on day 1 after the transgression than without, paired by seed (one-
-# sided paired t-test at ALPHA; a run that never recovers counts as the horizon, 90
+# sided paired t-test at α = 0.05; a run that never recovers counts as the horizon, 90
 # days, which is conservative when only the no-apology run is censored). An apology on
 # day 7 is run and reported (docs/cascades.md §5 found it makes no difference), not tested: the fact
 # claims only that an apology helps. Exploration (seeds 100–107): every run a storm;

@@ -27,7 +27,7 @@ from .runner import Context
 # on the fixed seeds, 99 % per look under --powered) must settle the criterion.
 # Fact 8 tolerance: one-sided paired t-test (pairs = seeds) of the rise of the
 # echo-chamber index from step 0 to the end, rewiring on (the defaults: follow enabled,
-# homophily 2) minus rewiring off, at ALPHA over 10 seeds (step 0 is the same in both
+# homophily 2) minus rewiring off, at α = 0.05 over 10 seeds (step 0 is the same in both
 # arms of a seed, so this is also the paired difference of the final index). Rewiring
 # without homophily (homophily 0) is reported beside it to separate the two mechanisms.
 # Measured over 6 seeds at the fact size: rise −0.33 ± 0.31 (on), −0.60 ± 0.08 (off),

@@ -23,7 +23,7 @@ from .runner import Context
 # log10 mean followers, per run): regular users and authentic influencers
 # (experiment=engagement_rate_by_tier; bought accounts are left out: their paid likes
 # and comments set their rate). Pass when both within-class slopes are negative in a
-# one-sided one-sample t-test over seeds at ALPHA. The slope pooled over every non-bot
+# one-sided one-sample t-test over seeds at α = 0.05. The slope pooled over every non-bot
 # account (the run summary's er_slope, the number industry rankings report) is measured
 # and reported beside it, not tested: it mixes classes whose rates differ for reasons
 # other than audience size. Exploration (seeds 100–105): users +0.078 ± 0.017,

@@ -29,13 +29,13 @@ from .runner import Context
 # (a) "Cuts exposure": per seed, the share of high-outrage political impressions that
 # engagement_negfb removes, 1 − P_negfb / P_eng (P = run-mean
 # political_outrage_share_impressions, paired by seed), exceeds one half on average
-# (one-sided one-sample t-test of the mean cut against FACT3_MIN_CUT at ALPHA). A ratio
+# (one-sided one-sample t-test of the mean cut against FACT3_MIN_CUT at α = 0.05). A ratio
 # per seed, not a difference: under engagement ranking P varies 16-fold between seeds
 # (0.05–0.78 over the exploration seeds; n = 1000, 200 steps, window 3), so raw
 # differences are dominated by a few seeds; the cut was 0.998 ± 0.002 (P_negfb ≤ 0.0004
 # in every run; 0.000 in the ranking comparison of docs/ranking.md at N = 3000). (b) "Modest engagement cost": the
 # relative loss per seed, 1 − E_negfb / E_eng, is below FACT3_MAX_LOSS = 10 % (one-sided
-# t-test of the mean against 0.10 at ALPHA) for both engagement measures: MSI points per
+# t-test of the mean against 0.10 at α = 0.05) for both engagement measures: MSI points per
 # user-step (like 1, comment 30, share 5: the objective the policy re-weights,
 # conf/ranking/engagement.yaml) and reactions per user-step (run_mean_engagement_per_user).
 # "Modest" is feedlab's definition (the reports of Facebook's 2021 test give no number):

@@ -30,7 +30,7 @@ from .runner import Context
 # the protocol's (protocol.py) on the same per-seed effect: its two-sided t-interval (95 %
 # on the fixed seeds, 99 % per look under --powered) must settle the criterion.
 # Fact 1 tolerances. Engagement ranking: the run-mean amplification must exceed 1 in a
-# one-sided one-sample t-test at ALPHA over the 10 seeds (measured over 6 seeds at the
+# one-sided one-sample t-test at α = 0.05 over the 10 seeds (measured over 6 seeds at the
 # fact size, n = 1000 and 200 steps: 5.14 ± 0.25, so a true ratio of 1 is rejected
 # with a margin of > 30 sd). Chronological "≈ 1": |mean − 1| ≤ 0.1. Without reshares,
 # where nothing but the feed decides what is seen, the chronological run-mean is
@@ -154,7 +154,7 @@ def _plot_strip(
 
 
 # Fact 2 tolerance: one-sided paired t-test (pairs = seeds, common random numbers) of
-# log final opinion variance, engagement > chronological, at ALPHA over 10 seeds. The
+# log final opinion variance, engagement > chronological, at α = 0.05 over 10 seeds. The
 # log: variance is a scale, and the effect is multiplicative with a heavy right tail —
 # over 6 seeds at the fact size the per-seed ratios were 1.4–43 (engagement 0.026 ±
 # 0.023, chronological 0.0049 ± 0.0021), where one seed at 43× inflates the sd of raw

@@ -24,10 +24,10 @@ from .runner import Context
 # then irrelevant), d(t) = trust in the sponsored accounts minus the control's
 # (feedlab.analysis.influencers.campaign_effect). (a) "Undisclosed erodes trust faster": d after
 # 10 campaign steps (effect_h) is lower for undisclosed than for disclosed sponsorship,
-# one-sided paired t-test over seeds at ALPHA. (b) "Trust falls fast and recovers
+# one-sided paired t-test over seeds at α = 0.05. (b) "Trust falls fast and recovers
 # slowly": for undisclosed sponsorship the fall half-life (exponential fit of d over the
 # campaign) is shorter than the recovery half-life (fit from the lowest d after the
-# campaign, toward 0), one-sided paired t-test at ALPHA; disclosed sponsorship moves
+# campaign, toward 0), one-sided paired t-test at α = 0.05; disclosed sponsorship moves
 # trust too little for reliable half-lives (docs/influencers.md §6.1), so they are reported, not tested.
 # Exploration (seeds 100–105): d after 10 steps −0.0121 vs −0.0013 (paired difference
 # 0.0108 ± 0.0031); half-lives, undisclosed, fall 12.3 ± 3.0 vs recovery 46 ± 9.5 steps

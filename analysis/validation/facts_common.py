@@ -104,9 +104,6 @@ def _rise(runs: Sequence[Mapping[str, Any]], key: str) -> list[float]:
 #: engagement and chronological runs are shared between facts 1, 2, 4 and 8 (same
 #: config ⇒ same run key ⇒ one run in the cache).
 FACT_SEEDS = tuple(range(10))
-#: Level of the protocol's two-sided intervals on the fixed seed sets (95 % CIs) and of
-#: the one-sided paired p-values reported beside them.
-ALPHA = 0.05
 
 
 def decide(

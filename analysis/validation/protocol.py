@@ -127,11 +127,6 @@ class Criterion:
             return PASS if inside else FAIL if disjoint else INCONCLUSIVE
         return PASS if disjoint else FAIL if inside else INCONCLUSIVE
 
-    def boundary(self, mean: float) -> float:
-        """The criterion's boundary nearest to ``mean`` (what the MDE is measured from)."""
-        edges = [e for e in (self.lo, self.hi) if math.isfinite(e)]
-        return min(edges, key=lambda e: abs(e - mean)) if edges else 0.0
-
 
 @dataclass(frozen=True)
 class Decision:
