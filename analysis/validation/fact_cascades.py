@@ -15,7 +15,7 @@ from .registry import Check, Outcome, register
 from .runner import Context
 from .watts import _WATTS
 
-# Decision rule (issue 16): the test named below now only reports a p-value; the verdict is
+# Decision rule (docs/validation.md §Decision protocol): the test named below now only reports a p-value; the verdict is
 # the protocol's (protocol.py) on the same per-seed effect: its two-sided t-interval (95 %
 # on the fixed seeds, 99 % per look under --powered) must settle the criterion.
 # Fact 7 criteria (experiment apology_timing: the cancel_storm transgression on day 10 by

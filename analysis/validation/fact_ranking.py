@@ -26,7 +26,7 @@ from .protocol import Criterion
 from .registry import Check, NotAvailable, Outcome, register
 from .runner import Context
 
-# Decision rule (issue 16): the test named below now only reports a p-value; the verdict is
+# Decision rule (docs/validation.md §Decision protocol): the test named below now only reports a p-value; the verdict is
 # the protocol's (protocol.py) on the same per-seed effect: its two-sided t-interval (95 %
 # on the fixed seeds, 99 % per look under --powered) must settle the criterion.
 # Fact 1 tolerances. Engagement ranking: the run-mean amplification must exceed 1 in a

@@ -15,7 +15,7 @@ from .protocol import Criterion
 from .registry import Check, Outcome, register
 from .runner import Context
 
-# Decision rule (issue 16): the test named below now only reports a p-value; the verdict is
+# Decision rule (docs/validation.md §Decision protocol): the test named below now only reports a p-value; the verdict is
 # the protocol's (protocol.py) on the same per-seed effect: its two-sided t-interval (95 %
 # on the fixed seeds, 99 % per look under --powered) must settle the criterion.
 # Fact 6 criteria (experiment influencer_disclosure: sponsored influencers, campaign from

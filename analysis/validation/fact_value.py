@@ -15,7 +15,7 @@ from .runner import Context
 #: Seeds of the all-policy comparison (fact 4): 9 policies × 3 seeds.
 FACT4_SEEDS = tuple(range(3))
 
-# Decision rule (issue 16): the test named below now only reports a p-value; the verdict is
+# Decision rule (docs/validation.md §Decision protocol): the test named below now only reports a p-value; the verdict is
 # the protocol's (protocol.py) on the same per-seed effect: its two-sided t-interval (95 %
 # on the fixed seeds, 99 % per look under --powered) must settle the criterion.
 # Fact 4 criterion: over FACT4_SEEDS (3 seeds, every policy on the same seeds), E* =
