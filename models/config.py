@@ -7,9 +7,11 @@ from typing import Literal
 
 from feedlab.agents.rules.affect import AffectConfig
 from feedlab.agents.rules.audience import AudienceConfig
+from feedlab.agents.rules.churn import ChurnConfig
 from feedlab.agents.rules.emotion import EmotionConfig
 from feedlab.agents.rules.opinion import OpinionConfig
 from feedlab.agents.rules.reaction import ReactionConfig
+from feedlab.agents.rules.session import SessionConfig
 from feedlab.agents.rules.trust import TrustConfig
 from feedlab.agents.rules.value import ValueConfig
 from feedlab.experiments.schema import field
@@ -101,3 +103,7 @@ class DynamicsConfig:
     audience: AudienceConfig = field(
         doc="audience-size mechanisms: weaker ties to large accounts, attention dilution"
     )
+    session: SessionConfig = field(
+        doc="endogenous session length: a foraging stopping rule; time spent per item"
+    )
+    churn: ChurnConfig = field(doc="users leave (stop opening the app) and return")

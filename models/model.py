@@ -31,12 +31,13 @@ import numpy as np
 from feedlab.agents.population import (
     ROLE_BRAND,
     ROLE_INFLUENCER,
+    ROLE_USER,
     PopulationConfig,
     UserState,
     draw_affect,
     draw_population,
 )
-from feedlab.agents.rules import affect, audience, emotion, opinion, trust, value
+from feedlab.agents.rules import affect, audience, churn, emotion, opinion, session, trust, value
 from feedlab.agents.user import User
 from feedlab.models import buffers, seeds
 from feedlab.models.config import DynamicsConfig, PlatformConfig
@@ -218,6 +219,7 @@ class FeedModel(mesa.Model):
         # after the extensions' setup, which may change roles (influencers, brands, bots)
         # and add edges (fake follows); nothing before it reads edge trust
         self._init_edge_trust()
+        self._init_attention(seed)
         if agent_views:
             User.create_agents(self, n, index=list(range(n)))
 
@@ -273,6 +275,7 @@ class FeedModel(mesa.Model):
 
     def feed_session(self, t: int) -> None:
         """The feed session: every phase is one method, in this order."""
+        self.open_app(t)
         self.post(t)
         cand = self.gather(t)
         feed = self.rank(cand)
@@ -292,6 +295,11 @@ class FeedModel(mesa.Model):
         u, rng, dyn = self.users, self.dyn_rng, self.dynamics
         base = np.floor(u.activity)
         count = (base + (rng.random(self.n) < u.activity - base)).astype(np.int64)
+        if self.churn_state is not None:  # dynamics.churn: inactive users do not post
+            count *= self.active
+            sharer = self._pending_reshares[0]
+            keep = self.active[sharer]
+            self._pending_reshares = (sharer[keep], self._pending_reshares[1][keep])
         author = np.repeat(np.arange(self.n, dtype=np.int32), count)
         m = author.shape[0]
         stance = u.opinion[author] + dyn.stance_noise * rng.standard_normal(m)
@@ -426,7 +434,7 @@ class FeedModel(mesa.Model):
 
     def rank(self, cand: Candidates) -> Feed:
         """Each arm's policy ranks its viewers' candidates; the top k form the feed."""
-        k_all = self.feed_lengths()
+        k_all = self._ranked_lengths(self.feed_lengths())
         parts, arms = [], []
         for a, policy in enumerate(self.policies):
             mask = self.users.arm[cand.viewers] == a
@@ -459,6 +467,7 @@ class FeedModel(mesa.Model):
             arm=arm,
             items=items,
         )
+        feed = self._end_sessions(feed)
         self._remember_seen(feed)
         return feed
 
@@ -559,6 +568,8 @@ class FeedModel(mesa.Model):
         self.last_value = np.where(n_items > 0, tot / np.maximum(n_items, 1), np.nan)
         eng = ctx.reactions[:, :3].sum(axis=1).astype(np.float64)
         self.last_engagement = np.bincount(f.viewer, weights=eng, minlength=self.n)
+        if self.attention_books is not None:  # dynamics.session or dynamics.churn
+            self._book_attention(ctx)
 
     def _count_reactions(self, feed: Feed, r: np.ndarray) -> None:
         """Counters on the original post (totals and per viewer group)."""
@@ -671,6 +682,8 @@ class FeedModel(mesa.Model):
         cut = ((g.trust < fc.unfollow_trust) | (dist > fc.unfollow_distance)) & (
             rng.random(g.n_edges) < fc.unfollow_prob
         )
+        if self.churn_state is not None:  # dynamics.churn: the inactive do not unfollow
+            cut &= self.active[g.src]
         liked = ctx.reactions[:, 0] | ctx.reactions[:, 2]
         oa = f.items.origin_author
         new = liked & (oa != f.viewer) & ((f.edge < 0) | (oa != f.items.author))
@@ -695,6 +708,118 @@ class FeedModel(mesa.Model):
         removed, added = g.rewire(cut, vs, ds, base, base.copy())
         self._add_events(self.t, vs[added], ds[added], np.full(int(added.sum()), -1), "follow")
         self.step_stats.update(unfollows=float(removed), follows=float(added.sum()))
+
+    # ------------------------------------------- attention: sessions, churn and return
+    # docs/attention.md. The interface other mechanisms read: ``active`` (bool per user,
+    # set once per step before posting; all True without churn) and ``time_spent`` (per
+    # user, this step: items seen × dynamics.session.item_time).
+    def _init_attention(self, seed: int) -> None:
+        """Sessions' thresholds (``session`` stream) and churn state (``churn`` stream),
+        drawn only when switched on; ``active`` and ``time_spent`` always exist.
+        """
+        n, dyn = self.n, self.dynamics
+        self.active = np.ones(n, dtype=bool)
+        self.time_spent = np.zeros(n)
+        self.session_theta: np.ndarray | None = None
+        if dyn.session.enabled:
+            self.session_theta = session.draw_thresholds(dyn.session, n, seeds.rng(seed, "session"))
+        self.churn_state: churn.ChurnState | None = None
+        self.churn_rng: np.random.Generator | None = None
+        if dyn.churn.enabled:
+            self.churn_rng = seeds.rng(seed, "churn")
+            self.churn_state = churn.draw_state(
+                dyn.churn, self.users.role == ROLE_USER, self.churn_rng
+            )
+        #: per-user totals over the run (time, value, regret time), with either on
+        self.attention_books: dict[str, np.ndarray] | None = None
+        if dyn.session.enabled or dyn.churn.enabled:
+            self.attention_books = {
+                k: np.zeros(n) for k in ("time_total", "value_total", "regret_time_total")
+            }
+
+    def open_app(self, t: int) -> None:
+        """Who opens the app this step (``dynamics.churn``; before anyone posts)."""
+        if self.churn_state is None or self.churn_rng is None:
+            return
+        u = self.churn_rng.random(self.n)
+        self.active = churn.advance(
+            self.churn_state,
+            self.dynamics.churn,
+            self.active,
+            self.users.platform_trust,
+            self.last_value,
+            u,
+            t,
+        )
+
+    def _ranked_lengths(self, k: np.ndarray) -> np.ndarray:
+        """How many items to rank per user: k, up to ceil(max_factor × k) with sessions,
+        0 for inactive users.
+        """
+        cfg = self.dynamics.session
+        if cfg.enabled:
+            k = np.ceil(cfg.max_factor * k).astype(np.int64)
+        if self.churn_state is not None:
+            k = np.where(self.active, k, 0)
+        return k
+
+    def _end_sessions(self, feed: Feed) -> Feed:
+        """With sessions, cut each ranked feed where its user stops scrolling
+        (``agents/rules/session.py``); then ``time_spent`` = items seen × item time.
+        """
+        cfg = self.dynamics.session
+        if cfg.enabled and self.session_theta is not None and feed.pair.size:
+            items = feed.items
+            v = value.item_value(
+                self.dynamics.value,
+                items.quality,
+                (1 + items.agreement) / 2,
+                items.trust,
+                items.outrage,
+            )
+            gain = session.item_gain(cfg, v, items.outrage)
+            lengths = session.session_lengths(
+                feed.viewer, feed.rank, gain, self.session_theta, cfg, self.n
+            )
+            keep = session.seen_mask(feed.viewer, feed.rank, lengths)
+            if not keep.all():
+                feed = Feed(
+                    viewer=feed.viewer[keep],
+                    slot=feed.slot[keep],
+                    edge=feed.edge[keep],
+                    pair=feed.pair[keep],
+                    rank=feed.rank[keep],
+                    arm=feed.arm[keep],
+                    items=items.keep_pairs(keep),
+                )
+        self.time_spent = np.bincount(feed.viewer, minlength=self.n) * cfg.item_time
+        return feed
+
+    def _book_attention(self, ctx: StepContext) -> None:
+        """Per-user totals: time spent, value read and time on negative-value items."""
+        b, f, dt = self.attention_books, ctx.feed, self.dynamics.session.item_time
+        assert b is not None
+        b["time_total"] += self.time_spent
+        b["value_total"] += np.bincount(f.viewer, weights=ctx.item_value, minlength=self.n)
+        b["regret_time_total"] += dt * np.bincount(
+            f.viewer, weights=ctx.item_value < 0, minlength=self.n
+        )
+
+    def attention_columns(self) -> dict[str, np.ndarray]:
+        """Per-user attention columns of ``agents.parquet`` (empty with both off)."""
+        out: dict[str, np.ndarray] = {}
+        if self.attention_books is not None:
+            out.update(self.attention_books)
+        if self.churn_state is not None:
+            c = self.churn_state
+            out.update(
+                active=self.active.copy(),
+                first_left=c.first_left,
+                leaves=c.leaves,
+                returns=c.returns,
+                active_steps=c.active_steps,
+            )
+        return out
 
     # ---------------------------------------------------------------- canonical mode
     def pairwise_session(self, t: int) -> None:

@@ -21,6 +21,8 @@ STREAMS = (
     "event",
     "prediction",
     "affect",
+    "session",
+    "churn",
 )
 
 

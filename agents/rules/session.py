@@ -1,0 +1,118 @@
+"""Sessions: how far a user scrolls, from a foraging stopping rule (docs/attention.md §Sessions).
+
+With ``dynamics.session.enabled`` the feed is ranked for up to ``ceil(max_factor × k_i)``
+items and each user stops scrolling by the marginal value theorem of optimal foraging
+(Charnov 1976), as information foraging theory applies it to people reading (Pirolli & Card
+1999): a forager leaves a patch when the rate of gain there falls below what its time is
+worth elsewhere. Here the patch is the feed, the gain of item ``r`` (0 = top) is
+
+    g_r = v_r + λ_o o_r
+
+(its reflective value ``v_r``, :func:`feedlab.agents.rules.value.item_value`, plus a pull of
+arousing content ``λ_o o_r``: high-arousal, outrage-laden content captures attention and is
+consumed and shared more, Berger & Milkman 2012; Brady, Gantman & Van Bavel 2020), the
+*recent* gain rate is the mean gain of the last ``w`` items read,
+
+    m_r = (g_{r-w+1} + … + g_r) / min(r + 1, w),
+
+and what the user's time is worth rises as the session goes on (satiation, and the rising
+opportunity cost of time that boredom signals; Kurzban, Duckworth, Kable & Myers 2013):
+
+    θ_i(r) = θ_i + β r,     θ_i = θ_0 + σ_θ z_i,   z_i ~ N(0, 1) once per user.
+
+User ``i`` reads item ``r`` and then stops when ``r + 1 >= min_items`` and
+``m_r < θ_i(r)``; otherwise reads on, up to the end of the ranked feed. The session length
+``S_i`` is the number of items read; items past it are not seen (no reactions, no value,
+no exposure). Time spent is ``S_i × item_time`` (one unit per item unless ``item_time`` is
+set in seconds). All parameters are placeholders without published values (docs).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from feedlab.experiments.schema import field
+
+
+@dataclass(frozen=True)
+class SessionConfig:
+    """Endogenous session length (a foraging stopping rule) and the time an item takes."""
+
+    enabled: bool = field(
+        doc="how far each user scrolls is decided by the stopping rule (false: the fixed "
+        "feed length k)"
+    )
+    item_time: float = field(
+        gt=0,
+        le=3600,
+        doc="time one feed item takes; time spent = items seen × item_time (also with "
+        "sessions off)",
+    )
+    max_factor: float = field(
+        ge=1, le=10, doc="sessions on: the feed is ranked for ceil(max_factor × k) items at most"
+    )
+    min_items: int = field(ge=1, le=1000, doc="items every session reads before it can stop")
+    memory: int = field(
+        ge=1, le=1000, doc="w: the recent gain rate is the mean of the last w items"
+    )
+    threshold: float = field(ge=-10, le=10, doc="θ0: mean gain rate below which a user stops")
+    threshold_sd: float = field(
+        ge=0, le=10, doc="σ_θ: sd of the users' personal thresholds (drawn once)"
+    )
+    boredom: float = field(ge=0, le=10, doc="β: rise of the threshold per item read (satiation)")
+    arousal_pull: float = field(
+        ge=0,
+        le=10,
+        doc="λ_o: an item's gain is its value + λ_o × outrage (arousal holds attention)",
+    )
+
+
+def draw_thresholds(cfg: SessionConfig, n: int, rng: np.random.Generator) -> np.ndarray:
+    """θ_i = θ_0 + σ_θ z_i: each user's personal stopping threshold (one normal per user)."""
+    return cfg.threshold + cfg.threshold_sd * rng.standard_normal(n)
+
+
+def item_gain(cfg: SessionConfig, value: np.ndarray, outrage: np.ndarray) -> np.ndarray:
+    """G = v + λ_o o: what an item is worth to the forager while scrolling."""
+    return value + cfg.arousal_pull * outrage
+
+
+def session_lengths(
+    viewer: np.ndarray,
+    rank: np.ndarray,
+    gain: np.ndarray,
+    theta: np.ndarray,
+    cfg: SessionConfig,
+    n: int,
+) -> np.ndarray:
+    """Items read per user (``S_i``) along feeds grouped by viewer in rank order.
+
+    Vectorised: a cumulative sum of the gains gives each item's window mean ``m_r``
+    (the window never crosses into the previous viewer's feed); the first item of each
+    feed where the user stops sets ``S_i = r + 1``; users who never stop read their whole
+    ranked feed. Users without items read 0.
+    """
+    m = gain.shape[0]
+    length = np.bincount(viewer, minlength=n).astype(np.int64)
+    if m == 0:
+        return length
+    csum = np.zeros(m + 1)
+    np.cumsum(gain, out=csum[1:])
+    j = np.arange(m, dtype=np.int64)
+    start = np.maximum(j - rank, j - cfg.memory + 1)  # window start, inside the feed
+    recent = (csum[j + 1] - csum[start]) / (j + 1 - start)
+    stop = (rank + 1 >= cfg.min_items) & (recent < theta[viewer] + cfg.boredom * rank)
+    idx = np.flatnonzero(stop)
+    if idx.size:
+        v = viewer[idx]
+        first = np.ones(idx.shape[0], dtype=bool)
+        first[1:] = v[1:] != v[:-1]
+        length[v[first]] = rank[idx[first]] + 1
+    return length
+
+
+def seen_mask(viewer: np.ndarray, rank: np.ndarray, length: np.ndarray) -> np.ndarray:
+    """Which ranked items are read: those above each viewer's session length."""
+    return rank < length[viewer]
