@@ -62,6 +62,17 @@ AFFECT_FINAL = (
 """Affect metrics (``dynamics.affect``), compared like :data:`RUN_MEANS` and :data:`FINAL`
 when the run recorded them (absent otherwise, so runs without affect keep their summary)."""
 
+ATTENTION_RUN_MEANS = (
+    "time_spent_mean",
+    "session_time_p50",
+    "time_well_spent",
+    "regret_time_mean",
+    "regret_share",
+    "dau",
+)
+"""Attention metrics (``dynamics.session``, ``dynamics.churn``; docs/attention.md) whose run
+mean the summary reports overall and per arm when the run recorded them."""
+
 TOTALS = ("impressions", "likes", "comments", "shares", "negfb", "posts")
 
 
@@ -95,6 +106,7 @@ def arm_summary(
         "outrage_share_impressions",
         "political_outrage_share_impressions",
         *AFFECT_RUN_MEANS,
+        *ATTENTION_RUN_MEANS,
     ):
         if metric in cols:
             out[f"run_mean_{metric}"] = _mean(cols.get(metric))
@@ -128,6 +140,13 @@ def _one_arm(
     for metric in FINAL:
         m[metric] = float(last.get(f"{metric}{sfx}", float("nan")))
     m.update(_affect_arm_entries(cols, last, sfx))
+    m.update(
+        {
+            f"run_mean_{k}": _mean(cols[f"{k}{sfx}"])
+            for k in ATTENTION_RUN_MEANS
+            if f"{k}{sfx}" in cols
+        }
+    )
     m["arm_size"] = float(last.get(f"arm_size{sfx}", float("nan")))
     return m
 

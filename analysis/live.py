@@ -17,6 +17,7 @@ import numpy as np
 
 from feedlab.analysis.metrics import (
     amplification_ratio,
+    attention,
     bimodality_coefficient,
     echo_chamber_index,
     extreme_share,
@@ -76,6 +77,8 @@ class Recorder:
         if model.users.affect is not None:  # dynamics.affect.enabled
             model.step_stats.update(animosity_stats(model, ctx))
         model.step_stats.update(candidate_outrage_stats(model, ctx))
+        if getattr(model, "attention_books", None) is not None:  # sessions or churn on
+            model.step_stats.update(attention_stats(model, ctx))
 
     def row(self, model: FeedModel) -> dict[str, float]:
         """The live metrics of the current state: state metrics, the step's statistics
@@ -178,6 +181,45 @@ def animosity_stats(model: FeedModel, ctx: StepContext) -> dict[str, float]:
             out[f"animosity_share_impressions{ARM_SEP}{name}"] = animosity_share(
                 anim[item_arm == a], thr
             )
+    return out
+
+
+# ----------------------------------------------------------------- attention
+def attention_stats(model: FeedModel, ctx: StepContext) -> dict[str, float]:
+    """Time spent, its distribution, time well spent and regret of this step's sessions
+    (``dynamics.session`` or ``dynamics.churn`` on), daily actives, leavers, returners and
+    survival (``dynamics.churn`` on), and with arms the same per arm
+    (:mod:`feedlab.analysis.metrics.attention`; which users count: docs/attention.md).
+    """
+    dt = model.dynamics.session.item_time
+    time, active, iv = model.time_spent, model.active, ctx.item_value
+    churn = getattr(model, "churn_state", None)
+    arm_of = model.users.arm
+    item_arm = arm_of[ctx.feed.viewer]
+    groups: list[tuple[str, np.ndarray, np.ndarray]] = [("", np.ones(model.n, bool), iv)]
+    if len(getattr(model, "policies", ())) > 1:
+        groups += [
+            (f"{ARM_SEP}{name}", arm_of == a, iv[item_arm == a])
+            for a, name in enumerate(model.arm_names)
+        ]
+    out: dict[str, float] = {}
+    for sfx, members, v in groups:
+        n = int(members.sum())
+        m = {
+            "time_spent_mean": attention.time_spent_mean(time[members]),
+            **attention.session_quantiles(time[members], active[members]),
+            "time_well_spent": attention.time_well_spent(v, dt),
+            "regret_time_mean": _ratio(attention.regret_time(v, dt), n),
+            "regret_share": attention.regret_share(v),
+        }
+        if churn is not None:
+            m["dau"] = attention.active_share(active[members])
+            m["survival"] = attention.survival_share(
+                churn.first_left[members], churn.eligible[members]
+            )
+        out.update({f"{k}{sfx}": val for k, val in m.items()})
+    if churn is not None:
+        out.update(users_left=float(churn.left_now), users_returned=float(churn.returned_now))
     return out
 
 

@@ -192,6 +192,7 @@ def _agent_columns(model: FeedModel) -> dict[str, np.ndarray]:
     cols["out_degree"] = model.graph.out_degree().astype(np.int32)
     cols["last_value"] = model.last_value
     cols["last_engagement"] = model.last_engagement
+    cols.update(model.attention_columns())  # sessions / churn on (docs/attention.md)
     for ext in model.hooks["agent_columns"]:  # per-account columns (influencer books, ...)
         cols.update(ext.agent_columns(model))
     return cols
