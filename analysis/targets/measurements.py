@@ -70,7 +70,6 @@ NEEDS: dict[str, str] = {
         "affective polarisation on a survey scale (being added in parallel; register it here)"
     ),
     "guess2023_political_content": "a per-arm political share of impressions in the summary",
-    "guess2023_time_spent": "time on platform (sessions or attention spent per user)",
     "guess2023_untrustworthy_content": "a source-reliability attribute of items",
     "huszar2022_right_vs_left": (
         "asymmetric left/right party accounts in several countries; the default model's two "
@@ -176,11 +175,18 @@ def minority_overrides(seed: int) -> list[str]:
     ]
 
 
-def _arm_ratio(ctx: Context, seeds: Sequence[int], metric: str, invert: bool) -> Measured:
+def _arm_ratio(
+    ctx: Context,
+    seeds: Sequence[int],
+    metric: str,
+    invert: bool,
+    extra: Sequence[str] = (),
+) -> Measured:
     """Per seed 100 × (chronological ÷ engagement − 1) of the summary's
-    ``run_mean_<metric>__<arm>`` (``invert``: engagement ÷ chronological − 1).
+    ``run_mean_<metric>__<arm>`` (``invert``: engagement ÷ chronological − 1); ``extra``
+    overrides are appended to :func:`minority_overrides` (e.g. a mechanism switched on).
     """
-    runs = ctx.run_many([minority_overrides(s) for s in seeds])
+    runs = ctx.run_many([[*minority_overrides(s), *extra] for s in seeds])
     chrono = [float(r["summary"][f"run_mean_{metric}__control"]) for r in runs]
     eng = [float(r["summary"][f"run_mean_{metric}__treatment"]) for r in runs]
     num, den = (eng, chrono) if invert else (chrono, eng)
@@ -204,6 +210,24 @@ def guess_engagement(ctx: Context, seeds: Sequence[int]) -> Measured:
     reports a direction (chronological minus algorithmic < 0), so the sign is compared.
     """
     return _arm_ratio(ctx, seeds, "engagement_per_user", invert=False)
+
+
+#: Sessions on: how far a user scrolls is endogenous (docs/attention.md §Sessions).
+SESSION_OVERRIDES = ("dynamics.session.enabled=true",)
+
+
+@register_measurement("guess2023_time_spent")
+def guess_time_spent(ctx: Context, seeds: Sequence[int]) -> Measured:
+    """Mapping (fixed before the test seeds): the minority design of
+    :func:`minority_overrides` with **sessions on** (``dynamics.session.enabled=true``: each
+    user stops scrolling by the foraging rule of ``agents/rules/session.py``, the rest of
+    the configuration at its defaults). Time on platform per user and day is feedlab's
+    ``time_spent_mean`` (items read × item time per user and step, every user of the arm
+    counted). Per seed, the chronological arm's run mean relative to the engagement arm's,
+    100 × (chronological ÷ engagement − 1), in % (``run_mean_time_spent_mean__<arm>``). The
+    paper reports a direction ("substantially decreased"), so the sign is compared.
+    """
+    return _arm_ratio(ctx, seeds, "time_spent_mean", invert=False, extra=SESSION_OVERRIDES)
 
 
 @register_measurement("guess2023_uncivil_slur_content")
