@@ -70,6 +70,7 @@ DATA_FILES  # unused variable (experiments/record.py:45)
 tiktok_slope
 guess_engagement
 guess_uncivil
+guess_time_spent
 bakshy_pooled
 
 # Declared seed sets: the exploration seeds are never run by the tests of record
@@ -84,6 +85,7 @@ amplification  # unused variable (analysis/metrics/engagement.py)
 logits  # unused function (agents/rules/reaction.py:63)
 _.following  # unused property (agents/user.py:52)
 long_format  # unused function (analysis/arms.py:156)
+survival_curve  # unused function (analysis/metrics/attention.py; docs/attention.md)
 VARIANCE  # unused variable (analysis/figures/base.py:247)
 disclosure_table  # unused function (analysis/influencers.py:84)
 _.parent_user  # unused property (analysis/metrics/cascade_tree.py:63)

@@ -719,7 +719,7 @@ class FeedModel(mesa.Model):
         """
         n, dyn = self.n, self.dynamics
         self.active = np.ones(n, dtype=bool)
-        self.time_spent = np.zeros(n)
+        self.time_spent: np.ndarray = np.zeros(n)
         self.session_theta: np.ndarray | None = None
         if dyn.session.enabled:
             self.session_theta = session.draw_thresholds(dyn.session, n, seeds.rng(seed, "session"))

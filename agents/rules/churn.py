@@ -81,8 +81,8 @@ def draw_state(cfg: ChurnConfig, eligible: np.ndarray, rng: np.random.Generator)
     zeros = np.zeros(n, np.int32)
     return ChurnState(
         eligible=eligible.astype(bool),
-        trust_threshold=cfg.trust_threshold + cfg.trust_threshold_sd * z_t,
-        value_threshold=cfg.value_threshold + cfg.value_threshold_sd * z_v,
+        trust_threshold=np.asarray(cfg.trust_threshold + cfg.trust_threshold_sd * z_t, float),
+        value_threshold=np.asarray(cfg.value_threshold + cfg.value_threshold_sd * z_v, float),
         recent_value=np.full(n, np.nan),
         first_left=np.full(n, -1, np.int32),
         leaves=zeros.copy(),
