@@ -84,6 +84,27 @@ class Units:
     arms: tuple[Any, ...] = ()  # one ranking policy per experimental arm (empty: no arms)
 
 
+def _pairwise_problems(run: RunConfig) -> list[str]:
+    """What ``dynamics.interaction = pairwise`` cannot drive: rankings other than random
+    and algorithmic bias, and the feed-session mechanisms (sessions, churn).
+    """
+    if run.dynamics.interaction != "pairwise":
+        return []
+    out = []
+    if run.ranking.get("name") not in ("random", "algorithmic_bias"):
+        out.append(
+            f"ranking.name: {run.ranking.get('name')!r} cannot drive pairwise interaction; "
+            "allowed with dynamics.interaction=pairwise: random, algorithmic_bias"
+        )
+    for name in ("session", "churn"):  # docs/attention.md: both act on the feed session
+        if getattr(run.dynamics, name).enabled:
+            out.append(
+                f"dynamics.{name}.enabled: true has no feed to act on with "
+                "dynamics.interaction=pairwise; allowed there: false"
+            )
+    return out
+
+
 def validate(cfg: Mapping[str, Any]) -> tuple[RunConfig, Units]:
     """Parse and check everything; returns the config and its built units."""
     problems: list[str] = [
@@ -105,14 +126,7 @@ def validate(cfg: Mapping[str, Any]) -> tuple[RunConfig, Units]:
     except ConfigError:
         pass  # already reported by the RunConfig parse
     if run is not None:
-        if run.dynamics.interaction == "pairwise" and run.ranking.get("name") not in (
-            "random",
-            "algorithmic_bias",
-        ):
-            problems.append(
-                f"ranking.name: {run.ranking.get('name')!r} cannot drive pairwise interaction; "
-                "allowed with dynamics.interaction=pairwise: random, algorithmic_bias"
-            )
+        problems.extend(_pairwise_problems(run))
     registries = (
         ("network", NETWORKS),
         ("ranking", RANKINGS),

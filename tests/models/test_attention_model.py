@@ -141,3 +141,18 @@ def test_bad_session_or_churn_value_is_refused_by_name() -> None:
         build(compose([*BASE, "dynamics.session.max_factor=0.5"]))
     with pytest.raises(ConfigError, match=r"dynamics\.churn\.leave_prob: 2\.0 is out of range"):
         build(compose([*BASE, "dynamics.churn.leave_prob=2"]))
+
+
+def test_sessions_and_churn_are_refused_in_pairwise_mode() -> None:
+    for name in ("session", "churn"):
+        with pytest.raises(ConfigError, match=rf"dynamics\.{name}\.enabled: true has no feed"):
+            build(
+                compose(
+                    [
+                        *BASE,
+                        "dynamics.interaction=pairwise",
+                        "ranking=random",
+                        f"dynamics.{name}.enabled=true",
+                    ]
+                )
+            )
