@@ -2,7 +2,7 @@
 
 One :meth:`FeedModel.step` is one session (docs/model.md §One step), synchronous over users:
 
-    post → gather → rank → react → count → (extensions) → value → update → rewire → record
+    open_app → post → gather → rank → react → count → (extensions) → value → update → rewire → record
 
 Every phase is vectorised over all users (struct-of-arrays state, CSR graph, ring buffer
 of posts); no phase loops over users in Python. Randomness comes only from the model's
