@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 
 import numpy as np
@@ -160,7 +161,7 @@ def test_composed_once_per_design_gives_the_same_run_key(tmp_path):
     s = _tiny(tmp_path, out=tmp_path / "o")
     runs = simulate.Runs(s)
     ov = ["experiment=feed_ab_test", "seed=17", *TINY, f"{LIKE}=-2.5", f"{SHARE}=-3.25"]
-    data, key = runs.compose(ov)
+    _, key = runs.compose(ov)
     fixed = [f"output.dir={s.out}", *runs.fixed]
     assert key == run_key(compose([*ov, *fixed]))
     assert runs.compose([*ov[:1], "seed=18", *ov[2:]])[1] == run_key(
@@ -171,11 +172,10 @@ def test_composed_once_per_design_gives_the_same_run_key(tmp_path):
 def test_smc_is_seeded_and_contracts_on_a_toy_problem():
     priors = [Prior("a", "uniform", 0.0, 1.0), Prior("b", "loguniform", 0.1, 10.0)]
     truth = np.array([0.3, np.log(2.0)])
-    noise = np.random.default_rng(99)
 
     def evaluate(z, gen, first):  # a noisy distance: the sampler must not depend on batching
         e = np.random.default_rng([first, gen]).normal(0, 0.02, len(z))
-        return np.sqrt(((z - truth) ** 2).sum(axis=1)) + np.abs(e) + 0 * noise.random()
+        return np.sqrt(((z - truth) ** 2).sum(axis=1)) + np.abs(e)
 
     def go(seed):
         return smc.run(
@@ -192,7 +192,7 @@ def test_smc_is_seeded_and_contracts_on_a_toy_problem():
     assert np.array_equal(a.final.z, b.final.z) and np.array_equal(a.final.weights, b.final.weights)
     assert not np.array_equal(a.final.z, c.final.z)
     eps = [g.epsilon for g in a.generations]
-    assert all(x > y for x, y in zip(eps, eps[1:]))
+    assert all(x > y for x, y in itertools.pairwise(eps))
     assert abs(a.final.weights @ a.final.z[:, 0] - 0.3) < 0.1
     assert 0 < a.final.ess <= 50
     assert smc.weighted_quantile(np.array([3.0, 1.0, 2.0]), np.array([0.2, 0.5, 0.3]), 0.5) == 1.0
