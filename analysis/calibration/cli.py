@@ -127,10 +127,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"{r['identifiability']}{truth}"
         )
     for r in summary["predictive"]:
-        z = r["posterior_z"]
-        print(
-            f"  {r['role']:8s} {r['target']:40s} observed {r['observed']}  predictive {r['posterior_mean']:.4g}  z {z:.2f}"
-        )
+        if r["observed"] is None:
+            how = f"sign as published in {r['posterior_sign_share']:.0%} of predictive draws"
+        else:
+            how = (
+                f"observed {r['observed']:.4g}, predictive {r['posterior_mean']:.4g} "
+                f"[{r['posterior_q05']:.4g}, {r['posterior_q95']:.4g}], z {r['posterior_z']:.2f}"
+            )
+        print(f"  {r['role']:8s} {r['target']:40s} {how}")
     print(
         f"wrote {s.out}/{{posterior,populations,predictive}}.parquet, calibration.{{md,json}}, "
         f"marginals/pairs.{{png,pdf}}; configs: {', '.join(summary['configs'])}"

@@ -24,7 +24,6 @@ from __future__ import annotations
 import copy
 import math
 import shutil
-import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -320,8 +319,3 @@ def clean_new_folder(out: Path, created: bool) -> None:
     """Remove a calibration folder this command created (a refused metric, before results)."""
     if created:
         shutil.rmtree(out, ignore_errors=True)
-
-
-def progress_line(msg: str) -> None:
-    """One progress line on stderr."""
-    print(msg, file=sys.stderr, flush=True)

@@ -389,6 +389,10 @@ def load(
         problems.append(f"--budget: {b} is out of range; allowed: >= 1")
     if s < 0:
         problems.append(f"--seed: {s} is out of range; allowed: >= 0")
+    if smc is not None and b < smc.population:
+        problems.append(
+            f"--budget: {b} is below one generation; allowed: >= smc.population ({smc.population})"
+        )
     if jobs < 1:
         problems.append(f"--jobs: {jobs} is out of range; allowed: >= 1")
     truth_map = dict(truth) if truth else _number_map(raw.get("truth"), "truth", problems)
