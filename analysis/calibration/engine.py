@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -73,6 +74,13 @@ def _pilot_values(spec: Spec) -> dict[str, float]:
         v = float(node)
         out[p.name] = v if p.low <= v <= p.high else p.ppf(0.5)
     return out
+
+
+def _seed_mean(values: np.ndarray) -> np.ndarray:
+    """Mean over the last axis (seeds), NaN where no seed gave a finite value."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN rows: NaN, said here
+        return np.nanmean(values, axis=-1)
 
 
 def _overrides(spec: Spec, values: dict[str, float] | np.ndarray) -> tuple[str, ...]:
@@ -153,7 +161,7 @@ def calibrate(spec: Spec, echo: Callable[[str], None] | None = None) -> Outcome:
             Point(_overrides(spec, v), run_seeds(spec.seed, "proposal", first + i, spec.smc.seeds))
             for i, v in enumerate(vals)
         ]
-        means = np.nanmean(m.measure(pts, fitted), axis=2)
+        means = _seed_mean(m.measure(pts, fitted))
         d = observe.distance(means, obs_fit, scale)
         history.extend(
             {
@@ -189,7 +197,7 @@ def calibrate(spec: Spec, echo: Callable[[str], None] | None = None) -> Outcome:
         Point(_overrides(spec, v), run_seeds(spec.seed, "ppc", i, spec.smc.seeds))
         for i, v in enumerate(theta)
     ]
-    ppc = np.nanmean(m.measure(pts, targets), axis=2)
+    ppc = _seed_mean(m.measure(pts, targets))
     return Outcome(
         spec=spec,
         observations=observations,

@@ -149,6 +149,22 @@ def test_cli_refuses_bad_input_with_exit_2_and_writes_nothing(tmp_path, capsys):
     )
     err = capsys.readouterr().err
     assert rc == 2 and "--truth 'x': expected PARAM=VALUE" in err and not out.exists()
+    rc = cli.main(
+        [
+            "calibrate",
+            "--config",
+            "calibration=demo",
+            "--targets",
+            "metric:nosuch",
+            "--out",
+            str(out),
+            *TINY,
+        ]
+    )
+    err = capsys.readouterr().err
+    assert rc == 2 and "metric:nosuch: not a numeric summary metric; allowed: " in err
+    assert "total_likes" in err and "Traceback" not in err
+    assert not out.exists()  # its pilot runs are removed with the folder it created
 
 
 def test_shipped_configs_load():
