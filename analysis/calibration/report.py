@@ -56,7 +56,7 @@ def marginals(o: Outcome) -> list[dict[str, Any]]:
             "prior": p.describe(),
             "median": med,
             "mean": mean,
-            "sd": float(math.sqrt(max(w @ (v - mean) ** 2, 0.0))),
+            "sd": math.sqrt(max(float(w @ (v - mean) ** 2), 0.0)),
             "q05": lo,
             "q95": hi,
             "contraction": float(ratio),

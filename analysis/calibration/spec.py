@@ -166,7 +166,11 @@ def _smc(raw: Any, problems: list[str]) -> Smc | None:
     for k, (lo, integer) in _SMC.items():
         v = raw.get(k)
         ok = isinstance(v, int) if integer else isinstance(v, int | float)
-        if isinstance(v, bool) or not ok or not math.isfinite(v) or v < lo:
+        if isinstance(v, bool) or not isinstance(v, int | float) or not ok:
+            bad = True
+        else:
+            bad = not math.isfinite(v) or v < lo
+        if bad:
             kind = "an integer" if integer else "a number"
             problems.append(f"smc.{k}: must be {kind} >= {lo:g}, got {v!r}")
         vals[k] = v
