@@ -56,6 +56,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "main",
         "Morris screening or Sobol' indices of a metric over chosen parameters",
     ),
+    "calibrate": (
+        "feedlab.analysis.calibration",
+        "main",
+        "fit parameters to field targets (ABC-SMC); predict held-out targets",
+    ),
     "query": (
         "feedlab.analysis.query",
         "main",
