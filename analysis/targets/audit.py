@@ -26,7 +26,9 @@ first arm's policy during the burn-in (the platform runs as control until the tr
 starts, as in a field experiment that re-ranks an existing platform's feeds).
 
 Results are cached as JSON under ``<cache>/audit/`` keyed by the run key of the composed
-config, the burn-in, the swap flag and :data:`AUDIT_VERSION`.
+config, the burn-in, the swap flag and :data:`AUDIT_VERSION`. A run shorter than its
+burn-in (a shrink override such as ``feedlab validate --set steps=8``, whose results are
+marked reduced) spends its first half as burn-in and its second half treated.
 """
 
 from __future__ import annotations
@@ -150,6 +152,9 @@ def audit_task(task: tuple[str, list[str], int, bool]) -> dict[str, Any]:
 
     cache, overrides, burn_in, swap = task
     cfg = compose([*overrides, "output.mesa_agents=false"])
+    steps = int(cfg["steps"])
+    if burn_in >= steps:  # a shrink override (--set steps=...) shorter than the burn-in
+        burn_in = steps // 2
     key = f"{run_key(cfg)}-a{AUDIT_VERSION}-b{burn_in}-s{int(swap)}"
     path = Path(cache) / "audit" / f"{key}.json"
     if path.exists():
@@ -161,7 +166,7 @@ def audit_task(task: tuple[str, list[str], int, bool]) -> dict[str, Any]:
     if swap and burn_in > 0:
         model.policies = [policies[0]] * len(policies)
     pre = None
-    for t in range(int(cfg["steps"])):
+    for t in range(steps):
         if t == burn_in:
             model.policies = policies
             if model.users.affect is not None:
@@ -172,7 +177,7 @@ def audit_task(task: tuple[str, list[str], int, bool]) -> dict[str, Any]:
         "key": key,
         "arms": list(model.arm_names),
         "arm_size": np.bincount(arm, minlength=n_arms).astype(float).tolist(),
-        "steps": int(cfg["steps"]) - burn_in,
+        "steps": steps - burn_in,
         "sums": {k: v.tolist() for k, v in audit.sums.items()},
         "political_reach": audit.political_reach,
         **_affect_result(model, pre, n_arms),
