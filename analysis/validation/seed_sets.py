@@ -103,12 +103,22 @@ def load(path: Path) -> dict[str, Any] | None:
         return None
 
 
+def on_test_seeds(payload: Mapping[str, Any]) -> bool:
+    """Whether a report ran on a test seed set: ``--targets`` or ``--powered`` (the fast
+    suite runs on fixed small seed sets, which no other set replicates).
+    """
+    return "targets" in payload or "powered" in str(payload.get("scope", ""))
+
+
 def section(this: Mapping[str, Any], other_path: Path) -> str:
     """The agreement section for the report ``this`` against the JSON at ``other_path``
-    (empty when that file does not exist or is of the same seed set).
+    (empty when that file does not exist, is of the same seed set, or either report did not
+    run on test seeds; a report without ``seed_set`` is of set A, as before set B existed).
     """
     other = load(other_path)
     if other is None or other.get("seed_set", "A") == this.get("seed_set", "A"):
+        return ""
+    if not (on_test_seeds(this) and on_test_seeds(other)):
         return ""
     a, b = (this, other) if this.get("seed_set", "A") == "A" else (other, this)
     return comparison_markdown(compare(a, b), a, b)

@@ -32,11 +32,13 @@ def test_default_names_pair_the_two_sets() -> None:
 
 def test_compare_flags_a_flipped_verdict(tmp_path: Path) -> None:
     a = {
+        "scope": "all; powered: looks at 20 test seeds",
         "seed_set": "A",
         "code_fingerprint": "f",
         "results": [{"name": "fact_1", "status": "PASS"}, {"name": "fact_2", "status": "PASS"}],
     }
     b = {
+        "scope": "all; powered: looks at 20 test seeds of set B",
         "seed_set": "B",
         "code_fingerprint": "f",
         "results": [
@@ -58,6 +60,7 @@ def test_compare_flags_a_flipped_verdict(tmp_path: Path) -> None:
     assert S.section(a, tmp_path / "missing.json") == ""
     b["code_fingerprint"] = "g"
     assert "different code versions" in S.section(b, tmp_path / "a.json")
+    assert S.section({**b, "scope": "all"}, tmp_path / "a.json") == ""  # fast suite: no pair
 
 
 def test_powered_run_takes_the_context_seed_set(tmp_path: Path) -> None:
