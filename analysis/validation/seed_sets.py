@@ -38,10 +38,27 @@ def other_json(json_path: Path, seed_set: str) -> Path:
     return json_path.with_name(f"{stem}{json_path.suffix}")
 
 
+def _side(r: Mapping[str, Any]) -> str:
+    """Where a measured target's 95 % CI lies: above, below or around 0 (empty when the
+    target was not measured).
+    """
+    lo, hi = r.get("ci_lo"), r.get("ci_hi")
+    if not r.get("n") or not isinstance(lo, int | float) or not isinstance(hi, int | float):
+        return ""
+    if lo > 0:
+        return " (CI > 0)"
+    if hi < 0:
+        return " (CI < 0)"
+    return " (CI contains 0)"
+
+
 def verdicts(payload: Mapping[str, Any]) -> dict[str, str]:
-    """``{check or target: verdict}`` of a report's JSON (suite or ``--targets``)."""
+    """``{check or target: verdict}`` of a report's JSON (suite or ``--targets``). A
+    target's verdict carries where its CI lies, so that two ``NOT-DECIDABLE`` verdicts
+    with opposite directions do not count as agreeing.
+    """
     if "targets" in payload:
-        return {r["target"]: r["verdict"] for r in payload["targets"]}
+        return {r["target"]: r["verdict"] + _side(r) for r in payload["targets"]}
     return {r["name"]: r["status"] for r in payload.get("results", [])}
 
 

@@ -63,6 +63,16 @@ def test_compare_flags_a_flipped_verdict(tmp_path: Path) -> None:
     assert S.section({**b, "scope": "all"}, tmp_path / "a.json") == ""  # fast suite: no pair
 
 
+def test_target_directions_must_agree_too() -> None:
+    row = {"target": "t", "verdict": "NOT-DECIDABLE (no interval)", "n": 20}
+    a = {"seed_set": "A", "targets": [{**row, "ci_lo": 0.1, "ci_hi": 0.5}]}
+    b = {"seed_set": "B", "targets": [{**row, "ci_lo": -0.1, "ci_hi": 0.5}]}
+    (r,) = S.compare(a, b)
+    assert r["agree"] is False and r["A"].endswith("(CI > 0)") and r["B"].endswith("contains 0)")
+    nm = {"target": "u", "verdict": "NOT MEASURED", "n": 0, "ci_lo": None, "ci_hi": None}
+    assert S.verdicts({"targets": [nm]}) == {"u": "NOT MEASURED"}
+
+
 def test_powered_run_takes_the_context_seed_set(tmp_path: Path) -> None:
     seen: list[tuple[int, ...]] = []
 
