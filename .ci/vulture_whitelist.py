@@ -72,6 +72,17 @@ guess_engagement
 guess_uncivil
 guess_time_spent
 bakshy_pooled
+milli_anger
+milli_animosity
+milli_feeling
+milli_partisanship
+guess_polarisation
+piccardi_downrank
+piccardi_uprank
+piccardi_engagement
+guess_political
+guess_untrustworthy
+huszar_political  # @register_informative
 
 # Declared seed sets: the exploration seeds are never run by the tests of record
 EXPLORATION_SEEDS

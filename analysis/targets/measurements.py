@@ -7,9 +7,12 @@ model to the paper (design, quantity, units), fixed before the test seeds were r
 (docs/validation.md §Field targets). Targets the model cannot measure yet are listed in
 :data:`NEEDS` with the mechanism they need.
 
-Adding a measurement (e.g. affective polarisation, animosity)::
+The registry (:data:`MEASUREMENTS`, :data:`NEEDS`, :data:`INFORMATIVE`, the decorators)
+is :mod:`feedlab.analysis.targets.registry`, re-exported here. Adding a measurement in a
+new module (imported at the end of this one; it must import the registry and
+:mod:`.designs`, never this module, or the imports would cycle)::
 
-    from feedlab.analysis.targets.measurements import Measured, register_measurement
+    from feedlab.analysis.targets.registry import Measured, register_measurement
 
     @register_measurement("milli2025_outgroup_animosity")
     def _animosity(ctx, seeds):
@@ -24,88 +27,24 @@ measures it.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .designs import MINORITY_SHARE, MINORITY_STEPS, minority_overrides
+from .registry import (
+    INFORMATIVE,
+    MEASUREMENTS,
+    NEEDS,
+    Measured,
+    MeasureFn,
+    register_informative,
+    register_measurement,
+)
+
 if TYPE_CHECKING:
     from feedlab.analysis.validation.runner import Context
-
-
-@dataclass(frozen=True)
-class Measured:
-    """Per-seed values in the paper's units and a one-line description of the numbers."""
-
-    values: list[float]
-    detail: str = ""
-    data: dict[str, Any] = field(default_factory=dict)
-
-
-MeasureFn = Callable[["Context", Sequence[int]], Measured]
-
-#: target id → measurement function.
-MEASUREMENTS: dict[str, MeasureFn] = {}
-
-#: target id → the mechanism a measurement needs (targets without a measurement).
-NEEDS: dict[str, str] = {
-    "bakshy2015_editors_summary_15pct": (
-        "nothing the model lacks — the editors' figure is not a quantity of the paper "
-        "(data/targets README); measure bakshy2015_ranking_crosscutting_pooled instead"
-    ),
-    "bakshy2015_ranking_crosscutting_conservatives": (
-        "an ideological (liberal/conservative) label on the two groups and per-group "
-        "cross-cutting shares per arm"
-    ),
-    "bakshy2015_ranking_crosscutting_liberals": (
-        "an ideological (liberal/conservative) label on the two groups and per-group "
-        "cross-cutting shares per arm"
-    ),
-    "brady2017_moral_emotional_words": (
-        "moral-emotional word counts per item (items carry a continuous outrage score, "
-        "not words) and a retweet-count regression"
-    ),
-    "guess2023_polarisation": (
-        "affective polarisation on a survey scale (being added in parallel; register it here)"
-    ),
-    "guess2023_political_content": "a per-arm political share of impressions in the summary",
-    "guess2023_untrustworthy_content": "a source-reliability attribute of items",
-    "huszar2022_right_vs_left": (
-        "asymmetric left/right party accounts in several countries; the default model's two "
-        "groups are symmetric by construction, so a right-vs-left count has no analogue"
-    ),
-    "milli2025_anger": "reader emotion survey measures (anger) per item shown",
-    "milli2025_outgroup_animosity": (
-        "out-group animosity of readers (being added in parallel; register it here)"
-    ),
-    "milli2025_outgroup_feeling": (
-        "out-group feeling of readers (being added in parallel; register it here)"
-    ),
-    "milli2025_partisanship": "a partisanship score of items shown to readers",
-    "piccardi2025_engagement": (
-        "reranking by an affective-polarisation classifier of items (up- and down-ranking arms)"
-    ),
-    "piccardi2025_thermometer_downrank": (
-        "a 0–100 feeling thermometer towards the out-group (affective polarisation)"
-    ),
-    "piccardi2025_thermometer_uprank": (
-        "a 0–100 feeling thermometer towards the out-group (affective polarisation)"
-    ),
-    "rathje2021_outgroup_term_odds": "out-group terms in items and a share-count regression",
-    "rathje2021_outgroup_vs_ingroup_shares": "items about the out-group vs the in-group",
-}
-
-
-def register_measurement(target_id: str) -> Callable[[MeasureFn], MeasureFn]:
-    """Register ``fn`` as the measurement of ``target_id`` (replacing any earlier one)."""
-
-    def deco(fn: MeasureFn) -> MeasureFn:
-        MEASUREMENTS[target_id] = fn
-        NEEDS.pop(target_id, None)
-        return fn
-
-    return deco
 
 
 # ---------------------------------------------------------------- TikTok engagement slope
@@ -149,30 +88,6 @@ def tiktok_slope(ctx: Context, seeds: Sequence[int]) -> Measured:
         detail=f"accounts in range per seed {min(counts)}–{max(counts)}",
         data={"accounts": counts},
     )
-
-
-# ------------------------------------------------ minority chronological arm (Guess 2023)
-
-#: Share of users on the chronological feed: a small treated minority inside an
-#: engagement-ranked platform, as in Guess et al. (2023).
-MINORITY_SHARE = 0.05
-#: Days of the minority-arm runs (one step = one day; Guess et al.'s 3-month study).
-MINORITY_STEPS = 90
-
-
-def minority_overrides(seed: int) -> list[str]:
-    """One run with a chronological minority arm: ``experiment=feed_ab_test`` (its control
-    arm is chronological, its treatment the engagement ranking) with the shares swapped to
-    5 % chronological / 95 % engagement, 90 steps, window 3, N = 3000.
-    """
-    return [
-        "experiment=feed_ab_test",
-        "ranking=engagement",
-        f"arms.0.share={MINORITY_SHARE}",
-        f"arms.1.share={1 - MINORITY_SHARE}",
-        f"steps={MINORITY_STEPS}",
-        f"seed={seed}",
-    ]
 
 
 def _arm_ratio(
@@ -254,3 +169,20 @@ def bakshy_pooled(ctx: Context, seeds: Sequence[int]) -> Measured:
     29.5 % → 28.9 %).
     """
     return _arm_ratio(ctx, seeds, "cross_cutting_share", invert=True)
+
+
+__all__ = [
+    "INFORMATIVE",
+    "MEASUREMENTS",
+    "MINORITY_SHARE",
+    "MINORITY_STEPS",
+    "NEEDS",
+    "MeasureFn",
+    "Measured",
+    "minority_overrides",
+    "register_informative",
+    "register_measurement",
+]
+
+# Measurements registered in their own modules (they import .registry and .designs).
+from . import measure_affect, measure_exposure  # noqa: E402, F401

@@ -107,6 +107,9 @@ class Context:
     #: shrink hook for reduced end-to-end checks (e.g. ``network.n=300``); results run
     #: with it are marked reduced and are not the documented ones.
     overrides: tuple[str, ...] = ()
+    #: The test seeds of ``--powered`` (``--seed-set``: set A, :data:`.seeds.TEST_SEEDS`, or
+    #: set B, :data:`.seeds.TEST_SEEDS_B`).
+    test_seeds: tuple[int, ...] = ()
     _composed: dict[tuple[str, ...], dict[str, Any]] = field(default_factory=dict)
 
     def map(self, fn: Callable[[Any], Any], tasks: Sequence[Any]) -> list[Any]:
@@ -176,21 +179,23 @@ def _status(check: Check, out: Outcome) -> str:
 
 def powered_run(check: Check, ctx: Context, design: Design = POWERED, **params: Any) -> Outcome:
     """Run a stylized fact under the sequential design: on the first n test seeds
-    (:data:`.seeds.TEST_SEEDS`) at each look, with the look's alpha, until the verdict is
-    settled (:func:`.protocol.sequential`). Runs of earlier looks come from the cache.
+    (``ctx.test_seeds``, by default :data:`.seeds.TEST_SEEDS`) at each look, with the look's
+    alpha, until the verdict is settled (:func:`.protocol.sequential`). Runs of earlier looks
+    come from the cache.
     """
     from dataclasses import replace
 
     from .seeds import TEST_SEEDS
 
-    if design.maximum > len(TEST_SEEDS):
-        raise ValueError(f"design needs {design.maximum} seeds; TEST_SEEDS has {len(TEST_SEEDS)}")
+    test_seeds = ctx.test_seeds or TEST_SEEDS
+    if design.maximum > len(test_seeds):
+        raise ValueError(f"design needs {design.maximum} seeds; the test set has {len(test_seeds)}")
     assert check.run is not None
 
     def evaluate(n: int, alpha: float) -> tuple[str, Outcome]:
         ctx.log(f"  look: {n} seeds at alpha {alpha:g}")
         look = replace(ctx, alpha=alpha)
-        out = check.run(look, seeds=TEST_SEEDS[:n], **params)  # type: ignore[misc]
+        out = check.run(look, seeds=test_seeds[:n], **params)  # type: ignore[misc]
         return out.verdict or (PASS if out.passed else REPORTED), out
 
     res: SequentialResult = sequential(evaluate, design)

@@ -78,8 +78,52 @@ def measure_targets(
     return rows
 
 
-def targets_markdown(rows: Sequence[Mapping[str, Any]], header: str) -> str:
-    """The Markdown page of ``--targets``: a header, the table and the mappings."""
+def measure_informative(
+    ctx: Context,
+    seeds: Sequence[int],
+    only: Sequence[str] = (),
+    echo: Callable[[str], None] | None = None,
+) -> list[dict[str, Any]]:
+    """One row per informative measurement (no target, no verdict): mean and 95 % CI."""
+    from feedlab.analysis.targets.measurements import INFORMATIVE
+    from feedlab.analysis.validation.protocol import t_interval
+
+    rows = []
+    for name, (title, fn) in INFORMATIVE.items():
+        if only and name not in only:
+            continue
+        if echo:
+            echo(f"[{name}] measuring on {len(seeds)} seeds (informative) ...")
+        try:
+            m = fn(ctx, seeds)
+        except Exception as exc:  # reported, not hidden
+            rows.append({"name": name, "title": title, "n": 0, "detail": f"ERROR {exc}"})
+            continue
+        mean, _sd, lo, hi = t_interval(m.values, 0.05)
+        rows.append(
+            {
+                "name": name,
+                "title": title,
+                "mean": mean,
+                "ci_lo": lo,
+                "ci_hi": hi,
+                "n": len(m.values),
+                "values": list(m.values),
+                "detail": m.detail,
+                "mapping": " ".join((fn.__doc__ or "").split()),
+            }
+        )
+    return rows
+
+
+def targets_markdown(
+    rows: Sequence[Mapping[str, Any]],
+    header: str,
+    informative: Sequence[Mapping[str, Any]] = (),
+) -> str:
+    """The Markdown page of ``--targets``: a header, the table, the informative rows (no
+    target) and the mappings.
+    """
     lines = [
         "# Field targets: measured vs expected",
         "",
@@ -95,8 +139,25 @@ def targets_markdown(rows: Sequence[Mapping[str, Any]], header: str) -> str:
             f"| `{r['target']}` | {r['expected']} | {measured} | {r['n'] or '–'} | "
             f"**{r['verdict']}** | {reason.replace('|', '/')} |"
         )
+    if informative:
+        lines += [
+            "",
+            "## Informative rows (no target, no verdict)",
+            "",
+            "| measurement | model (95 % CI) | seeds | detail |",
+            "| --- | --- | --- | --- |",
+        ]
+        for r in informative:
+            got = f"{_fmt(r['mean'])} [{_fmt(r['ci_lo'])}, {_fmt(r['ci_hi'])}]" if r["n"] else "–"
+            lines.append(
+                f"| `{r['name']}`: {r['title']} | {got} | {r['n'] or '–'} | "
+                f"{r['detail'].replace('|', '/')} |"
+            )
     lines += ["", "## How each measured target maps to the paper's units", ""]
     for r in rows:
         if r["mapping"]:
             lines += [f"* `{r['target']}` ({r['units']}): {r['mapping']}", ""]
+    for r in informative:
+        if r.get("mapping"):
+            lines += [f"* `{r['name']}` (informative): {r['mapping']}", ""]
     return "\n".join(lines) + "\n"

@@ -12,7 +12,12 @@ Every scored policy has the option ``downrank_animosity`` (a threshold in [0, 1]
 candidates whose out-group animosity (``posts.animosity``, ``dynamics.affect``) is at or
 above it are moved below all others before the top-k, keeping the policy's order within
 each part — the re-ranking of Piccardi et al. (2025, *Science*), who moved posts
-expressing partisan animosity down the feeds of consenting users for ten days.
+expressing partisan animosity down the feeds of consenting users for ten days. Its mirror
+``uprank_animosity`` (same threshold semantics; 0 = off) moves those candidates *above* all
+others, Piccardi et al.'s second treatment arm (increased exposure). When both are set,
+down-ranking is applied first and up-ranking second, so an item flagged by both ends on
+top. Both defaults are structural (0, off): ``uprank_animosity`` is not written in the
+``conf/ranking/*.yaml`` presets, so configs and run keys without it are unchanged.
 """
 
 from __future__ import annotations
@@ -63,9 +68,10 @@ class RankingPolicy:
 class ScoredPolicy(RankingPolicy):
     """A policy defined by a score per (viewer, candidate) pair; higher ranks first.
 
-    A frozen dataclass with one keyword-only field, ``downrank_animosity`` (module
-    docstring); its default 0 (off) is structural, and every ``conf/ranking/*.yaml`` of a
-    scored policy states it.
+    A frozen dataclass with two keyword-only fields, ``downrank_animosity`` and
+    ``uprank_animosity`` (module docstring); their default 0 (off) is structural. Every
+    ``conf/ranking/*.yaml`` of a scored policy states ``downrank_animosity``;
+    ``uprank_animosity`` is set per run or per arm (``conf/experiment/affect_rerank.yaml``).
     """
 
     downrank_animosity: float = field(
@@ -74,6 +80,13 @@ class ScoredPolicy(RankingPolicy):
         le=1,
         doc="candidates with animosity >= this go below all others before the top-k "
         "(Piccardi et al. 2025); 0 = off",
+    )
+    uprank_animosity: float = field(
+        default=0.0,
+        ge=0,
+        le=1,
+        doc="candidates with animosity >= this go above all others before the top-k "
+        "(Piccardi et al. 2025's up-ranking arm); 0 = off",
     )
 
     def score(self, cand: Candidates, rng: np.random.Generator) -> np.ndarray:
@@ -89,6 +102,8 @@ class ScoredPolicy(RankingPolicy):
         s = self.score(cand, rng)
         if self.downrank_animosity > 0:
             s = downrank(s, cand.posts.animosity[cand.slot] >= self.downrank_animosity)
+        if self.uprank_animosity > 0:
+            s = uprank(s, cand.posts.animosity[cand.slot] >= self.uprank_animosity)
         return segmented_topk(s, cand.ptr, k, tie_key(rng))
 
 
@@ -108,6 +123,14 @@ def downrank(score: np.ndarray, flagged: np.ndarray) -> np.ndarray:
     shift = float(finite.max() - finite.min()) + 1.0
     out[flagged] -= shift
     return out
+
+
+def uprank(score: np.ndarray, flagged: np.ndarray) -> np.ndarray:
+    """Scores with the ``flagged`` pairs moved above every unflagged one (a new array): the
+    mirror of :func:`downrank`, raising flagged scores by ``max − min + 1`` of all scores,
+    so the flagged fill a viewer's top places and keep their order among themselves.
+    """
+    return -downrank(-np.asarray(score, dtype=np.float64), flagged)
 
 
 RANKINGS: Registry[RankingPolicy] = Registry("ranking")

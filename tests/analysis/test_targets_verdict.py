@@ -1,5 +1,5 @@
 """Verdict rules of field targets (feedlab.analysis.targets.verdict) and the measurement
-registry's seam (feedlab.analysis.targets.measurements)."""
+registry's seam (feedlab.analysis.targets.registry, re-exported by .measurements)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import pytest
 
 from feedlab.analysis.targets import Interval, load_targets
 from feedlab.analysis.targets import measurements as M
+from feedlab.analysis.targets import registry as R
 from feedlab.analysis.targets import verdict as TV
 
 
@@ -80,19 +81,31 @@ def test_every_target_is_measured_or_says_what_it_needs(targets):
         "guess2023_engagement",
         "guess2023_uncivil_slur_content",
         "bakshy2015_ranking_crosscutting_pooled",
+        "guess2023_polarisation",
+        "guess2023_political_content",
+        "guess2023_untrustworthy_content",
+        "milli2025_anger",
+        "milli2025_outgroup_animosity",
+        "milli2025_outgroup_feeling",
+        "milli2025_partisanship",
+        "piccardi2025_thermometer_downrank",
+        "piccardi2025_thermometer_uprank",
+        "piccardi2025_engagement",
     ):
         assert tid in M.MEASUREMENTS
         assert "Mapping" in (M.MEASUREMENTS[tid].__doc__ or "")  # the mapping beside it
 
 
 def test_register_measurement_is_the_seam(monkeypatch):
-    monkeypatch.setattr(M, "MEASUREMENTS", dict(M.MEASUREMENTS))
-    monkeypatch.setattr(M, "NEEDS", dict(M.NEEDS))
+    assert M.MEASUREMENTS is R.MEASUREMENTS and M.NEEDS is R.NEEDS  # one registry
+    monkeypatch.setattr(R, "MEASUREMENTS", dict(R.MEASUREMENTS))
+    monkeypatch.setattr(R, "NEEDS", dict(R.NEEDS))
 
-    @M.register_measurement("milli2025_outgroup_animosity")
-    def animosity(ctx, seeds):
+    @M.register_measurement("brady2017_moral_emotional_words")
+    def brady(ctx, seeds):
         """Mapping: a test measurement."""
         return M.Measured(values=[0.2] * len(seeds))
 
-    assert M.MEASUREMENTS["milli2025_outgroup_animosity"] is animosity
-    assert "milli2025_outgroup_animosity" not in M.NEEDS
+    assert R.MEASUREMENTS["brady2017_moral_emotional_words"] is brady
+    assert "brady2017_moral_emotional_words" not in R.NEEDS
+    assert "brady2017_moral_emotional_words" not in M.MEASUREMENTS  # the patch was a copy

@@ -76,6 +76,7 @@ def test_strict_counts_inconclusive() -> None:
         (["--targets", "--target-seeds", "1"], "--target-seeds must lie in 2..60"),
         (["--targets", "--only", "nope"], "unknown target(s) nope"),
         (["--targets", "--full"], "drop --powered/--full"),
+        (["--targets", "--seed-set", "C"], "invalid choice: 'C'"),
     ],
 )
 def test_usage_errors_exit_2_before_any_work(argv, words, tmp_path, capsys) -> None:
@@ -120,8 +121,18 @@ def test_targets_end_to_end_tiny(tmp_path, capsys) -> None:
         "guess2023_engagement",
         "guess2023_uncivil_slur_content",
         "bakshy2015_ranking_crosscutting_pooled",
+        "guess2023_polarisation",
+        "guess2023_political_content",
+        "guess2023_untrustworthy_content",
+        "milli2025_anger",
+        "milli2025_outgroup_feeling",
+        "piccardi2025_thermometer_downrank",
+        "piccardi2025_thermometer_uprank",
+        "piccardi2025_engagement",
     ):
         assert rows[tid]["n"] == 2 and len(rows[tid]["values"]) == 2, rows[tid]
         assert rows[tid]["verdict"] != "ERROR"
     assert rows["huszar2022_right_vs_left"]["verdict"] == "NOT MEASURED"
+    assert js["seed_set"] == "A" and "Informative rows" in md
+    assert [r["name"] for r in js["informative"]] == ["huszar2022_political_amplification"]
     assert all(r["verdict"] != "PASS" or r["verified"] for r in rows.values())

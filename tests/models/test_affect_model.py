@@ -137,6 +137,51 @@ def test_downranking_shows_no_item_above_threshold_while_others_are_left() -> No
     assert checked > 0  # viewers who had flagged candidates and saw none of them
 
 
+def test_upranking_fills_the_top_with_items_above_threshold() -> None:
+    spy = FeedSpy()
+    thr = 0.3
+    m = _model(
+        "dynamics.affect.enabled=true",
+        "ranking=engagement",
+        f"+ranking.uprank_animosity={thr}",
+        extensions=[spy],
+    )
+    assert m.policies[0].uprank_animosity == thr and m.policies[0].downrank_animosity == 0
+    _rows(m, 3)
+    k = m.feed_lengths()
+    checked = 0
+    for cand, feed in spy.seen:
+        flag_c = m.posts.animosity[cand.slot] >= thr
+        flagged = np.bincount(cand.viewer[flag_c], minlength=m.n)
+        flag_f = m.posts.animosity[feed.slot] >= thr
+        shown_flag = np.bincount(feed.viewer[flag_f], minlength=m.n)
+        # every viewer sees min(flagged candidates, k) flagged items, all above the others
+        np.testing.assert_array_equal(shown_flag, np.minimum(flagged, k))
+        last_flag = np.full(m.n, -1)
+        np.maximum.at(last_flag, feed.viewer[flag_f], feed.rank[flag_f])
+        first_clean = np.full(m.n, 10**9)
+        np.minimum.at(first_clean, feed.viewer[~flag_f], feed.rank[~flag_f])
+        assert (last_flag < first_clean).all()
+        checked += int(((flagged > 0) & (flagged < k)).sum())
+    assert checked > 0  # viewers with some flagged candidates saw them on top
+
+
+def test_uprank_off_is_the_plain_policy() -> None:
+    base = _model("dynamics.affect.enabled=true", "ranking=engagement")
+    off = _model(
+        "dynamics.affect.enabled=true", "ranking=engagement", "+ranking.uprank_animosity=0"
+    )
+    _rows(base, 3)
+    _rows(off, 3)
+    np.testing.assert_array_equal(base.users.opinion, off.users.opinion)
+    np.testing.assert_array_equal(base.posts.animosity, off.posts.animosity)
+
+
+def test_upranking_needs_a_threshold_in_range() -> None:
+    with pytest.raises(ConfigError, match=r"ranking\.uprank_animosity: -0\.5 is out of range"):
+        build(compose([*BASE, "+ranking.uprank_animosity=-0.5"]))
+
+
 def test_downranking_needs_a_threshold_in_range() -> None:
     with pytest.raises(ConfigError, match=r"ranking\.downrank_animosity: 1\.5 is out of range"):
         build(compose([*BASE, "ranking.downrank_animosity=1.5"]))
