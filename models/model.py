@@ -133,6 +133,17 @@ class StepContext:
     logit_offset: np.ndarray | None = None  # (F, 4) added to the true log-odds (labels, ...)
 
 
+def _check_parts_form(params: dict[str, object], rng: object, *required: object) -> None:
+    """The parts form (``network=...``) takes no flat parameters and needs every part."""
+    if params or rng is not None:
+        raise TypeError(
+            f"FeedModel: {', '.join(sorted(params)) or 'rng'} cannot be combined with "
+            "parsed parts (network=...); pass either the parts or flat parameters"
+        )
+    if any(r is None for r in required):
+        raise TypeError("FeedModel: the parts form needs population, platform, dynamics, seed")
+
+
 class FeedModel(mesa.Model):
     """The feed model (module docstring). Build it with ``feedlab.experiments.build(cfg)``, or
     directly from parsed parts for notebooks and tests.
@@ -141,8 +152,8 @@ class FeedModel(mesa.Model):
     def __init__(
         self,
         *,
-        network: Network | None = None,
-        population: PopulationConfig | None = None,
+        network: Network | str | None = None,
+        population: PopulationConfig | str | None = None,
         policies: Sequence[RankingPolicy] = (),
         platform: PlatformConfig | None = None,
         dynamics: DynamicsConfig | None = None,
@@ -164,18 +175,17 @@ class FeedModel(mesa.Model):
         the mapping is the table of docs/mesa.md), which also attaches a
         :class:`mesa.DataCollector` of the live metrics, collected inside :meth:`step`.
         """
-        if network is None:  # flat parameters (docs/mesa.md)
+        if not isinstance(network, Network):  # flat parameters (docs/mesa.md)
+            for name, preset in (("network", network), ("population", population)):
+                if preset is not None:  # a preset's name, as in ranking="bridging"
+                    params[name] = preset
             parts, finish = flat_builder()(params, seed=seed, rng=rng, extensions=extensions)
-            self.__init__(**parts)  # type: ignore[misc]  # the parts form, once
+            FeedModel.__init__(self, **parts)  # the parts form, once (also for subclasses)
             finish(self)
             return
-        if params or rng is not None:
-            raise TypeError(
-                f"FeedModel: {', '.join(sorted(params)) or 'rng'} cannot be combined with "
-                "parsed parts (network=...); pass either the parts or flat parameters"
-            )
-        if population is None or platform is None or dynamics is None or seed is None:
-            raise TypeError("FeedModel: the parts form needs population, platform, dynamics, seed")
+        _check_parts_form(params, rng, population, platform, dynamics, seed)
+        assert population is not None and platform is not None and dynamics is not None
+        assert seed is not None
         super().__init__(rng=np.random.default_rng(seeds.stream(seed, "mesa")))
         #: Mesa's DataCollector of the live metrics, collected at the end of each step
         #: (None unless asked for: the flat-parameter form attaches one)
