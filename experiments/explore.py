@@ -389,10 +389,12 @@ def arms_figure(model: FeedModel) -> Figure:
     return fig
 
 
-def inspector_html(model: FeedModel, top: int = 15) -> str:
+def inspector_html(model: FeedModel, top: int = 10) -> str:
     """The feed inspector's table (HTML): the user's feed in rank order, then the other
-    candidates by score. (HTML, not Markdown: Solara's Markdown loads KaTeX, which
-    ``solara-assets`` does not bundle.)
+    candidates by score.
+
+    HTML, not Markdown: Solara's Markdown loads KaTeX, which ``solara-assets`` does not
+    bundle.
     """
     ins: FeedInspector | None = getattr(model, "inspector", None)
     if ins is None or ins.step < 0:

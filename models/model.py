@@ -176,9 +176,8 @@ class FeedModel(mesa.Model):
         :class:`mesa.DataCollector` of the live metrics, collected inside :meth:`step`.
         """
         if not isinstance(network, Network):  # flat parameters (docs/mesa.md)
-            for name, preset in (("network", network), ("population", population)):
-                if preset is not None:  # a preset's name, as in ranking="bridging"
-                    params[name] = preset
+            presets = {"network": network, "population": population}  # names, as ranking=
+            params.update({k: v for k, v in presets.items() if v is not None})
             parts, finish = flat_builder()(params, seed=seed, rng=rng, extensions=extensions)
             FeedModel.__init__(self, **parts)  # the parts form, once (also for subclasses)
             finish(self)
