@@ -277,7 +277,7 @@ def opinion_figure(model: FeedModel) -> Figure:
     fig = _figure(4.2, 3.0)
     ax = fig.add_subplot(1, 1, 1)
     x, g = model.users.opinion, model.users.group
-    bins = np.linspace(-1, 1, 41)
+    bins = np.linspace(-1, 1, 41).tolist()
     for k in range(model.n_groups):
         ax.hist(x[g == k], bins=bins, histtype="stepfilled", alpha=0.5, label=f"group {k}")
     ax.set_xlabel("opinion", fontsize=8)
@@ -348,7 +348,7 @@ def network_figure(model: FeedModel) -> Figure:
     fig = _figure(4.2, 3.6)
     ax = fig.add_subplot(1, 1, 1)
     ax.add_collection(
-        LineCollection(np.stack([xy[src], xy[dst]], axis=1), colors="0.75", linewidths=0.4)
+        LineCollection(list(np.stack([xy[src], xy[dst]], axis=1)), colors="0.75", linewidths=0.4)
     )
     followers = model.graph.in_degree()[nodes]
     sc = ax.scatter(

@@ -83,7 +83,9 @@ def to_overrides(params: Mapping[str, Any]) -> list[str]:
     """The Hydra overrides for flat parameters (table: :data:`FLAT_PARAMS`); an unknown
     name is a :class:`ConfigError` naming the allowed ones.
     """
-    groups, values, problems = [], [], []
+    groups: list[str] = []
+    values: list[str] = []
+    problems: list[str] = []
     for name, value in params.items():
         path = name.replace("__", ".")
         if name in FLAT_PARAMS:

@@ -183,7 +183,8 @@ class FeedModel(mesa.Model):
             finish(self)
             return
         _check_parts_form(params, rng, population, platform, dynamics, seed)
-        assert population is not None and platform is not None and dynamics is not None
+        assert isinstance(population, PopulationConfig)
+        assert platform is not None and dynamics is not None
         assert seed is not None
         super().__init__(rng=np.random.default_rng(seeds.stream(seed, "mesa")))
         #: Mesa's DataCollector of the live metrics, collected at the end of each step

@@ -1,0 +1,31 @@
+"""The tutorial notebooks in examples/ run top to bottom without an error (nbclient, a real
+Jupyter kernel of this environment)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = sorted((ROOT / "examples").glob("*.ipynb"))
+
+
+def test_there_is_a_tutorial() -> None:
+    assert ROOT / "examples" / "tutorial.ipynb" in NOTEBOOKS
+
+
+@pytest.mark.slow  # ~40 s: a kernel, a few small models and a small sweep
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_runs(path: Path, tmp_path: Path) -> None:
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    nb = nbformat.read(path, as_version=4)
+    client = nbclient.NotebookClient(
+        nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
+    )
+    client.execute()  # raises CellExecutionError with the cell and traceback on failure
+    outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])]
+    assert not [o for o in outputs if o.get("output_type") == "error"]
+    text = "".join(o.get("text", "") for o in outputs)
+    assert "users," in text and "agents;" in text  # the model and the AgentSet cells ran
