@@ -23,12 +23,13 @@ library), so the app works offline.
 from __future__ import annotations
 
 import dataclasses
+import io
 import json
 import os
 import socket
 import subprocess
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -244,10 +245,22 @@ class ExploreModel(FeedModel):
 
 
 # ------------------------------------------------------------------ drawing
-def _figure(w: float, h: float) -> Figure:
+def _figure(w: float, h: float, **adjust: float) -> Figure:
+    """A figure with fixed margins: matplotlib's automatic layouts cost more than the
+    drawing itself (the redraw budget is 1 s at N = 10⁴ with the step).
+    """
     from matplotlib.figure import Figure
 
-    return Figure(figsize=(w, h), dpi=80, layout="constrained")
+    fig = Figure(figsize=(w, h), dpi=80)
+    fig.subplots_adjust(**{"left": 0.08, "right": 0.97, "top": 0.9, "bottom": 0.1, **adjust})
+    return fig
+
+
+def png(fig: Figure) -> bytes:
+    """The figure as PNG bytes (what the app shows)."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    return buf.getvalue()
 
 
 def metrics_figure(model: FeedModel) -> Figure:
@@ -257,7 +270,7 @@ def metrics_figure(model: FeedModel) -> Figure:
     steps = np.asarray(dc._collection_steps if dc is not None else [], dtype=float)
     panels = [(t, [m for m in ms if m in series]) for t, ms in HEADLINE]
     panels = [(t, ms) for t, ms in panels if ms]
-    fig = _figure(7.5, 4.2)
+    fig = _figure(7.5, 4.2, hspace=0.45, wspace=0.3, top=0.93, bottom=0.07)
     cols = 3
     rows = max(1, -(-len(panels) // cols))
     mark = "o" if steps.size < 3 else None  # a visible point before the first steps
@@ -274,7 +287,7 @@ def metrics_figure(model: FeedModel) -> Figure:
 
 def opinion_figure(model: FeedModel) -> Figure:
     """Histogram of opinions per group."""
-    fig = _figure(4.2, 3.0)
+    fig = _figure(4.2, 3.0, left=0.14, bottom=0.16)
     ax = fig.add_subplot(1, 1, 1)
     x, g = model.users.opinion, model.users.group
     bins = np.linspace(-1, 1, 41).tolist()
@@ -345,7 +358,7 @@ def network_figure(model: FeedModel) -> Figure:
         cache["xy"] = _layout(model, cache["nodes"])
     nodes, xy = cache["nodes"], cache["xy"]
     src, dst = _subgraph_edges(model, nodes)
-    fig = _figure(4.2, 3.6)
+    fig = _figure(4.2, 3.6, left=0.02, right=1.0, top=0.92, bottom=0.02)
     ax = fig.add_subplot(1, 1, 1)
     ax.add_collection(
         LineCollection(list(np.stack([xy[src], xy[dst]], axis=1)), colors="0.75", linewidths=0.4)
@@ -372,7 +385,7 @@ def arms_figure(model: FeedModel) -> Figure:
     dc = model.datacollector
     series = dc.model_vars if dc is not None else {}
     steps = np.asarray(dc._collection_steps if dc is not None else [], dtype=float)
-    fig = _figure(7.5, 2.6)
+    fig = _figure(7.5, 2.6, wspace=0.35, bottom=0.12, top=0.88)
     mark = "o" if steps.size < 3 else None
     for i, metric in enumerate(ARM_METRICS):
         ax = fig.add_subplot(1, len(ARM_METRICS), i + 1)
@@ -384,7 +397,7 @@ def arms_figure(model: FeedModel) -> Figure:
                 )
         ax.set_title(metric, fontsize=8)
         ax.tick_params(labelsize=7)
-        if i == 0:
+        if i == 0 and ax.get_lines():
             ax.legend(fontsize=7, frameon=False)
     return fig
 
@@ -489,23 +502,28 @@ def page(overrides: Sequence[str]) -> Any:
     model = ExploreModel(**initial_params(params))
 
     @solara.component
+    def Plot(draw: Callable[[FeedModel], Figure], model: FeedModel) -> None:
+        # drawn once per model and step, not on every render (e.g. a new inspected user)
+        solara.Image(solara.use_memo(lambda: png(draw(model)), [draw, model, model.t]))
+
+    @solara.component
     def MetricsPanel(model: FeedModel) -> None:
         update_counter.get()
         with solara.Card("Metrics"):
             solara.Text(describe(model), classes=["feedlab-status"])
-            solara.FigureMatplotlib(metrics_figure(model), format="png")
+            Plot(metrics_figure, model)
 
     @solara.component
     def OpinionPanel(model: FeedModel) -> None:
         update_counter.get()
         with solara.Card("Opinion distribution by group"):
-            solara.FigureMatplotlib(opinion_figure(model), format="png")
+            Plot(opinion_figure, model)
 
     @solara.component
     def NetworkPanel(model: FeedModel) -> None:
         update_counter.get()
         with solara.Card("Network (sampled subgraph)"):
-            solara.FigureMatplotlib(network_figure(model), format="png")
+            Plot(network_figure, model)
 
     @solara.component
     def FeedInspectorPanel(model: FeedModel) -> None:
@@ -525,7 +543,7 @@ def page(overrides: Sequence[str]) -> Any:
         update_counter.get()
         with solara.Card("A/B arms"):
             if len(model.policies) > 1:
-                solara.FigureMatplotlib(arms_figure(model), format="png")
+                Plot(arms_figure, model)
             else:
                 solara.Text(
                     "No arms configured: try feedlab explore experiment=feed_ab_test "
