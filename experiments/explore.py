@@ -358,7 +358,7 @@ def network_figure(model: FeedModel) -> Figure:
         cache["xy"] = _layout(model, cache["nodes"])
     nodes, xy = cache["nodes"], cache["xy"]
     src, dst = _subgraph_edges(model, nodes)
-    fig = _figure(4.2, 3.6, left=0.02, right=1.0, top=0.92, bottom=0.02)
+    fig = _figure(4.2, 3.6, left=0.02, right=0.88, top=0.92, bottom=0.02)
     ax = fig.add_subplot(1, 1, 1)
     ax.add_collection(
         LineCollection(list(np.stack([xy[src], xy[dst]], axis=1)), colors="0.75", linewidths=0.4)
@@ -502,28 +502,29 @@ def page(overrides: Sequence[str]) -> Any:
     model = ExploreModel(**initial_params(params))
 
     @solara.component
-    def Plot(draw: Callable[[FeedModel], Figure], model: FeedModel) -> None:
-        # drawn once per model and step, not on every render (e.g. a new inspected user)
-        solara.Image(solara.use_memo(lambda: png(draw(model)), [draw, model, model.t]))
+    def Plot(draw: Callable[[FeedModel], Figure], model: FeedModel, t: int) -> None:
+        # drawn once per model and step (t is a prop so that a step re-renders it), not on
+        # every render (e.g. another inspected user)
+        solara.Image(solara.use_memo(lambda: png(draw(model)), [draw, model, t]))
 
     @solara.component
     def MetricsPanel(model: FeedModel) -> None:
         update_counter.get()
         with solara.Card("Metrics"):
             solara.Text(describe(model), classes=["feedlab-status"])
-            Plot(metrics_figure, model)
+            Plot(metrics_figure, model, model.t)
 
     @solara.component
     def OpinionPanel(model: FeedModel) -> None:
         update_counter.get()
         with solara.Card("Opinion distribution by group"):
-            Plot(opinion_figure, model)
+            Plot(opinion_figure, model, model.t)
 
     @solara.component
     def NetworkPanel(model: FeedModel) -> None:
         update_counter.get()
         with solara.Card("Network (sampled subgraph)"):
-            Plot(network_figure, model)
+            Plot(network_figure, model, model.t)
 
     @solara.component
     def FeedInspectorPanel(model: FeedModel) -> None:
@@ -543,7 +544,7 @@ def page(overrides: Sequence[str]) -> Any:
         update_counter.get()
         with solara.Card("A/B arms"):
             if len(model.policies) > 1:
-                Plot(arms_figure, model)
+                Plot(arms_figure, model, model.t)
             else:
                 solara.Text(
                     "No arms configured: try feedlab explore experiment=feed_ab_test "

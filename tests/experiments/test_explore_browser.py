@@ -39,9 +39,9 @@ FLAGS = [
     "--disable-background-networking",
     "--disable-component-update",
     "--disable-sync",
-    "--window-size=1500,1900",
+    "--window-size=1500,1480",
 ]
-OVERRIDES = ["experiment=feed_ab_test", "network.n=300", "dynamics.affect.enabled=true"]
+OVERRIDES = ["experiment=feed_ab_test", "network.n=1000", "dynamics.affect.enabled=true"]
 
 
 def _need_browser() -> None:
