@@ -175,7 +175,7 @@ class FeedModel(mesa.Model):
         the mapping is the table of docs/mesa.md), which also attaches a
         :class:`mesa.DataCollector` of the live metrics, collected inside :meth:`step`.
         """
-        if not isinstance(network, Network):  # flat parameters (docs/mesa.md)
+        if network is None or isinstance(network, str):  # flat parameters (docs/mesa.md)
             presets = {"network": network, "population": population}  # names, as ranking=
             params.update({k: v for k, v in presets.items() if v is not None})
             parts, finish = flat_builder()(params, seed=seed, rng=rng, extensions=extensions)
@@ -183,7 +183,7 @@ class FeedModel(mesa.Model):
             finish(self)
             return
         _check_parts_form(params, rng, population, platform, dynamics, seed)
-        assert isinstance(population, PopulationConfig)
+        assert isinstance(population, PopulationConfig) and isinstance(network, Network)
         assert platform is not None and dynamics is not None
         assert seed is not None
         super().__init__(rng=np.random.default_rng(seeds.stream(seed, "mesa")))

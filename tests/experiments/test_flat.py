@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 import feedlab
+from feedlab.experiments.config import validate
 from feedlab.experiments.flat import FLAT_PARAMS, resolve_seed, to_overrides
 from feedlab.experiments.run import build, compose
 from feedlab.experiments.schema import ConfigError
@@ -99,11 +100,29 @@ def test_bad_flat_parameters_are_config_errors() -> None:
     assert all(name in str(exc.value) for name in FLAT_PARAMS)
     with pytest.raises(ConfigError, match="ranking"):
         FeedModel(ranking="nonesuch", seed=0)
-    with pytest.raises(TypeError, match="cannot be combined"):
-        parts = build(compose(["network.n=100"]))
-        FeedModel(network=parts.graph, n=3)  # type: ignore[arg-type]
+    _, units = validate(compose(["network.n=100"]))
+    network = units.network.generate(np.random.default_rng(0))
+    with pytest.raises(TypeError, match="n cannot be combined"):
+        FeedModel(network=network, n=3)
 
 
 def test_root_package_exports_the_flat_capable_model() -> None:
     assert feedlab.FeedModel is FeedModel
     assert feedlab.FeedModel(n=120, seed=2).n == 120
+
+
+def test_a_fresh_process_finds_the_builder_through_the_entry_point() -> None:
+    import subprocess
+    import sys
+    from importlib.metadata import entry_points
+
+    (ep,) = entry_points(group="feedlab.flat_builder", name="flat")
+    assert ep.value == "feedlab.experiments.flat:from_params"
+    code = (
+        "import sys\n"
+        "from feedlab.models.model import FeedModel\n"
+        "assert 'feedlab.experiments.flat' not in sys.modules\n"
+        "print(FeedModel(n=100, seed=0).n)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "100"
