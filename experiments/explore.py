@@ -103,12 +103,22 @@ def _lookup(data: Mapping[str, Any], path: str) -> Any:
     return cur
 
 
-def _choice(overrides: Sequence[str], group: str) -> str:
-    """The preset chosen for a config group: from the overrides, else conf/config.yaml."""
+def _choice(overrides: Sequence[str], group: str, cfg: Mapping[str, Any]) -> str:
+    """The preset chosen for a config group: from the overrides; else the preset the
+    composed config came from (an experiment may choose it: the preset of that unit whose
+    values the config has, or the unit's own file); else conf/config.yaml's default.
+    """
     for o in overrides:
         key, _, value = o.partition("=")
         if key.lstrip("+~") == group:
             return value
+    node = cfg.get(group) or {}
+    same_unit = {k: v for k, v in presets(group).items() if v.get("name") == node.get("name")}
+    for name, values in same_unit.items():
+        if all(node.get(k) == v for k, v in values.items()):
+            return name
+    if node.get("name") in same_unit:
+        return str(node["name"])
     defaults = yaml.safe_load((CONF_DIR / "config.yaml").read_text())["defaults"]
     return next(str(d[group]) for d in defaults if isinstance(d, dict) and group in d)
 
@@ -123,13 +133,13 @@ def controls(cfg: Mapping[str, Any], overrides: Sequence[str] = ()) -> dict[str,
         "ranking": {
             "type": "Select",
             "label": "ranking",
-            "value": _choice(overrides, "ranking"),
+            "value": _choice(overrides, "ranking", cfg),
             "values": sorted(presets("ranking")),
         },
         "network": {
             "type": "Select",
             "label": "network",
-            "value": _choice(overrides, "network"),
+            "value": _choice(overrides, "network", cfg),
             "values": generated,
         },
         "n": {

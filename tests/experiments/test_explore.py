@@ -38,6 +38,9 @@ def test_controls_come_from_the_config_and_the_schema() -> None:
     # overrides the controls own are dropped; the rest stay fixed
     assert p["overrides"] == ["steps=7"]
     assert p["dynamics__affect__enabled"]["type"] == "Checkbox"
+    # an experiment's own presets are the controls' starting values (not the defaults)
+    q = _params(["experiment=dw_complete"])
+    assert (q["ranking"]["value"], q["network"]["value"]) == ("random", "complete")
 
 
 def test_the_inspector_records_a_feed_and_changes_nothing() -> None:
