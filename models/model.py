@@ -145,8 +145,9 @@ def _check_parts_form(params: dict[str, object], rng: object, *required: object)
 
 
 class FeedModel(mesa.Model):
-    """The feed model (module docstring). Build it with ``feedlab.experiments.build(cfg)``, or
-    directly from parsed parts for notebooks and tests.
+    """The feed model (module docstring). Build it with ``feedlab.experiments.build(cfg)``,
+    from flat keyword parameters as Mesa's tools do (``FeedModel(ranking="bridging",
+    n=500, rng=1)``, docs/mesa.md), or directly from parsed parts for notebooks and tests.
     """
 
     def __init__(
