@@ -126,3 +126,11 @@ def test_a_fresh_process_finds_the_builder_through_the_entry_point() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "100"
+
+
+def test_a_plain_mesa_datacollector_is_collected_by_step() -> None:
+    model = build(compose(["network.n=120"]))
+    model.datacollector = mesa.DataCollector(model_reporters={"t": lambda m: m.t})
+    for _ in range(3):
+        model.step()
+    assert model.datacollector.get_model_vars_dataframe()["t"].tolist() == [1, 2, 3]
