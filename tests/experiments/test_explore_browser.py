@@ -133,11 +133,17 @@ def _body(d: Any) -> str:
     return str(d.find_element(By.TAG_NAME, "body").text)
 
 
+def _time(d: Any) -> float:
+    """SolaraViz's step counter ("Time: 5.0")."""
+    text = _body(d)
+    return float(text.split("Time: ", 1)[1].split()[0]) if "Time: " in text else -1.0
+
+
 def _button(d: Any, label: str) -> Any:
     from selenium.webdriver.common.by import By
 
     for b in d.find_elements(By.TAG_NAME, "button"):
-        if b.text.strip().upper() == label.upper():
+        if b.text.strip().upper() == label.upper() and b.is_enabled():
             return b
     return None
 
@@ -230,6 +236,16 @@ def test_explore_in_a_real_browser(server: tuple[str, Path], driver: Any, tmp_pa
         _wait(f"step {t}", lambda t=t: f"Time: {t}.0" in _body(d))
     time.sleep(1.0)
     d.save_screenshot(str(shots / "3-stepped.png"))
+
+    # play runs steps until pause
+    _button(d, "▶").click()
+    _wait("playing", lambda: _time(d) >= 8, 120)
+    _button(d, "❚❚").click()
+    _wait("the pause", lambda: _button(d, "▶"))
+    time.sleep(1.5)  # a step already under way when pausing still finishes
+    paused = _time(d)
+    time.sleep(1.5)
+    assert _time(d) == paused
     severe = [e for e in d.get_log("browser") if e["level"] == "SEVERE"]
     assert not severe, f"console errors: {severe}"
     assert _offsite_requests(d) == []
