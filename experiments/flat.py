@@ -8,10 +8,10 @@ build models (``mesa.batch_run``, SolaraViz's reset).
 Each flat parameter is one Hydra override (:data:`FLAT_PARAMS`, the table of
 docs/mesa.md); a dotted name (``"dynamics.opinion.enabled"``) or its double-underscore
 spelling (``dynamics__opinion__enabled``, a valid Python keyword) sets that config path;
-``overrides=[...]`` passes Hydra overrides as is. The config is then composed, validated
-and built exactly as ``feedlab run`` does (:func:`feedlab.experiments.run.model_parts`),
-so a flat-parameter model and ``feedlab run`` with the same overrides and seed simulate
-the same thing. The seed follows Mesa 3.5 (:func:`resolve_seed`).
+``overrides=[...]`` passes Hydra overrides as is (before the keywords, which win). The
+config is then composed, validated and built exactly as ``feedlab run`` does
+(:func:`feedlab.experiments.run.model_parts`), so a flat-parameter model and
+``feedlab run`` with the same overrides and seed simulate the same thing. The seed follows Mesa 3.5 (:func:`resolve_seed`).
 
 The model layer cannot import this module (it sits above it): this module registers
 :func:`from_params` with :func:`feedlab.models.registry.register_flat_builder`, and the
@@ -54,7 +54,7 @@ FLAT_PARAMS: dict[str, tuple[str, str]] = {
 
 #: model-side options beside the config (not Hydra paths)
 MODEL_OPTIONS: dict[str, str] = {
-    "overrides": "a list of Hydra overrides, applied after the flat parameters",
+    "overrides": "a list of Hydra overrides, applied before the flat parameters (which win)",
     "datacollector": "attach the live-metrics DataCollector (default true)",
     "model_reporters": "extra Mesa model reporters {name: reporter}",
     "agent_reporters": "Mesa agent reporters {name: attribute or function} (off by default)",
@@ -142,8 +142,13 @@ def from_params(
     scenario = params.pop("scenario", None)  # SolaraViz's reset passes Mesa's Scenario
     if scenario is not None and seed is None and rng is None:
         rng = getattr(scenario, "rng", None)
+    seeds_in_overrides = [o.split("=", 1)[1] for o in extra if o.split("=", 1)[0] == "seed"]
+    if seeds_in_overrides:  # overrides=["seed=3"] is a seed like seed=3
+        if seed is not None or rng is not None:
+            raise ConfigError(["seed: given twice (seed/rng and overrides); give it once"])
+        seed = int(seeds_in_overrides[-1])
     root = resolve_seed(seed, rng)
-    data = compose([*to_overrides(params), *extra, f"seed={root}"])
+    data = compose([*extra, *to_overrides(params), f"seed={root}"])
     run, units = validate(data)
     parts = model_parts(run, units, extensions)
     if with_collector:

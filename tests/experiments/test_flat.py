@@ -134,3 +134,10 @@ def test_a_plain_mesa_datacollector_is_collected_by_step() -> None:
     for _ in range(3):
         model.step()
     assert model.datacollector.get_model_vars_dataframe()["t"].tolist() == [1, 2, 3]
+
+
+def test_keywords_win_over_overrides_and_a_seed_in_overrides_is_the_seed() -> None:
+    m = FeedModel(n=130, overrides=["network.n=500", "ranking=random", "seed=4"])
+    assert m.n == 130 and m.config["ranking"]["name"] == "random" and m.seed == 4
+    with pytest.raises(ConfigError, match="given twice"):
+        FeedModel(n=130, seed=1, overrides=["seed=4"])
