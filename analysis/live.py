@@ -427,8 +427,9 @@ class LiveDataCollector(mesa.DataCollector):
     any Mesa model. The row is the recorder's (:meth:`Recorder.row`), computed once per
     collection: on a record step the recorder's own row is reused. The set of metrics
     grows after the first step (the feed's per-step statistics); a metric's earlier
-    entries are then NaN. ``model_reporters`` and ``agent_reporters`` add Mesa reporters
-    of the usual forms.
+    entries are then NaN (a new reporter is added with Mesa 3's
+    ``DataCollector._new_model_reporter``; feedlab pins ``mesa<4``). ``model_reporters``
+    and ``agent_reporters`` add Mesa reporters of the usual forms.
     """
 
     def __init__(
