@@ -280,7 +280,7 @@ def metrics_figure(model: FeedModel) -> Figure:
     steps = np.asarray(dc._collection_steps if dc is not None else [], dtype=float)
     panels = [(t, [m for m in ms if m in series]) for t, ms in HEADLINE]
     panels = [(t, ms) for t, ms in panels if ms]
-    fig = _figure(7.5, 4.2, hspace=0.45, wspace=0.3, top=0.93, bottom=0.07)
+    fig = _figure(7.5, 3.5, hspace=0.55, wspace=0.3, top=0.93, bottom=0.08)
     cols = 3
     rows = max(1, -(-len(panels) // cols))
     mark = "o" if steps.size < 3 else None  # a visible point before the first steps
@@ -478,6 +478,22 @@ def describe(model: FeedModel) -> str:
     )
 
 
+def describe_parameters(model: FeedModel) -> str:
+    """The slider and checkbox parameters the model was built with (the sliders show their
+    value only while dragged).
+    """
+    cfg = getattr(model, "config", {})
+    parts = []
+    for path in (*SLIDERS, *CHECKBOXES):
+        try:
+            value = _lookup(cfg, path)
+        except (KeyError, TypeError):
+            continue
+        name = path.rsplit(".", 2)[-2] if path.endswith(".enabled") else path.rsplit(".", 1)[1]
+        parts.append(f"{name} {value}" if isinstance(value, bool) else f"{name} {value:g}")
+    return "built with " + " · ".join(parts)
+
+
 # ------------------------------------------------------------------ the app
 def overrides_from_env() -> list[str]:
     """The app's Hydra overrides (``feedlab explore`` passes them in the environment)."""
@@ -521,7 +537,12 @@ def page(overrides: Sequence[str]) -> Any:
     def MetricsPanel(model: FeedModel) -> None:
         update_counter.get()
         with solara.Card("Metrics"):
-            solara.Text(describe(model), classes=["feedlab-status"])
+            solara.HTML(
+                tag="div",
+                unsafe_innerHTML=f"{describe(model)}<br><span style='font-size:11px'>"
+                f"{describe_parameters(model)}</span>",
+                classes=["feedlab-status"],
+            )
             Plot(metrics_figure, model, model.t)
 
     @solara.component

@@ -74,6 +74,7 @@ def test_solaraviz_reset_rebuilds_the_model() -> None:
     assert isinstance(again, ExploreModel) and again.inspector is not model.inspector
     assert again.config["ranking"]["name"] == "chronological"
     assert "ranking: chronological" in explore.describe(again)
+    assert "gain 0.3" in explore.describe_parameters(again)
 
 
 def test_panels_draw() -> None:
