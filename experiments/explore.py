@@ -58,8 +58,8 @@ HEADLINE: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("trust", ("mean_platform_trust", "mean_edge_trust")),
     ("engagement per user", ("engagement_per_user",)),
     ("value per item read", ("mean_value",)),
-    ("time spent", ("time_spent",)),
-    ("revenue", ("revenue",)),
+    ("time spent", ("time_spent_mean", "time_well_spent")),  # with dynamics.session / churn
+    ("revenue", ("revenue", "revenue_per_user")),  # drawn once a run records revenue
 )
 #: per-arm metrics of the arms panel (columns ``<metric>__<arm>``)
 ARM_METRICS = ("opinion_variance", "engagement_per_user", "mean_value", "outrage_share_impressions")
