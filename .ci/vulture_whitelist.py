@@ -35,6 +35,9 @@ __getattr__  # unused function (analysis/validation/__init__.py:180)
 __getattr__  # unused function (experiments/__init__.py:11)
 __getattr__  # unused function (models/__init__.py:18)
 
+# Entry points and app modules found by name (pyproject entry points, Solara's server)
+from_params  # unused function (experiments/flat.py: entry point feedlab.flat_builder)
+
 # Hydra callback hooks, called by Hydra
 _.on_multirun_start  # unused method (experiments/callback.py:171)
 _.on_multirun_end  # unused method (experiments/callback.py:243)

@@ -11,8 +11,10 @@ handed one and never imports it.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from functools import partial
+from typing import TYPE_CHECKING, Any
 
+import mesa
 import numpy as np
 
 from feedlab.analysis.metrics import (
@@ -451,3 +453,47 @@ def arm_state_metrics(model: FeedModel, row: dict[str, float]) -> dict[str, floa
                 m.update(huszar_metrics(s, classes, names, a, sizes))
         out.update({f"{k}{sfx}": v for k, v in m.items()})
     return out
+
+
+# ----------------------------------------------------------------- Mesa's DataCollector
+def _live_value(collector: LiveDataCollector, name: str, model: object) -> float:
+    return collector.row.get(name, float("nan"))
+
+
+class LiveDataCollector(mesa.DataCollector):
+    """Mesa's :class:`~mesa.DataCollector` whose model reporters are the live metrics.
+
+    ``FeedModel(**flat_params)`` attaches one (``model.datacollector``) and the model calls
+    :meth:`collect` at the end of each step (docs/mesa.md), so
+    ``model.datacollector.get_model_vars_dataframe()`` and ``mesa.batch_run`` work as for
+    any Mesa model. The row is the recorder's (:meth:`Recorder.row`), computed once per
+    collection: on a record step the recorder's own row is reused. The set of metrics
+    grows after the first step (the feed's per-step statistics); a metric's earlier
+    entries are then NaN (a new reporter is added with Mesa 3's
+    ``DataCollector._new_model_reporter``; feedlab pins ``mesa<4``). ``model_reporters``
+    and ``agent_reporters`` add Mesa reporters of the usual forms.
+    """
+
+    def __init__(
+        self,
+        model_reporters: dict[str, Any] | None = None,
+        agent_reporters: dict[str, Any] | None = None,
+    ):
+        super().__init__(model_reporters=model_reporters, agent_reporters=agent_reporters)
+        #: the live metrics of the last collection
+        self.row: dict[str, float] = {}
+
+    def collect(self, model: Any) -> None:
+        """Collect the live metrics (and any other reporters) of the model's current step."""
+        rows = model.recorder.rows if model.recorder is not None else []
+        if rows and rows[-1]["step"] == model.t:
+            row = {k: v for k, v in rows[-1].items() if k != "step"}
+        else:
+            row = model.metrics()
+        n_before = len(self._collection_steps)
+        for name in row:
+            if name not in self.model_reporters:
+                self._new_model_reporter(name, partial(_live_value, self, name))
+                self.model_vars[name] = [float("nan")] * n_before
+        self.row = row
+        super().collect(model)

@@ -20,6 +20,11 @@ import sys
 # Commands whose module is not present in this install are not offered.
 COMMANDS: dict[str, tuple[str, str, str]] = {
     "run": ("feedlab.experiments.app", "main", "run a simulation (Hydra app; -m for a sweep)"),
+    "explore": (
+        "feedlab.experiments.explore",
+        "main",
+        "explore a model in the browser (Mesa SolaraViz): live metrics, network, feeds",
+    ),
     "params": (
         "feedlab.experiments.params",
         "main",

@@ -96,6 +96,17 @@ def build(cfg: Mapping[str, Any], extensions: Sequence[Any] = ()) -> FeedModel:
 
 
 def _build(run: RunConfig, units: Units, extensions: Sequence[Any] = ()) -> FeedModel:
+    model = FeedModel(**model_parts(run, units, extensions))
+    arms.apply(model, run.arms, run.arms_assignment, run.seed)
+    return model
+
+
+def model_parts(run: RunConfig, units: Units, extensions: Sequence[Any] = ()) -> dict[str, Any]:
+    """The keyword arguments of :class:`FeedModel` for a validated config (the network
+    generated); :func:`build` and the flat-parameter form (:mod:`feedlab.experiments.flat`)
+    share it. The arms' assignment (:func:`feedlab.experiments.arms.apply`) follows the
+    model's construction.
+    """
     network = units.network.generate(seeds.rng(run.seed, "network"))
     built = [
         units.influencer.extension(seeds.rng(run.seed, "behaviour")),
@@ -104,7 +115,7 @@ def _build(run: RunConfig, units: Units, extensions: Sequence[Any] = ()) -> Feed
     extensions = [e for e in built if e is not None] + list(extensions)
     if run.platform.labels.enabled:
         extensions.append(SourceLabels(run.platform.labels))
-    model = FeedModel(
+    return dict(
         network=network,
         population=run.population,
         policies=list(units.arms) or [units.ranking],
@@ -117,8 +128,6 @@ def _build(run: RunConfig, units: Units, extensions: Sequence[Any] = ()) -> Feed
         share_events=run.output.share_events,
         recorder=Recorder(every=run.record_every, last=run.steps),
     )
-    arms.apply(model, run.arms, run.arms_assignment, run.seed)
-    return model
 
 
 def _simulate(model: FeedModel, run: RunConfig) -> list[dict[str, float]]:

@@ -55,6 +55,7 @@ from feedlab.models.network import Network
 from feedlab.models.posts import KIND_POST, KIND_RESHARE, PostStore
 from feedlab.models.predictor import PlatformPredictor
 from feedlab.models.ranking.base import RankingPolicy
+from feedlab.models.registry import flat_builder
 
 # Mesa 3 logs "Step N at time N.0" at INFO on every step, under the logger "MESA" (not
 # "mesa"); any INFO handler (Hydra's, logging.basicConfig) would print a line per step.
@@ -133,28 +134,64 @@ class StepContext:
     logit_offset: np.ndarray | None = None  # (F, 4) added to the true log-odds (labels, ...)
 
 
+def _check_parts_form(params: dict[str, object], rng: object, *required: object) -> None:
+    """The parts form (``network=...``) takes no flat parameters and needs every part."""
+    if params or rng is not None:
+        raise TypeError(
+            f"FeedModel: {', '.join(sorted(params)) or 'rng'} cannot be combined with "
+            "parsed parts (network=...); pass either the parts or flat parameters"
+        )
+    if any(r is None for r in required):
+        raise TypeError("FeedModel: the parts form needs population, platform, dynamics, seed")
+
+
 class FeedModel(mesa.Model):
-    """The feed model (module docstring). Build it with ``feedlab.experiments.build(cfg)``, or
-    directly from parsed parts for notebooks and tests.
+    """The feed model (module docstring). Build it with ``feedlab.experiments.build(cfg)``,
+    from flat keyword parameters as Mesa's tools do (``FeedModel(ranking="bridging",
+    n=500, rng=1)``, docs/mesa.md), or directly from parsed parts for notebooks and tests.
     """
 
     def __init__(
         self,
         *,
-        network: Network,
-        population: PopulationConfig,
-        policies: Sequence[RankingPolicy],
-        platform: PlatformConfig,
-        dynamics: DynamicsConfig,
-        seed: int,
+        network: Network | str | None = None,
+        population: PopulationConfig | str | None = None,
+        policies: Sequence[RankingPolicy] = (),
+        platform: PlatformConfig | None = None,
+        dynamics: DynamicsConfig | None = None,
+        seed: int | None = None,
+        rng: object = None,
         arm_of: np.ndarray | None = None,
         arm_names: Sequence[str] | None = None,
         extensions: Sequence[Extension] = (),
         agent_views: bool = True,
         share_events: bool = False,
         recorder: Recorder | None = None,
+        datacollector: mesa.DataCollector | None = None,
+        **params: object,
     ):
+        """From parsed parts (``feedlab.build`` passes them), or, when ``network`` is not
+        given, from flat keyword parameters (``FeedModel(ranking="bridging", n=500,
+        rng=1)``; ``seed`` or Mesa's ``rng``): those are turned into parts by the flat
+        builder the experiments layer registers (:func:`feedlab.models.registry.flat_builder`;
+        the mapping is the table of docs/mesa.md), which also attaches a
+        :class:`mesa.DataCollector` of the live metrics, collected inside :meth:`step`.
+        """
+        if network is None or isinstance(network, str):  # flat parameters (docs/mesa.md)
+            presets = {"network": network, "population": population}  # names, as ranking=
+            params.update({k: v for k, v in presets.items() if v is not None})
+            parts, finish = flat_builder()(params, seed=seed, rng=rng, extensions=extensions)
+            FeedModel.__init__(self, **parts)  # the parts form, once (also for subclasses)
+            finish(self)
+            return
+        _check_parts_form(params, rng, population, platform, dynamics, seed)
+        assert isinstance(population, PopulationConfig) and isinstance(network, Network)
+        assert platform is not None and dynamics is not None
+        assert seed is not None
         super().__init__(rng=np.random.default_rng(seeds.stream(seed, "mesa")))
+        #: Mesa's DataCollector of the live metrics, collected at the end of each step
+        #: (None unless asked for: the flat-parameter form attaches one)
+        self.datacollector = datacollector
         self.seed = seed
         self.platform = platform
         self.dynamics = dynamics
@@ -272,6 +309,8 @@ class FeedModel(mesa.Model):
         self.t += 1
         if self.recorder is not None:
             self.recorder.after_step(self)
+        if self.datacollector is not None:  # Mesa's collector (docs/mesa.md); off in runs
+            self.datacollector.collect(self)
 
     def feed_session(self, t: int) -> None:
         """The feed session: every phase is one method, in this order."""

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from importlib.metadata import entry_points
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from feedlab.experiments.schema import ConfigError, parse
 
@@ -75,3 +75,40 @@ class Registry[U]:
         cls = self.get(str(node["name"]), path)
         params = {k: v for k, v in node.items() if k != "name"}
         return parse(cls, params, path)
+
+
+# ---------------------------------------------------------------- the flat-parameter builder
+FLAT_BUILDER_GROUP = "feedlab.flat_builder"
+"""Entry-point group of the builder behind ``FeedModel(**flat_params)`` (docs/mesa.md)."""
+
+_flat_builders: list[Callable[..., Any]] = []
+
+
+def register_flat_builder(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Register the function that turns flat keyword parameters into a FeedModel's parts.
+
+    Dependency inversion: the model (a lower layer) needs configs composed and validated,
+    which only the experiments layer can do; that layer registers its builder here
+    (:func:`feedlab.experiments.flat.from_params`) and the model looks it up through
+    :func:`flat_builder`. The last registration wins (a researcher may install their own).
+    """
+    _flat_builders.append(fn)
+    return fn
+
+
+def flat_builder() -> Callable[..., Any]:
+    """The registered flat-parameter builder; if none is registered yet, the entry points
+    of :data:`FLAT_BUILDER_GROUP` are loaded first (feedlab's own entry point imports
+    :mod:`feedlab.experiments.flat`, which registers itself), so ``FeedModel(n=300)`` also
+    works in a fresh process such as a ``mesa.batch_run`` worker.
+    """
+    if not _flat_builders:
+        for ep in sorted(entry_points(group=FLAT_BUILDER_GROUP), key=lambda e: e.name):
+            ep.load()
+    if not _flat_builders:
+        raise RuntimeError(
+            "FeedModel: no flat-parameter builder is registered (import feedlab.experiments."
+            "flat, or reinstall feedlab so that its entry point is found); or pass the parts "
+            "(network=..., ...) as feedlab.build does"
+        )
+    return _flat_builders[-1]
