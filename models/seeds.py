@@ -21,6 +21,7 @@ STREAMS = (
     "event",
     "prediction",
     "affect",
+    "economy",
 )
 
 
