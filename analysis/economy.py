@@ -62,8 +62,16 @@ def conditions(configs: Sequence[Mapping[str, Any]]) -> list[str]:
     for k in keys:
         if k == "seed" or k.startswith(("output.", "hydra.")):
             continue
-        if len({repr(f.get(k)) for f in flat}) > 1:
-            varied.append(k)
+        if len({repr(f.get(k)) for f in flat}) < 2:
+            continue
+        unit = k.split(".")[0] + ".name"  # a unit's parameters follow its name ...
+        if k != unit and len({repr(f.get(unit)) for f in flat}) > 1:
+            by_name: dict[str, set[str]] = {}
+            for f in flat:
+                by_name.setdefault(repr(f.get(unit)), set()).add(repr(f.get(k)))
+            if all(len(v) < 2 for v in by_name.values()):
+                continue  # ... unless they vary under one name
+        varied.append(k)
     return varied
 
 
