@@ -163,7 +163,7 @@ class CreatorPart(SponsoredPart):
             w = self.w[ids]
             p = (1 - cfg.gamma) * w / w.sum(axis=1, keepdims=True) + cfg.gamma / k
             self.prob[ids] = p
-            u = rng.random(ids.shape[0])
+            u = rng.random(int(ids.shape[0]))
             pick = np.minimum((np.cumsum(p, axis=1) < u[:, None]).sum(axis=1), k - 1)
         else:
             q = self.q[ids] + 1e-12 * rng.random((ids.shape[0], k))  # random tie-break

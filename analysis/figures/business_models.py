@@ -78,7 +78,7 @@ def plot(runs: list[base.Run], scale: base.Scale) -> tuple[Figure, dict[str, Any
     panels = list(PANELS)
     if all(np.isfinite(r.value("run_mean_time_well_spent")) for r in runs):
         panels[0] = ("run_mean_time_well_spent", "Time well spent (run mean)", base.UNBOUNDED)
-    fig = style.figure(style.DOUBLE, 3.2)
+    fig = style.figure(style.DOUBLE, 3.5)
     axes = fig.subplots(1, 3)
     data: dict[str, Any] = {}
     policies = list(base.group(runs, "policy"))
@@ -128,5 +128,5 @@ def plot(runs: list[base.Run], scale: base.Scale) -> tuple[Figure, dict[str, Any
         )
         for m in MODELS
     ]
-    fig.legend(handles=handles, loc="outside lower center", ncol=min(8, len(handles)))
+    fig.legend(handles=handles, loc="outside lower center", ncol=4)
     return fig, data

@@ -56,6 +56,7 @@ if TYPE_CHECKING:
     from feedlab.models.model import FeedModel, StepContext
 
 ARM_SEP = "__"  # the per-arm column convention of feedlab.analysis.live
+INF_ADS = 2**40  # "no cap" on the ads of a feed (sessions: the scroll decides)
 AD_MODELS = ("ad_funded", "hybrid")
 SUB_MODELS = ("subscription", "hybrid")
 #: per-step flows recorded per arm (``<flow>__<arm>``) and summed per arm in the summary
@@ -216,7 +217,12 @@ class PlatformEconomy(Extension):
             return k
         planned = eco.ad_slots(k, self.ads.first_slot, self.ads.spacing)
         planned[self.ad_free()] = 0
-        self.planned = planned
+        session = getattr(model.dynamics, "session", None)  # docs/attention.md §Sessions
+        # with sessions the scroll decides how many ads are reached, not the budget K
+        self.planned = (
+            np.full_like(planned, INF_ADS) if getattr(session, "enabled", False) else planned
+        )
+        self.planned[self.ad_free()] = 0
         return k - planned
 
     def on_feed(self, model: FeedModel, t: int, ctx: StepContext) -> None:
@@ -313,10 +319,10 @@ class PlatformEconomy(Extension):
         self.arm_step["platform_revenue"] = (
             self.arm_step["ad_revenue"] + self.arm_step["subscription_revenue"]
         )
-        for key, v in self.step.items():
-            self.total[key] = self.total.get(key, 0.0) + v
-        for key, v in self.arm_step.items():
-            self.arm_total[key] += v
+        for key, flow in self.step.items():
+            self.total[key] = self.total.get(key, 0.0) + flow
+        for key, per_arm in self.arm_step.items():
+            self.arm_total[key] += per_arm
         rev = self.step["platform_revenue"]
         sub_share = self.step["subscription_revenue"] / rev if rev > 0 else 0.0
         self.objective = self._objective(model, sub_share)

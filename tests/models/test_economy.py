@@ -242,3 +242,16 @@ def test_end_to_end_records_everywhere(extra: list[str], tmp_path: Any) -> None:
             sum(np.nansum(ts[f"ad_revenue__{a}"]) for a in arms), np.nansum(ts["ad_revenue"])
         )
         assert any(k.startswith("revenue_per_user_step__") and "-" in k for k in summary)
+
+
+def test_with_sessions_the_scroll_decides_how_many_ads() -> None:
+    m = _model(*ADS)
+    ext = next(e for e in m.extensions if isinstance(e, PlatformEconomy))
+    k = np.array([10, 10, 3] + [10] * (m.n - 3))
+    fixed = ext.on_feed_lengths(m, 0, k)
+    assert fixed[:3].tolist() == [8, 8, 2] and ext.planned[:3].tolist() == [2, 2, 1]
+    sessions = SimpleNamespace(dynamics=SimpleNamespace(session=SimpleNamespace(enabled=True)))
+    same = ext.on_feed_lengths(sessions, 0, k)  # type: ignore[arg-type]
+    assert np.array_equal(same, fixed)  # the same organic budget to rank from ...
+    # ... but a session scrolling 12 organic items reaches 3 ads instead of the budget's 2
+    assert eco.shown_ads(np.array([12]), ext.planned[:1], 2, 5).tolist() == [3]
