@@ -147,16 +147,29 @@ def click_logits(
 
 
 @njit(cache=True)
-def _greedy(order, n_adv, cost, budget, blocked, winner, spend):  # pragma: no cover - jitted
-    """Take (slot, advertiser) pairs in ``order`` (flat index s·A + a): a free, unblocked
-    slot goes to the advertiser if its remaining budget covers the expected cost.
+def _greedy(order, key, cost, budget, blocked, winner, spend):  # pragma: no cover - jitted
+    """The greedy auction over every (slot, advertiser) pair in descending ``key``: a free,
+    unblocked slot goes to the advertiser if its spend plus the pair's expected cost stays
+    within ``budget``. ``order[a]`` lists advertiser ``a``'s slots by descending key; the
+    advertisers' lists are merged on the fly (the next pair is the largest key among the
+    lists' heads), which visits the pairs in the same order as one global sort.
     """
-    for q in order:
-        s = q // n_adv
-        a = q % n_adv
-        if winner[s] >= 0 or blocked[q]:
+    n_slots, n_adv = key.shape
+    head = np.zeros(n_adv, np.int64)
+    head_key = np.empty(n_adv)  # the key of each list's head (-inf once it is used up)
+    for a in range(n_adv):
+        head_key[a] = key[order[a, 0], a] if n_slots else -np.inf
+    for _ in range(n_slots * n_adv):
+        a = 0
+        for b in range(1, n_adv):
+            if head_key[b] > head_key[a]:
+                a = b
+        s = order[a, head[a]]
+        head[a] += 1
+        head_key[a] = key[order[a, head[a]], a] if head[a] < n_slots else -np.inf
+        if winner[s] >= 0 or blocked[s, a]:
             continue
-        c = cost[q]
+        c = cost[s, a]
         if spend[a] + c > budget:
             continue
         winner[s] = a
@@ -175,17 +188,19 @@ def allocate(
     first advertiser whose spend plus the pair's expected ``cost`` stays within ``budget``.
     """
     s, a = ecpm.shape
-    flat = ecpm.ravel()
-    tie = rng.random(flat.shape[0])
-    order = np.lexsort((tie, -flat)).astype(np.int64)
+    # ties in random order: each pair's value scaled by 1 + 1e-9·u (u uniform), which
+    # orders equal values at random and changes no order between values more than a
+    # relative 1e-9 apart
+    key = ecpm * (1.0 + 1e-9 * rng.random((s, a)))
+    order = np.argsort(-key.T, axis=1).astype(np.int64)  # each advertiser's slots, best first
     winner = np.full(s, -1, np.int64)
     spend = np.zeros(a)
     _greedy(
-        order,
-        a,
-        np.ascontiguousarray(cost.ravel()),
+        np.ascontiguousarray(order),
+        np.ascontiguousarray(key),
+        np.ascontiguousarray(cost),
         budget,
-        np.ascontiguousarray(blocked.ravel()),
+        np.ascontiguousarray(blocked),
         winner,
         spend,
     )

@@ -244,9 +244,6 @@ class PlatformEconomy(Extension):
             ptr, viewer, before, f.items.outrage >= cfg.unsafe_outrage, cfg.adjacency
         )
         zero = np.zeros(s)
-        true = click_logits(
-            cfg.click, u.opinion[viewer], adv.stance, u.susceptibility[viewer], u.arousal[viewer]
-        )
         s_hat = self.inferred[viewer] if cfg.targeting == "susceptibility" else zero
         e_hat = self.inferred[viewer] if cfg.targeting == "arousal" else zero
         pctr = _sigmoid(click_logits(cfg.click, u.opinion[viewer], adv.stance, s_hat, e_hat))
@@ -257,10 +254,14 @@ class PlatformEconomy(Extension):
         winner = allocate(ecpm, cost, blocked, adv.budget, self.rng)
         sold = np.flatnonzero(winner >= 0)
         w = winner[sold]
-        clicked = self.rng.random(sold.shape[0]) < _sigmoid(true[sold, w])
+        sv = viewer[sold]
+        true = click_logits(  # the true click model, for the sold impressions only
+            cfg.click, u.opinion[sv], adv.stance, u.susceptibility[sv], u.arousal[sv]
+        )
+        clicked = self.rng.random(sold.shape[0]) < _sigmoid(true[np.arange(sold.shape[0]), w])
         is_cpc = adv.cpc[w]
         pay = np.where(is_cpc, np.where(clicked, adv.bid[w], 0.0), adv.bid[w] / 1000.0)
-        sv, su = viewer[sold], unsafe[sold]
+        su = unsafe[sold]
         a_n = cfg.advertisers
         books = self.adv_books
         books["impressions"] += np.bincount(w, minlength=a_n)

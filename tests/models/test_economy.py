@@ -255,3 +255,21 @@ def test_with_sessions_the_scroll_decides_how_many_ads() -> None:
     assert np.array_equal(same, fixed)  # the same organic budget to rank from ...
     # ... but a session scrolling 12 organic items reaches 3 ads instead of the budget's 2
     assert eco.shown_ads(np.array([12]), ext.planned[:1], 2, 5).tolist() == [3]
+
+
+def test_allocate_equals_one_global_greedy_pass() -> None:
+    """The merged per-advertiser lists visit the pairs as one global sort would."""
+    for trial in range(20):
+        gen = np.random.default_rng(100 + trial)
+        s, a = 40, 4
+        ecpm = 1.0 + np.round(gen.random((s, a)) * 3)  # many exact ties (none at 0)
+        cost = gen.random((s, a))
+        blocked = gen.random((s, a)) < 0.2
+        got = allocate(ecpm, cost, blocked, 3.0, np.random.default_rng(trial))
+        key = ecpm * (1.0 + 1e-9 * np.random.default_rng(trial).random((s, a)))
+        want, spend = np.full(s, -1), np.zeros(a)
+        for q in np.argsort(-key.ravel()):
+            i, j = divmod(int(q), a)
+            if want[i] < 0 and not blocked[i, j] and spend[j] + cost[i, j] <= 3.0:
+                want[i], spend[j] = j, spend[j] + cost[i, j]
+        assert np.array_equal(got, want), trial
