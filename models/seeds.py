@@ -21,7 +21,9 @@ STREAMS = (
     "event",
     "prediction",
     "affect",
-    "economy",
+    "session",  # sessions (docs/attention.md §Sessions)
+    "churn",  # churn and return (docs/attention.md §Churn and return)
+    "economy",  # ads, subscriptions (docs/attention.md)
 )
 
 
