@@ -28,6 +28,8 @@ EngagementRanking  # unused class (models/ranking/engagement.py:34)
 EngagementNegFeedbackRanking  # unused class (models/ranking/engagement_negfb.py:55)
 QualityRanking  # unused class (models/ranking/quality.py:50)
 RandomRanking  # unused class (models/ranking/random_order.py:13)
+RevenueRanking  # unused class (models/ranking/revenue.py:40)
+NoAds  # unused class (models/economy/ads.py:58)
 
 # Lazy module exports (PEP 562 __getattr__)
 __getattr__  # unused function (__init__.py:74)

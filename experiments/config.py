@@ -18,6 +18,7 @@ from feedlab.experiments import arms as _arms
 from feedlab.experiments.arms import ArmConfig
 from feedlab.experiments.schema import ConfigError, field, find_forbidden, parse
 from feedlab.models.config import DynamicsConfig, PlatformConfig
+from feedlab.models.economy import ADS
 from feedlab.models.events import EVENTS
 from feedlab.models.network import MAX_NODES, NETWORKS
 from feedlab.models.ranking import RANKINGS
@@ -62,6 +63,7 @@ class RunConfig:
     dynamics: DynamicsConfig = field(doc="the per-person rules and which of them are on")
     influencer: dict[str, Any] = field(doc="influencer behaviour unit: {name: ..., params}")
     event: dict[str, Any] = field(doc="event unit: {name: ..., params}")
+    ads: dict[str, Any] = field(doc="ads unit: {name: none} or {name: feed_ads, params}")
     output: OutputConfig = field(doc="where and what to record (not in the run key)")
     limits: LimitsConfig = field(doc="refuse work that cannot fit (not in the run key)")
     experiment: str = field(default="", doc="experiment name (informational)")
@@ -81,6 +83,7 @@ class Units:
     ranking: Any
     influencer: Any
     event: Any
+    ads: Any
     arms: tuple[Any, ...] = ()  # one ranking policy per experimental arm (empty: no arms)
 
 
@@ -127,11 +130,13 @@ def validate(cfg: Mapping[str, Any]) -> tuple[RunConfig, Units]:
         pass  # already reported by the RunConfig parse
     if run is not None:
         problems.extend(_pairwise_problems(run))
+        problems.extend(_cross_field_problems(run))
     registries = (
         ("network", NETWORKS),
         ("ranking", RANKINGS),
         ("influencer", INFLUENCERS),
         ("event", EVENTS),
+        ("ads", ADS),
     )
     for key, registry in registries:
         try:
@@ -149,6 +154,32 @@ def validate(cfg: Mapping[str, Any]) -> tuple[RunConfig, Units]:
     assert run is not None
     check_size(run, units["network"])
     return run, Units(**units)
+
+
+def _cross_field_problems(run: RunConfig) -> list[str]:
+    """Checks across fields (the pairwise ones are :func:`_pairwise_problems`): ads and
+    business model must agree (selling ads needs ads, ads need a model that sells them;
+    docs/attention.md §Business models) and the economy runs on the feed.
+    """
+    out = []
+    model = run.platform.business_model
+    ads = str(run.ads.get("name", "none"))
+    if model in ("ad_funded", "hybrid") and ads == "none":
+        out.append(
+            f"platform.business_model: {model!r} sells ads but ads=none; set ads=feed_ads, "
+            "or use a business model without ads; allowed with ads=none: none, subscription"
+        )
+    if model == "none" and ads != "none":
+        out.append(
+            f"ads.name: {ads!r} needs a business model that sells ads; set "
+            "platform.business_model to one of: ad_funded, hybrid"
+        )
+    if run.dynamics.interaction == "pairwise" and (model != "none" or ads != "none"):
+        out.append(
+            "platform.business_model: ads and business models need the feed session; "
+            "allowed with dynamics.interaction=pairwise: none (and ads=none)"
+        )
+    return out
 
 
 def machine_memory_bytes() -> int:

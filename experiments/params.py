@@ -42,11 +42,12 @@ GROUPS = (
     "dynamics",
     "influencer",
     "event",
+    "ads",
     "output",
     "limits",
     "top-level",
 )
-UNIT_GROUPS = ("network", "ranking", "influencer", "event")
+UNIT_GROUPS = ("network", "ranking", "influencer", "event", "ads")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -170,11 +171,18 @@ def params_of(cls: type, defaults: Any = None, prefix: str = "") -> list[Param]:
 def registries() -> dict[str, Any]:
     """The unit registries by config group."""
     from feedlab.agents.behaviours import INFLUENCERS
+    from feedlab.models.economy import ADS
     from feedlab.models.events import EVENTS
     from feedlab.models.network import NETWORKS
     from feedlab.models.ranking import RANKINGS
 
-    return {"network": NETWORKS, "ranking": RANKINGS, "influencer": INFLUENCERS, "event": EVENTS}
+    return {
+        "network": NETWORKS,
+        "ranking": RANKINGS,
+        "influencer": INFLUENCERS,
+        "event": EVENTS,
+        "ads": ADS,
+    }
 
 
 def presets(group: str, conf_dir: Path = CONF_DIR) -> dict[str, dict[str, Any]]:

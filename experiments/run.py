@@ -33,6 +33,7 @@ from feedlab.experiments import arms, record  # noqa: E402
 from feedlab.experiments.config import RunConfig, Units, validate  # noqa: E402
 from feedlab.experiments.schema import ConfigError  # noqa: E402
 from feedlab.models import RESULTS_VERSION, seeds  # noqa: E402
+from feedlab.models.economy import economy_extension  # noqa: E402
 from feedlab.models.model import FeedModel  # noqa: E402
 from feedlab.models.ranking.quality import SourceLabels  # noqa: E402
 
@@ -112,6 +113,8 @@ def model_parts(run: RunConfig, units: Units, extensions: Sequence[Any] = ()) ->
         units.influencer.extension(seeds.rng(run.seed, "behaviour")),
         units.event.extension(seeds.rng(run.seed, "event")),
     ]
+    # the economy last among the built-ins: it reads the feed others have acted on
+    built.append(economy_extension(units.ads, run.platform, seeds.rng(run.seed, "economy")))
     extensions = [e for e in built if e is not None] + list(extensions)
     if run.platform.labels.enabled:
         extensions.append(SourceLabels(run.platform.labels))

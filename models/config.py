@@ -42,6 +42,27 @@ class LabelConfig:
 
 
 @dataclass(frozen=True)
+class SubscriptionConfig:
+    """Subscriptions (``platform.business_model`` subscription or hybrid; models/economy/)."""
+
+    price: float = field(ge=0, le=1e6, doc="price per step of a subscription (currency units)")
+    wtp_per_value: float = field(
+        ge=0, le=1e6, doc="willingness to pay per step per unit of experienced value"
+    )
+    wtp_sd: float = field(ge=0, le=5, doc="sd of the log of each user's WTP multiplier")
+    memory: float = field(ge=0, lt=1, doc="λ: experienced value = EMA of session value")
+    adoption: float = field(
+        ge=0, le=1, doc="per-step probability that a user with WTP >= price subscribes"
+    )
+    cancel: float = field(
+        ge=0,
+        le=1,
+        doc="per-step probability that a subscriber with WTP < price (or inactive) cancels",
+    )
+    initial: float = field(ge=0, le=1, doc="share of users subscribed at the start")
+
+
+@dataclass(frozen=True)
 class PlatformConfig:
     """What the platform does around the ranking policy (docs/model.md §Platform)."""
 
@@ -58,6 +79,14 @@ class PlatformConfig:
     )
     post_capacity: int = field(ge=0, le=10**9, doc="post ring-buffer size; 0 = automatic")
     labels: LabelConfig = field(doc="transparency labels on items from low-reliability sources")
+    business_model: Literal["none", "ad_funded", "subscription", "hybrid"] = field(
+        doc="how the platform earns (docs/attention.md §Business models): none; ad_funded "
+        "(needs ads); subscription (ad-free, users pay); hybrid (needs ads; subscribers "
+        "see none)"
+    )
+    subscription: SubscriptionConfig = field(
+        doc="subscription price and willingness to pay (subscription, hybrid)"
+    )
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,9 @@ called.
 - ``setup(model)``: once, after the population and graph exist (assign roles, ...).
 - ``on_post(model, t, batch)``: modify or extend this step's new posts (a
   :class:`feedlab.models.model.PostBatch`) before they are stored.
+- ``on_feed_lengths(model, t, k) -> numpy.ndarray``: the organic feed length per user
+  before ranking; an extension that takes slots (ads, models/economy/) returns a shorter
+  ``k`` (a new array; extensions are applied in order).
 - ``on_candidates(model, t, cand)``: after gathering, before ranking (e.g. popularity
   signals that change the ranker's predictions).
 - ``before_react(model, t, ctx)``: after ranking, before reactions are drawn (detection of
@@ -40,6 +43,7 @@ if TYPE_CHECKING:
 HOOKS = (
     "setup",
     "on_post",
+    "on_feed_lengths",
     "on_candidates",
     "before_react",
     "on_feed",
@@ -59,6 +63,10 @@ class Extension:
 
     def on_post(self, model: FeedModel, t: int, batch: PostBatch) -> None:
         """The step's new posts, before they are stored (an extension may edit them)."""
+
+    def on_feed_lengths(self, model: FeedModel, t: int, k: np.ndarray) -> np.ndarray:
+        """Organic feed length per user before ranking (return a new array to change it)."""
+        return k
 
     def on_candidates(self, model: FeedModel, t: int, cand: Candidates) -> None:
         """After gathering, before ranking."""

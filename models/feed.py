@@ -48,6 +48,9 @@ class Candidates:
     graph: FollowGraph
     stranger_trust: float
     predictor: object = None  # callable(Candidates) -> (M, 4) predicted probabilities
+    #: per user (all N), the weight of predicted value in the platform's objective, as the
+    #: platform's business model publishes it (models/economy/); None = none published
+    objective: np.ndarray | None = None
 
     @property
     def size(self) -> int:
@@ -226,6 +229,7 @@ class Candidates:
             graph=self.graph,
             stranger_trust=self.stranger_trust,
             predictor=self.predictor,
+            objective=self.objective,
         )
         for name in (
             "author",

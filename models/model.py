@@ -473,7 +473,10 @@ class FeedModel(mesa.Model):
 
     def rank(self, cand: Candidates) -> Feed:
         """Each arm's policy ranks its viewers' candidates; the top k form the feed."""
-        k_all = self._ranked_lengths(self.feed_lengths())
+        k_all = self.feed_lengths()
+        for ext in self.hooks["on_feed_lengths"]:  # slots taken by extensions (ads)
+            k_all = ext.on_feed_lengths(self, self.t, k_all)
+        k_all = self._ranked_lengths(k_all)
         parts, arms = [], []
         for a, policy in enumerate(self.policies):
             mask = self.users.arm[cand.viewers] == a

@@ -21,8 +21,9 @@ STREAMS = (
     "event",
     "prediction",
     "affect",
-    "session",
-    "churn",
+    "session",  # sessions (docs/attention.md §Sessions)
+    "churn",  # churn and return (docs/attention.md §Churn and return)
+    "economy",  # ads, subscriptions (docs/attention.md)
 )
 
 

@@ -56,6 +56,8 @@ LAYERS: list[tuple[str, list[str]]] = [
             "feedlab.models.ranking.*",
             "feedlab.models.events",
             "feedlab.models.events.*",
+            "feedlab.models.economy",
+            "feedlab.models.economy.*",
             "feedlab.agents.behaviours",
             "feedlab.agents.behaviours.*",
         ],

@@ -3,6 +3,7 @@
 from feedlab.agents.behaviours import (  # noqa: F401  (registers the units)
     authentic,
     bought_engagement,
+    creator_economy,
     engagement_farming,
     mixture,
     sponsored,

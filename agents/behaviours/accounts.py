@@ -121,6 +121,10 @@ class Part:
         """End-of-run statistics of the part for ``summary.json`` (none by default)."""
         return {}
 
+    def columns(self, model: FeedModel) -> dict[str, np.ndarray]:
+        """Extra per-account columns of ``agents.parquet`` (none by default)."""
+        return {}
+
 
 class Ledger:
     """Per-account totals over the run (arrays over all accounts)."""
@@ -315,6 +319,7 @@ class InfluencerExtension(Extension):
                 g.indices, weights=active[g.src], minlength=model.n
             ).astype(np.int64),
             "engagement_rate": ana.engagement_rates(likes, comments, L.posts, mean_f),
+            **{k: v for p in self.parts for k, v in p.columns(model).items()},
         }
 
     def summary(self, model: FeedModel) -> dict[str, Any]:

@@ -46,6 +46,9 @@ FIGURES: dict[str, str] = {
     "reputation_recovery": "feedlab.analysis.figures.reputation_recovery",
     "validation_watts": "feedlab.analysis.figures.validation_watts",
     "validation_dw": "feedlab.analysis.figures.validation_dw",
+    "business_models": "feedlab.analysis.figures.business_models",
+    "brand_safety": "feedlab.analysis.figures.brand_safety",
+    "creator_economy": "feedlab.analysis.figures.creator_economy",
 }
 
 

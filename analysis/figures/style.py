@@ -65,6 +65,7 @@ POLICY_STYLE: dict[str, tuple[str, str, str, str]] = {
     "quality": (OKABE_ITO["blue"], "P", "-.", "Quality"),
     "diversity": (OKABE_ITO["reddish_purple"], "h", "-.", "Diversity"),
     "algorithmic_bias": ("#B8A800", "*", ":", "Algorithmic bias"),  # darkened yellow
+    "revenue": (OKABE_ITO["yellow"], "p", "--", "Revenue (platform objective)"),
 }
 
 #: Axis labels with units.

@@ -10,6 +10,7 @@ from feedlab.models.ranking import (  # noqa: F401  (registration side effects)
     engagement_negfb,
     quality,
     random_order,
+    revenue,
 )
 from feedlab.models.ranking.base import RANKINGS, RankingPolicy, ScoredPolicy
 

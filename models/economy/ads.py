@@ -1,0 +1,207 @@
+"""Ads in the feed: slots, advertisers, the ad auction, clicks, CPM/CPC revenue and brand
+safety (docs/attention.md §Ads and brand safety, §Targeting).
+
+**Slots.** A feed of ``K`` slots (the user's attention, or ``platform.feed_length``) holds
+ads at the positions ``first_slot, first_slot + spacing, …`` below ``K`` — a fixed-position
+ad load like the "one ad every n posts" of in-feed advertising; ads *take* slots, so the
+ranker fills ``K − ads`` with organic items (the ``on_feed_lengths`` hook). A feed cut
+short by a lack of candidates shows only the ads it reaches.
+
+**Advertisers.** ``advertisers`` brands, each with a stance ``y_a ~ U[-1, 1]`` on the
+opinion axis, a pricing model (a ``cpc_share`` of them pay per click, the others per
+thousand impressions), a bid (``cpc`` or ``cpm`` times a log-normal factor with sd
+``bid_sd``), a budget per step (``budget_per_user × N``; 0 = unlimited) and, for a
+``blocking`` share of them, brand-safety exclusion: they refuse slots adjacent to unsafe
+items.
+
+**Clicks.** The probability that viewer ``i`` clicks ad ``a`` is
+
+    logit P(click) = logit(ctr) + β_rel·(r_ia − ½) + β_s·s_i + β_e·e_i,   r_ia = 1 − |x_i − y_a|/2
+
+(relevance of the brand to the viewer's opinion, outrage susceptibility ``s_i`` and
+arousal ``e_i``; ``click.*``). The terms in ``s`` and ``e`` are the "exploitable
+vulnerabilities" of the hyper-personalisation scenario: their sizes are assumptions, not
+estimates.
+
+**Auction.** Every (slot, advertiser) pair is valued at its expected revenue per
+thousand impressions, ``eCPM = bid`` (CPM) or ``1000 · bid · p̂CTR`` (CPC), the way ad
+auctions rank ads by bid × predicted click rate (Varian 2007, Int. J. Ind. Org. 25:1163;
+Edelman, Ostrovsky & Schwarz 2007, AER 97:242). The platform's prediction ``p̂CTR`` uses
+relevance; with ``targeting`` on, also the viewer's *inferred* susceptibility or arousal
+(true value + Gaussian noise of sd ``inference_noise``). Pairs are taken greedily in
+descending eCPM (ties at random) while the slot is free and the advertiser's remaining
+budget covers the expected cost; the winner pays its bid (first price). Unsold slots
+stay empty (they still take the slot: the platform reserved it).
+
+**Brand safety.** An ad impression is *unsafe* when any of the ``adjacency`` organic
+items directly above or below it has outrage ≥ ``unsafe_outrage`` — the adjacency
+notion of the industry's brand-safety and suitability frameworks (GARM/4A's Brand
+Safety Floor + Suitability Framework, 2020; MRC/IAB Enhanced Content Level Context and
+Brand Safety guidelines), with outrage standing in for "sensitive content".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+
+from feedlab.experiments.schema import field
+from feedlab.models.kernels import njit
+from feedlab.models.registry import Registry
+
+ADS: Registry[Any] = Registry("ads")
+"""The ``ads`` config group: ``none`` (no ads) or ``feed_ads``."""
+
+
+@ADS.register("none")
+@dataclass(frozen=True)
+class NoAds:
+    """No ads: every feed slot is organic."""
+
+
+@dataclass(frozen=True)
+class ClickModel:
+    """True click probability of an ad impression (module docstring)."""
+
+    ctr: float = field(gt=0, lt=1, doc="click-through rate at relevance ½, s = 0, e = 0")
+    relevance: float = field(ge=-20, le=20, doc="β_rel: log-odds per unit brand relevance")
+    susceptibility: float = field(ge=-20, le=20, doc="β_s: log-odds per unit susceptibility")
+    arousal: float = field(ge=-20, le=20, doc="β_e: log-odds per unit arousal")
+
+
+@ADS.register("feed_ads")
+@dataclass(frozen=True)
+class FeedAds:
+    """Ads in fixed feed positions sold by an auction (module docstring)."""
+
+    first_slot: int = field(ge=0, le=10_000, doc="position (0-based) of the first ad")
+    spacing: int = field(ge=2, le=10_000, doc="positions from one ad to the next")
+    advertisers: int = field(ge=1, le=1000, doc="number of advertisers")
+    budget_per_user: float = field(
+        ge=0, le=1e6, doc="each advertiser's budget per step per user; 0 = unlimited"
+    )
+    cpm: float = field(ge=0, le=1e6, doc="CPM advertisers' mean bid per 1000 impressions")
+    cpc: float = field(ge=0, le=1e6, doc="CPC advertisers' mean bid per click")
+    cpc_share: float = field(ge=0, le=1, doc="share of advertisers paying per click")
+    bid_sd: float = field(ge=0, le=5, doc="sd of the log bid factor across advertisers")
+    blocking: float = field(
+        ge=0, le=1, doc="share of advertisers refusing slots adjacent to unsafe items"
+    )
+    click: ClickModel = field(doc="true click probability (logistic)")
+    targeting: Literal["none", "susceptibility", "arousal"] = field(
+        doc="what the platform's click prediction (and sponsored-post promotion) uses "
+        "beyond relevance: nothing, or the viewer's inferred susceptibility or arousal"
+    )
+    inference_noise: float = field(ge=0, le=10, doc="sd of the error of inferred s or e")
+    sponsored_boost: float = field(
+        ge=0,
+        le=100,
+        doc="with targeting: predicted engagement of sponsored posts × (1 + boost·inferred)",
+    )
+    unsafe_outrage: float = field(ge=0, le=1, doc="organic items with outrage >= this are unsafe")
+    adjacency: int = field(ge=1, le=100, doc="organic items above and below an ad that count")
+    value: float = field(ge=-10, le=10, doc="reflective value of an ad impression")
+
+
+@dataclass
+class Advertisers:
+    """The advertisers of a run (arrays over advertisers)."""
+
+    stance: np.ndarray
+    cpc: np.ndarray  # bool: pays per click
+    bid: np.ndarray
+    blocks: np.ndarray  # bool: refuses unsafe adjacency
+    budget: float  # per step; inf = unlimited
+
+    @classmethod
+    def draw(cls, cfg: FeedAds, n_users: int, rng: np.random.Generator) -> Advertisers:
+        """Stances, pricing models, bids and brand-safety exclusions (module docstring)."""
+        a = cfg.advertisers
+        stance = rng.uniform(-1.0, 1.0, a)
+        pays_cpc = np.zeros(a, bool)
+        pays_cpc[rng.permutation(a)[: round(cfg.cpc_share * a)]] = True
+        factor = np.exp(cfg.bid_sd * rng.standard_normal(a))
+        bid = np.where(pays_cpc, cfg.cpc, cfg.cpm) * factor
+        blocks = np.zeros(a, bool)
+        blocks[rng.permutation(a)[: round(cfg.blocking * a)]] = True
+        budget = cfg.budget_per_user * n_users if cfg.budget_per_user > 0 else np.inf
+        return cls(stance, pays_cpc, bid, blocks, float(budget))
+
+
+def _logit(p: float) -> float:
+    return float(np.log(p / (1.0 - p)))
+
+
+def click_logits(
+    cfg: ClickModel, x: np.ndarray, stance: np.ndarray, s: np.ndarray, e: np.ndarray
+) -> np.ndarray:
+    """Log-odds of a click for viewers with opinion ``x``, susceptibility ``s`` and
+    arousal ``e`` (per slot) and brand stances ``stance`` (per advertiser): ``(S, A)``.
+    Pass zeros for ``s`` or ``e`` to leave a term out (the untargeted prediction).
+    """
+    rel = 1.0 - np.abs(x[:, None] - stance[None, :]) / 2.0
+    own = cfg.susceptibility * s + cfg.arousal * e
+    return _logit(cfg.ctr) + cfg.relevance * (rel - 0.5) + own[:, None]
+
+
+@njit(cache=True)
+def _greedy(order, key, cost, budget, blocked, winner, spend):  # pragma: no cover - jitted
+    """The greedy auction over every (slot, advertiser) pair in descending ``key``: a free,
+    unblocked slot goes to the advertiser if its spend plus the pair's expected cost stays
+    within ``budget``. ``order[a]`` lists advertiser ``a``'s slots by descending key; the
+    advertisers' lists are merged on the fly (the next pair is the largest key among the
+    lists' heads), which visits the pairs in the same order as one global sort.
+    """
+    n_slots, n_adv = key.shape
+    head = np.zeros(n_adv, np.int64)
+    head_key = np.empty(n_adv)  # the key of each list's head (-inf once it is used up)
+    for a in range(n_adv):
+        head_key[a] = key[order[a, 0], a] if n_slots else -np.inf
+    for _ in range(n_slots * n_adv):
+        a = 0
+        for b in range(1, n_adv):
+            if head_key[b] > head_key[a]:
+                a = b
+        s = order[a, head[a]]
+        head[a] += 1
+        head_key[a] = key[order[a, head[a]], a] if head[a] < n_slots else -np.inf
+        if winner[s] >= 0 or blocked[s, a]:
+            continue
+        c = cost[s, a]
+        if spend[a] + c > budget:
+            continue
+        winner[s] = a
+        spend[a] += c
+
+
+def allocate(
+    ecpm: np.ndarray,
+    cost: np.ndarray,
+    blocked: np.ndarray,
+    budget: float,
+    rng: np.random.Generator,
+) -> np.ndarray:
+    """Winner advertiser per slot (−1: unsold) of the greedy budgeted auction: pairs in
+    descending ``ecpm`` (``(S, A)``; ties in random order from ``rng``), each slot to the
+    first advertiser whose spend plus the pair's expected ``cost`` stays within ``budget``.
+    """
+    s, a = ecpm.shape
+    # ties in random order: each pair's value scaled by 1 + 1e-9·u (u uniform), which
+    # orders equal values at random and changes no order between values more than a
+    # relative 1e-9 apart
+    key = ecpm * (1.0 + 1e-9 * rng.random((s, a)))
+    order = np.argsort(-key.T, axis=1).astype(np.int64)  # each advertiser's slots, best first
+    winner = np.full(s, -1, np.int64)
+    spend = np.zeros(a)
+    _greedy(
+        np.ascontiguousarray(order),
+        np.ascontiguousarray(key),
+        np.ascontiguousarray(cost),
+        budget,
+        np.ascontiguousarray(blocked),
+        winner,
+        spend,
+    )
+    return winner
