@@ -645,3 +645,60 @@ def pairwise_bounded_confidence(  # noqa: C901
             x[j] -= mu[j] * diff
         done += 1
     return done
+
+
+# ------------------------------------------------------------ follow-graph edits
+@njit(cache=True)
+def csr_find(indptr, indices, src, dst, pos):  # pragma: no cover - jitted
+    """Where edge (``src[m]``, ``dst[m]``) is in a CSR graph with sorted rows:
+    ``pos[m]`` = its position in ``indices`` if present, else ``-(p + 1)`` with ``p``
+    the position where it would be inserted to keep the row sorted. A binary search
+    within the row, O(log degree) per query (no key array over all edges).
+    """
+    for m in range(src.shape[0]):
+        s = src[m]
+        d = dst[m]
+        lo = indptr[s]
+        end = indptr[s + 1]
+        hi = end
+        while lo < hi:
+            mid = (lo + hi) >> 1
+            if indices[mid] < d:
+                lo = mid + 1
+            else:
+                hi = mid
+        pos[m] = lo if (lo < end and indices[lo] == d) else -lo - 1
+
+
+@njit(cache=True)
+def splice(old, remove, ins_pos, ins_val, out):  # pragma: no cover - jitted
+    """``out`` = ``old`` without the items at ``remove`` (ascending, unique) and with
+    ``ins_val[k]`` inserted before ``old[ins_pos[k]]`` (``ins_pos`` non-decreasing; equal
+    positions keep the order of ``ins_val``). One pass, runs copied in blocks:
+    ``numpy.insert(numpy.delete(old, remove), ...)`` without the intermediate array.
+    """
+    n = old.shape[0]
+    nr = remove.shape[0]
+    nk = ins_pos.shape[0]
+    i = 0
+    o = 0
+    r = 0
+    k = 0
+    while True:
+        next_r = remove[r] if r < nr else n
+        next_k = ins_pos[k] if k < nk else n
+        nxt = min(next_r, next_k)
+        run = nxt - i
+        if run > 0:
+            out[o : o + run] = old[i:nxt]
+            o += run
+            i = nxt
+        if k < nk and next_k <= next_r:
+            out[o] = ins_val[k]
+            o += 1
+            k += 1
+        elif r < nr:
+            i += 1
+            r += 1
+        else:
+            break

@@ -54,6 +54,7 @@ from feedlab.models.network import Network
 from feedlab.models.posts import KIND_POST, KIND_RESHARE, PostStore
 from feedlab.models.predictor import PlatformPredictor
 from feedlab.models.ranking.base import RankingPolicy
+from feedlab.models.sampling import bernoulli_indices
 
 # Mesa 3 logs "Step N at time N.0" at INFO on every step, under the logger "MESA" (not
 # "mesa"); any INFO handler (Hydra's, logging.basicConfig) would print a line per step.
@@ -659,7 +660,12 @@ class FeedModel(mesa.Model):
         )
 
     def rewire(self, ctx: StepContext) -> None:
-        """Unfollows (low trust or far opinion) and follows of liked authors (homophily)."""
+        """Unfollows (low trust or far opinion) and follows of liked authors (homophily).
+
+        Each edge is tested for unfollowing with probability ``unfollow_prob``; the tested
+        edges are drawn directly (geometric gaps, :func:`feedlab.models.sampling.bernoulli_indices`)
+        and only they are read, so the cost follows the number tested, not the edges.
+        """
         fc, g, u, rng, f = (
             self.dynamics.follow,
             self.graph,
@@ -667,10 +673,9 @@ class FeedModel(mesa.Model):
             self.dyn_rng,
             ctx.feed,
         )
-        dist = np.abs(u.opinion[g.src] - u.opinion[g.indices])
-        cut = ((g.trust < fc.unfollow_trust) | (dist > fc.unfollow_distance)) & (
-            rng.random(g.n_edges) < fc.unfollow_prob
-        )
+        tested = bernoulli_indices(rng, g.n_edges, fc.unfollow_prob)
+        dist = np.abs(u.opinion[g.src[tested]] - u.opinion[g.indices[tested]])
+        cut = tested[(g.trust[tested] < fc.unfollow_trust) | (dist > fc.unfollow_distance)]
         liked = ctx.reactions[:, 0] | ctx.reactions[:, 2]
         oa = f.items.origin_author
         new = liked & (oa != f.viewer) & ((f.edge < 0) | (oa != f.items.author))
@@ -688,10 +693,8 @@ class FeedModel(mesa.Model):
             base = base * audience.tie_factor(
                 g.in_degree()[ds] + 1, self.audience_ref[0], ties.exponent
             )
-        if cut.any():
-            self._add_events(
-                self.t, g.src[cut], g.indices[cut], np.full(int(cut.sum()), -1), "unfollow"
-            )
+        if cut.size:
+            self._add_events(self.t, g.src[cut], g.indices[cut], np.full(cut.size, -1), "unfollow")
         removed, added = g.rewire(cut, vs, ds, base, base.copy())
         self._add_events(self.t, vs[added], ds[added], np.full(int(added.sum()), -1), "follow")
         self.step_stats.update(unfollows=float(removed), follows=float(added.sum()))
