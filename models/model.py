@@ -47,7 +47,9 @@ from feedlab.models.kernels import (
     count_reactions,
     pairwise_bounded_confidence,
     reaction_probabilities,
+    set_threads,
     stable_group_order,
+    threaded,
     unseen_pairs,
 )
 from feedlab.models.network import Network
@@ -273,7 +275,11 @@ class FeedModel(mesa.Model):
             self.recorder.after_step(self)
 
     def feed_session(self, t: int) -> None:
-        """The feed session: every phase is one method, in this order."""
+        """The feed session: every phase is one method, in this order. The hot kernels
+        run on ``platform.threads`` threads (set per step, so models with different
+        settings can alternate in one process); results do not depend on it.
+        """
+        set_threads(self.platform.threads)
         self.post(t)
         cand = self.gather(t)
         feed = self.rank(cand)
@@ -486,7 +492,7 @@ class FeedModel(mesa.Model):
                 self.graph.out_degree(), self.audience_ref[1], dil.strength
             )
             offset = offset + shift[feed.viewer][:, None]
-        reaction_probabilities(
+        threaded(reaction_probabilities)(
             feed.viewer,
             feed.slot,
             feed.edge,
