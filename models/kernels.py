@@ -620,7 +620,8 @@ def _sigmoid(x):  # pragma: no cover - jitted
     return 1.0 / (1.0 + e)
 
 
-def _weighted_topk_src(
+# C901: a Numba kernel; the fused stages share one loop over blocks of segments
+def _weighted_topk_src(  # noqa: C901
     viewers,
     ptr,
     slot,
