@@ -912,3 +912,25 @@ def splice(old, remove, ins_pos, ins_val, out):  # pragma: no cover - jitted
             r += 1
         else:
             break
+
+
+@njit(cache=True)
+def feed_positions(sel, out_ptr, cand_ptr, viewers, viewer, rank):  # pragma: no cover
+    """For a selection grouped by segment (``sel[out_ptr[s]:out_ptr[s + 1]]`` chosen from
+    segment ``s``, ``cand_ptr[s]:cand_ptr[s + 1]``), each item's viewer
+    (``viewers[s]``) and its rank within the segment, in one pass. Returns False (and
+    the outputs are incomplete) if an item lies outside its segment, i.e. the selection
+    is not grouped as ``out_ptr`` says.
+    """
+    for s in range(out_ptr.shape[0] - 1):
+        a = cand_ptr[s]
+        b = cand_ptr[s + 1]
+        v = viewers[s]
+        o = out_ptr[s]
+        for m in range(o, out_ptr[s + 1]):
+            j = sel[m]
+            if j < a or j >= b:
+                return False
+            viewer[m] = v
+            rank[m] = m - o
+    return True

@@ -45,6 +45,7 @@ from feedlab.models.feed import Candidates, Feed, gather
 from feedlab.models.graph import FollowGraph
 from feedlab.models.kernels import (
     count_reactions,
+    feed_positions,
     pairwise_bounded_confidence,
     reaction_probabilities,
     set_threads,
@@ -434,6 +435,10 @@ class FeedModel(mesa.Model):
     def rank(self, cand: Candidates) -> Feed:
         """Each arm's policy ranks its viewers' candidates; the top k form the feed."""
         k_all = self.feed_lengths()
+        if len(self.policies) == 1 and np.array_equal(cand.viewers, np.arange(self.n)):
+            feed = self._rank_one_policy(cand, k_all)
+            self._remember_seen(feed)
+            return feed
         parts, arms = [], []
         for a, policy in enumerate(self.policies):
             mask = self.users.arm[cand.viewers] == a
@@ -468,6 +473,37 @@ class FeedModel(mesa.Model):
         )
         self._remember_seen(feed)
         return feed
+
+    def _rank_one_policy(self, cand: Candidates, k_all: np.ndarray) -> Feed:
+        """:meth:`rank` with one policy over every user's candidates, without regrouping:
+        the policy's selection comes grouped by viewer with its segment pointer
+        (:meth:`RankingPolicy.rank`'s contract, which the pass checks), so each item's
+        viewer and rank are read off in one pass
+        (:func:`feedlab.models.kernels.feed_positions`). The same feed as the general
+        path, without its per-candidate index arrays.
+        """
+        sel, out_ptr = self.policies[0].rank(cand, k_all, self.dyn_rng)
+        pair = np.asarray(sel, dtype=np.int64)
+        out_ptr = np.asarray(out_ptr, dtype=np.int64)
+        viewer = np.empty(pair.shape[0], np.int32)
+        rank = np.empty(pair.shape[0], np.int64)
+        if out_ptr.shape[0] != self.n + 1 or not feed_positions(
+            pair, out_ptr, cand.ptr, cand.viewers.astype(np.int32, copy=False), viewer, rank
+        ):
+            raise RuntimeError(
+                f"ranking policy {type(self.policies[0]).__name__} returned a selection not "
+                "grouped by viewer as its segment pointer says (RankingPolicy.rank)"
+            )
+        items = cand.select(pair, np.arange(self.n, dtype=np.int32), out_ptr, predictions=False)
+        return Feed(
+            viewer=viewer,
+            slot=items.slot,
+            edge=items.edge,
+            pair=pair,
+            rank=rank,
+            arm=np.zeros(pair.shape[0], np.int16),
+            items=items,
+        )
 
     def react(self, t: int, cand: Candidates, feed: Feed) -> StepContext:
         """Bernoulli reactions to every feed item from the true probabilities."""
@@ -564,7 +600,8 @@ class FeedModel(mesa.Model):
         n_items = np.bincount(f.viewer, minlength=self.n)
         tot = np.bincount(f.viewer, weights=ctx.item_value, minlength=self.n)
         self.last_value = np.where(n_items > 0, tot / np.maximum(n_items, 1), np.nan)
-        eng = ctx.reactions[:, :3].sum(axis=1).astype(np.float64)
+        r = ctx.reactions
+        eng = r[:, 0].astype(np.float64) + r[:, 1] + r[:, 2]  # likes + comments + shares
         self.last_engagement = np.bincount(f.viewer, weights=eng, minlength=self.n)
 
     def _count_reactions(self, feed: Feed, r: np.ndarray) -> None:
