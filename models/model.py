@@ -485,8 +485,8 @@ class FeedModel(mesa.Model):
         sel, out_ptr = self.policies[0].rank(cand, k_all, self.dyn_rng)
         pair = np.asarray(sel, dtype=np.int64)
         out_ptr = np.asarray(out_ptr, dtype=np.int64)
-        viewer = np.empty(pair.shape[0], np.int32)
-        rank = np.empty(pair.shape[0], np.int64)
+        viewer = buffers.empty(pair.shape[0], np.int32)
+        rank = buffers.empty(pair.shape[0], np.int64)
         if out_ptr.shape[0] != self.n + 1 or not feed_positions(
             pair, out_ptr, cand.ptr, cand.viewers.astype(np.int32, copy=False), viewer, rank
         ):

@@ -127,7 +127,7 @@ class PlatformPredictor:
         kk = np.minimum(np.asarray(k, dtype=np.int64), sizes).astype(np.int64)
         out_ptr = np.zeros(kk.shape[0] + 1, dtype=np.int64)
         np.cumsum(kk, out=out_ptr[1:])
-        out = np.empty(int(out_ptr[-1]), dtype=np.int64)
+        out = buffers.empty(int(out_ptr[-1]), np.int64)
         kernel = threaded(weighted_topk)
         kernel(
             cand.viewers.astype(np.int32, copy=False),
