@@ -55,7 +55,7 @@ except ImportError:  # pragma: no cover
             return args[0]
         return lambda f: f
 
-    prange = range
+    prange = range  # type: ignore[misc,assignment]
 
 
 #: Threads the hot kernels may use (``platform.threads``; :func:`set_threads`).
