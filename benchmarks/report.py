@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from feedlab.benchmarks.markdown import IMPL_LABEL, measured, secs, si, table
-from feedlab.benchmarks.step_compare import section as step_compare_section
+from feedlab.benchmarks.step_section import section as step_compare_section
 from feedlab.benchmarks.targets import why_missed
 
 #: the report's fixed text (shipped as package data)

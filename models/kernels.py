@@ -934,3 +934,32 @@ def feed_positions(sel, out_ptr, cand_ptr, viewers, viewer, rank):  # pragma: no
             viewer[m] = v
             rank[m] = m - o
     return True
+
+
+@njit(cache=True)
+def follow_candidate_ptr(indptr, indices, author_count, ptr):  # pragma: no cover - jitted
+    """ptr[i + 1] = ptr[i] + the number of recent posts by the accounts user ``i`` follows
+    (``author_count[indices[e]]`` summed over row ``i``): the segment pointer of the
+    in-network candidates, from one pass over the edges (no per-candidate array).
+    """
+    ptr[0] = 0
+    for i in range(indptr.shape[0] - 1):
+        acc = ptr[i]
+        for e in range(indptr[i], indptr[i + 1]):
+            acc += author_count[indices[e]]
+        ptr[i + 1] = acc
+
+
+@njit(cache=True)
+def expand_follow_rows(indices, author_ptr, by_author, slot, edge):  # pragma: no cover
+    """:func:`expand_follow_edges` without the viewer column: each follow edge ``e``, in
+    edge order, contributes every recent post of its followee as a pair (``slot``,
+    ``edge`` e); the viewers are the segments of :func:`follow_candidate_ptr`.
+    """
+    o = 0
+    for e in range(indices.shape[0]):
+        a = indices[e]
+        for q in range(author_ptr[a], author_ptr[a + 1]):
+            slot[o] = by_author[q]
+            edge[o] = e
+            o += 1
