@@ -18,10 +18,10 @@ PHASES = ("post", "gather", "rank", "react", "update", "record")
 
 
 def _ms(seconds: float) -> str:
-    """Seconds as ms (two decimals below 10 ms) or, from 10 s, as s."""
+    """A duration: ms (two decimals below 10 ms) below 1 s, else s (two decimals)."""
     if seconds < 0.01:
         return f"{seconds * 1e3:.2f} ms"
-    return f"{seconds * 1e3:,.0f} ms" if seconds < 10 else f"{seconds:,.1f} s"
+    return f"{seconds * 1e3:,.0f} ms" if seconds < 1 else f"{seconds:,.2f} s"
 
 
 def _phases(r: dict[str, Any]) -> str:
