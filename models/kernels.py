@@ -963,3 +963,25 @@ def expand_follow_rows(indices, author_ptr, by_author, slot, edge):  # pragma: n
             slot[o] = by_author[q]
             edge[o] = e
             o += 1
+
+
+@njit(cache=True)
+def scale_capped(prob, col, viewer, factor):  # pragma: no cover - jitted
+    """prob[m, col] ← min(1, prob[m, col] · factor[viewer[m]]) in place (one pass; the
+    values of ``numpy.minimum(1.0, prob[:, col] * factor[viewer])``).
+    """
+    for m in range(viewer.shape[0]):
+        prob[m, col] = min(1.0, prob[m, col] * factor[viewer[m]])
+
+
+@njit(cache=True)
+def edge_evidence(edge, good, bad, out_good, out_bad):  # pragma: no cover - jitted
+    """Add each item's good and bad experiences to the follow edge it came through
+    (``edge[m] >= 0``), in item order: ``numpy.bincount(edge, weights=...)`` over the
+    in-network items, without the masked copies.
+    """
+    for m in range(edge.shape[0]):
+        e = edge[m]
+        if e >= 0:
+            out_good[e] += good[m]
+            out_bad[e] += bad[m]

@@ -45,9 +45,11 @@ from feedlab.models.feed import Candidates, Feed, gather
 from feedlab.models.graph import FollowGraph
 from feedlab.models.kernels import (
     count_reactions,
+    edge_evidence,
     feed_positions,
     pairwise_bounded_confidence,
     reaction_probabilities,
+    scale_capped,
     set_threads,
     stable_group_order,
     threaded,
@@ -134,6 +136,13 @@ class StepContext:
     bad: np.ndarray  # (F,) float: bad experiences per item
     item_value: np.ndarray = field(default_factory=lambda: np.zeros(0))
     logit_offset: np.ndarray | None = None  # (F, 4) added to the true log-odds (labels, ...)
+    _n_items: np.ndarray | None = None
+
+    def n_items(self, n: int) -> np.ndarray:
+        """Feed items per user (of ``n``), counted once per step."""
+        if self._n_items is None:
+            self._n_items = np.bincount(self.feed.viewer, minlength=n)
+        return self._n_items
 
 
 class FeedModel(mesa.Model):
@@ -544,7 +553,7 @@ class FeedModel(mesa.Model):
             np.ascontiguousarray(offset, dtype=np.float64),
             prob,
         )
-        prob[:, 2] = np.minimum(1.0, prob[:, 2] * u.share_propensity[feed.viewer])
+        scale_capped(prob, 2, feed.viewer, u.share_propensity)  # shares × propensity, ≤ 1
         draw = buffers.empty(prob.shape)
         rng.random(out=draw)  # the same numbers as rng.random(prob.shape)
         ctx.reactions = draw < prob
@@ -597,7 +606,7 @@ class FeedModel(mesa.Model):
             items.trust,
             items.outrage,
         )
-        n_items = np.bincount(f.viewer, minlength=self.n)
+        n_items = ctx.n_items(self.n)
         tot = np.bincount(f.viewer, weights=ctx.item_value, minlength=self.n)
         self.last_value = np.where(n_items > 0, tot / np.maximum(n_items, 1), np.nan)
         r = ctx.reactions
@@ -643,13 +652,13 @@ class FeedModel(mesa.Model):
             u.arousal[f.viewer],
             f.items.trust,
         )
-        n_items = np.bincount(f.viewer, minlength=self.n)
+        n_items = ctx.n_items(self.n)
         u.opinion[:] = opinion.apply_mean(u.opinion, f.viewer, delta, n_items)
 
     def _update_arousal(self, ctx: StepContext) -> np.ndarray:
         """Arousal from the outrage read; returns each user's mean outrage this step."""
         f, u = ctx.feed, self.users
-        n_items = np.bincount(f.viewer, minlength=self.n)
+        n_items = ctx.n_items(self.n)
         total = np.bincount(f.viewer, weights=f.items.outrage, minlength=self.n)
         mean_outrage = np.where(n_items > 0, total / np.maximum(n_items, 1), 0.0)
         u.arousal[:] = emotion.update_arousal(
@@ -684,10 +693,9 @@ class FeedModel(mesa.Model):
         tr, g, f, u = self.dynamics.trust, self.graph, ctx.feed, self.users
         if not tr.enabled:
             return
-        on_edge = f.edge >= 0
-        e = f.edge[on_edge]
-        good = np.bincount(e, weights=ctx.good[on_edge], minlength=g.n_edges)
-        bad = np.bincount(e, weights=ctx.bad[on_edge], minlength=g.n_edges)
+        good = np.zeros(g.n_edges)
+        bad = np.zeros(g.n_edges)
+        edge_evidence(f.edge, ctx.good, ctx.bad, good, bad)
         g.trust = trust.update_edge_trust(tr, g, good, bad)  # rule: asymmetric | beta
         pg = np.bincount(f.viewer, weights=ctx.good, minlength=self.n)
         pb = np.bincount(f.viewer, weights=ctx.bad, minlength=self.n)
