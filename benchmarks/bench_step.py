@@ -7,7 +7,8 @@ Builds the default model (engagement ranking, every mechanism on) on a stochasti
 network with the given size, warms up the JIT with one step, then times each step
 (recording live metrics every ``--record-every`` steps, as a run does). Reports the
 median step time, the per-phase split of one step, the build time and the peak resident
-memory of the process. One core: BLAS and Numba threads are pinned to 1.
+memory of the process. One core: BLAS and Numba threads are pinned to 1 unless
+``NUMBA_NUM_THREADS`` is set (then ``--threads`` may run the hot kernels on that many).
 """
 
 from __future__ import annotations
@@ -89,6 +90,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--record-every", type=int, default=1)
     ap.add_argument("--ranking", default="engagement")
     ap.add_argument("--mesa-agents", action="store_true", help="also create Mesa agent views")
+    ap.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="platform.threads (needs NUMBA_NUM_THREADS >= it in the environment)",
+    )
     ap.add_argument("--json", type=Path, help="write results here")
     args = ap.parse_args(argv)
 
@@ -98,6 +105,7 @@ def main(argv: list[str] | None = None) -> int:
         f"ranking={args.ranking}",
         f"output.mesa_agents={str(args.mesa_agents).lower()}",
         f"record_every={args.record_every}",
+        *([f"platform.threads={args.threads}"] if args.threads != 1 else []),
     ]
     t0 = time.perf_counter()
     model = build(compose(overrides))
@@ -125,6 +133,7 @@ def main(argv: list[str] | None = None) -> int:
         "peak_rss_gb": round(peak_rss_gb(), 3),
         "record_every": args.record_every,
         "ranking": args.ranking,
+        "threads": args.threads,
     }
     print(json.dumps(res, indent=1))
     if args.json:

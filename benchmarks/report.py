@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from feedlab.benchmarks.markdown import IMPL_LABEL, measured, secs, si, table
+from feedlab.benchmarks.step_section import section as step_compare_section
 from feedlab.benchmarks.targets import why_missed
 
 #: the report's fixed text (shipped as package data)
@@ -566,7 +567,13 @@ def render_report(results: dict[str, Any], doc: Path, figures: list[Path]) -> st
         "missed": _missed(results),
         **_reference_values(results["design_reference"]),
     }
-    return fill("document", **values) + "\n"
+    # the large-N step against the baseline (benchmarks/step_compare.py), when measured
+    return fill("document", **values) + "\n" + _prefixed(step_compare_section())
+
+
+def _prefixed(section: str) -> str:
+    """``section`` after a blank line, or nothing."""
+    return "\n" + section if section else ""
 
 
 def write_report(results: dict[str, Any], doc: Path) -> None:

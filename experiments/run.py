@@ -21,8 +21,10 @@ from typing import Any, cast
 
 import numpy as np
 
-for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS"):
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")  # one run = one core; parallelism is across runs
+# Numba's pool is left at its default (the cores): kernels run serially unless a run asks
+# for platform.threads > 1 (feedlab.models.kernels.threaded)
 
 from omegaconf import DictConfig, OmegaConf  # noqa: E402
 from tqdm import tqdm  # noqa: E402

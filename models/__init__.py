@@ -12,7 +12,7 @@ __all__ = ["RESULTS_VERSION", "FeedModel"]
 #: marked **[results]**; a test keeps the two in step). Run keys include it, so a sweep
 #: re-launched after such a change computes fresh runs instead of reusing runs of the
 #: old code as "already complete".
-RESULTS_VERSION = 5
+RESULTS_VERSION = 6
 
 
 def __getattr__(name: str) -> Any:  # lazy: keeps `import feedlab.models.x` cheap and cycle-free

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from typing import Literal
 
@@ -87,6 +88,30 @@ class PlatformConfig:
     subscription: SubscriptionConfig = field(
         doc="subscription price and willingness to pay (subscription, hybrid)"
     )
+    threads: int = field(
+        ge=1,
+        le=1024,
+        doc="threads of the hot kernels (Numba parallel); results do not depend on it",
+    )
+
+    def __post_init__(self) -> None:
+        """Refuse more threads than Numba's pool holds (``field: ...`` message)."""
+        limit = thread_limit()
+        if self.threads > limit:
+            raise ValueError(
+                f"threads: {self.threads} exceeds the {limit} threads Numba may start on this "
+                f"machine (NUMBA_NUM_THREADS, default the number of cores); allowed: 1..{limit}"
+            )
+
+
+def thread_limit() -> int:
+    """The size of Numba's thread pool: ``NUMBA_NUM_THREADS`` if set, else the number of
+    cores (Numba's own default), without importing Numba.
+    """
+    env = os.environ.get("NUMBA_NUM_THREADS", "").strip()
+    if env.isdigit() and int(env) > 0:
+        return int(env)
+    return os.cpu_count() or 1
 
 
 @dataclass(frozen=True)

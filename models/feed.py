@@ -21,7 +21,14 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from feedlab.models import buffers
-from feedlab.models.kernels import expand_follow_edges, gather_into, origin_slot_table, segment_ids
+from feedlab.models.kernels import (
+    expand_follow_edges,
+    expand_follow_rows,
+    follow_candidate_ptr,
+    gather_into,
+    origin_slot_table,
+    segment_ids,
+)
 from feedlab.models.predictor import ALL_ACTIONS, LIKE, predict_columns
 
 if TYPE_CHECKING:
@@ -310,13 +317,19 @@ def gather(
     author_ptr = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(counts, out=author_ptr[1:])
 
-    total = int(counts[graph.indices].sum())
-    slot = np.empty(total, dtype=np.int64)
-    viewer: np.ndarray = np.empty(total, dtype=graph.src.dtype)
-    edge = np.empty(total, dtype=np.int64)
-    expand_follow_edges(graph.indices, graph.src, author_ptr, by_author, slot, viewer, edge)
-
-    if oon_items > 0 and recent.size:
+    if oon_items <= 0 or not recent.size:  # in-network only: segments straight from the rows
+        ptr = np.empty(n + 1, dtype=np.int64)
+        follow_candidate_ptr(graph.indptr, graph.indices, counts, ptr)
+        # recycled memory (models/buffers.py): at 10⁶ users these are ~20 M pairs each step
+        slot = buffers.empty(int(ptr[-1]), np.int64)
+        edge = buffers.empty(int(ptr[-1]), np.int64)
+        expand_follow_rows(graph.indices, author_ptr, by_author, slot, edge)
+    else:
+        total = int(counts[graph.indices].sum())
+        slot = buffers.empty(total, np.int64)
+        viewer: np.ndarray = buffers.empty(total, graph.src.dtype)
+        edge = buffers.empty(total, np.int64)
+        expand_follow_edges(graph.indices, graph.src, author_ptr, by_author, slot, viewer, edge)
         v_oon = np.repeat(np.arange(n, dtype=np.int32), oon_items)
         s_oon = recent[rng.integers(0, recent.size, size=v_oon.size)]
         a_oon = posts.author[s_oon]
@@ -326,9 +339,8 @@ def gather(
         edge = np.concatenate([edge, np.full(int(ok.sum()), -1, np.int64)])
         o = np.argsort(viewer, kind="stable")
         viewer, slot, edge = viewer[o], slot[o], edge[o]
-
-    ptr = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(np.bincount(viewer, minlength=n), out=ptr[1:])
+        ptr = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(np.bincount(viewer, minlength=n), out=ptr[1:])
     return Candidates(
         viewers=np.arange(n, dtype=np.int32),
         ptr=ptr,

@@ -3,12 +3,15 @@
 Row ``i`` lists the accounts that user ``i`` follows: ``indices[indptr[i]:indptr[i+1]]``
 (sorted). Each edge carries its current trust ``trust`` and the baseline ``baseline`` it
 relaxes toward. Rewiring is batched: :meth:`FollowGraph.rewire` removes and adds many
-edges at once and rebuilds the arrays (O(E log E)), so per-step cost stays vectorised.
+edges at once in one pass over each edge array (:func:`feedlab.models.kernels.splice`),
+so per-step cost stays vectorised.
 """
 
 from __future__ import annotations
 
 import numpy as np
+
+from feedlab.models.kernels import csr_find, splice
 
 
 class FollowGraph:
@@ -88,12 +91,18 @@ class FollowGraph:
 
     def has_edges(self, src: np.ndarray, dst: np.ndarray) -> np.ndarray:
         """Vectorised membership test for (src follows dst)."""
-        keys = self.edge_keys()
-        q = src.astype(np.int64) * self.n + dst.astype(np.int64)
-        if keys.size == 0:
-            return np.zeros(q.shape[0], bool)
-        pos = np.minimum(np.searchsorted(keys, q), keys.shape[0] - 1)
-        return keys[pos] == q
+        return self.find_edges(src, dst) >= 0
+
+    def find_edges(self, src: np.ndarray, dst: np.ndarray) -> np.ndarray:
+        """Per query (src, dst): the edge's index if ``src`` follows ``dst``, else
+        ``-(p + 1)`` with ``p`` the index where it would be inserted
+        (:func:`feedlab.models.kernels.csr_find`: a binary search in ``src``'s row).
+        """
+        src = np.ascontiguousarray(src)
+        dst = np.ascontiguousarray(dst)
+        pos = np.empty(src.shape[0], np.int64)
+        csr_find(self.indptr, self.indices, src, dst, pos)
+        return pos
 
     def rewire(
         self,
@@ -103,24 +112,33 @@ class FollowGraph:
         add_trust: np.ndarray | None = None,
         add_baseline: np.ndarray | None = None,
     ) -> tuple[int, np.ndarray]:
-        """Remove edges (boolean mask) and add new ones (skipping existing and self
-        edges; duplicates within the batch keep the first). Returns the number removed
-        and a boolean mask over the proposed additions that were actually added.
+        """Remove edges (a boolean mask over the edges, or their indices in ascending
+        order) and add new ones (skipping existing and self edges; duplicates within the
+        batch keep the first). Returns the number removed and a boolean mask over the
+        proposed additions that were actually added.
 
-        O(E) per call: removal compresses the arrays and additions are merged into the
-        sorted edge list with ``searchsorted`` + ``insert`` (no global re-sort).
+        O(E) per call, one pass per edge array: existing edges and insertion points are
+        found by binary search within each new edge's row, and every array (the edge
+        state included) is rebuilt by :func:`feedlab.models.kernels.splice`; ``indptr``
+        is shifted by the per-user net change (O(N)).
         """
-        n_removed = int(remove.sum()) if remove is not None else 0
+        if remove is None:
+            rem = np.zeros(0, np.int64)
+        elif remove.dtype == np.bool_:
+            rem = np.flatnonzero(remove)
+        else:
+            rem = np.asarray(remove, dtype=np.int64)
         ok = np.zeros(0 if add_src is None else add_src.shape[0], bool)
         if add_src is not None and add_src.size:
             assert add_dst is not None, "rewire: add_src needs add_dst"
             q = add_src.astype(np.int64) * self.n + add_dst
-            ok = (add_src != add_dst) & ~self.has_edges(add_src, add_dst)
+            pos = self.find_edges(add_src, add_dst)
+            ok = (add_src != add_dst) & (pos < 0)
             _, first = np.unique(q, return_index=True)
             uniq = np.zeros(q.shape[0], bool)
             uniq[first] = True
             ok &= uniq
-        if n_removed == 0 and not ok.any():
+        if rem.size == 0 and not ok.any():
             return 0, ok
         arrays = {
             "src": self.src,
@@ -129,29 +147,33 @@ class FollowGraph:
             "baseline": self.baseline,
         }
         arrays.update({f"state:{k}": v for k, (v, _) in self.edge_state.items()})
-        if n_removed:
-            assert remove is not None  # n_removed > 0 only with a mask
-            keep = ~remove
-            arrays = {k: v[keep] for k, v in arrays.items()}
+        new: dict[str, np.ndarray] = {k: np.zeros(0, v.dtype) for k, v in arrays.items()}
+        ins_pos = np.zeros(0, np.int64)
+        delta = np.zeros(self.n, np.int64)  # net new edges per user
         if ok.any():
             assert add_src is not None and add_dst is not None  # ok has a True: additions
-            nq = q[ok]
-            order = np.argsort(nq, kind="stable")
-            nq = nq[order]
-            keys = arrays["src"].astype(np.int64) * self.n + arrays["indices"]
-            pos = np.searchsorted(keys, nq)
-            new: dict[str, np.ndarray] = {
+            order = np.argsort(q[ok], kind="stable")
+            ins_pos = (-pos[ok] - 1)[order]  # non-decreasing: the keys are sorted
+            new = {
                 "src": add_src[ok][order].astype(np.int32),
                 "indices": add_dst[ok][order].astype(np.int32),
                 "trust": np.asarray(add_trust, np.float64)[ok][order],
                 "baseline": np.asarray(add_baseline, np.float64)[ok][order],
             }
-            for k, (_, fill) in self.edge_state.items():
-                new[f"state:{k}"] = np.full(nq.shape[0], fill, dtype=self.edge_state[k][0].dtype)
-            arrays = {k: np.insert(v, pos, new[k]) for k, v in arrays.items()}
-        self.src, self.indices = arrays["src"], arrays["indices"]
-        self.trust, self.baseline = arrays["trust"], arrays["baseline"]
+            for k, (v, fill) in self.edge_state.items():
+                new[f"state:{k}"] = np.full(ins_pos.shape[0], fill, dtype=v.dtype)
+            delta += np.bincount(new["src"], minlength=self.n)
+        if rem.size:
+            delta -= np.bincount(self.src[rem], minlength=self.n)
+        size = self.n_edges - rem.shape[0] + ins_pos.shape[0]
+        out = {}
+        for k, v in arrays.items():
+            out[k] = np.empty(size, v.dtype)
+            splice(v, rem, ins_pos, new[k], out[k])
+        self.src, self.indices = out["src"], out["indices"]
+        self.trust, self.baseline = out["trust"], out["baseline"]
         for k, (_, fill) in list(self.edge_state.items()):
-            self.edge_state[k] = (arrays[f"state:{k}"], fill)
-        self._set_indptr()
-        return n_removed, ok
+            self.edge_state[k] = (out[f"state:{k}"], fill)
+        self.indptr = self.indptr.copy()
+        self.indptr[1:] += np.cumsum(delta)
+        return int(rem.shape[0]), ok

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import types
 from pathlib import Path
 
 import numpy as np
@@ -27,7 +28,7 @@ def _source_digest(root: Path) -> str:
 
 try:  # Numba is a core dependency; the fallback only keeps a broken install usable.
     import numba
-    from numba import njit
+    from numba import njit, prange
 
     # Numba's on-disk cache checks only the file of the cached function itself, so a
     # kernel that inlines a helper from another file (``tie_value`` in the diversity
@@ -54,6 +55,62 @@ except ImportError:  # pragma: no cover
             return args[0]
         return lambda f: f
 
+    prange = range  # type: ignore[misc,assignment]
+
+
+#: Threads the hot kernels may use (``platform.threads``; :func:`set_threads`).
+_threads = 1
+#: serial kernel -> its parallel twin, compiled on first use (:func:`threaded`)
+_parallel: dict[object, object] = {}
+
+
+def set_threads(n: int) -> None:
+    """Run the kernels that :func:`threaded` selects on ``n`` threads (1 = serial).
+
+    Only kernels whose results cannot depend on the schedule have parallel twins:
+    per-item or per-segment loops (``prange``) in which every iteration writes only its
+    own outputs and reads nothing another iteration writes, so a run is bit-identical
+    at any thread count. ``n`` above Numba's pool (``NUMBA_NUM_THREADS``, default the
+    number of cores) is an error.
+    """
+    global _threads
+    n = int(n)
+    if n > 1:
+        numba.set_num_threads(n)  # per calling thread
+    _threads = n
+
+
+def threaded(kernel):
+    """``kernel``, or with more than one thread (:func:`set_threads`) its parallel twin:
+    the same Python source compiled with ``parallel=True`` (its ``prange`` loops shared
+    out over the threads), cached on disk under its own name.
+    """
+    if _threads <= 1 or not hasattr(kernel, "py_func"):
+        return kernel
+    twin = _parallel.get(kernel)
+    if twin is None:
+        py = kernel.py_func
+        clone = types.FunctionType(
+            py.__code__, py.__globals__, py.__name__ + "_parallel", py.__defaults__, py.__closure__
+        )
+        clone.__qualname__ = py.__qualname__ + "_parallel"
+        clone.__doc__ = py.__doc__
+        options = {
+            k: v for k, v in kernel.targetoptions.items() if k not in ("parallel", "nopython")
+        }
+        options["cache"] = True
+        twin = njit(parallel=True, **options)(clone)
+        _parallel[kernel] = twin
+    return twin
+
+
+#: Per-segment kernels split their segments into this many chunks (each with its own
+#: scratch buffers), the units the threads share out (``platform.threads``); a fixed
+#: number, so the work and its results do not depend on the thread count.
+CHUNKS = 256
+#: Fused kernels work through their segments in blocks of about this many pairs, small
+#: enough that the block's temporaries stay in cache, long enough to vectorise.
+BLOCK = 2048
 
 #: Prefilter a viewer's candidates when they outnumber the feed by at least this factor
 #: (below it few candidates can be dropped and the threshold pass does not pay off).
@@ -78,20 +135,62 @@ def block_threshold(score, a, b, take):  # pragma: no cover - jitted
     return tau
 
 
-# C901: a Numba kernel; the prefilter and the insertion buffer share one loop per segment
-@njit(cache=True)
-def _topk_fill(score, key, ptr, kk, out_ptr, out):  # noqa: C901  # pragma: no cover - jitted
+@njit(cache=True, inline="always")
+def _top_of_segment(score, a, b, take, key, off, bs, bt, bi, keep):  # pragma: no cover
+    """The best ``take`` items of ``score[a:b]`` in order into ``bi[:take]`` (item ``j``
+    is numbered ``j + off``, the number its tie value is hashed from): score descending,
+    then :func:`tie_value` descending, then number ascending. ``bs``, ``bt`` (``take + 1``
+    long) and ``keep`` (``b - a`` long) are scratch. See :func:`_topk_fill`.
+    """
+    filtered = b - a >= _PREFILTER_RATIO * take
+    w = b - a
+    if filtered:
+        tau = block_threshold(score, a, b, take)
+        w = 0
+        for j in range(a, b):
+            keep[w] = j
+            w += score[j] >= tau
+    filled = 0
+    for r in range(w):
+        j = keep[r] if filtered else a + r
+        sc = score[j]
+        if filled == take:
+            last = take - 1
+            if sc < bs[last]:
+                continue
+            tb = tie_value(key, j + off)
+            if sc == bs[last] and tb <= bt[last]:  # a full tie keeps the earlier item
+                continue
+            pos = last
+        else:
+            tb = tie_value(key, j + off)
+            pos = filled
+            filled += 1
+        # shift worse items down and insert
+        while pos > 0 and (sc > bs[pos - 1] or (sc == bs[pos - 1] and tb > bt[pos - 1])):
+            bs[pos] = bs[pos - 1]
+            bt[pos] = bt[pos - 1]
+            bi[pos] = bi[pos - 1]
+            pos -= 1
+        bs[pos] = sc
+        bt[pos] = tb
+        bi[pos] = j + off
+
+
+def _topk_fill_src(score, key, ptr, kk, out_ptr, out):  # pragma: no cover - jitted below
     """Per segment, the best ``kk[s]`` items in order: score descending, then the tie
     value :func:`tie_value` (key, index) descending, then index ascending.
 
-    Two stages, both allocation-free. (1) When the segment is at least
-    ``_PREFILTER_RATIO`` times its ``k``, a threshold ``τ`` — the smallest of the maxima
-    of ``k`` disjoint blocks — drops the items below it without a branch: those ``k``
-    maxima are ``k`` distinct items scoring ≥ τ, so the k-th best score is ≥ τ and no
-    feed item is dropped (about half the items go at 50 candidates and k = 10).
+    Two stages, both allocation-free (:func:`_top_of_segment`). (1) When the segment is
+    at least ``_PREFILTER_RATIO`` times its ``k``, a threshold ``τ`` — the smallest of the
+    maxima of ``k`` disjoint blocks — drops the items below it without a branch: those
+    ``k`` maxima are ``k`` distinct items scoring ≥ τ, so the k-th best score is ≥ τ and
+    no feed item is dropped (about half the items go at 50 candidates and k = 10).
     (2) The survivors are inserted, in index order, into a small sorted buffer; an
     item's tie value is hashed only if its score reaches the buffer's worst (no random
-    number is drawn per item). Scores must not be NaN.
+    number is drawn per item). Scores must not be NaN. Segments are processed in
+    :data:`CHUNKS` independent chunks (threads with ``parallel``; the result does not
+    depend on how they are scheduled).
     """
     n = ptr.shape[0] - 1
     kmax = 1
@@ -99,52 +198,23 @@ def _topk_fill(score, key, ptr, kk, out_ptr, out):  # noqa: C901  # pragma: no c
     for s in range(n):
         kmax = max(kmax, kk[s])
         mmax = max(mmax, ptr[s + 1] - ptr[s])
-    bs = np.empty(kmax + 1)
-    bt = np.empty(kmax + 1, dtype=np.int64)
-    bi = np.empty(kmax + 1, dtype=np.int64)
-    keep = np.empty(mmax, dtype=np.int64)
-    for s in range(n):
-        take = kk[s]
-        if take == 0:
-            continue
-        a = ptr[s]
-        b = ptr[s + 1]
-        filtered = b - a >= _PREFILTER_RATIO * take
-        w = b - a
-        if filtered:
-            tau = block_threshold(score, a, b, take)
-            w = 0
-            for j in range(a, b):
-                keep[w] = j
-                w += score[j] >= tau
-        filled = 0
-        for r in range(w):
-            j = keep[r] if filtered else a + r
-            sc = score[j]
-            if filled == take:
-                last = take - 1
-                if sc < bs[last]:
-                    continue
-                tb = tie_value(key, j)
-                if sc == bs[last] and tb <= bt[last]:  # a full tie keeps the earlier item
-                    continue
-                pos = last
-            else:
-                tb = tie_value(key, j)
-                pos = filled
-                filled += 1
-            # shift worse items down and insert
-            while pos > 0 and (sc > bs[pos - 1] or (sc == bs[pos - 1] and tb > bt[pos - 1])):
-                bs[pos] = bs[pos - 1]
-                bt[pos] = bt[pos - 1]
-                bi[pos] = bi[pos - 1]
-                pos -= 1
-            bs[pos] = sc
-            bt[pos] = tb
-            bi[pos] = j
-        o = out_ptr[s]
-        for j in range(take):
-            out[o + j] = bi[j]
+    nch = min(n, CHUNKS)
+    for c in prange(nch):
+        bs = np.empty(kmax + 1)
+        bt = np.empty(kmax + 1, dtype=np.int64)
+        bi = np.empty(kmax + 1, dtype=np.int64)
+        keep = np.empty(mmax, dtype=np.int64)
+        for s in range(c * n // nch, (c + 1) * n // nch):
+            take = kk[s]
+            if take == 0:
+                continue
+            _top_of_segment(score, ptr[s], ptr[s + 1], take, key, 0, bs, bt, bi, keep)
+            o = out_ptr[s]
+            for j in range(take):
+                out[o + j] = bi[j]
+
+
+_topk_fill = njit(cache=True)(_topk_fill_src)
 
 
 @njit(cache=True, inline="always")
@@ -204,8 +274,8 @@ def reaction_probabilities(
     trust, quality, sponsorship. The NumPy reference is ``reaction.logits``; a test checks
     they agree. The platform's *predictions* are :func:`prediction_logits`.
     """
-    per_pair = offset.shape[0] > 1
-    for m in range(viewer.shape[0]):
+    stride = 1 if offset.shape[0] > 1 else 0  # one offset row per pair, or one for all
+    for m in prange(viewer.shape[0]):
         a, so, ao, tr, qc = _pair_features(
             viewer[m],
             slot[m],
@@ -219,7 +289,7 @@ def reaction_probabilities(
             stranger,
         )
         zz = 1.0 if seen_sponsored[m] else 0.0
-        r = m if per_pair else 0
+        r = m * stride
         for c in range(4):
             out[m, c] = _logit(coef, c, a, so, ao, tr, qc, zz) + offset[r, c]
     sigmoid_inplace(out.reshape(out.size))  # a separate pass, so that it vectorises
@@ -445,7 +515,7 @@ def pair_noise(key, viewer, post_id, scale, out):  # pragma: no cover - jitted
     A separate pass over contiguous arrays so that LLVM vectorises the hash (inside a
     loop with random post lookups it does not, at ~10× the cost).
     """
-    for m in range(viewer.shape[0]):
+    for m in prange(viewer.shape[0]):
         out[m] = scale * pair_normal(key, viewer[m], post_id[m])
 
 
@@ -482,7 +552,7 @@ def prediction_logits(
     """
     has_err = err.shape[0] > 0
     n0, n1, n2, n3 = need[0], need[1], need[2], need[3]
-    for m in range(viewer.shape[0]):
+    for m in prange(viewer.shape[0]):
         p = slot[m]
         a, so, ao, tr, qc = _pair_features(
             viewer[m],
@@ -518,7 +588,7 @@ def sigmoid_inplace(x):  # pragma: no cover - jitted
     multiply–add, so LLVM vectorises it (libm's ``exp`` does not vectorise without
     SVML) and the JIT on and off give the same bits (no fused or reordered arithmetic).
     """
-    for i in range(x.shape[0]):
+    for i in prange(x.shape[0]):
         y = min(max(x[i], -40.0), 40.0) * -0.0078125
         e = _INV_FACTORIAL[13]
         for c in range(12, -1, -1):  # Horner; a constant trip count, unrolled by LLVM
@@ -531,6 +601,146 @@ def sigmoid_inplace(x):  # pragma: no cover - jitted
         e = e * e
         e = e * e
         x[i] = 1.0 / (1.0 + e)
+
+
+@njit(cache=True, inline="always")
+def _sigmoid(x):  # pragma: no cover - jitted
+    """1 / (1 + e^(−x)) for one value, by exactly the operations of :func:`sigmoid_inplace`."""
+    y = min(max(x, -40.0), 40.0) * -0.0078125
+    e = _INV_FACTORIAL[13]
+    for c in range(12, -1, -1):
+        e = e * y + _INV_FACTORIAL[c]
+    e = e * e
+    e = e * e
+    e = e * e
+    e = e * e
+    e = e * e
+    e = e * e
+    e = e * e
+    return 1.0 / (1.0 + e)
+
+
+# C901: a Numba kernel; the fused stages share one loop over blocks of segments
+def _weighted_topk_src(  # noqa: C901
+    viewers,
+    ptr,
+    slot,
+    edge,
+    post_id,
+    opinion,
+    susceptibility,
+    stance,
+    outrage,
+    quality,
+    sponsored,
+    disclosed,
+    edge_trust,
+    stranger,
+    coef,
+    bias,
+    noise,
+    pkey,
+    w,
+    kk,
+    tkey,
+    out_ptr,
+    out,
+):  # pragma: no cover - jitted below
+    """Predict, score and select in one pass per viewer: for segment ``s`` (viewer
+    ``viewers[s]``), the score of pair ``m`` is ``Σ_c w[c] · σ(logit_c)`` over like,
+    comment and share, with the platform's log-odds of :func:`prediction_logits`
+    (error ``noise · pair_normal(pkey, viewer, post id)``), and the best ``kk[s]`` pairs
+    go to ``out[out_ptr[s]:]`` as :func:`_topk_fill` orders them (tie key ``tkey``).
+
+    The same operations in the same order as ``pair_noise`` → ``prediction_logits`` →
+    ``sigmoid_inplace`` → weighted sum → ``_topk_fill``, so the feed is bit-identical;
+    but no per-candidate array is written: the segments are taken in blocks of about
+    :data:`BLOCK` pairs whose temporaries stay in cache, each stage a contiguous loop
+    that LLVM vectorises. Segments go in :data:`CHUNKS` chunks (threads with
+    ``parallel``).
+    """
+    n = ptr.shape[0] - 1
+    kmax = 1
+    mmax = 1
+    for s in range(n):
+        kmax = max(kmax, kk[s])
+        mmax = max(mmax, ptr[s + 1] - ptr[s])
+    size = max(mmax, BLOCK)
+    has_err = noise > 0
+    w0 = w[0]
+    w1 = w[1]
+    w2 = w[2]
+    nch = min(n, CHUNKS)
+    for c in prange(nch):
+        bs = np.empty(kmax + 1)
+        bt = np.empty(kmax + 1, dtype=np.int64)
+        bi = np.empty(kmax + 1, dtype=np.int64)
+        keep = np.empty(mmax, dtype=np.int64)
+        vid = np.empty(size, dtype=np.int64)
+        pid = np.empty(size, dtype=np.int64)
+        err = np.zeros(size)
+        l0 = np.empty(size)
+        l1 = np.empty(size)
+        l2 = np.empty(size)
+        s_end = (c + 1) * n // nch
+        s0 = c * n // nch
+        while s0 < s_end:
+            # a block of whole segments with at most BLOCK pairs (or one larger segment)
+            s1 = s0 + 1
+            while s1 < s_end and ptr[s1 + 1] - ptr[s0] <= BLOCK:
+                s1 += 1
+            a0 = ptr[s0]
+            nb = ptr[s1] - a0
+            for s in range(s0, s1):
+                for m in range(ptr[s], ptr[s + 1]):
+                    vid[m - a0] = viewers[s]
+            if has_err:  # gather, then hash contiguous arrays (vectorised)
+                for j in range(nb):
+                    pid[j] = post_id[slot[a0 + j]]
+                for j in range(nb):
+                    err[j] = noise * pair_normal(pkey, vid[j], pid[j])
+            for j in range(nb):
+                m = a0 + j
+                p = slot[m]
+                fa, so, ao, tr, qc = _pair_features(
+                    vid[j],
+                    p,
+                    edge[m],
+                    opinion,
+                    susceptibility,
+                    stance,
+                    outrage,
+                    quality,
+                    edge_trust,
+                    stranger,
+                )
+                zz = 1.0 if (sponsored[p] and disclosed[p]) else 0.0
+                ee = err[j]
+                l0[j] = _logit(coef, 0, fa, so, ao, tr, qc, zz) + bias[0] + ee
+                l1[j] = _logit(coef, 1, fa, so, ao, tr, qc, zz) + bias[1] + ee
+                l2[j] = _logit(coef, 2, fa, so, ao, tr, qc, zz) + bias[2] + ee
+            # contiguous passes over the block's buffers, which LLVM vectorises
+            for j in range(nb):
+                l0[j] = _sigmoid(l0[j])
+            for j in range(nb):
+                l1[j] = _sigmoid(l1[j])
+            for j in range(nb):
+                l2[j] = _sigmoid(l2[j])
+            for j in range(nb):
+                l0[j] = w0 * l0[j] + w1 * l1[j] + w2 * l2[j]
+            for s in range(s0, s1):
+                take = kk[s]
+                if take == 0:
+                    continue
+                lo = ptr[s] - a0
+                _top_of_segment(l0, lo, lo + ptr[s + 1] - ptr[s], take, tkey, a0, bs, bt, bi, keep)
+                o = out_ptr[s]
+                for j in range(take):
+                    out[o + j] = bi[j]
+            s0 = s1
+
+
+weighted_topk = njit(cache=True, error_model="numpy")(_weighted_topk_src)
 
 
 def tie_key(rng: np.random.Generator) -> int:
@@ -570,7 +780,7 @@ def segmented_topk(
     out_ptr = np.zeros(kk.shape[0] + 1, dtype=np.int64)
     np.cumsum(kk, out=out_ptr[1:])
     out = np.empty(int(out_ptr[-1]), dtype=np.int64)
-    _topk_fill(
+    threaded(_topk_fill)(
         np.ascontiguousarray(score, dtype=np.float64),
         np.uint64(key & 0xFFFFFFFF),
         np.ascontiguousarray(ptr, dtype=np.int64),
@@ -645,3 +855,133 @@ def pairwise_bounded_confidence(  # noqa: C901
             x[j] -= mu[j] * diff
         done += 1
     return done
+
+
+# ------------------------------------------------------------ follow-graph edits
+@njit(cache=True)
+def csr_find(indptr, indices, src, dst, pos):  # pragma: no cover - jitted
+    """Where edge (``src[m]``, ``dst[m]``) is in a CSR graph with sorted rows:
+    ``pos[m]`` = its position in ``indices`` if present, else ``-(p + 1)`` with ``p``
+    the position where it would be inserted to keep the row sorted. A binary search
+    within the row, O(log degree) per query (no key array over all edges).
+    """
+    for m in range(src.shape[0]):
+        s = src[m]
+        d = dst[m]
+        lo = indptr[s]
+        end = indptr[s + 1]
+        hi = end
+        while lo < hi:
+            mid = (lo + hi) >> 1
+            if indices[mid] < d:
+                lo = mid + 1
+            else:
+                hi = mid
+        pos[m] = lo if (lo < end and indices[lo] == d) else -lo - 1
+
+
+@njit(cache=True)
+def splice(old, remove, ins_pos, ins_val, out):  # pragma: no cover - jitted
+    """``out`` = ``old`` without the items at ``remove`` (ascending, unique) and with
+    ``ins_val[k]`` inserted before ``old[ins_pos[k]]`` (``ins_pos`` non-decreasing; equal
+    positions keep the order of ``ins_val``). One pass, runs copied in blocks:
+    ``numpy.insert(numpy.delete(old, remove), ...)`` without the intermediate array.
+    """
+    n = old.shape[0]
+    nr = remove.shape[0]
+    nk = ins_pos.shape[0]
+    i = 0
+    o = 0
+    r = 0
+    k = 0
+    while True:
+        next_r = remove[r] if r < nr else n
+        next_k = ins_pos[k] if k < nk else n
+        nxt = min(next_r, next_k)
+        run = nxt - i
+        if run > 0:
+            out[o : o + run] = old[i:nxt]
+            o += run
+            i = nxt
+        if k < nk and next_k <= next_r:
+            out[o] = ins_val[k]
+            o += 1
+            k += 1
+        elif r < nr:
+            i += 1
+            r += 1
+        else:
+            break
+
+
+@njit(cache=True)
+def feed_positions(sel, out_ptr, cand_ptr, viewers, viewer, rank):  # pragma: no cover
+    """For a selection grouped by segment (``sel[out_ptr[s]:out_ptr[s + 1]]`` chosen from
+    segment ``s``, ``cand_ptr[s]:cand_ptr[s + 1]``), each item's viewer
+    (``viewers[s]``) and its rank within the segment, in one pass. Returns False (and
+    the outputs are incomplete) if an item lies outside its segment, i.e. the selection
+    is not grouped as ``out_ptr`` says.
+    """
+    for s in range(out_ptr.shape[0] - 1):
+        a = cand_ptr[s]
+        b = cand_ptr[s + 1]
+        v = viewers[s]
+        o = out_ptr[s]
+        for m in range(o, out_ptr[s + 1]):
+            j = sel[m]
+            if j < a or j >= b:
+                return False
+            viewer[m] = v
+            rank[m] = m - o
+    return True
+
+
+@njit(cache=True)
+def follow_candidate_ptr(indptr, indices, author_count, ptr):  # pragma: no cover - jitted
+    """ptr[i + 1] = ptr[i] + the number of recent posts by the accounts user ``i`` follows
+    (``author_count[indices[e]]`` summed over row ``i``): the segment pointer of the
+    in-network candidates, from one pass over the edges (no per-candidate array).
+    """
+    ptr[0] = 0
+    for i in range(indptr.shape[0] - 1):
+        acc = ptr[i]
+        for e in range(indptr[i], indptr[i + 1]):
+            acc += author_count[indices[e]]
+        ptr[i + 1] = acc
+
+
+@njit(cache=True)
+def expand_follow_rows(indices, author_ptr, by_author, slot, edge):  # pragma: no cover
+    """:func:`expand_follow_edges` without the viewer column: each follow edge ``e``, in
+    edge order, contributes every recent post of its followee as a pair (``slot``,
+    ``edge`` e); the viewers are the segments of :func:`follow_candidate_ptr`.
+    """
+    o = 0
+    for e in range(indices.shape[0]):
+        a = indices[e]
+        for q in range(author_ptr[a], author_ptr[a + 1]):
+            slot[o] = by_author[q]
+            edge[o] = e
+            o += 1
+
+
+@njit(cache=True)
+def scale_capped(prob, col, viewer, factor):  # pragma: no cover - jitted
+    """prob[m, col] ← min(1, prob[m, col] · factor[viewer[m]]) in place (one pass; the
+    values of ``numpy.minimum(1.0, prob[:, col] * factor[viewer])``).
+    """
+    for m in range(viewer.shape[0]):
+        prob[m, col] = min(1.0, prob[m, col] * factor[viewer[m]])
+
+
+@njit(cache=True)
+def edge_evidence(edge, good, bad, out_good, out_bad):  # pragma: no cover - jitted
+    """Add each item's good and bad experiences to the follow edge it came through
+    (``edge[m] >= 0``), in item order: ``numpy.bincount(edge, weights=...)`` over the
+    in-network items, without the masked copies.
+    """
+    for m in range(edge.shape[0]):
+        e = edge[m]
+        if e >= 0:
+            out_good[e] += good[m]
+            out_bad[e] += bad[m]

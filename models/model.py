@@ -46,9 +46,14 @@ from feedlab.models.feed import Candidates, Feed, gather
 from feedlab.models.graph import FollowGraph
 from feedlab.models.kernels import (
     count_reactions,
+    edge_evidence,
+    feed_positions,
     pairwise_bounded_confidence,
     reaction_probabilities,
+    scale_capped,
+    set_threads,
     stable_group_order,
+    threaded,
     unseen_pairs,
 )
 from feedlab.models.network import Network
@@ -56,6 +61,7 @@ from feedlab.models.posts import KIND_POST, KIND_RESHARE, PostStore
 from feedlab.models.predictor import PlatformPredictor
 from feedlab.models.ranking.base import RankingPolicy
 from feedlab.models.registry import flat_builder
+from feedlab.models.sampling import bernoulli_indices
 
 # Mesa 3 logs "Step N at time N.0" at INFO on every step, under the logger "MESA" (not
 # "mesa"); any INFO handler (Hydra's, logging.basicConfig) would print a line per step.
@@ -132,6 +138,13 @@ class StepContext:
     bad: np.ndarray  # (F,) float: bad experiences per item
     item_value: np.ndarray = field(default_factory=lambda: np.zeros(0))
     logit_offset: np.ndarray | None = None  # (F, 4) added to the true log-odds (labels, ...)
+    _n_items: np.ndarray | None = None
+
+    def n_items(self, n: int) -> np.ndarray:
+        """Feed items per user (of ``n``), counted once per step."""
+        if self._n_items is None:
+            self._n_items = np.bincount(self.feed.viewer, minlength=n)
+        return self._n_items
 
 
 def _check_parts_form(params: dict[str, object], rng: object, *required: object) -> None:
@@ -313,7 +326,11 @@ class FeedModel(mesa.Model):
             self.datacollector.collect(self)
 
     def feed_session(self, t: int) -> None:
-        """The feed session: every phase is one method, in this order."""
+        """The feed session: every phase is one method, in this order. The hot kernels
+        run on ``platform.threads`` threads (set per step, so models with different
+        settings can alternate in one process); results do not depend on it.
+        """
+        set_threads(self.platform.threads)
         self.open_app(t)
         self.post(t)
         cand = self.gather(t)
@@ -477,6 +494,10 @@ class FeedModel(mesa.Model):
         for ext in self.hooks["on_feed_lengths"]:  # slots taken by extensions (ads)
             k_all = ext.on_feed_lengths(self, self.t, k_all)
         k_all = self._ranked_lengths(k_all)
+        if len(self.policies) == 1 and np.array_equal(cand.viewers, np.arange(self.n)):
+            feed = self._end_sessions(self._rank_one_policy(cand, k_all))
+            self._remember_seen(feed)
+            return feed
         parts, arms = [], []
         for a, policy in enumerate(self.policies):
             mask = self.users.arm[cand.viewers] == a
@@ -513,6 +534,37 @@ class FeedModel(mesa.Model):
         self._remember_seen(feed)
         return feed
 
+    def _rank_one_policy(self, cand: Candidates, k_all: np.ndarray) -> Feed:
+        """:meth:`rank` with one policy over every user's candidates, without regrouping:
+        the policy's selection comes grouped by viewer with its segment pointer
+        (:meth:`RankingPolicy.rank`'s contract, which the pass checks), so each item's
+        viewer and rank are read off in one pass
+        (:func:`feedlab.models.kernels.feed_positions`). The same feed as the general
+        path, without its per-candidate index arrays.
+        """
+        sel, out_ptr = self.policies[0].rank(cand, k_all, self.dyn_rng)
+        pair = np.asarray(sel, dtype=np.int64)
+        out_ptr = np.asarray(out_ptr, dtype=np.int64)
+        viewer = buffers.empty(pair.shape[0], np.int32)
+        rank = buffers.empty(pair.shape[0], np.int64)
+        if out_ptr.shape[0] != self.n + 1 or not feed_positions(
+            pair, out_ptr, cand.ptr, cand.viewers.astype(np.int32, copy=False), viewer, rank
+        ):
+            raise RuntimeError(
+                f"ranking policy {type(self.policies[0]).__name__} returned a selection not "
+                "grouped by viewer as its segment pointer says (RankingPolicy.rank)"
+            )
+        items = cand.select(pair, np.arange(self.n, dtype=np.int32), out_ptr, predictions=False)
+        return Feed(
+            viewer=viewer,
+            slot=items.slot,
+            edge=items.edge,
+            pair=pair,
+            rank=rank,
+            arm=np.zeros(pair.shape[0], np.int16),
+            items=items,
+        )
+
     def react(self, t: int, cand: Candidates, feed: Feed) -> StepContext:
         """Bernoulli reactions to every feed item from the true probabilities."""
         u, p, rng = self.users, self.posts, self.dyn_rng
@@ -536,7 +588,7 @@ class FeedModel(mesa.Model):
                 self.graph.out_degree(), self.audience_ref[1], dil.strength
             )
             offset = offset + shift[feed.viewer][:, None]
-        reaction_probabilities(
+        threaded(reaction_probabilities)(
             feed.viewer,
             feed.slot,
             feed.edge,
@@ -552,7 +604,7 @@ class FeedModel(mesa.Model):
             np.ascontiguousarray(offset, dtype=np.float64),
             prob,
         )
-        prob[:, 2] = np.minimum(1.0, prob[:, 2] * u.share_propensity[feed.viewer])
+        scale_capped(prob, 2, feed.viewer, u.share_propensity)  # shares × propensity, ≤ 1
         draw = buffers.empty(prob.shape)
         rng.random(out=draw)  # the same numbers as rng.random(prob.shape)
         ctx.reactions = draw < prob
@@ -605,10 +657,11 @@ class FeedModel(mesa.Model):
             items.trust,
             items.outrage,
         )
-        n_items = np.bincount(f.viewer, minlength=self.n)
+        n_items = ctx.n_items(self.n)
         tot = np.bincount(f.viewer, weights=ctx.item_value, minlength=self.n)
         self.last_value = np.where(n_items > 0, tot / np.maximum(n_items, 1), np.nan)
-        eng = ctx.reactions[:, :3].sum(axis=1).astype(np.float64)
+        r = ctx.reactions
+        eng = r[:, 0].astype(np.float64) + r[:, 1] + r[:, 2]  # likes + comments + shares
         self.last_engagement = np.bincount(f.viewer, weights=eng, minlength=self.n)
         if self.attention_books is not None:  # dynamics.session or dynamics.churn
             self._book_attention(ctx)
@@ -652,13 +705,13 @@ class FeedModel(mesa.Model):
             u.arousal[f.viewer],
             f.items.trust,
         )
-        n_items = np.bincount(f.viewer, minlength=self.n)
+        n_items = ctx.n_items(self.n)
         u.opinion[:] = opinion.apply_mean(u.opinion, f.viewer, delta, n_items)
 
     def _update_arousal(self, ctx: StepContext) -> np.ndarray:
         """Arousal from the outrage read; returns each user's mean outrage this step."""
         f, u = ctx.feed, self.users
-        n_items = np.bincount(f.viewer, minlength=self.n)
+        n_items = ctx.n_items(self.n)
         total = np.bincount(f.viewer, weights=f.items.outrage, minlength=self.n)
         mean_outrage = np.where(n_items > 0, total / np.maximum(n_items, 1), 0.0)
         u.arousal[:] = emotion.update_arousal(
@@ -693,10 +746,9 @@ class FeedModel(mesa.Model):
         tr, g, f, u = self.dynamics.trust, self.graph, ctx.feed, self.users
         if not tr.enabled:
             return
-        on_edge = f.edge >= 0
-        e = f.edge[on_edge]
-        good = np.bincount(e, weights=ctx.good[on_edge], minlength=g.n_edges)
-        bad = np.bincount(e, weights=ctx.bad[on_edge], minlength=g.n_edges)
+        good = np.zeros(g.n_edges)
+        bad = np.zeros(g.n_edges)
+        edge_evidence(f.edge, ctx.good, ctx.bad, good, bad)
         g.trust = trust.update_edge_trust(tr, g, good, bad)  # rule: asymmetric | beta
         pg = np.bincount(f.viewer, weights=ctx.good, minlength=self.n)
         pb = np.bincount(f.viewer, weights=ctx.bad, minlength=self.n)
@@ -712,7 +764,12 @@ class FeedModel(mesa.Model):
         )
 
     def rewire(self, ctx: StepContext) -> None:
-        """Unfollows (low trust or far opinion) and follows of liked authors (homophily)."""
+        """Unfollows (low trust or far opinion) and follows of liked authors (homophily).
+
+        Each edge is tested for unfollowing with probability ``unfollow_prob``; the tested
+        edges are drawn directly (geometric gaps, :func:`feedlab.models.sampling.bernoulli_indices`)
+        and only they are read, so the cost follows the number tested, not the edges.
+        """
         fc, g, u, rng, f = (
             self.dynamics.follow,
             self.graph,
@@ -720,12 +777,11 @@ class FeedModel(mesa.Model):
             self.dyn_rng,
             ctx.feed,
         )
-        dist = np.abs(u.opinion[g.src] - u.opinion[g.indices])
-        cut = ((g.trust < fc.unfollow_trust) | (dist > fc.unfollow_distance)) & (
-            rng.random(g.n_edges) < fc.unfollow_prob
-        )
+        tested = bernoulli_indices(rng, g.n_edges, fc.unfollow_prob)
+        dist = np.abs(u.opinion[g.src[tested]] - u.opinion[g.indices[tested]])
+        cut = tested[(g.trust[tested] < fc.unfollow_trust) | (dist > fc.unfollow_distance)]
         if self.churn_state is not None:  # dynamics.churn: the inactive do not unfollow
-            cut &= self.active[g.src]
+            cut = cut[self.active[g.src[cut]]]
         liked = ctx.reactions[:, 0] | ctx.reactions[:, 2]
         oa = f.items.origin_author
         new = liked & (oa != f.viewer) & ((f.edge < 0) | (oa != f.items.author))
@@ -743,10 +799,8 @@ class FeedModel(mesa.Model):
             base = base * audience.tie_factor(
                 g.in_degree()[ds] + 1, self.audience_ref[0], ties.exponent
             )
-        if cut.any():
-            self._add_events(
-                self.t, g.src[cut], g.indices[cut], np.full(int(cut.sum()), -1), "unfollow"
-            )
+        if cut.size:
+            self._add_events(self.t, g.src[cut], g.indices[cut], np.full(cut.size, -1), "unfollow")
         removed, added = g.rewire(cut, vs, ds, base, base.copy())
         self._add_events(self.t, vs[added], ds[added], np.full(int(added.sum()), -1), "follow")
         self.step_stats.update(unfollows=float(removed), follows=float(added.sum()))

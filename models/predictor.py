@@ -32,7 +32,13 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from feedlab.models import buffers
-from feedlab.models.kernels import pair_noise, prediction_logits, sigmoid_inplace
+from feedlab.models.kernels import (
+    pair_noise,
+    prediction_logits,
+    sigmoid_inplace,
+    threaded,
+    weighted_topk,
+)
 
 if TYPE_CHECKING:
     from feedlab.models.feed import Candidates
@@ -81,8 +87,8 @@ class PlatformPredictor:
         err = buffers.empty(cand.size if self.noise > 0 else 0)
         if self.noise > 0:
             with np.errstate(over="ignore"):  # the hash wraps by design (JIT off only)
-                pair_noise(self.key, cand.viewer, cand.post_id, self.noise, err)
-        prediction_logits(
+                threaded(pair_noise)(self.key, cand.viewer, cand.post_id, self.noise, err)
+        threaded(prediction_logits)(
             cand.viewer,
             cand.slot,
             cand.edge,
@@ -102,8 +108,53 @@ class PlatformPredictor:
             out,
         )
         for a in np.flatnonzero(need):
-            sigmoid_inplace(out[a])
+            threaded(sigmoid_inplace)(out[a])
         return [out[a] for a in actions]
+
+    def top_weighted(
+        self, cand: Candidates, weights: Sequence[float], k: np.ndarray, tie: int
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Each viewer's top ``k`` pairs by ``w_like·P̂(like) + w_comment·P̂(comment) +
+        w_share·P̂(share)``, fused (:func:`feedlab.models.kernels.weighted_topk`): the
+        same feed, bit for bit, as :meth:`columns` followed by
+        :func:`feedlab.models.kernels.segmented_topk` with tie key ``tie``, without the
+        per-candidate prediction and score arrays. Returns ``(selected, out_ptr)`` as
+        ``segmented_topk`` does.
+        """
+        m = self.model
+        p, u = m.posts, m.users  # type: ignore[attr-defined]
+        sizes = np.diff(cand.ptr)
+        kk = np.minimum(np.asarray(k, dtype=np.int64), sizes).astype(np.int64)
+        out_ptr = np.zeros(kk.shape[0] + 1, dtype=np.int64)
+        np.cumsum(kk, out=out_ptr[1:])
+        out = buffers.empty(int(out_ptr[-1]), np.int64)
+        kernel = threaded(weighted_topk)
+        kernel(
+            cand.viewers.astype(np.int32, copy=False),
+            np.ascontiguousarray(cand.ptr, dtype=np.int64),
+            cand.slot,
+            cand.edge,
+            p.id,
+            u.opinion,
+            u.susceptibility,
+            p.stance,
+            p.outrage,
+            p.quality,
+            p.sponsored,
+            p.disclosed,
+            m.graph.trust,  # type: ignore[attr-defined]
+            cand.stranger_trust,
+            self.coef,
+            self.bias,
+            self.noise,
+            self.key,
+            np.asarray(weights, dtype=np.float64),
+            kk,
+            np.uint64(tie & 0xFFFFFFFF),
+            out_ptr,
+            out,
+        )
+        return out, out_ptr
 
     def __call__(self, cand: Candidates) -> np.ndarray:
         """All four actions, ``(M, 4)``."""

@@ -26,6 +26,7 @@ LAYERS: list[tuple[str, list[str]]] = [
             "feedlab.models.registry",
             "feedlab.models.seeds",
             "feedlab.models.buffers",
+            "feedlab.models.sampling",
             "feedlab.models.kernels",
             "feedlab.analysis.stats",
             "feedlab.analysis.metrics",

@@ -18,7 +18,8 @@ import numpy as np
 from feedlab.experiments.schema import field
 from feedlab.models import buffers
 from feedlab.models.feed import Candidates
-from feedlab.models.kernels import njit
+from feedlab.models.kernels import njit, tie_key
+from feedlab.models.predictor import PlatformPredictor
 from feedlab.models.ranking.base import RANKINGS, ScoredPolicy
 
 
@@ -41,6 +42,23 @@ class EngagementRanking(ScoredPolicy):
     def score(self, cand: Candidates, rng: np.random.Generator) -> np.ndarray:
         """Weighted predicted engagement per pair (:func:`engagement_score`)."""
         return engagement_score(cand, self.weights)
+
+    def rank(
+        self, cand: Candidates, k: np.ndarray, rng: np.random.Generator
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The scored policy's top ``k``; with the model's own predictor (not wrapped by an
+        extension) and no down-ranking, predicted, scored and selected in one fused pass
+        per viewer (:meth:`PlatformPredictor.top_weighted`): the same feed and the same
+        draw (one tie key), without the per-candidate arrays.
+        """
+        if (
+            type(cand.predictor) is not PlatformPredictor
+            or self.downrank_animosity > 0
+            or type(self).score is not EngagementRanking.score
+        ):
+            return super().rank(cand, k, rng)
+        w = self.weights
+        return cand.predictor.top_weighted(cand, (w.like, w.comment, w.share), k, tie_key(rng))
 
 
 def engagement_score(cand: Candidates, w: EngagementWeights) -> np.ndarray:

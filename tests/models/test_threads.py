@@ -1,0 +1,71 @@
+"""``platform.threads``: the hot kernels on several threads give bit-identical runs.
+
+Every parallel kernel (models/kernels.py, :func:`feedlab.models.kernels.threaded`) writes
+only its own items, so the thread count must not change a single bit of a run: these
+tests run the same configs at 1 and 2 threads (the fused engagement ranker; arms with
+the prediction → score → top-k path) and compare the whole state and the events. The
+first run compiles the parallel twins (tens of seconds; cached on disk afterwards).
+"""
+
+import numpy as np
+import pytest
+
+from feedlab.experiments import build, compose
+from feedlab.experiments.schema import ConfigError
+from feedlab.models.config import thread_limit
+
+CONFIGS = {
+    "engagement_window_oon": ["platform.window=2", "platform.out_of_network=3"],
+    "ab_test_arms": ["experiment=feed_ab_test"],
+}
+
+
+def _state(overrides: list[str], threads: int) -> dict[str, np.ndarray]:
+    m = build(
+        compose(
+            [
+                "network.n=400",
+                "seed=3",
+                "output.mesa_agents=false",
+                f"platform.threads={threads}",
+                *overrides,
+            ]
+        )
+    )
+    stats = []
+    for _ in range(5):
+        m.step()
+        stats.append([m.step_stats[k] for k in sorted(m.step_stats)])
+    out = {
+        "opinion": m.users.opinion,
+        "arousal": m.users.arousal,
+        "platform_trust": m.users.platform_trust,
+        "src": m.graph.src,
+        "dst": m.graph.indices,
+        "trust": m.graph.trust,
+        "stats": np.array(stats),
+        "likes": m.posts.likes,
+    }
+    out.update({f"event_{k}": np.asarray(v) for k, v in m.event_table().items()})
+    return out
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(thread_limit() < 2, reason="Numba's pool has one thread here")
+@pytest.mark.parametrize("name", sorted(CONFIGS))
+def test_one_and_two_threads_give_identical_runs(name):
+    one = _state(CONFIGS[name], 1)
+    two = _state(CONFIGS[name], 2)
+    assert one.keys() == two.keys()
+    for k in one:
+        assert np.array_equal(one[k], two[k]), k
+
+
+def test_too_many_threads_is_refused_naming_the_field():
+    with pytest.raises(ConfigError) as err:
+        build(compose(["network.n=50", f"platform.threads={thread_limit() + 1}"]))
+    assert "platform.threads" in str(err.value)
+    assert f"allowed: 1..{thread_limit()}" in str(err.value)
+    with pytest.raises(ConfigError) as err:
+        build(compose(["network.n=50", "platform.threads=0"]))
+    assert "platform.threads" in str(err.value)
