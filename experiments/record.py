@@ -62,8 +62,16 @@ def canonical_json(obj: Any) -> str:
 
 
 def semantic_config(cfg: Mapping[str, Any]) -> dict[str, Any]:
-    """The part of a config that can change results."""
-    return {k: v for k, v in cfg.items() if k not in NON_SEMANTIC}
+    """The part of a config that can change results: everything but ``output``, ``hydra``,
+    ``limits`` and ``experiment``, and ``platform.threads`` (results are bit-identical at any
+    thread count, tests/models/test_threads.py, so a run keeps its key whatever the
+    number of threads).
+    """
+    out = {k: v for k, v in cfg.items() if k not in NON_SEMANTIC}
+    platform = out.get("platform")
+    if isinstance(platform, Mapping) and "threads" in platform:
+        out["platform"] = {k: v for k, v in platform.items() if k != "threads"}
+    return out
 
 
 def run_key(cfg: Mapping[str, Any]) -> str:

@@ -47,13 +47,14 @@ class EngagementRanking(ScoredPolicy):
         self, cand: Candidates, k: np.ndarray, rng: np.random.Generator
     ) -> tuple[np.ndarray, np.ndarray]:
         """The scored policy's top ``k``; with the model's own predictor (not wrapped by an
-        extension) and no down-ranking, predicted, scored and selected in one fused pass
+        extension) and no down- or up-ranking, predicted, scored and selected in one fused pass
         per viewer (:meth:`PlatformPredictor.top_weighted`): the same feed and the same
         draw (one tie key), without the per-candidate arrays.
         """
         if (
             type(cand.predictor) is not PlatformPredictor
             or self.downrank_animosity > 0
+            or self.uprank_animosity > 0
             or type(self).score is not EngagementRanking.score
         ):
             return super().rank(cand, k, rng)

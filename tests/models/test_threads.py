@@ -69,3 +69,13 @@ def test_too_many_threads_is_refused_naming_the_field():
     with pytest.raises(ConfigError) as err:
         build(compose(["network.n=50", "platform.threads=0"]))
     assert "platform.threads" in str(err.value)
+
+
+def test_run_key_does_not_depend_on_threads() -> None:
+    """Results are bit-identical at any thread count, so the run key ignores it."""
+    from feedlab.experiments.record import run_key
+    from feedlab.experiments.run import compose
+
+    one, two = compose(["platform.threads=1"]), compose(["platform.threads=2"])
+    assert run_key(one) == run_key(two)
+    assert run_key(one) != run_key(compose(["platform.window=2"]))
