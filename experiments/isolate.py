@@ -52,8 +52,10 @@ import select
 import signal
 import subprocess
 import sys
+import threading
 import time
 import traceback
+import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -188,10 +190,9 @@ def run_isolated(
         "fault": fault,
     }
     outcome = None
-    if isolation_mode() == "fork" and _zygote_available():
-        assert _ZYGOTE is not None
+    if isolation_mode() == "fork" and (zygote := _thread_zygote()) is not None:
         try:
-            outcome = _ZYGOTE.run(request, timeout_s)
+            outcome = zygote.run(request, timeout_s)
         except _ForkUnsafeError as exc:
             _give_up_fork(str(exc))
     if outcome is None:
@@ -235,10 +236,12 @@ class _LineReader:
 class _Zygote:
     """A pre-imported template process that forks one child per run (see module doc)."""
 
-    def __init__(self) -> None:
+    def __init__(self, warm: bool = False) -> None:
         self.owner = os.getpid()
+        _ALL.add(self)
+        mode = "--zygote-warm" if warm else "--zygote"
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "feedlab.experiments.isolate", "--zygote", str(os.getpid())],
+            [sys.executable, "-m", "feedlab.experiments.isolate", mode, str(os.getpid())],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             env=child_environment(),
@@ -290,8 +293,7 @@ class _Zygote:
                 done = self.reader.read(None)
         except EOFError:
             self.close()
-            global _ZYGOTE
-            _ZYGOTE = None
+            _LOCAL.zygote = None
             raise RuntimeError("feedlab: the run-isolation process (zygote) died") from None
         assert done is not None
         code, sig = _decode_status(int(done["wait_status"]))
@@ -309,33 +311,64 @@ class _ForkUnsafeError(RuntimeError):
     """The zygote has more than one thread: forking it could deadlock the child."""
 
 
-_ZYGOTE: _Zygote | None = None
+# One zygote per thread: a batch executor (experiments/batch.py) drives several workers
+# from threads of one process, each with its own zygote; a plain job has one thread.
+_LOCAL = threading.local()
+_ALL: weakref.WeakSet[_Zygote] = weakref.WeakSet()
 _FORK_UNSAFE: str | None = None  # why this process fell back to exec mode
 
 
 def _give_up_fork(why: str) -> None:
-    global _ZYGOTE, _FORK_UNSAFE
-    if _ZYGOTE is not None:
-        _ZYGOTE.close()
-    _ZYGOTE, _FORK_UNSAFE = None, why
+    global _FORK_UNSAFE
+    zygote = getattr(_LOCAL, "zygote", None)
+    if zygote is not None:
+        zygote.close()
+    _LOCAL.zygote, _FORK_UNSAFE = None, why
     print(
         f"feedlab: run isolation falls back to one fresh interpreter per run ({why})",
         file=sys.stderr,
     )
 
 
-def _zygote_available() -> bool:
-    """Start (once per process) the zygote; False if forking is not safe here."""
-    global _ZYGOTE
+def _thread_zygote() -> _Zygote | None:
+    """The zygote of the calling thread, started once per thread; None if forking is
+    not safe here.
+    """
     if _FORK_UNSAFE is not None:
-        return False
-    if _ZYGOTE is not None and _ZYGOTE.alive():
-        return True
-    _ZYGOTE = _Zygote()
-    if _ZYGOTE.threads > 1:  # a library started a thread at import: fork is not safe
-        _give_up_fork(f"the pre-imported process has {_ZYGOTE.threads} threads")
-        return False
-    return True
+        return None
+    zygote: _Zygote | None = getattr(_LOCAL, "zygote", None)
+    if zygote is not None and zygote.alive():
+        return zygote
+    zygote = _LOCAL.zygote = _Zygote(warm=getattr(_LOCAL, "many", False))
+    if zygote.threads > 1:  # a library started a thread at import: fork is not safe
+        _give_up_fork(f"the pre-imported process has {zygote.threads} threads")
+        return None
+    return zygote
+
+
+def expect_many_runs() -> None:
+    """Tell isolation that this thread will run many runs: its zygote warms up (loads the
+    compiled kernels) before its first child rather than its second (experiments/batch.py).
+    """
+    _LOCAL.many = True
+
+
+def kill_zygotes() -> None:
+    """SIGKILL every zygote of this process (any thread's): their running children die
+    with them, and each waiting thread sees its run fail. For an interrupted batch.
+    """
+    for zygote in list(_ALL):
+        if zygote.owner == os.getpid():
+            with contextlib.suppress(OSError):
+                zygote.proc.kill()
+
+
+def close_zygote() -> None:
+    """Stop this thread's zygote, if it has one (its running child dies with it)."""
+    zygote = getattr(_LOCAL, "zygote", None)
+    _LOCAL.zygote = None
+    if zygote is not None:
+        zygote.close()
 
 
 def _exec_once(request: dict[str, Any], timeout_s: float) -> Outcome:
@@ -535,7 +568,7 @@ def _warm_up() -> bool:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def _zygote(parent: int) -> None:
+def _zygote(parent: int, warm: bool = False) -> None:
     _ignore_interrupt()  # inherited by the forked runs
     _die_with_parent(parent)
     out = _protocol_stdout()
@@ -553,7 +586,7 @@ def _zygote(parent: int) -> None:
     served = 0
     for line in sys.stdin.buffer:
         request = json.loads(line)
-        if served == 1:  # more than one run in this job process: warming up pays off
+        if served == int(not warm):  # more than one run to serve: warming up pays off
             _warm_up()
         served += 1
         if (threads := _thread_count()) > 1:
@@ -583,11 +616,13 @@ def _zygote(parent: int) -> None:
 
 
 if __name__ == "__main__":
-    if len(sys.argv) == 3 and sys.argv[1] in ("--zygote", "--once"):
-        (_zygote if sys.argv[1] == "--zygote" else _once)(int(sys.argv[2]))
+    if len(sys.argv) == 3 and sys.argv[1] in ("--zygote", "--zygote-warm"):
+        _zygote(int(sys.argv[2]), warm=sys.argv[1] == "--zygote-warm")
+    elif len(sys.argv) == 3 and sys.argv[1] == "--once":
+        _once(int(sys.argv[2]))
     else:
         print(
-            "usage: python -m feedlab.experiments.isolate --zygote|--once PARENT_PID",
+            "usage: python -m feedlab.experiments.isolate --zygote|--zygote-warm|--once PARENT_PID",
             file=sys.stderr,
         )
         sys.exit(2)
