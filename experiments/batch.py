@@ -277,7 +277,7 @@ def write_tasks(todo: Sequence[Job], sweep_dir: Path, runs_per_task: int, max_ta
     """Write one task file per array task (module doc) into a new folder of
     ``<sweep>/.batches/``; returns the folder.
     """
-    from feedlab.experiments.record import write_json
+    from feedlab.experiments.record import write_bytes_atomic
     from feedlab.experiments.sweepdir import make_dir
 
     folder = sweep_dir / BATCHES / f"{time.strftime('%Y%m%dT%H%M%S')}.{os.getpid()}"
@@ -288,7 +288,9 @@ def write_tasks(todo: Sequence[Job], sweep_dir: Path, runs_per_task: int, max_ta
             {"num": j.num, "key": j.key, "overrides": j.overrides, "delta": delta(base, j.config())}
             for j in part
         ]
-        write_json(folder / f"task.{i}.json", {"format": TASK_FORMAT, "base": base, "runs": runs})
+        task = {"format": TASK_FORMAT, "base": base, "runs": runs}
+        # key order kept (not sorted): it is part of a run's config.yaml and Parquet metadata
+        write_bytes_atomic(folder / f"task.{i}.json", json.dumps(task).encode())
     return folder
 
 
