@@ -199,7 +199,9 @@ def run_local(todo: Sequence[Job], sweep_dir: Path, workers: int) -> dict[str, i
     queue = list(reversed(todo))
     lock = threading.Lock()
     stop = threading.Event()
+    finished = threading.Event()  # every worker has ended
     counts: dict[str, int] = {}
+    running = [workers]
 
     def work() -> None:
         from feedlab.experiments.execute import run_job
@@ -223,22 +225,22 @@ def run_local(todo: Sequence[Job], sweep_dir: Path, workers: int) -> dict[str, i
                     counts[status] = counts.get(status, 0) + 1
         finally:
             isolate.close_zygote()
+            with lock:
+                running[0] -= 1
+                if running[0] == 0:
+                    finished.set()
 
-    threads = [
-        threading.Thread(target=work, name=f"feedlab-worker-{i}", daemon=True)
-        for i in range(workers)
-    ]
-    for t in threads:
-        t.start()
+    for i in range(workers):
+        threading.Thread(target=work, name=f"feedlab-worker-{i}", daemon=True).start()
+    # wait on an Event, not Thread.join: a Ctrl-C that interrupts join() can leave the
+    # thread looking finished (CPython < 3.13), and the interrupted runs unrecorded
     try:
-        while any(t.is_alive() for t in threads):
-            for t in threads:
-                t.join(timeout=0.2)
+        while not finished.wait(0.2):
+            pass
     except KeyboardInterrupt:
         stop.set()
         isolate.kill_zygotes()
-        for t in threads:
-            t.join(timeout=30)
+        finished.wait(60)  # each worker records its interrupted run, then ends
         raise
     return counts
 

@@ -101,6 +101,9 @@ def run_job(
         _clean_staging(root, key, outcome.pid)
     except Exception as exc:  # the isolation machinery itself failed: still one run
         why = f"could not run in isolation: {type(exc).__name__}: {exc}"
+        run_pid = getattr(exc, "run_pid", None)  # the worker died with the run in it
+        if run_pid is not None:
+            _clean_staging(root, key, run_pid)
         if interrupted is not None and interrupted.is_set():
             why = "interrupted: the launch was stopped (Ctrl-C) while the run was in progress"
         failure = {

@@ -276,6 +276,7 @@ class _Zygote:
         t0 = time.monotonic()
         self.proc.stdin.write(json.dumps(request).encode() + b"\n")
         self.proc.stdin.flush()
+        pid = None
         try:
             started = self.reader.read(t0 + 300)
             if started is not None and "unsafe" in started:
@@ -283,7 +284,8 @@ class _Zygote:
             if started is None or "pid" not in started:
                 raise EOFError
             pid = int(started["pid"])
-            deadline = t0 + timeout_s if timeout_s > 0 else None
+            # the clock starts with the run (a warm-up before the first run is not its time)
+            deadline = time.monotonic() + timeout_s if timeout_s > 0 else None
             timed_out = False
             done = self.reader.read(deadline)
             if done is None:  # the run is over time: kill it, then collect its status
@@ -294,7 +296,7 @@ class _Zygote:
         except EOFError:
             self.close()
             _LOCAL.zygote = None
-            raise RuntimeError("feedlab: the run-isolation process (zygote) died") from None
+            raise ZygoteDiedError(pid) from None
         assert done is not None
         code, sig = _decode_status(int(done["wait_status"]))
         return Outcome(
@@ -305,6 +307,17 @@ class _Zygote:
             pid=pid,
             report=_parse_report(done.get("report", "")),
         )
+
+
+class ZygoteDiedError(RuntimeError):
+    """The run-isolation process (the worker that forks the runs) died, and with it the
+    run it was running, if any (``run_pid``: that run's process, whose staging directory
+    is named after it).
+    """
+
+    def __init__(self, run_pid: int | None):
+        super().__init__("feedlab: the run-isolation process (zygote) died")
+        self.run_pid = run_pid
 
 
 class _ForkUnsafeError(RuntimeError):

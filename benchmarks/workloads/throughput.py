@@ -106,7 +106,7 @@ def _variant(name: str, env: dict[str, str], runs: int, work: Path) -> dict[str,
     out: dict[str, Any] = {"runs": runs}
     for workers in (1, 2):
         log(f"throughput: {name}, {runs} runs, {workers} worker(s)")
-        m = _sweep(env, work / f"{name}-{workers}", runs, workers, cwd)
+        m: dict[str, Any] = dict(_sweep(env, work / f"{name}-{workers}", runs, workers, cwd))
         m["runs_per_min_wall"] = runs / m["wall_seconds"] * 60
         m["runs_per_cpu_min"] = runs / m["cpu_seconds"] * 60
         m["load"] = loadavg()
