@@ -530,8 +530,13 @@ def _throughput(tp: dict[str, Any] | None) -> str:
         note = (
             f"The baseline is commit {b['source']} (one Hydra job per run: a joblib worker "
             f"per job, a run-isolation process per worker), imported from a `git archive` "
-            f"with the same interpreter and packages; it runs {b['runs']} runs rather than "
-            f"{tp['feedlab']['runs']}, since its cost is per run."
+            "with the same interpreter and packages."
+            + (
+                f" It runs {b['runs']} runs rather than {tp['feedlab']['runs']}: its start-up "
+                "costs weigh more in its rates."
+                if b["runs"] != tp["feedlab"]["runs"]
+                else ""
+            )
         )
     else:
         note = "No baseline was measured (`--baseline-commit`)."

@@ -180,8 +180,8 @@ def _parser() -> argparse.ArgumentParser:
     ap.add_argument(
         "--throughput-baseline-runs",
         type=int,
-        default=40,
-        help="runs of the baseline's sweep (default 40; its rate is per-run cost)",
+        default=200,
+        help="runs of the baseline's sweep (default 200, as feedlab's)",
     )
     ap.add_argument("--no-ndlib", action="store_true", help="leave ndlib out even if installed")
     ap.add_argument(
@@ -227,7 +227,9 @@ def _full_scale(s: Settings, quick: bool, out: Path, doc: Path | None) -> int:
     return 0
 
 
-def _throughput(args: argparse.Namespace, quick: bool, out: Path, doc: Path | None) -> int:
+def _throughput(
+    args: argparse.Namespace, argv: list[str], quick: bool, out: Path, doc: Path | None
+) -> int:
     """The sweep-throughput workload alone, recorded apart and merged into ``out``."""
     tp = bench_throughput(
         runs=args.throughput_runs,
@@ -235,7 +237,7 @@ def _throughput(args: argparse.Namespace, quick: bool, out: Path, doc: Path | No
         baseline_commit=args.baseline_commit,
         baseline_runs=args.throughput_baseline_runs,
     )
-    tp["command"] = "feedlab bench " + " ".join(sys.argv[1:])
+    tp["command"] = "feedlab bench " + " ".join(argv)
     tp_path = THROUGHPUT_JSON if not quick else out.with_name(out.name + ".throughput")
     _write_json(tp_path, tp)
     log(f"wrote {tp_path}")
@@ -322,7 +324,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.full_scale:
         return _full_scale(s, args.quick, out, doc)
     if args.throughput:
-        return _throughput(args, args.quick, out, doc)
+        return _throughput(args, argv, args.quick, out, doc)
     results = _suite(s, argv, args.no_ndlib, out)
     if doc:
         write_report(results, doc)

@@ -16,9 +16,9 @@ batches) is extracted with ``git archive`` into a temporary folder and imported 
 of this checkout through ``PYTHONPATH`` (a folder holding a ``feedlab`` link to it), with
 the same interpreter and installed packages; ``--baseline DIR`` takes an existing
 checkout. Every variant first runs one small sweep to fill its Numba cache (not timed).
-Fewer baseline runs (``--throughput-baseline-runs``) keep the suite short: at ~3 s of CPU
-per run the baseline's rate is per-run cost, not start-up, so its runs/min barely depend
-on the count (both counts are recorded).
+The baseline runs the same number of runs by default; ``--throughput-baseline-runs``
+makes its sweep shorter (fewer runs weigh its start-up costs more; both counts are
+recorded).
 """
 
 from __future__ import annotations
@@ -142,7 +142,7 @@ def bench_throughput(
     runs: int = 200,
     baseline: Path | None = None,
     baseline_commit: str | None = None,
-    baseline_runs: int = 40,
+    baseline_runs: int = 200,
 ) -> dict[str, Any]:
     """The throughput workload (module doc); the results JSON's ``throughput`` entry."""
     started = dt.datetime.now(dt.UTC)
