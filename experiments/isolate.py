@@ -46,6 +46,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import gc
 import json
 import os
 import select
@@ -601,6 +602,10 @@ def _zygote(parent: int, warm: bool = False) -> None:
         request = json.loads(line)
         if served == int(not warm):  # more than one run to serve: warming up pays off
             _warm_up()
+            # every object so far is shared with the children: kept out of the garbage
+            # collector's scans, its pages are not copied into each child (copy-on-write)
+            gc.collect()
+            gc.freeze()
         served += 1
         if (threads := _thread_count()) > 1:
             send({"unsafe": f"the pre-imported process has {threads} threads"})
