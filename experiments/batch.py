@@ -287,7 +287,13 @@ def write_tasks(todo: Sequence[Job], sweep_dir: Path, runs_per_task: int, max_ta
     for i, part in enumerate(pack(list(todo), runs_per_task, max_tasks)):
         base = part[0].base
         runs = [
-            {"num": j.num, "key": j.key, "overrides": j.overrides, "delta": delta(base, j.config())}
+            {
+                "num": j.num,
+                "key": j.key,
+                "overrides": j.overrides,
+                # the planner's changes when they are against this base (always, for a plan)
+                "delta": j.changes if j.base is base else delta(base or {}, j.config()),
+            }
             for j in part
         ]
         task = {"format": TASK_FORMAT, "base": base, "runs": runs}

@@ -12,9 +12,12 @@ How the child is made (``FEEDLAB_ISOLATION``):
     Each job process starts, once, a *zygote*: ``python -m feedlab.experiments.isolate --zygote``,
     a fresh interpreter that imports :mod:`feedlab.experiments.run` and then does nothing but fork
     one child per request (the idea of ``multiprocessing``'s forkserver, without its
-    pickled process objects and ``__main__`` re-imports). Before its second child it runs
-    one tiny throwaway simulation in a temporary directory, so later children inherit
-    loaded compiled kernels. Children start in milliseconds instead of the ~3 s an import
+    pickled process objects and ``__main__`` re-imports). Before its second child (with
+    ``--zygote-warm``, which a batch worker asks for, its first) it runs one tiny
+    throwaway simulation in a temporary directory, so later children inherit loaded
+    compiled kernels, and freezes the garbage collector's view of what it has loaded
+    (``gc.freeze``: fewer pages copied into each child). Each thread of a process has its
+    own zygote (a batch drives several workers from threads of one process). Children start in milliseconds instead of the ~3 s an import
     costs. The zygote must stay single-threaded for fork to be safe (pyarrow's jemalloc
     thread and tqdm's monitor are switched off); if a thread ever appears it refuses to
     fork and the job falls back to ``exec`` with a message. Results do not depend on
