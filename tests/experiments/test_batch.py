@@ -144,6 +144,7 @@ def test_a_config_that_gives_another_key_is_not_run(tmp_path: Path) -> None:
     assert not (tmp_path / "runs").exists()  # nothing ran
 
 
+@pytest.mark.slow
 def test_one_worker_process_imports_once_for_many_runs(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
