@@ -528,8 +528,9 @@ def _throughput(tp: dict[str, Any] | None) -> str:
     if b:
         rows += _throughput_rows(f"baseline {b['source']}", b)
         note = (
-            f"The baseline is commit {b['source']} (one Hydra job per run: a joblib worker "
-            f"per job, a run-isolation process per worker), imported from a `git archive` "
+            f"The baseline is commit {b['source']} (one Hydra job per run, composed again "
+            "by the joblib worker that runs it; a run-isolation process per worker), "
+            "imported from a `git archive` "
             "with the same interpreter and packages."
             + (
                 f" It runs {b['runs']} runs rather than {tp['feedlab']['runs']}: its start-up "
