@@ -31,6 +31,9 @@ if TYPE_CHECKING:
     from feedlab.experiments.isolate import Outcome
 
 
+_INTERRUPTED = "interrupted: the launch was stopped (Ctrl-C) while the run was in progress"
+
+
 def run_job(
     cfg: Mapping[str, Any],
     overrides: Sequence[str],
@@ -99,13 +102,15 @@ def run_job(
             return "complete"
         failure = _outcome_failure(outcome)
         _clean_staging(root, key, outcome.pid)
+        if interrupted is not None and interrupted.is_set():  # killed by the interruption
+            failure["reason"] = _INTERRUPTED
     except Exception as exc:  # the isolation machinery itself failed: still one run
         why = f"could not run in isolation: {type(exc).__name__}: {exc}"
         run_pid = getattr(exc, "run_pid", None)  # the worker died with the run in it
         if run_pid is not None:
             _clean_staging(root, key, run_pid)
         if interrupted is not None and interrupted.is_set():
-            why = "interrupted: the launch was stopped (Ctrl-C) while the run was in progress"
+            why = _INTERRUPTED
         failure = {
             "reason": why,
             "exit_code": None,

@@ -332,6 +332,7 @@ class _ForkUnsafeError(RuntimeError):
 # from threads of one process, each with its own zygote; a plain job has one thread.
 _LOCAL = threading.local()
 _ALL: weakref.WeakSet[_Zygote] = weakref.WeakSet()
+_EXEC: set[subprocess.Popen[bytes]] = set()  # run processes of exec mode, while they run
 _FORK_UNSAFE: str | None = None  # why this process fell back to exec mode
 
 
@@ -371,13 +372,17 @@ def expect_many_runs() -> None:
 
 
 def kill_zygotes() -> None:
-    """SIGKILL every zygote of this process (any thread's): their running children die
-    with them, and each waiting thread sees its run fail. For an interrupted batch.
+    """SIGKILL every zygote of this process (any thread's) and every run process started
+    in ``exec`` mode: their running runs die, and each waiting thread sees its run fail.
+    For an interrupted batch.
     """
     for zygote in list(_ALL):
         if zygote.owner == os.getpid():
             with contextlib.suppress(OSError):
                 zygote.proc.kill()
+    for proc in list(_EXEC):
+        with contextlib.suppress(OSError):
+            proc.kill()
 
 
 def close_zygote() -> None:
@@ -398,12 +403,15 @@ def _exec_once(request: dict[str, Any], timeout_s: float) -> Outcome:
         close_fds=True,
     )
     timed_out = False
+    _EXEC.add(proc)
     try:
         out, _ = proc.communicate(json.dumps(request).encode(), timeout=timeout_s or None)
     except subprocess.TimeoutExpired:
         timed_out = True
         proc.kill()
         out, _ = proc.communicate()
+    finally:
+        _EXEC.discard(proc)
     rc = proc.returncode
     return Outcome(
         exit_code=rc if rc >= 0 else None,
