@@ -491,6 +491,90 @@ def _full_scale(fs: dict[str, Any] | None) -> str:
     )
 
 
+def _throughput_rows(name: str, v: dict[str, Any]) -> list[list[str]]:
+    rows = []
+    for w in (1, 2):
+        m = v[f"workers_{w}"]
+        rows.append(
+            [
+                name,
+                str(v["runs"]),
+                str(w),
+                secs(m["wall_seconds"]),
+                f"{m['runs_per_min_wall']:,.0f}",
+                secs(m["cpu_seconds"]),
+                f"{m['runs_per_cpu_min']:,.0f}",
+            ]
+        )
+    r = v["resume"]
+    resume = [f"{name}, resume", str(v["runs"]), "2", secs(r["wall_seconds"]), "–"]
+    rows.append([*resume, secs(r["cpu_seconds"]), "–"])
+    return rows
+
+
+def _ratio(x: float | None, target: float, what: str) -> str:
+    if x is None:
+        return f"{what}: not measured (no baseline)"
+    verdict = "met" if x >= target else "not met"
+    return f"{what} {x:.1f}× (target ≥ {target:g}×: {verdict})"
+
+
+def _throughput(tp: dict[str, Any] | None) -> str:
+    """The sweep-throughput run (``--throughput``), or how to make it."""
+    if not tp:
+        return fill("throughput_missing")
+    header = ["code", "runs", "workers", "wall", "runs/min (wall)", "CPU", "runs/CPU-min"]
+    rows = _throughput_rows("feedlab", tp["feedlab"])
+    b = tp.get("baseline")
+    if b:
+        rows += _throughput_rows(f"baseline {b['source']}", b)
+        note = (
+            f"The baseline is commit {b['source']} (one Hydra job per run, composed again "
+            "by the joblib worker that runs it; a run-isolation process per worker), "
+            "imported from a `git archive` "
+            "with the same interpreter and packages."
+            + (
+                f" It runs {b['runs']} runs rather than {tp['feedlab']['runs']}: its start-up "
+                "costs weigh more in its rates."
+                if b["runs"] != tp["feedlab"]["runs"]
+                else ""
+            )
+        )
+    else:
+        note = "No baseline was measured (`--baseline-commit`)."
+    r = tp["ratios"]
+    verdicts = [
+        _ratio(
+            r["vs_baseline_2_workers_cpu"], 10, "feedlab against the baseline, 2 workers, CPU time:"
+        )
+        + (
+            f"; wall clock {r['vs_baseline_2_workers_wall']:.1f}×"
+            if r["vs_baseline_2_workers_wall"]
+            else ""
+        )
+        + ".",
+        _ratio(r["two_vs_one_wall"], 1.7, "2 workers against 1, wall clock:")
+        + f" (in CPU time {r['two_vs_one_cpu']:.2f}×: the CPU spent per run; a shared "
+        "machine's wall clock only shows the speed-up when 2 cores are free).",
+        f"Resuming the complete sweep: {secs(r['resume_cpu_seconds'])} CPU, "
+        f"{secs(r['resume_wall_seconds'])} wall (target ≤ 5 s: "
+        f"{'met' if r['resume_cpu_seconds'] <= 5 else 'not met'} in CPU time, "
+        f"{'met' if r['resume_wall_seconds'] <= 5 else 'not met'} in wall time).",
+    ]
+    return fill(
+        "throughput",
+        command=tp.get("command", "feedlab bench --throughput").strip(),
+        started=tp["started"],
+        load_before=f"{tp['load_before'][0]:g}",
+        load_after=f"{tp['load_after'][0]:g}",
+        cores=tp["cores"],
+        workload=tp["workload"],
+        baseline_note=note,
+        table=_lines(table(header, rows)),
+        verdicts=_lines([f"- {v}" for v in verdicts]),
+    )
+
+
 # --------------------------------------------------------------------------------------
 # missed targets, reference
 
@@ -564,6 +648,7 @@ def render_report(results: dict[str, Any], doc: Path, figures: list[Path]) -> st
         **_threshold_values(results["threshold"]),
         **_scaling_values(results["scaling"], figures),
         "full_scale": _full_scale(results.get("full_scale")),
+        "throughput": _throughput(results.get("throughput")),
         "missed": _missed(results),
         **_reference_values(results["design_reference"]),
     }

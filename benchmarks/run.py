@@ -4,6 +4,7 @@
     feedlab bench                          # default suite (< 15 min on 2 cores)
     feedlab bench --quick --out r.json --doc /tmp/performance.md   # small sizes (tests)
     feedlab bench --full-scale             # the 10⁶ users × 100 steps run, recorded apart
+    feedlab bench --throughput --baseline-commit 9e09ef3   # sweep runs/min, vs a commit
     feedlab bench --report-only            # rewrite docs/performance.md from the JSON
     python -m feedlab.benchmarks.run ...           # the same without the console script
 
@@ -23,7 +24,11 @@ the same process tree, one module each under :mod:`feedlab.benchmarks.workloads`
   (:mod:`~feedlab.benchmarks.workloads.ranking`);
 * **full scale** (``--full-scale``): 10⁶ users × 100 steps, written to
   ``benchmarks/results/full_scale.json`` and merged into the results and the document of
-  later runs (it does not fit the default suite's 15-minute budget).
+  later runs (it does not fit the default suite's 15-minute budget);
+* **sweep throughput** (``--throughput``, :mod:`~feedlab.benchmarks.workloads.throughput`):
+  runs/min of a 200-run sweep of small runs at 1 and 2 workers and the cost of resuming
+  it, against a baseline commit in the same run; written to
+  ``benchmarks/results/throughput.json`` and merged in the same way.
 
 The sizes are :mod:`feedlab.benchmarks.settings`; the targets are judged by
 :mod:`feedlab.benchmarks.targets`; the page is rendered by :mod:`feedlab.benchmarks.report`
@@ -68,6 +73,7 @@ from feedlab.benchmarks.settings import (  # noqa: E402
     QUICK_OUT,
     RESULTS,
     SCHEMA,
+    THROUGHPUT_JSON,
     Settings,
     settings_of,
 )
@@ -84,6 +90,7 @@ from feedlab.benchmarks.workloads.scaling import (  # noqa: E402
     worker,
 )
 from feedlab.benchmarks.workloads.threshold import bench_threshold  # noqa: E402
+from feedlab.benchmarks.workloads.throughput import bench_throughput  # noqa: E402
 
 __all__ = [
     "DEFAULT",
@@ -102,6 +109,7 @@ __all__ = [
     "bench_full_scale",
     "bench_scaling",
     "bench_threshold",
+    "bench_throughput",
     "evaluate_targets",
     "kernel_sweeps",
     "machine_info",
@@ -151,6 +159,30 @@ def _parser() -> argparse.ArgumentParser:
     )
     ap.add_argument("--full-scale-n", type=int, help="users of --full-scale (default 10^6)")
     ap.add_argument("--full-scale-steps", type=int, help="steps of --full-scale (default 100)")
+    ap.add_argument(
+        "--throughput",
+        action="store_true",
+        help="only the sweep-throughput workload -> benchmarks/results/throughput.json, "
+        "merged into --out and --doc",
+    )
+    ap.add_argument(
+        "--throughput-runs", type=int, default=200, help="runs of the sweep (default 200)"
+    )
+    ap.add_argument(
+        "--baseline-commit",
+        help="--throughput: also measure this commit (git archive into a temporary folder)",
+    )
+    ap.add_argument(
+        "--baseline",
+        type=Path,
+        help="--throughput: also measure this checkout of feedlab (instead of a commit)",
+    )
+    ap.add_argument(
+        "--throughput-baseline-runs",
+        type=int,
+        default=200,
+        help="runs of the baseline's sweep (default 200, as feedlab's)",
+    )
     ap.add_argument("--no-ndlib", action="store_true", help="leave ndlib out even if installed")
     ap.add_argument(
         "--report-only",
@@ -189,6 +221,29 @@ def _full_scale(s: Settings, quick: bool, out: Path, doc: Path | None) -> int:
         results = json.loads(out.read_text())
         results["full_scale"] = fs
         results["targets"] = evaluate_targets(results, settings_of(results))
+        _write_json(out, results)
+        if doc:
+            write_report(results, doc)
+    return 0
+
+
+def _throughput(
+    args: argparse.Namespace, argv: list[str], quick: bool, out: Path, doc: Path | None
+) -> int:
+    """The sweep-throughput workload alone, recorded apart and merged into ``out``."""
+    tp = bench_throughput(
+        runs=args.throughput_runs,
+        baseline=args.baseline,
+        baseline_commit=args.baseline_commit,
+        baseline_runs=args.throughput_baseline_runs,
+    )
+    tp["command"] = "feedlab bench " + " ".join(argv)
+    tp_path = THROUGHPUT_JSON if not quick else out.with_name(out.name + ".throughput")
+    _write_json(tp_path, tp)
+    log(f"wrote {tp_path}")
+    if out.exists():
+        results = json.loads(out.read_text())
+        results["throughput"] = tp
         _write_json(out, results)
         if doc:
             write_report(results, doc)
@@ -237,6 +292,8 @@ def _suite(s: Settings, argv: list[str], no_ndlib: bool, out: Path) -> dict[str,
     results["section_seconds"] = _sections(s, ndlib_ok, results)
     fs_file = FULL_SCALE_JSON if s.mode == "default" else out.with_name(out.name + ".full_scale")
     results["full_scale"] = json.loads(fs_file.read_text()) if fs_file.exists() else None
+    tp_file = THROUGHPUT_JSON if s.mode == "default" else out.with_name(out.name + ".throughput")
+    results["throughput"] = json.loads(tp_file.read_text()) if tp_file.exists() else None
     results["agreement_ok"] = bool(
         results["agreement_algorithmic_bias"]["ok"] and results["threshold"]["agreement"]["ok"]
     )
@@ -266,6 +323,8 @@ def main(argv: list[str] | None = None) -> int:
         return _report_only(out, doc)
     if args.full_scale:
         return _full_scale(s, args.quick, out, doc)
+    if args.throughput:
+        return _throughput(args, argv, args.quick, out, doc)
     results = _suite(s, argv, args.no_ndlib, out)
     if doc:
         write_report(results, doc)

@@ -19,6 +19,7 @@ RESULTS = ROOT / "benchmarks" / "results"
 DEFAULT_OUT = RESULTS / "latest.json"
 QUICK_OUT = RESULTS / "quick.tmp"  # *.tmp is git-ignored
 FULL_SCALE_JSON = RESULTS / "full_scale.json"
+THROUGHPUT_JSON = RESULTS / "throughput.json"  # feedlab bench --throughput
 DEFAULT_DOC = ROOT / "docs" / "performance.md"
 #: version of the results JSON's layout
 SCHEMA = 1

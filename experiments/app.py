@@ -11,12 +11,20 @@ from __future__ import annotations
 
 import sys
 import traceback
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import hydra
 from omegaconf import DictConfig
 
-from feedlab.experiments.run import CONF_DIR, RunResult, run_experiment, to_container
 from feedlab.experiments.schema import ConfigError
+
+if TYPE_CHECKING:
+    from feedlab.experiments.run import RunResult
+
+# conf/ (the same path as feedlab.experiments.run.CONF_DIR): the simulation code is
+# imported only where a run executes, so that a sweep's launching process never pays for it
+CONF_DIR = Path(__file__).resolve().parents[1] / "conf"
 
 
 def print_summary(res: RunResult, quiet: bool = False) -> None:
@@ -133,6 +141,8 @@ def hydra_main(cfg: DictConfig) -> str | None:
         multirun = hydra_cfg.mode == RunMode.MULTIRUN
     except ValueError:
         overrides, multirun = [], False
+    from feedlab.experiments.run import run_experiment, to_container
+
     data = to_container(cfg)
     if multirun:
         from feedlab.experiments.execute import run_job

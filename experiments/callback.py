@@ -27,7 +27,13 @@ from typing import Any
 from hydra.experimental.callback import Callback
 
 from feedlab.experiments import leases
-from feedlab.experiments.plan import SweepRefused, check_launcher_available, plan, write_manifest
+from feedlab.experiments.plan import (
+    Job,
+    SweepRefused,
+    check_launcher_available,
+    plan,
+    write_manifest,
+)
 from feedlab.experiments.sweepdir import FAILURES, LOCK, RUNS, make_dir, restrict_umask
 from feedlab.experiments.verify import Report, verify
 
@@ -174,7 +180,7 @@ class SweepCallback(Callback):
         would only log a callback's exception and launch anyway).
         """
         try:
-            self._start(config)
+            jobs = self._start(config)
         except SweepRefused as exc:
             print(f"feedlab: sweep refused before launch: {exc}", file=sys.stderr)
             raise SystemExit(2) from None
@@ -182,8 +188,38 @@ class SweepCallback(Callback):
             traceback.print_exc()
             print("feedlab: sweep refused: could not prepare the manifest", file=sys.stderr)
             raise SystemExit(2) from None
+        from feedlab.experiments import batch
 
-    def _start(self, config: Any) -> None:
+        if batch.executes(config):
+            self._execute(config, jobs)
+
+    def _execute(self, config: Any, jobs: list[Job]) -> None:
+        """Execute the sweep in batches (:mod:`feedlab.experiments.batch`) instead of
+        Hydra's launcher, then verify and exit as :meth:`on_multirun_end` does: Hydra's
+        sweeper and launcher never start. Any failure of the machinery ends the launch
+        with the report (:meth:`abort`); Hydra would only warn about it and launch anyway.
+        """
+        from omegaconf import OmegaConf
+
+        from feedlab.experiments import batch
+
+        assert self._sweep_dir is not None
+        todo, seen = [], set(self._before)
+        for job in jobs:  # one job per distinct run, in grid order
+            if job.key not in seen:
+                seen.add(job.key)
+                todo.append(job)
+        try:
+            OmegaConf.save(config, self._sweep_dir / "multirun.yaml")  # as Hydra's sweeper does
+            batch.execute(config, todo, self._sweep_dir)
+        except SystemExit:
+            raise
+        except BaseException as exc:  # Ctrl-C, or the machinery failed: report, exit 1/130
+            self.abort(exc)
+        self.on_multirun_end(config)
+        raise SystemExit(0)
+
+    def _start(self, config: Any) -> list[Job]:
         global _ACTIVE
         restrict_umask()
         check_launcher_available(config)
@@ -216,6 +252,7 @@ class SweepCallback(Callback):
         self._full_error = os.environ.get("HYDRA_FULL_ERROR")
         os.environ["HYDRA_FULL_ERROR"] = "1"
         _ACTIVE = self
+        return jobs
 
     def _finish(self) -> Report:
         """Stop the progress line, verify, release the lock and Hydra's error switch."""

@@ -50,6 +50,23 @@ class LimitsConfig:
 
 
 @dataclass(frozen=True)
+class SweepConfig:
+    """How a sweep (``-m``) executes its runs (experiments/batch.py). Not in the run key."""
+
+    batch: bool = field(
+        default=True,
+        doc="feedlab runs the sweep in batches (workers import once); false: Hydra's "
+        "launcher runs one job per run",
+    )
+    runs_per_task: int = field(
+        default=0,
+        ge=0,
+        doc="SLURM/submitit: runs per array task; 0 = the fewest that fit max_tasks",
+    )
+    max_tasks: int = field(default=1000, ge=1, doc="SLURM/submitit: most array tasks of one launch")
+
+
+@dataclass(frozen=True)
 class RunConfig:
     """One run, fully parsed. Unit nodes (network, ranking) are built by the registries."""
 
@@ -66,6 +83,9 @@ class RunConfig:
     ads: dict[str, Any] = field(doc="ads unit: {name: none} or {name: feed_ads, params}")
     output: OutputConfig = field(doc="where and what to record (not in the run key)")
     limits: LimitsConfig = field(doc="refuse work that cannot fit (not in the run key)")
+    sweep: SweepConfig = field(
+        default=SweepConfig(), doc="how a sweep executes its runs (not in the run key)"
+    )
     experiment: str = field(default="", doc="experiment name (informational)")
     arms: list[ArmConfig] = field(
         default=[], doc="experimental arms (experiments/arms.py); empty = one arm using ranking"

@@ -17,6 +17,7 @@ import os
 import shutil
 import socket
 import sys
+import threading
 import time
 import traceback
 from collections.abc import Mapping, Sequence
@@ -30,12 +31,17 @@ if TYPE_CHECKING:
     from feedlab.experiments.isolate import Outcome
 
 
+_INTERRUPTED = "interrupted: the launch was stopped (Ctrl-C) while the run was in progress"
+
+
 def run_job(
     cfg: Mapping[str, Any],
     overrides: Sequence[str],
     *,
     sweep_dir: str | Path,
     job_num: int | None = None,
+    key: str | None = None,
+    interrupted: threading.Event | None = None,
 ) -> str:
     """One sweep job: ``"skipped"`` (already complete), ``"complete"`` or ``"failed"``.
 
@@ -43,6 +49,10 @@ def run_job(
     ``<sweep>/failures/<key>.<attempt>.json`` and reported on stderr. While the run is in
     progress its lease ``<sweep>/started/<key>.json`` says so (:mod:`.leases`); a lease
     left by a job process that died is first turned into a failure record.
+
+    ``key``, if given, is the run key the sweep planned for this job: a config that gives
+    another key is not run (a failure record says so). ``interrupted``, if given and set
+    when the run fails, makes the record say the launch was interrupted (Ctrl-C).
     """
     from feedlab.experiments import isolate, record
 
@@ -50,8 +60,27 @@ def run_job(
     root = Path(sweep_dir).absolute()
     data = dict(cfg)
     data["output"] = {**dict(cfg.get("output") or {}), "dir": str(root), "progress": False}
-    key = record.run_key(data)
+    planned, key = key, record.run_key(data)
     final = root / RUNS / key
+    if planned is not None and planned != key:
+        key, final = planned, root / RUNS / planned
+        path = record_failure(
+            root,
+            key,
+            {
+                "key": key,
+                "job_num": job_num,
+                "overrides": list(overrides),
+                "started": now(),
+                "finished": now(),
+                "reason": f"its config gives run key {record.run_key(data)}, not the planned "
+                f"{key}: not run",
+                "exit_code": None,
+                "signal": None,
+            },
+        )
+        print(f"feedlab: run {key} not run: config mismatch (record: {path})", file=sys.stderr)
+        return "failed"
     if record.is_complete(final):
         return "skipped"
     limits = dict(data.get("limits") or {})
@@ -73,9 +102,17 @@ def run_job(
             return "complete"
         failure = _outcome_failure(outcome)
         _clean_staging(root, key, outcome.pid)
+        if interrupted is not None and interrupted.is_set():  # killed by the interruption
+            failure["reason"] = _INTERRUPTED
     except Exception as exc:  # the isolation machinery itself failed: still one run
+        why = f"could not run in isolation: {type(exc).__name__}: {exc}"
+        run_pid = getattr(exc, "run_pid", None)  # the worker died with the run in it
+        if run_pid is not None:
+            _clean_staging(root, key, run_pid)
+        if interrupted is not None and interrupted.is_set():
+            why = _INTERRUPTED
         failure = {
-            "reason": f"could not run in isolation: {type(exc).__name__}: {exc}",
+            "reason": why,
             "exit_code": None,
             "signal": None,
             "exception": type(exc).__name__,

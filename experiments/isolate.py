@@ -12,9 +12,12 @@ How the child is made (``FEEDLAB_ISOLATION``):
     Each job process starts, once, a *zygote*: ``python -m feedlab.experiments.isolate --zygote``,
     a fresh interpreter that imports :mod:`feedlab.experiments.run` and then does nothing but fork
     one child per request (the idea of ``multiprocessing``'s forkserver, without its
-    pickled process objects and ``__main__`` re-imports). Before its second child it runs
-    one tiny throwaway simulation in a temporary directory, so later children inherit
-    loaded compiled kernels. Children start in milliseconds instead of the ~3 s an import
+    pickled process objects and ``__main__`` re-imports). Before its second child (with
+    ``--zygote-warm``, which a batch worker asks for, its first) it runs one tiny
+    throwaway simulation in a temporary directory, so later children inherit loaded
+    compiled kernels, and freezes the garbage collector's view of what it has loaded
+    (``gc.freeze``: fewer pages copied into each child). Each thread of a process has its
+    own zygote (a batch drives several workers from threads of one process). Children start in milliseconds instead of the ~3 s an import
     costs. The zygote must stay single-threaded for fork to be safe (pyarrow's jemalloc
     thread and tqdm's monitor are switched off); if a thread ever appears it refuses to
     fork and the job falls back to ``exec`` with a message. Results do not depend on
@@ -46,14 +49,17 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import gc
 import json
 import os
 import select
 import signal
 import subprocess
 import sys
+import threading
 import time
 import traceback
+import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -188,10 +194,9 @@ def run_isolated(
         "fault": fault,
     }
     outcome = None
-    if isolation_mode() == "fork" and _zygote_available():
-        assert _ZYGOTE is not None
+    if isolation_mode() == "fork" and (zygote := _thread_zygote()) is not None:
         try:
-            outcome = _ZYGOTE.run(request, timeout_s)
+            outcome = zygote.run(request, timeout_s)
         except _ForkUnsafeError as exc:
             _give_up_fork(str(exc))
     if outcome is None:
@@ -235,10 +240,12 @@ class _LineReader:
 class _Zygote:
     """A pre-imported template process that forks one child per run (see module doc)."""
 
-    def __init__(self) -> None:
+    def __init__(self, warm: bool = False) -> None:
         self.owner = os.getpid()
+        _ALL.add(self)
+        mode = "--zygote-warm" if warm else "--zygote"
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "feedlab.experiments.isolate", "--zygote", str(os.getpid())],
+            [sys.executable, "-m", "feedlab.experiments.isolate", mode, str(os.getpid())],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             env=child_environment(),
@@ -273,6 +280,7 @@ class _Zygote:
         t0 = time.monotonic()
         self.proc.stdin.write(json.dumps(request).encode() + b"\n")
         self.proc.stdin.flush()
+        pid = None
         try:
             started = self.reader.read(t0 + 300)
             if started is not None and "unsafe" in started:
@@ -280,7 +288,8 @@ class _Zygote:
             if started is None or "pid" not in started:
                 raise EOFError
             pid = int(started["pid"])
-            deadline = t0 + timeout_s if timeout_s > 0 else None
+            # the clock starts with the run (a warm-up before the first run is not its time)
+            deadline = time.monotonic() + timeout_s if timeout_s > 0 else None
             timed_out = False
             done = self.reader.read(deadline)
             if done is None:  # the run is over time: kill it, then collect its status
@@ -290,9 +299,8 @@ class _Zygote:
                 done = self.reader.read(None)
         except EOFError:
             self.close()
-            global _ZYGOTE
-            _ZYGOTE = None
-            raise RuntimeError("feedlab: the run-isolation process (zygote) died") from None
+            _LOCAL.zygote = None
+            raise ZygoteDiedError(pid) from None
         assert done is not None
         code, sig = _decode_status(int(done["wait_status"]))
         return Outcome(
@@ -305,37 +313,84 @@ class _Zygote:
         )
 
 
+class ZygoteDiedError(RuntimeError):
+    """The run-isolation process (the worker that forks the runs) died, and with it the
+    run it was running, if any (``run_pid``: that run's process, whose staging directory
+    is named after it).
+    """
+
+    def __init__(self, run_pid: int | None):
+        super().__init__("feedlab: the run-isolation process (zygote) died")
+        self.run_pid = run_pid
+
+
 class _ForkUnsafeError(RuntimeError):
     """The zygote has more than one thread: forking it could deadlock the child."""
 
 
-_ZYGOTE: _Zygote | None = None
+# One zygote per thread: a batch executor (experiments/batch.py) drives several workers
+# from threads of one process, each with its own zygote; a plain job has one thread.
+_LOCAL = threading.local()
+_ALL: weakref.WeakSet[_Zygote] = weakref.WeakSet()
+_EXEC: set[subprocess.Popen[bytes]] = set()  # run processes of exec mode, while they run
 _FORK_UNSAFE: str | None = None  # why this process fell back to exec mode
 
 
 def _give_up_fork(why: str) -> None:
-    global _ZYGOTE, _FORK_UNSAFE
-    if _ZYGOTE is not None:
-        _ZYGOTE.close()
-    _ZYGOTE, _FORK_UNSAFE = None, why
+    global _FORK_UNSAFE
+    zygote = getattr(_LOCAL, "zygote", None)
+    if zygote is not None:
+        zygote.close()
+    _LOCAL.zygote, _FORK_UNSAFE = None, why
     print(
         f"feedlab: run isolation falls back to one fresh interpreter per run ({why})",
         file=sys.stderr,
     )
 
 
-def _zygote_available() -> bool:
-    """Start (once per process) the zygote; False if forking is not safe here."""
-    global _ZYGOTE
+def _thread_zygote() -> _Zygote | None:
+    """The zygote of the calling thread, started once per thread; None if forking is
+    not safe here.
+    """
     if _FORK_UNSAFE is not None:
-        return False
-    if _ZYGOTE is not None and _ZYGOTE.alive():
-        return True
-    _ZYGOTE = _Zygote()
-    if _ZYGOTE.threads > 1:  # a library started a thread at import: fork is not safe
-        _give_up_fork(f"the pre-imported process has {_ZYGOTE.threads} threads")
-        return False
-    return True
+        return None
+    zygote: _Zygote | None = getattr(_LOCAL, "zygote", None)
+    if zygote is not None and zygote.alive():
+        return zygote
+    zygote = _LOCAL.zygote = _Zygote(warm=getattr(_LOCAL, "many", False))
+    if zygote.threads > 1:  # a library started a thread at import: fork is not safe
+        _give_up_fork(f"the pre-imported process has {zygote.threads} threads")
+        return None
+    return zygote
+
+
+def expect_many_runs() -> None:
+    """Tell isolation that this thread will run many runs: its zygote warms up (loads the
+    compiled kernels) before its first child rather than its second (experiments/batch.py).
+    """
+    _LOCAL.many = True
+
+
+def kill_zygotes() -> None:
+    """SIGKILL every zygote of this process (any thread's) and every run process started
+    in ``exec`` mode: their running runs die, and each waiting thread sees its run fail.
+    For an interrupted batch.
+    """
+    for zygote in list(_ALL):
+        if zygote.owner == os.getpid():
+            with contextlib.suppress(OSError):
+                zygote.proc.kill()
+    for proc in list(_EXEC):
+        with contextlib.suppress(OSError):
+            proc.kill()
+
+
+def close_zygote() -> None:
+    """Stop this thread's zygote, if it has one (its running child dies with it)."""
+    zygote = getattr(_LOCAL, "zygote", None)
+    _LOCAL.zygote = None
+    if zygote is not None:
+        zygote.close()
 
 
 def _exec_once(request: dict[str, Any], timeout_s: float) -> Outcome:
@@ -348,12 +403,15 @@ def _exec_once(request: dict[str, Any], timeout_s: float) -> Outcome:
         close_fds=True,
     )
     timed_out = False
+    _EXEC.add(proc)
     try:
         out, _ = proc.communicate(json.dumps(request).encode(), timeout=timeout_s or None)
     except subprocess.TimeoutExpired:
         timed_out = True
         proc.kill()
         out, _ = proc.communicate()
+    finally:
+        _EXEC.discard(proc)
     rc = proc.returncode
     return Outcome(
         exit_code=rc if rc >= 0 else None,
@@ -535,7 +593,7 @@ def _warm_up() -> bool:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def _zygote(parent: int) -> None:
+def _zygote(parent: int, warm: bool = False) -> None:
     _ignore_interrupt()  # inherited by the forked runs
     _die_with_parent(parent)
     out = _protocol_stdout()
@@ -553,8 +611,12 @@ def _zygote(parent: int) -> None:
     served = 0
     for line in sys.stdin.buffer:
         request = json.loads(line)
-        if served == 1:  # more than one run in this job process: warming up pays off
+        if served == int(not warm):  # more than one run to serve: warming up pays off
             _warm_up()
+            # every object so far is shared with the children: kept out of the garbage
+            # collector's scans, its pages are not copied into each child (copy-on-write)
+            gc.collect()
+            gc.freeze()
         served += 1
         if (threads := _thread_count()) > 1:
             send({"unsafe": f"the pre-imported process has {threads} threads"})
@@ -583,11 +645,13 @@ def _zygote(parent: int) -> None:
 
 
 if __name__ == "__main__":
-    if len(sys.argv) == 3 and sys.argv[1] in ("--zygote", "--once"):
-        (_zygote if sys.argv[1] == "--zygote" else _once)(int(sys.argv[2]))
+    if len(sys.argv) == 3 and sys.argv[1] in ("--zygote", "--zygote-warm"):
+        _zygote(int(sys.argv[2]), warm=sys.argv[1] == "--zygote-warm")
+    elif len(sys.argv) == 3 and sys.argv[1] == "--once":
+        _once(int(sys.argv[2]))
     else:
         print(
-            "usage: python -m feedlab.experiments.isolate --zygote|--once PARENT_PID",
+            "usage: python -m feedlab.experiments.isolate --zygote|--zygote-warm|--once PARENT_PID",
             file=sys.stderr,
         )
         sys.exit(2)

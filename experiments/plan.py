@@ -15,7 +15,7 @@ import contextlib
 import json
 import os
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +36,18 @@ class Job:
     overrides: list[str]
     key: str = ""
     memory_bytes: int = 0
+    base: dict[str, Any] | None = field(default=None, repr=False)  # shared by the sweep
+    changes: list[list[Any]] | None = field(default=None, repr=False)
+
+    def config(self) -> dict[str, Any]:
+        """The job's composed, resolved config (its sweep's base with its changes,
+        :func:`feedlab.experiments.batch.apply`): what its run executes.
+        """
+        from feedlab.experiments.batch import apply
+
+        if self.base is None or self.changes is None:
+            raise ValueError(f"job #{self.num} has not been composed (plan() composes jobs)")
+        return apply(self.base, self.changes)
 
 
 def expand(config: Any) -> list[list[str]]:
@@ -82,6 +94,7 @@ class _Composer:
         self.parser = OverridesParser.create(config_loader=self.loader)
         self.groups = set(config.hydra.runtime.choices.keys())
         self.cache: dict[tuple[str, ...], Any] = {}
+        self.parsed: dict[str, Any] = {}  # override line -> parsed (lines parse alone)
         self.checked: set[tuple[str, ...]] = set()
         self.fast = True
 
@@ -120,7 +133,10 @@ class _Composer:
         """
         group_lines: list[str] = []
         values: list[tuple[str, Any]] = []
-        for o in self.parser.parse_overrides(lines):
+        for line in lines:
+            if line not in self.parsed:
+                self.parsed[line] = self.parser.parse_overrides([line])[0]
+            o = self.parsed[line]
             simple = o.package is None and not (o.is_add() or o.is_force_add() or o.is_delete())
             if simple and o.key_or_group not in self.groups and "/" not in o.key_or_group:
                 values.append((o.key_or_group, o.value()))
@@ -222,7 +238,12 @@ def plan(
             f"than limits.max_runs = {max_runs:,}; split the grid or raise the cap "
             f"(limits.max_runs={len(jobs)})"
         )
+    from feedlab.experiments.batch import check_packing
+
     budget = _compose_jobs(config, jobs)
+    packing = check_packing(config, len({j.key for j in jobs}))
+    if packing:
+        raise SweepRefused(packing)
     runs_dir = sweep_dir / RUNS
     done = {k for k in {j.key for j in jobs} if record.is_complete(runs_dir / k)}
     if complete is not None:
@@ -239,12 +260,14 @@ def _compose_jobs(config: Any, jobs: list[Job]) -> float:
     have it and the first such job's overrides.
     """
     from feedlab.experiments import record
+    from feedlab.experiments.batch import delta
     from feedlab.experiments.config import estimate_memory, machine_memory_bytes, validate
     from feedlab.experiments.schema import ConfigError
 
     problems: dict[str, list[int]] = {}
     budget = 0.0
     compose = _Composer(config)
+    base: dict[str, Any] | None = None
     for job in jobs:
         try:
             data = compose(job.overrides)
@@ -258,6 +281,9 @@ def _compose_jobs(config: Any, jobs: list[Job]) -> float:
             problems.setdefault(problem, []).append(job.num)
             continue
         job.key = record.run_key(data)
+        if base is None:
+            base = data
+        job.base, job.changes = base, delta(base, data)
         job.memory_bytes = estimate_memory(run, *units.network.size_estimate())
         budget = run.limits.memory_gb * 2**30 or 0.8 * machine_memory_bytes()
     if problems:

@@ -19,6 +19,7 @@ structural (documented in the field), so the saved config never disagrees with t
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 import types
 import typing
@@ -225,6 +226,12 @@ def _coerce_str(value: Any, meta: Mapping[str, Any], path: str, out: list[str]) 
 _SCALARS = ((bool, _coerce_bool), (int, _coerce_int), (float, _coerce_float), (str, _coerce_str))
 
 
+@functools.cache
+def _type_hints(cls: type) -> dict[str, Any]:
+    """``get_type_hints(cls)``, evaluated once per class (parsing a config asks per node)."""
+    return get_type_hints(cls)
+
+
 def _parse_into[T](cls: type[T], data: Any, path: str, out: list[str]) -> T | None:
     """Parse ``data`` into the schema dataclass ``cls``, appending every problem to ``out``
     (unknown and forbidden keys, missing required fields, bad values, then the class's own
@@ -277,7 +284,7 @@ def _field_values(
     """The coerced value of every init field given in ``data``; a required field that is
     not given is reported as missing.
     """
-    hints = get_type_hints(cls)
+    hints = _type_hints(cls)
     kwargs: dict[str, Any] = {}
     for f in dataclasses.fields(cls):  # type: ignore[arg-type]
         if not f.init:
@@ -317,7 +324,7 @@ def find_forbidden(data: Any, path: str = "") -> list[str]:
 def describe(cls: type) -> list[tuple[str, str, str, str]]:
     """(field, type, allowed, doc) rows for docs tables of a schema dataclass."""
     rows = []
-    hints = get_type_hints(cls)
+    hints = _type_hints(cls)
     for f in dataclasses.fields(cls):
         meta = f.metadata
         allowed = _describe_bounds(meta)

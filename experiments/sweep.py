@@ -12,7 +12,9 @@ concept lives in its own module:
 - :mod:`feedlab.experiments.verify`: :func:`verify`, its :class:`Report`, ``feedlab
   verify`` (:func:`verify_main`);
 - :mod:`feedlab.experiments.callback`: :class:`SweepCallback`, the progress line, and
-  :func:`launch_aborted`.
+  :func:`launch_aborted`;
+- :mod:`feedlab.experiments.batch`: sweeps in batches (workers that import once, SLURM
+  array tasks packed with many runs).
 
 A sweep directory (``hydra.sweep.dir``; default ``<output.dir>/sweeps/default``) is
 self-contained::
@@ -34,7 +36,11 @@ How a ``feedlab run -m ...`` flows:
    the machine, or if the runs that execute at the same time would not fit in memory
    together; then writes ``sweep.json`` (atomically) and takes an exclusive lock on the
    directory.
-2. The launcher (joblib, submitit_local, submitit_slurm) calls the task
+2. By default (``sweep.batch``) the callback then executes the sweep itself, in batches
+   (:mod:`feedlab.experiments.batch`): pre-imported local workers, or submitit array
+   tasks of ``sweep.runs_per_task`` runs; every run goes through :func:`run_job` as
+   below, and the callback goes on to step 3 without Hydra's launcher. Otherwise
+   the launcher (joblib, submitit_local, submitit_slurm) calls the task
    :func:`feedlab.experiments.app.main` once per job, which calls :func:`run_job`: skip if
    the run is already complete, otherwise run it in an isolated child process
    (:mod:`feedlab.experiments.isolate`) and, if it did not commit a complete run, write a

@@ -262,11 +262,15 @@ def test_report_renders_committed_results_in_every_variant():
     for t in (t for t in res["targets"] if t["met"] is False):
         assert f"### {t['workload']}\n\nTarget {t['target']}; measured" in text
     assert "![interactions per second by implementation](figures/performance_peers.png)" in text
+    assert "## Sweep throughput: many small runs" in text
+    if res.get("throughput"):
+        assert "| feedlab, resume |" in text and "Resuming the complete sweep:" in text
 
     shared = copy.deepcopy(res)
     shared["load_start"][0] = 10 * (shared["machine"]["usable_cores"] or 1)
     shared["skipped"] = ["ndlib: --no-ndlib"]
     shared["full_scale"] = None
+    shared["throughput"] = None
     for row in shared["scaling"]["rows"]:
         row["fresh_process"] = False
     for t in shared["targets"]:
@@ -275,6 +279,26 @@ def test_report_renders_committed_results_in_every_variant():
     assert "**The machine was shared with other work during this run**" in text
     assert "wall clock.\n\nSkipped: ndlib: --no-ndlib.\n\n## Performance targets" in text
     assert "Not measured yet: run `feedlab bench --full-scale`" in text
+    assert "Not measured yet: run `feedlab bench --throughput" in text
     assert "Quick suite: every N runs in the suite's own process" in text
     assert "No target is missed in this run.\n## Reference" in text
     assert "figures/" not in text
+
+
+@pytest.mark.slow
+def test_throughput_workload_measures_sweeps_and_resume():
+    """``feedlab bench --throughput``'s workload on a tiny sweep (no baseline): both worker
+    counts and the resume are measured in wall and CPU time (the CPU of the launcher's
+    whole process tree), and the page renders them."""
+    from feedlab.benchmarks import report
+    from feedlab.benchmarks.workloads.throughput import bench_throughput
+
+    tp = bench_throughput(runs=3)
+    f = tp["feedlab"]
+    for key in ("workers_1", "workers_2", "resume"):
+        assert f[key]["wall_seconds"] > 0 and f[key]["cpu_seconds"] > 0.5  # imports counted
+    assert (
+        f["workers_2"]["runs_per_cpu_min"] > 0 and tp["ratios"]["vs_baseline_2_workers_cpu"] is None
+    )
+    text = report._throughput(tp)
+    assert "| feedlab | 3 | 2 |" in text and "not measured (no baseline)" in text

@@ -88,3 +88,33 @@ def test_sweep_on_real_slurm(tmp_path: Path) -> None:
     assert "this launch: 1 runs executed" in second.stderr
     report = sweep.verify(sweep_dir)
     assert report.ok and report.complete == keys and report.orphan == []
+
+
+def test_runs_packed_into_array_tasks_on_real_slurm(tmp_path: Path) -> None:
+    """6 runs, ``sweep.runs_per_task=3``: two array tasks of three runs each. Runs 0 and 1
+    fail in the same task (same SLURM job id), run 4 in the other; the other 3 complete;
+    the re-launch packs the 3 failed runs into one task and completes the sweep."""
+    reason = _idle_node()
+    if reason:
+        pytest.skip(reason)
+    args = ["hydra/launcher=ci_slurm", *TINY, "seed=range(0,6)", f"output.dir={tmp_path}"]
+    args.append("sweep.runs_per_task=3")
+    keys = [record.run_key(compose([*TINY, f"seed={s}"])) for s in range(6)]
+    sweep_dir = tmp_path / "sweeps" / "default"
+    faults = {keys[0]: "raise", keys[1]: "raise", keys[4]: "raise"}
+    first = _launch(args, {"FEEDLAB_TEST_FAULTS": json.dumps(faults)})
+    assert first.returncode == 1, first.stderr[-4000:]
+    assert "6 runs packed into 2 array task(s) of up to 3 runs" in first.stderr
+    report = sweep.verify(sweep_dir)
+    assert sorted(report.failed) == sorted(faults) and len(report.complete) == 3
+    job = {
+        k: json.loads((sweep_dir / "failures" / f"{k}.1.json").read_text())["slurm_job_id"]
+        for k in faults
+    }
+    assert all(job.values())  # they ran under SLURM
+    assert job[keys[0]] == job[keys[1]] != job[keys[4]]  # one task per three runs
+
+    second = _launch(args, {})
+    assert second.returncode == 0, second.stderr[-4000:]
+    assert "3 runs packed into 1 array task(s) of up to 3 runs" in second.stderr
+    assert sweep.verify(sweep_dir).ok

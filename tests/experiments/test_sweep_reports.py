@@ -219,11 +219,13 @@ def test_default_run_prints_a_short_summary(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_killed_worker_ends_with_the_report_and_a_relaunch_repairs(tmp_path: Path) -> None:
-    """SIGKILL the joblib worker (not the run's child) of a run in progress: the launch
+    """Hydra's launcher (``sweep.batch=false``): SIGKILL the joblib worker (not the run's
+    child) of a run in progress: the launch
     still ends with feedlab's report naming the dead run, exit 1, no traceback; verify
     lists it as died; the relaunch runs only it and counts right."""
     keys = [record.run_key(compose([*TINY, f"seed={s}"])) for s in range(3)]
     args = ["run", "-m", *TINY, "seed=0,1,2", "hydra.launcher.n_jobs=2", f"output.dir={tmp_path}"]
+    args.append("sweep.batch=false")  # Hydra's joblib launcher: one job per run
     sweep_dir = tmp_path / "sweeps" / "default"
     lease = leases.path(sweep_dir, keys[0])
     proc = subprocess.Popen(
@@ -277,3 +279,61 @@ def test_killed_worker_ends_with_the_report_and_a_relaunch_repairs(tmp_path: Pat
     assert rec["died"] is True and rec["job_pid"] == worker  # the history is kept
     assert list((sweep_dir / leases.STARTED).iterdir()) == []
     assert list((sweep_dir / "runs" / ".staging").iterdir()) == []
+
+
+def _children(pid: int) -> list[int]:
+    """The pids of the live child processes of ``pid`` (from /proc)."""
+    out = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text()
+            except OSError:
+                continue
+            if int(stat[stat.rindex(")") + 2 :].split()[1]) == pid:
+                out.append(int(entry))
+    return out
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc")
+def test_killed_batch_worker_costs_its_run_only(tmp_path: Path) -> None:
+    """Batched sweep (the default): SIGKILL the worker process (the pre-imported process
+    that forks the runs) while a run hangs in it: that run gets a failure record, the
+    launch goes on with a new worker and completes the others; the relaunch repairs."""
+    keys = [record.run_key(compose([*TINY, f"seed={s}"])) for s in range(4)]
+    args = ["run", "-m", *TINY, "seed=0,1,2,3", "hydra.launcher.n_jobs=1", f"output.dir={tmp_path}"]
+    sweep_dir = tmp_path / "sweeps" / "default"
+    proc = subprocess.Popen(
+        feedlab_cmd(args),
+        cwd=ROOT,
+        env=clean_env({"FEEDLAB_TEST_FAULTS": json.dumps({keys[1]: "hang"})}),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 400
+        while not leases.path(sweep_dir, keys[1]).exists():
+            assert proc.poll() is None and time.monotonic() < deadline, "sweep did not get there"
+            time.sleep(0.2)
+        assert json.loads(leases.path(sweep_dir, keys[1]).read_text())["pid"] == proc.pid
+        workers = _children(proc.pid)
+        assert len(workers) == 1  # one worker process for the whole launch
+        os.kill(workers[0], signal.SIGKILL)
+        _, err = proc.communicate(timeout=300)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 1, err[-3000:]
+    assert "Traceback" not in err, err[-3000:]
+    report = sweep.verify(sweep_dir)
+    assert report.failed == [keys[1]] and sorted(report.complete) == sorted(keys[:1] + keys[2:])
+    rec = json.loads((sweep_dir / "failures" / f"{keys[1]}.1.json").read_text())
+    assert "died" in rec["reason"] and rec["job_pid"] == proc.pid
+    assert list((sweep_dir / leases.STARTED).iterdir()) == []
+    assert list((sweep_dir / "runs" / ".staging").iterdir()) == []
+    again = feedlab(args)
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert "this launch: 1 runs executed and complete, 0 failed, 3 skipped" in again.stderr
