@@ -38,26 +38,53 @@ CONF = ROOT / "conf"
 
 def code_fingerprint(root: Path = ROOT) -> str:
     """12 hex digits over what can change a run: ``*.py`` of agents, models, experiments
-    and analysis (except this validation package, the figure scripts and the field-target
-    library and its measurements, which measure runs but cannot change them) and ``conf/**/*.yaml`` — the cache key of a code version.
+    and analysis and ``conf/**/*.yaml`` — the cache key of a code version — except
+    :data:`READERS`, the code that reads, measures or shows runs but cannot change one
+    (this validation package, figures, the field-target library, calibration's sampler
+    and reports, the economy tables, sensitivity, reports and queries, the command-line
+    front ends and the browser explorer). A run's own path (composition, build, step,
+    record) is always covered.
     """
     h = hashlib.sha256()
     parts = [root / d for d in ("agents", "models", "experiments", "analysis")]
-    skip = [root / "analysis" / d for d in ("validation", "figures", "targets")]
+    skip = [root / r for r in READERS]
     files = sorted(
         p
         for d in parts
         if d.is_dir()
         for p in d.rglob("*.py")
-        if not any(s in p.parents for s in skip)
+        if not any(s == p or s in p.parents for s in skip)
     )
-    files += sorted((root / "conf").rglob("*.yaml"))
+    files += sorted(
+        p for p in (root / "conf").rglob("*.yaml") if not any(s in p.parents for s in skip)
+    )
     for p in files:
         h.update(str(p.relative_to(root)).encode())
         h.update(b"\0")
         h.update(p.read_bytes())
         h.update(b"\0")
     return h.hexdigest()[:12]
+
+
+#: Paths (folders or files, from the project root) that read runs but cannot change one:
+#: left out of :func:`code_fingerprint`, so editing them keeps the validation run cache.
+READERS: tuple[str, ...] = (
+    "analysis/validation",
+    "analysis/figures",
+    "analysis/targets",
+    "analysis/calibration",
+    "analysis/economy.py",
+    "analysis/sensitivity.py",
+    "analysis/report.py",
+    "analysis/ranking_report.py",
+    "analysis/query.py",
+    "analysis/aggregate.py",
+    "experiments/cli.py",
+    "experiments/params.py",
+    "experiments/explore.py",
+    "experiments/explore_app.py",
+    "conf/calibration",
+)
 
 
 def run_task(task: tuple[str, list[str]]) -> dict[str, Any]:

@@ -409,3 +409,21 @@ def test_fact_7_fails_when_trust_can_only_fall(tmp_path, monkeypatch) -> None:
         late=False,
     )
     assert r.status in NOT_PASSING and "do not mostly recover" in r.reason, r.measured
+
+
+def test_code_fingerprint_ignores_readers_but_not_the_run_path(tmp_path: Path) -> None:
+    """Explorer, calibration and reports read runs: editing them keeps the run cache;
+    the run's own path (experiments/run.py) does not."""
+    (tmp_path / "conf" / "calibration").mkdir(parents=True)
+    (tmp_path / "experiments").mkdir()
+    explore = tmp_path / "experiments" / "explore.py"
+    run = tmp_path / "experiments" / "run.py"
+    prior = tmp_path / "conf" / "calibration" / "default.yaml"
+    for f in (explore, run, prior):
+        f.write_text("x = 1\n")
+    a = V.code_fingerprint(tmp_path)
+    explore.write_text("x = 2\n")
+    prior.write_text("x: 2\n")
+    assert V.code_fingerprint(tmp_path) == a
+    run.write_text("x = 2\n")
+    assert V.code_fingerprint(tmp_path) != a
