@@ -93,6 +93,10 @@ def table(root: str | Path) -> tuple[list[str], list[dict[str, Any]]]:
     return keys, rows
 
 
+def _fmt(x: float, spec: str) -> str:
+    return format(x, spec) if np.isfinite(x) else "—"
+
+
 def render(keys: Sequence[str], rows: Sequence[Mapping[str, Any]]) -> str:
     """A Markdown table of :func:`table`'s rows."""
     short = [k.rsplit(".", 1)[-1] for k in keys]
@@ -119,9 +123,9 @@ def render(keys: Sequence[str], rows: Sequence[Mapping[str, Any]]) -> str:
             f"{r[REVENUE]:.4f}",
             diff,
             rel,
-            f"{r['run_mean_dau']:.3f}",
-            f"{r['run_mean_mean_value']:.2f}",
-            f"{r['subscriber_share_final']:.3f}",
+            _fmt(r["run_mean_dau"], ".3f"),
+            _fmt(r["run_mean_mean_value"], ".2f"),
+            _fmt(r["subscriber_share_final"], ".3f"),
         ]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)

@@ -14,6 +14,8 @@ In the suite (``feedlab bench``) it runs at the settings' ``target_n`` (10⁵; 2
 ``--quick``); alone::
 
     python -m feedlab.benchmarks.workloads.attention --n 100000 --steps 7 --json out.json
+    python -m feedlab.benchmarks.workloads.attention --switch dynamics.session.enabled=true \
+        --switch dynamics.churn.enabled=true --json out.json      # a subset of the switches
 """
 
 from __future__ import annotations
@@ -58,11 +60,15 @@ def _timed_step(model) -> tuple[float, float]:
     return time.process_time() - c0, time.perf_counter() - t0
 
 
-def bench_attention(n: int, steps: int = 7, warmup: int = 2) -> dict[str, Any]:
-    """Interleaved off/on steps at ``n`` users: the per-step times and the ratio."""
+def bench_attention(
+    n: int, steps: int = 7, warmup: int = 2, switches: tuple[str, ...] = ATTENTION_ON
+) -> dict[str, Any]:
+    """Interleaved off/on steps at ``n`` users: the per-step times and the ratio
+    (``switches``: the overrides of the "on" model; default :data:`ATTENTION_ON`).
+    """
     load_start = loadavg()
     off, build_off = _model(n, ())
-    on, build_on = _model(n, ATTENTION_ON)
+    on, build_on = _model(n, switches)
     for _ in range(warmup):  # JIT compilation and first-step allocations, both models
         off.step()
         on.step()
@@ -80,7 +86,7 @@ def bench_attention(n: int, steps: int = 7, warmup: int = 2) -> dict[str, Any]:
     ratio = median(cpu["on"]) / median(cpu["off"])
     out = {
         "n": n,
-        "switches_on": list(ATTENTION_ON),
+        "switches_on": list(switches),
         "warmup_steps": warmup,
         "steps_timed": steps,
         "build_cpu_seconds": {"off": build_off, "on": build_on},
@@ -112,9 +118,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--n", type=int, default=100_000)
     ap.add_argument("--steps", type=int, default=7)
     ap.add_argument("--warmup", type=int, default=2)
+    ap.add_argument(
+        "--switch",
+        action="append",
+        help="an override of the 'on' model (repeatable; default: sessions, churn, ads)",
+    )
     ap.add_argument("--json", type=Path, required=True)
     args = ap.parse_args(argv)
-    res = bench_attention(args.n, args.steps, args.warmup)
+    switches = tuple(args.switch) if args.switch else ATTENTION_ON
+    res = bench_attention(args.n, args.steps, args.warmup, switches)
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(res, indent=1) + "\n")
     return 0
