@@ -84,6 +84,7 @@ from feedlab.benchmarks.workloads.algorithmic_bias import (  # noqa: E402
     bench_algorithmic_bias,
     kernel_sweeps,
 )
+from feedlab.benchmarks.workloads.attention import bench_attention  # noqa: E402
 from feedlab.benchmarks.workloads.scaling import (  # noqa: E402
     bench_full_scale,
     bench_scaling,
@@ -259,6 +260,7 @@ def _sections(s: Settings, ndlib_ok: bool, results: dict[str, Any]) -> dict[str,
             ("agreement_algorithmic_bias", lambda: agreement_algorithmic_bias(s, work, ndlib_ok)),
             ("threshold", lambda: bench_threshold(s, ndlib_ok)),
             ("scaling", lambda: bench_scaling(s)),
+            ("attention_cost", lambda: bench_attention(s.target_n)),
         ]
         timings = {}
         for name, fn in sections:

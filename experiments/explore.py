@@ -5,9 +5,11 @@ from flat parameters (:mod:`feedlab.experiments.flat`), so SolaraViz's own Reset
 it from the controls. Panels (each a Solara component of the model):
 
 - controls: ranking policy, network, N, seed and the main dynamics parameters, with the
-  ranges of the config schema (:func:`controls`); step / play / pause / reset (SolaraViz);
+  ranges of the config schema (:func:`controls`), the attention economy's switches
+  (sessions, churn) and the business model (ads with ``ad_funded`` and ``hybrid``);
+  step / play / pause / reset (SolaraViz);
 - :func:`MetricsPanel`: time series of the headline live metrics, read from the model's
-  Mesa DataCollector;
+  Mesa DataCollector (time spent, daily active users and revenue when recorded);
 - :func:`OpinionPanel`: the opinion distribution by group;
 - :func:`NetworkPanel`: a sampled subgraph (a few hundred accounts, :func:`sample_nodes`)
   coloured by opinion and sized by followers; drawing cost does not grow with N;
@@ -59,7 +61,10 @@ HEADLINE: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("engagement per user", ("engagement_per_user",)),
     ("value per item read", ("mean_value",)),
     ("time spent", ("time_spent_mean", "time_well_spent")),  # with dynamics.session / churn
-    ("revenue", ("revenue", "revenue_per_user")),  # drawn once a run records revenue
+    ("daily active users", ("dau",)),  # with dynamics.churn
+    # with a business model (the selector; docs/attention.md §Business models)
+    ("revenue per user and step", ("revenue_per_user",)),
+    ("cumulative revenue", ("cumulative_revenue",)),
 )
 #: per-arm metrics of the arms panel (columns ``<metric>__<arm>``)
 ARM_METRICS = ("opinion_variance", "engagement_per_user", "mean_value", "outrage_share_impressions")
@@ -72,7 +77,15 @@ SLIDERS = (
     "dynamics.stance_noise",
     "platform.prediction_noise",
 )
-CHECKBOXES = ("dynamics.affect.enabled",)
+CHECKBOXES = ("dynamics.affect.enabled", "dynamics.session.enabled", "dynamics.churn.enabled")
+#: the business-model selector (control ``business_model``): each option -> whether it
+#: sells ads (then the app adds ``ads=feed_ads``; docs/attention.md §Business models)
+BUSINESS_MODELS: dict[str, bool] = {
+    "none": False,
+    "ad_funded": True,
+    "subscription": False,
+    "hybrid": True,
+}
 #: Solara server settings of the app: no telemetry, and a front-end asset missing from
 #: the ``solara-assets`` package fails at once (a refused local address) instead of being
 #: fetched from the CDN, so the app never touches the network (docs/explore.md)
@@ -178,9 +191,39 @@ def controls(cfg: Mapping[str, Any], overrides: Sequence[str] = ()) -> dict[str,
             "label": path,
             "value": bool(_lookup(cfg, path)),
         }
-    owned = {"ranking", "network", "network.n", "seed", *SLIDERS, *CHECKBOXES}
+    model = str(cfg.get("platform", {}).get("business_model", "none"))
+    out["business_model"] = {
+        "type": "Select",
+        "label": "business model (ads: feed_ads)",
+        "value": model if model in BUSINESS_MODELS else "none",
+        "values": list(BUSINESS_MODELS),
+    }
+    owned = {
+        "ranking",
+        "network",
+        "network.n",
+        "seed",
+        "ads",
+        "platform.business_model",
+        *SLIDERS,
+        *CHECKBOXES,
+    }
     out["overrides"] = [o for o in overrides if o.partition("=")[0].lstrip("+~") not in owned]
     return out
+
+
+def business_model_overrides(model: str, overrides: Sequence[str]) -> list[str]:
+    """The Hydra overrides of a business-model choice around the fixed ``overrides``: a
+    model that sells ads gets ``ads=feed_ads`` first (a group before the values set under
+    it); one that does not drops any ``ads.*`` values (there is no ads node to set).
+    """
+    if model not in BUSINESS_MODELS:
+        raise ConfigError([f"business_model: {model!r} is not one of {', '.join(BUSINESS_MODELS)}"])
+    if BUSINESS_MODELS[model]:
+        head, rest = ["ads=feed_ads"], list(overrides)
+    else:
+        head, rest = [], [o for o in overrides if not o.lstrip("+~").startswith("ads.")]
+    return [*head, *rest, f"platform.business_model={model}"]
 
 
 def initial_params(params: Mapping[str, Any]) -> dict[str, Any]:
@@ -250,6 +293,9 @@ class ExploreModel(FeedModel):
 
     def __init__(self, **params: Any):
         inspector = FeedInspector()
+        if "business_model" in params:  # the selector: a group and a value, as overrides
+            model = str(params.pop("business_model"))
+            params["overrides"] = business_model_overrides(model, params.get("overrides") or [])
         super().__init__(extensions=[inspector], **params)
         self.inspector = inspector
 
@@ -280,9 +326,9 @@ def metrics_figure(model: FeedModel) -> Figure:
     steps = np.asarray(dc._collection_steps if dc is not None else [], dtype=float)
     panels = [(t, [m for m in ms if m in series]) for t, ms in HEADLINE]
     panels = [(t, ms) for t, ms in panels if ms]
-    fig = _figure(7.5, 3.5, hspace=0.55, wspace=0.3, top=0.93, bottom=0.08)
     cols = 3
     rows = max(1, -(-len(panels) // cols))
+    fig = _figure(7.5, max(3.5, 1.17 * rows), hspace=0.55, wspace=0.3, top=0.93, bottom=0.08)
     mark = "o" if steps.size < 3 else None  # a visible point before the first steps
     for i, (title, names) in enumerate(panels):
         ax = fig.add_subplot(rows, cols, i + 1)
@@ -484,13 +530,14 @@ def describe_parameters(model: FeedModel) -> str:
     """
     cfg = getattr(model, "config", {})
     parts = []
-    for path in (*SLIDERS, *CHECKBOXES):
+    for path in (*SLIDERS, *CHECKBOXES, "platform.business_model"):
         try:
             value = _lookup(cfg, path)
         except (KeyError, TypeError):
             continue
         name = path.rsplit(".", 2)[-2] if path.endswith(".enabled") else path.rsplit(".", 1)[1]
-        parts.append(f"{name} {value}" if isinstance(value, bool) else f"{name} {value:g}")
+        plain = isinstance(value, (bool, str))
+        parts.append(f"{name} {value}" if plain else f"{name} {value:g}")
     return "built with " + " · ".join(parts)
 
 

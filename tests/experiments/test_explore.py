@@ -96,6 +96,67 @@ def test_panels_draw() -> None:
     assert {line.get_label() for line in arm_lines} == {"control", "treatment"}
 
 
+def test_attention_controls_and_the_business_model_selector() -> None:
+    p = _params(["network.n=300", "ads=feed_ads", "platform.business_model=hybrid", "steps=5"])
+    for path in ("dynamics.session.enabled", "dynamics.churn.enabled"):
+        box = p[path.replace(".", "__")]
+        assert box["type"] == "Checkbox" and box["value"] is False and box["label"] == path
+    sel = p["business_model"]
+    assert sel["type"] == "Select" and sel["value"] == "hybrid"
+    assert sel["values"] == ["none", "ad_funded", "subscription", "hybrid"]
+    assert p["overrides"] == ["steps=5"]  # the selector owns ads= and the business model
+    assert _params(["network.n=300"])["business_model"]["value"] == "none"
+    # a model that sells ads gets the ads group first; one that does not, no ads values
+    assert explore.business_model_overrides("ad_funded", ["ads.targeting=arousal"]) == [
+        "ads=feed_ads",
+        "ads.targeting=arousal",
+        "platform.business_model=ad_funded",
+    ]
+    assert explore.business_model_overrides("subscription", ["ads.cpm=3", "steps=5"]) == [
+        "steps=5",
+        "platform.business_model=subscription",
+    ]
+    with pytest.raises(explore.ConfigError, match="business_model"):
+        explore.business_model_overrides("free_lunch", [])
+
+
+def test_revenue_and_attention_panels_appear_when_switched_on() -> None:
+    values = {
+        **initial_params(_params(["network.n=300"])),
+        "business_model": "ad_funded",
+        "dynamics__session__enabled": True,
+        "dynamics__churn__enabled": True,
+    }
+    model = ExploreModel(**values)
+    assert model.config["platform"]["business_model"] == "ad_funded"
+    assert model.config["ads"]["name"] == "feed_ads"
+    assert model.config["dynamics"]["churn"]["enabled"] is True
+    for _ in range(2):
+        model.step()
+    axes = {ax.get_title(): ax for ax in explore.metrics_figure(model).axes}
+    for title in ("revenue per user and step", "cumulative revenue", "time spent"):
+        assert title in axes, title
+    revenue = axes["cumulative revenue"].get_lines()[0].get_ydata()
+    assert revenue[-1] > 0  # ads were sold
+    assert "business_model ad_funded" in explore.describe_parameters(model)
+    assert "churn True" in explore.describe_parameters(model)
+    # everything off: no revenue panel (nothing recorded), as before the selector
+    plain = ExploreModel(**{**initial_params(_params(["network.n=300"]))})
+    plain.step()
+    titles = [ax.get_title() for ax in explore.metrics_figure(plain).axes]
+    assert "cumulative revenue" not in titles and "daily active users" not in titles
+    assert plain.config["platform"]["business_model"] == "none"
+    # the selector's subscription model runs without ads and records subscriptions
+    sub = ExploreModel(
+        **{**initial_params(_params(["network.n=300"])), "business_model": "subscription"}
+    )
+    sub.step()
+    assert sub.config["platform"]["business_model"] == "subscription"
+    assert "revenue per user and step" in [
+        ax.get_title() for ax in explore.metrics_figure(sub).axes
+    ]
+
+
 def test_the_network_sample_is_small_fixed_and_private() -> None:
     model = FeedModel(n=2000, seed=4)
     draws = model.dyn_rng.bit_generator.state
