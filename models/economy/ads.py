@@ -192,7 +192,11 @@ def allocate(
     # orders equal values at random and changes no order between values more than a
     # relative 1e-9 apart
     key = ecpm * (1.0 + 1e-9 * rng.random((s, a)))
-    order = np.argsort(-key.T, axis=1).astype(np.int64)  # each advertiser's slots, best first
+    # each advertiser's slots, best first. A stable sort: the jitter leaves exact ties
+    # (1 + 1e-9·u takes ~4.5 M values, so ~n²/9e6 collisions among n slots of one price),
+    # and NumPy's default sort orders ties differently on CPUs with and without AVX-512;
+    # a stable sort orders them by slot index on every machine.
+    order = np.argsort(-key.T, axis=1, kind="stable").astype(np.int64)
     winner = np.full(s, -1, np.int64)
     spend = np.zeros(a)
     _greedy(
