@@ -22,8 +22,13 @@ output difference by the step in *unit-box* coordinates, so μ* is in the target
 per full prior range, comparable between parameters of one target. Selection rule
 (:func:`select`): for each target, rank parameters by μ*; the parameter is *influential*
 for the target when it belongs to the smallest top set whose μ* sum reaches ``cover``
-(0.8) of the target's total μ*. The parameters worth freeing are those influential for
-at least one *fitted* target; the rest would stay flat whatever the data.
+(0.8) of the target's total μ* **and** its μ* exceeds ``floor_factor`` (2) × the target's
+noise floor
+(:func:`noise_floor`: the μ* a parameter that only reshuffles the random path would get,
+from the seed-to-seed sd of the target at the config's own values on ``noise_seeds``
+seeds; a null parameter's μ* over 10 trajectories has an sd of ≈ 0.24 × the floor, and
+the floor itself is estimated from a few seeds, hence the factor 2). The parameters worth freeing are those influential for at least one *fitted*
+target; the rest would stay flat whatever the data.
 """
 
 from __future__ import annotations
@@ -56,6 +61,8 @@ _KEYS = (
     "seeds",
     "design_seed",
     "cover",
+    "noise_seeds",
+    "floor_factor",
 )
 
 
@@ -71,6 +78,8 @@ class Screen:
     seeds: int
     design_seed: int
     cover: float
+    noise_seeds: int = 6
+    floor_factor: float = 2.0
 
     @property
     def params(self) -> tuple[Prior, ...]:
@@ -99,13 +108,17 @@ class Screen:
             "seeds": self.seeds,
             "design_seed": self.design_seed,
             "cover": self.cover,
+            "noise_seeds": self.noise_seeds,
+            "floor_factor": self.floor_factor,
             "seed": self.base.seed,
         }
 
 
-def screen_seeds(seed: int, n: int) -> list[int]:
-    """The run seeds every design point shares (common random numbers)."""
-    ss = np.random.SeedSequence(seed, spawn_key=(SCREEN_STREAM,))
+def screen_seeds(seed: int, n: int, stream: int = 0) -> list[int]:
+    """The run seeds every design point shares (common random numbers; ``stream`` 0), or
+    those of the noise floor (``stream`` 1).
+    """
+    ss = np.random.SeedSequence(seed, spawn_key=(SCREEN_STREAM, stream))
     return [int(x) & 0x7FFFFFFF for x in ss.generate_state(n)]
 
 
@@ -119,7 +132,7 @@ def _int(raw: Mapping[str, Any], key: str, default: int, lo: int, problems: list
 
 def _design_problems(
     raw: Mapping[str, Any], problems: list[str]
-) -> tuple[int, int, int, int, float]:
+) -> tuple[int, int, int, int, float, int, float]:
     extra = sorted(str(k) for k in raw if k not in _KEYS)
     if extra:
         problems.append(f"screen: unknown key(s) {', '.join(extra)}; allowed: {', '.join(_KEYS)}")
@@ -128,12 +141,17 @@ def _design_problems(
     if levels % 2:
         problems.append(f"screen.levels: must be even, got {levels}")
     seeds = _int(raw, "seeds", 1, 1, problems)
+    noise = _int(raw, "noise_seeds", 6, 2, problems)
     dseed = _int(raw, "design_seed", 0, 0, problems)
     cover = raw.get("cover", 0.8)
     if isinstance(cover, bool) or not isinstance(cover, int | float) or not 0 < cover <= 1:
         problems.append(f"screen.cover: must lie in (0, 1], got {cover!r}")
         cover = 0.8
-    return traj, levels, seeds, dseed, float(cover)
+    factor = raw.get("floor_factor", 2.0)
+    if isinstance(factor, bool) or not isinstance(factor, int | float) or factor < 0:
+        problems.append(f"screen.floor_factor: must be a number >= 0, got {factor!r}")
+        factor = 2.0
+    return traj, levels, seeds, dseed, float(cover), noise, float(factor)
 
 
 def _target_problems(targets: Sequence[str]) -> list[str]:
@@ -168,7 +186,7 @@ def load(
         raise ConfigError(
             [f"screen: {base.name} has no screen section (a mapping with keys {', '.join(_KEYS)})"]
         )
-    traj, levels, seeds, dseed, cover = _design_problems(raw, problems)
+    traj, levels, seeds, dseed, cover, noise, factor = _design_problems(raw, problems)
     targets = S._ids(
         raw.get("targets") or [*base.targets, *base.hold_out], "screen.targets", problems
     )
@@ -218,6 +236,8 @@ def load(
         seeds=seeds,
         design_seed=dseed,
         cover=cover,
+        noise_seeds=noise,
+        floor_factor=factor,
     )
 
 
@@ -235,10 +255,24 @@ class _ScreenRuns(Runs):
         return m
 
 
-def select(rows: Sequence[Mapping[str, Any]], cover: float) -> dict[str, list[str]]:
-    """Target → its influential parameters: the smallest set of top-μ* parameters whose μ*
-    sum reaches ``cover`` of the target's total μ* (none when every μ* is 0).
+def noise_floor(sd: float, levels: int) -> float:
+    """μ* of a parameter that does nothing but change the run's random path: with the
+    paths decorrelated, an elementary effect is (ε₁ − ε₂)/Δ, ε the seed-to-seed noise of sd
+    ``sd`` and Δ = levels / (2 (levels − 1)) SALib's step in unit-box coordinates, so
+    E|EE| = 2 sd / (√π Δ). A μ* at or below it is indistinguishable from noise.
     """
+    delta = levels / (2.0 * (levels - 1))
+    return 2.0 * sd / (math.sqrt(math.pi) * delta)
+
+
+def select(
+    rows: Sequence[Mapping[str, Any]], cover: float, floor: Mapping[str, float] | None = None
+) -> dict[str, list[str]]:
+    """Target → its influential parameters: of the smallest set of top-μ* parameters whose
+    μ* sum reaches ``cover`` of the target's total μ* (none when every μ* is 0), those whose
+    μ* exceeds the target's noise ``floor`` (:func:`noise_floor`; none given: no floor).
+    """
+    floor = floor or {}
     out: dict[str, list[str]] = {}
     for tid in dict.fromkeys(r["target"] for r in rows):
         mine = sorted(
@@ -251,7 +285,8 @@ def select(rows: Sequence[Mapping[str, Any]], cover: float) -> dict[str, list[st
         for r in mine:
             if total <= 0 or acc >= cover * total:
                 break
-            chosen.append(r["param"])
+            if r["mu_star"] > floor.get(tid, 0.0):
+                chosen.append(r["param"])
             acc += r["mu_star"]
         out[tid] = chosen
     return out
@@ -318,11 +353,18 @@ def run(sc: Screen, echo: Callable[[str], None] | None = None) -> dict[str, Any]
                 f"screen: trajectory {done // step}/{sc.trajectories} | {done}/{len(pts)} points | "
                 f"{el:.0f} s elapsed | ETA {(len(pts) - done) * el / done / 60:.1f} min"
             )
+    # the noise floor: the targets at the config's own values on noise_seeds fresh seeds
+    noise_pt = Point((), screen_seeds(sc.base.seed, sc.noise_seeds, stream=1))
+    base = m.measure([noise_pt], sc.targets)[0]  # targets × noise seeds
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         Y = np.nanmean(np.concatenate(parts), axis=-1)  # points × targets
+        sd = {t: float(np.nanstd(base[j], ddof=1)) for j, t in enumerate(sc.targets)}
+    floor = {t: noise_floor(v, sc.levels) for t, v in sd.items()}
     rows = _indices(sc, X, Y)
-    chosen = select(rows, sc.cover)
+    for r in rows:
+        r["noise_floor"] = floor[r["target"]]
+    chosen = select(rows, sc.cover, {t: sc.floor_factor * f for t, f in floor.items()})
     fitted = [t for t in sc.base.targets if t in chosen]
     free = sorted({p for t in fitted for p in chosen[t]}, key=[p.name for p in sc.params].index)
     current = list(sc.base.names)
@@ -335,6 +377,9 @@ def run(sc: Screen, echo: Callable[[str], None] | None = None) -> dict[str, Any]
             p: [t for t in sc.targets if p in chosen[t]] for p in [x.name for x in sc.params]
         },
         "inert_in_config": [p for p in current if p not in free],
+        "noise_sd": sd,
+        "noise_floor": floor,
+        "default_mean": {t: float(np.nanmean(base[j])) for j, t in enumerate(sc.targets)},
         "design_points": int(X.shape[0]),
         "runs_expected": len(m.runs.expected),
         "runs_simulated_now": len(m.runs.ran),
@@ -367,8 +412,10 @@ def markdown(res: Mapping[str, Any]) -> str:
         f"{len(params) + 1}, {sc['levels']} levels, design seed {sc['design_seed']}) × "
         f"{sc['seeds']} common seed(s); {res['runs_expected']} runs; overrides "
         f"`{' '.join(sc['overrides'])}`. Cells: μ* (σ), in the target's units per full "
-        f"range of the parameter; **bold**: influential (top μ* covering {sc['cover']:.0%} "
-        "of the target's total). Fitted targets are marked *.",
+        f"range of the parameter; **bold**: influential (among the top μ* covering "
+        f"{sc['cover']:.0%} of the target's total, and above {sc['floor_factor']:g} × the "
+        "target's noise floor). "
+        "Fitted targets are marked *.",
         "",
         "| parameter | range | "
         + " | ".join(t + (" *" if t in sc["fitted"] else "") for t in targets)
@@ -380,6 +427,11 @@ def markdown(res: Mapping[str, Any]) -> str:
         lines.append(
             f"| `{p}` | [{lo:g}, {hi:g}] | " + " | ".join(cell(t, p) for t in targets) + " |"
         )
+    lines.append(
+        f"| noise floor (sd over {sc['noise_seeds']} seeds) | | "
+        + " | ".join(f"{res['noise_floor'][t]:.3g} ({res['noise_sd'][t]:.2g})" for t in targets)
+        + " |"
+    )
     lines += [
         "",
         f"Worth fitting (influential for a fitted target): {', '.join(res['free']) or '(none)'}.",
@@ -403,7 +455,16 @@ def write(res: dict[str, Any], out: Path) -> None:
     infl = res["influential"]
     cols = {
         k: [r[k] for r in rows]
-        for k in ("target", "param", "mu_star", "mu_star_conf", "sigma", "mu", "share")
+        for k in (
+            "target",
+            "param",
+            "mu_star",
+            "mu_star_conf",
+            "sigma",
+            "mu",
+            "share",
+            "noise_floor",
+        )
     }
     cols["influential"] = [r["param"] in infl[r["target"]] for r in rows]
     t = pa.table(cols).replace_schema_metadata({"feedlab.screen": canonical_json(res["screen"])})

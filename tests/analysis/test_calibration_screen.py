@@ -64,7 +64,9 @@ def test_screen_ranks_on_the_measurement_and_resumes(tmp_path):
     assert res["free"] == [LIKE]
     # the config frees the share intercept, which this screen's fitted target ignores
     assert res["inert_in_config"] == [LIKE, SHARE][1:]
-    assert res["runs_expected"] == 3 * 3 and res["runs_simulated_now"] == 9
+    assert res["noise_floor"]["metric:total_likes"] < mu[LIKE]
+    assert res["screen"]["floor_factor"] == 2.0
+    assert res["runs_expected"] == 3 * 3 + 6 and res["runs_simulated_now"] == 15
     assert verify(sc.spec.out).ok
     assert "**" in (sc.spec.out / "screen.md").read_text()
     again = screen.run(screen.load(_config(tmp_path), out=tmp_path / "s"))
@@ -80,6 +82,9 @@ def test_select_covers_the_share_of_total_mu_star():
     ]
     assert screen.select(rows, 0.8) == {"t": ["a", "b"], "u": []}
     assert screen.select(rows, 0.5) == {"t": ["a"], "u": []}
+    # below the noise floor a parameter is not influential, however high its rank
+    assert screen.select(rows, 0.8, {"t": 4.0}) == {"t": ["a"], "u": []}
+    assert screen.noise_floor(1.0, 4) == pytest.approx(2 / (3.141592653589793**0.5 * (2 / 3)))
 
 
 def test_screen_and_scale_check_refuse_bad_input(tmp_path, capsys):
