@@ -4,6 +4,8 @@ held-out ones (docs/calibration.md).
     feedlab calibrate [--config calibration=default] [--targets T1,T2] [--hold-out T3]
         [--budget N] [--seed S] [--out DIR] [--jobs J] [--truth PARAM=VALUE ...]
         [--write-config] [OVERRIDE ...]
+    feedlab calibrate --screen [--config ...] [--out DIR] [--jobs J] [OVERRIDE ...]
+    feedlab calibrate --scale-check N1,N2 [--config ...] [--out DIR] [--jobs J] [OVERRIDE ...]
 
 Exit codes: 0 done; 2 a bad option or config (nothing written); 1 a run or measurement
 failed (complete runs are kept and reused by the same command).
@@ -52,6 +54,27 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="also write the generated calibrated configs into conf/<group>/calibrated.yaml",
     )
+    ap.add_argument(
+        "--conf-dir",
+        type=Path,
+        help="with --write-config: the config root to write <group>/calibrated.yaml into "
+        "(default: feedlab's own conf/)",
+    )
+    ap.add_argument(
+        "--screen",
+        action="store_true",
+        help="Morris sensitivity screen of the config's screen: candidates on every target's "
+        "measurement (which parameters are worth fitting); no calibration",
+    )
+    ap.add_argument(
+        "--scale-check",
+        metavar="N1,N2",
+        help="measure every target at these network sizes under the default and the "
+        "calibrated parameters (OUT/calibration.json); no calibration",
+    )
+    ap.add_argument(
+        "--scale-seeds", type=int, default=3, help="seeds per size and arm of --scale-check (3)"
+    )
     ap.add_argument("--quiet", "-q", action="store_true", help="no progress lines")
     ap.add_argument("overrides", nargs="*", help="config overrides appended to every simulation")
     return ap
@@ -80,6 +103,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     from .engine import calibrate
 
     args = _parser().parse_args(list(argv or []))
+    if args.screen or args.scale_check is not None:
+        return _side_command(args, list(argv or []))
+    if args.conf_dir is not None and not args.write_config:
+        print("feedlab calibrate: --conf-dir: only used with --write-config", file=sys.stderr)
+        return 2
     try:
         s = spec.load(
             args.config,
@@ -104,7 +132,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         outcome = calibrate(s, echo=echo)
         summary = report.write(
-            outcome, "feedlab calibrate " + shlex.join(list(argv or [])), args.write_config
+            outcome,
+            "feedlab calibrate " + shlex.join(list(argv or [])),
+            args.write_config,
+            conf_dir=args.conf_dir,
         )
     except ConfigError as exc:
         print(f"feedlab calibrate: {exc}", file=sys.stderr)
@@ -140,6 +171,66 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"marginals/pairs.{{png,pdf}}; configs: {', '.join(summary['configs'])}"
     )
     return 0
+
+
+def _side_command(args: argparse.Namespace, argv: list[str]) -> int:
+    """``--screen`` or ``--scale-check``: exit code 0, 1 (a run failed) or 2 (bad input)."""
+    from . import scale, screen
+
+    echo = None if args.quiet else (lambda m: print(m, file=sys.stderr, flush=True))
+    what = "--screen" if args.screen else "--scale-check"
+    unused = [
+        name
+        for name, given in (
+            ("--screen", args.screen and args.scale_check is not None),
+            ("--targets", args.targets is not None),
+            ("--hold-out", args.hold_out is not None),
+            ("--budget", args.budget is not None),
+            ("--truth", bool(args.truth)),
+            ("--write-config", args.write_config),
+            ("--conf-dir", args.conf_dir is not None),
+        )
+        if given
+    ]
+    try:
+        if unused:
+            raise ConfigError([f"{u}: not used with {what}; drop it" for u in unused])
+        if args.screen:
+            sc = screen.load(args.config, out=args.out, jobs=args.jobs, overrides=args.overrides)
+            if echo:
+                echo(
+                    f"feedlab calibrate --screen: {len(sc.params)} parameters × "
+                    f"{len(sc.targets)} targets, {sc.trajectories * (len(sc.params) + 1)} "
+                    f"design points -> {sc.spec.out}"
+                )
+            res = screen.run(sc, echo=echo)
+            screen.write(res, sc.spec.out)
+            print(screen.markdown(res))
+            print(f"wrote {sc.spec.out}/screen.{{parquet,md,json}}")
+            return 0
+        chk = scale.load(
+            args.config,
+            args.scale_check,
+            seeds=args.scale_seeds,
+            out=args.out,
+            jobs=args.jobs,
+            overrides=args.overrides,
+        )
+        res = scale.run(chk, echo=echo)
+        scale.write(res, chk.folder)
+        print(scale.markdown(res))
+        print(f"wrote {chk.folder}/scale.{{md,json}}")
+        return 0
+    except ConfigError as exc:
+        print(f"feedlab calibrate: {exc}", file=sys.stderr)
+        return 2
+    except Exception as exc:  # a run or a measurement failed: complete runs are kept
+        print(
+            f"feedlab calibrate {what}: {type(exc).__name__}: {exc}; complete runs are reused "
+            "when the same command is run again",
+            file=sys.stderr,
+        )
+        return 1
 
 
 if __name__ == "__main__":

@@ -396,9 +396,12 @@ def plots(o: Outcome, out: Path) -> None:
         style.save(fig, out, "pairs", {**meta, "figure": "pairs", "title": "Posterior pairs"})
 
 
-def write(o: Outcome, command: str, write_config: bool = False) -> dict[str, Any]:
+def write(
+    o: Outcome, command: str, write_config: bool = False, conf_dir: Path | None = None
+) -> dict[str, Any]:
     """Write every output into ``spec.out`` (and, with ``write_config``, the generated
-    configs into ``conf/``); returns the summary that ``calibration.json`` holds.
+    configs into ``conf_dir/<group>/calibrated.yaml``, by default the package's ``conf/``);
+    returns the summary that ``calibration.json`` holds.
     """
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -449,7 +452,8 @@ def write(o: Outcome, command: str, write_config: bool = False) -> dict[str, Any
         write_bytes_atomic(path, text.encode())
         written.append(str(path))
         if write_config:
-            dest = CONF_DIR / group / "calibrated.yaml"
+            dest = (conf_dir or CONF_DIR) / group / "calibrated.yaml"
+            dest.parent.mkdir(parents=True, exist_ok=True)
             write_bytes_atomic(dest, text.encode())
             written.append(str(dest))
     summary["configs"] = written

@@ -15,6 +15,7 @@ Keys of a calibration config (every one required unless marked optional)::
     assumed_sigma: {}    # optional: target id -> sd used when the paper gives no interval
     truth: {}            # optional: param -> value; synthetic targets from the model itself
     truth_seeds: 8       # optional: seeds of the synthetic targets
+    screen: {...}        # optional: the sensitivity screen (:mod:`.screen`, --screen)
 
 A target id is a target of the library with a registered measurement
 (:mod:`feedlab.analysis.targets.measurements`), or ``metric:<summary metric>`` (a plain
@@ -59,8 +60,9 @@ _TOP = (
     "assumed_sigma",
     "truth",
     "truth_seeds",
+    "screen",
 )
-_OPTIONAL = ("assumed_sigma", "truth", "truth_seeds")
+_OPTIONAL = ("assumed_sigma", "truth", "truth_seeds", "screen")
 #: smc key -> (minimum, integer?)
 _SMC: dict[str, tuple[float, bool]] = {
     "population": (4, True),
