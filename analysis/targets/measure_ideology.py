@@ -36,8 +36,9 @@ if TYPE_CHECKING:
     from feedlab.analysis.validation.runner import Context
     from feedlab.models.model import FeedModel, StepContext
 
-#: The labelled network: Adamic & Glance's (2005) political blogs.
-POLBLOGS = "network=polblogs"
+#: The labelled network: Adamic & Glance's (2005) political blogs (``~network.n`` drops the
+#: design's N = 3000: the file fixes N = 1,490).
+POLBLOGS = ("network=polblogs", "~network.n")
 #: polblogs' group labels (``value`` in the GML file).
 LIBERAL, CONSERVATIVE = 0, 1
 # arm indices of the minority design (control = chronological, first)
@@ -125,7 +126,7 @@ def polblogs_audits(ctx: Context, seeds: Sequence[int]) -> list[dict[str, Any]]:
     """The ideology audits of the minority design on polblogs, one per seed (cached;
     ``ctx.overrides`` appended, ``ctx.jobs`` workers).
     """
-    full = [[*minority_overrides(s), POLBLOGS, *ctx.overrides] for s in seeds]
+    full = [[*minority_overrides(s), *POLBLOGS, *ctx.overrides] for s in seeds]
     for ov in full:
         ctx.log("  ideology audit " + " ".join(ov))
     os.makedirs(ctx.cache, exist_ok=True)
