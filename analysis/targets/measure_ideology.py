@@ -122,11 +122,20 @@ def ideology_audit_task(task: tuple[str, list[str]]) -> dict[str, Any]:
     return out
 
 
+def _sets_network_n(override: str) -> bool:
+    """Whether ``override`` sets ``network.n`` (a shrink override such as
+    ``feedlab validate --set network.n=300``): polblogs fixes its N, so such an override is
+    dropped for these runs (a file network has no ``n`` field) and the rest kept.
+    """
+    return override.lstrip("+~").split("=", 1)[0].strip() == "network.n"
+
+
 def polblogs_audits(ctx: Context, seeds: Sequence[int]) -> list[dict[str, Any]]:
     """The ideology audits of the minority design on polblogs, one per seed (cached;
-    ``ctx.overrides`` appended, ``ctx.jobs`` workers).
+    ``ctx.overrides`` appended except ``network.n``, ``ctx.jobs`` workers).
     """
-    full = [[*minority_overrides(s), *POLBLOGS, *ctx.overrides] for s in seeds]
+    shrink = [ov for ov in ctx.overrides if not _sets_network_n(ov)]
+    full = [[*minority_overrides(s), *POLBLOGS, *shrink] for s in seeds]
     for ov in full:
         ctx.log("  ideology audit " + " ".join(ov))
     os.makedirs(ctx.cache, exist_ok=True)

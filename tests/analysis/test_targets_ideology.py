@@ -92,8 +92,11 @@ def test_audit_is_read_only_and_matches_the_pooled_cross_cutting_share(tmp_path:
 
 
 def test_every_measurement_runs_on_a_tiny_config(tmp_path: Path) -> None:
-    ctx = Context(cache=tmp_path, overrides=(f"steps={STEPS}",))
+    # the shrink overrides of a reduced `feedlab validate --targets`: polblogs keeps its N
+    ctx = Context(cache=tmp_path, overrides=("network.n=300", f"steps={STEPS}"))
     for tid in IDS:
         vals = MEASUREMENTS[tid](ctx, SEEDS).values
         assert len(vals) == 2 and all(math.isfinite(x) for x in vals), (tid, vals)
     assert len(list((tmp_path / "audit_ideology").glob("*.json"))) == 2  # cached per seed
+    assert MI._sets_network_n("network.n=300") and MI._sets_network_n("++network.n=3")
+    assert not MI._sets_network_n("network.n_groups=2") and not MI._sets_network_n("steps=5")
