@@ -87,6 +87,9 @@ piccardi_uprank
 piccardi_engagement
 guess_political
 guess_untrustworthy
+bakshy_liberals
+bakshy_conservatives
+huszar_right_vs_left
 huszar_political  # @register_informative
 
 # Declared seed sets: the exploration seeds are never run by the tests of record

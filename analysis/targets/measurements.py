@@ -185,4 +185,4 @@ __all__ = [
 ]
 
 # Measurements registered in their own modules (they import .registry and .designs).
-from . import measure_affect, measure_exposure  # noqa: E402, F401
+from . import measure_affect, measure_exposure, measure_ideology  # noqa: E402, F401

@@ -41,25 +41,10 @@ NEEDS: dict[str, str] = {
         "nothing the model lacks — the editors' figure is not a quantity of the paper "
         "(data/targets README); measure bakshy2015_ranking_crosscutting_pooled instead"
     ),
-    "bakshy2015_ranking_crosscutting_conservatives": (
-        "an ideology on the groups: the measured design's network (stochastic_block) has two "
-        "symmetric groups labelled 0 and 1, so calling one of them conservative would be "
-        "arbitrary"
-    ),
-    "bakshy2015_ranking_crosscutting_liberals": (
-        "an ideology on the groups: the measured design's network (stochastic_block) has two "
-        "symmetric groups labelled 0 and 1, so calling one of them liberal would be arbitrary"
-    ),
     "brady2017_moral_emotional_words": (
         "moral-emotional word counts per item: items carry one continuous outrage score, and "
         "no calibrated conversion of one moral-emotional word into units of that score "
         "exists, so a per-word rate ratio would be set by a free conversion factor"
-    ),
-    "huszar2022_right_vs_left": (
-        "asymmetric left/right party accounts in several countries; the default model's two "
-        "groups are symmetric by construction, so a right-vs-left count has no analogue "
-        "(the model's amplification of political content, engagement vs chronological, is "
-        "reported as the informative row huszar2022_political_amplification)"
     ),
     "rathje2021_outgroup_term_odds": (
         "out-group terms per item: items carry one continuous out-group animosity score, and "

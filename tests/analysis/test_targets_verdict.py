@@ -68,7 +68,9 @@ def test_published_null_with_interval_is_an_equivalence_test(targets):
 
 def test_not_measured_names_the_mechanism(targets):
     v = TV.target_verdict(
-        targets["huszar2022_right_vs_left"], None, M.NEEDS["huszar2022_right_vs_left"]
+        targets["brady2017_moral_emotional_words"],
+        None,
+        M.NEEDS["brady2017_moral_emotional_words"],
     )
     assert v.verdict == TV.NOT_MEASURED and v.reason.startswith("not measured: needs ")
 

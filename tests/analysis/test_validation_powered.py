@@ -132,7 +132,7 @@ def test_targets_end_to_end_tiny(tmp_path, capsys) -> None:
     ):
         assert rows[tid]["n"] == 2 and len(rows[tid]["values"]) == 2, rows[tid]
         assert rows[tid]["verdict"] != "ERROR"
-    assert rows["huszar2022_right_vs_left"]["verdict"] == "NOT MEASURED"
+    assert rows["brady2017_moral_emotional_words"]["verdict"] == "NOT MEASURED"
     assert js["seed_set"] == "A" and "Informative rows" in md
     assert [r["name"] for r in js["informative"]] == ["huszar2022_political_amplification"]
     assert all(r["verdict"] != "PASS" or r["verified"] for r in rows.values())
