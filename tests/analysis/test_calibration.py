@@ -91,7 +91,7 @@ def test_prior_box_corners_and_targets_are_checked(tmp_path):
     problems = _bad(
         tmp_path,
         """
-targets: [guess2023_engagement, bakshy2015_ranking_crosscutting_pooled, milli2025_anger]
+targets: [guess2023_engagement, bakshy2015_ranking_crosscutting_pooled, brady2017_moral_emotional_words]
 hold_out: [guess2023_engagement]
 overrides: [network.n=60, seed=4]
 params:
@@ -107,7 +107,7 @@ seed: 0
     problems = _bad(
         tmp_path,
         """
-targets: [guess2023_engagement, bakshy2015_ranking_crosscutting_pooled, milli2025_anger, "metric:likes"]
+targets: [guess2023_engagement, bakshy2015_ranking_crosscutting_pooled, brady2017_moral_emotional_words, "metric:likes"]
 hold_out: [guess2023_engagement]
 overrides: [network.n=60]
 params:
@@ -124,7 +124,7 @@ seed: 0
     assert (
         "bakshy2015_ranking_crosscutting_pooled: no published interval; give assumed_sigma" in text
     )
-    assert "targets: 'milli2025_anger' has no registered measurement" in text
+    assert "targets: 'brady2017_moral_emotional_words' has no registered measurement" in text
     assert "metric:likes: a summary metric has no published value; allowed only with truth" in text
     assert "high corner of the prior box: population.convergence.mean: 0.9 is out of range" in text
 
