@@ -30,6 +30,7 @@ import feedlab.models.ranking.engagement_negfb as engagement_negfb
 from feedlab.analysis import validation as V
 from feedlab.analysis.validation import deffuant, fact_echo
 from feedlab.experiments import cli
+from feedlab.models.predictor import PlatformPredictor
 
 FACTS = [c.name for c in V.CHECKS.values() if c.kind == "fact" and c.run is not None]
 
@@ -221,6 +222,14 @@ def _negated_engagement(monkeypatch) -> None:
         return -real(self, cand, rng)
 
     monkeypatch.setattr(engagement.EngagementRanking, "score", score)
+    real_top = PlatformPredictor.top_weighted
+
+    def top_weighted(self, cand, weights, k, tie):
+        """The same bug in the fused path (predict, score and top-k in one pass), which
+        the engagement ranker takes with the model's own predictor."""
+        return real_top(self, cand, tuple(-w for w in weights), k, tie)
+
+    monkeypatch.setattr(PlatformPredictor, "top_weighted", top_weighted)
 
 
 @pytest.mark.slow
@@ -271,8 +280,10 @@ def test_fact_8_fails_when_rewiring_picks_the_wrong_edges(tmp_path, monkeypatch)
     def rewire(self, remove=None, add_src=None, add_dst=None, add_trust=None, add_baseline=None):
         """Planted bug: the unfollow mask and the new followees are mis-indexed (applied
         to a random permutation of the edges / proposals)."""
-        if remove is not None:
+        if remove is not None and remove.dtype == np.bool_:
             remove = shuffle.permutation(remove)
+        elif remove is not None:  # edge indices, ascending: as many other edges
+            remove = np.sort(shuffle.choice(self.n_edges, size=remove.shape[0], replace=False))
         if add_dst is not None:
             add_dst = shuffle.permutation(add_dst)
         return real(self, remove, add_src, add_dst, add_trust, add_baseline)
