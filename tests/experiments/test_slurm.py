@@ -11,13 +11,12 @@ jobs must fail the test, never hang it.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from helpers import run_feedlab
 
 from feedlab.experiments import record, sweep
 from feedlab.experiments.run import compose
@@ -49,16 +48,8 @@ def _idle_node() -> str | None:
 
 
 def _launch(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    full = {k: v for k, v in os.environ.items() if k != "FEEDLAB_TEST_FAULTS"}
-    full.update(env)
-    return subprocess.run(
-        [sys.executable, "-m", "feedlab.experiments.cli", "run", "-m", *args],
-        cwd=ROOT,
-        env=full,
-        capture_output=True,
-        text=True,
-        timeout=240,  # a 4-run sweep takes ~10-30 s here
-    )
+    # a 4-run sweep takes ~10-30 s here
+    return run_feedlab(["run", "-m", *args], env, timeout=240)
 
 
 def test_sweep_on_real_slurm(tmp_path: Path) -> None:

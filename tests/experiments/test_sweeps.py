@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from helpers import run_feedlab
 
 from feedlab.experiments import callback, record, sweep
 from feedlab.experiments.run import compose, run_experiment
@@ -23,19 +22,7 @@ ROOT = Path(__file__).resolve().parents[2]
 TINY = ["network.n=100", "steps=3"]
 
 
-def feedlab(
-    args: list[str], env: dict[str, str] | None = None, timeout: float = 300
-) -> subprocess.CompletedProcess[str]:
-    full_env = {k: v for k, v in os.environ.items() if k != "FEEDLAB_TEST_FAULTS"}
-    full_env.update(env or {})
-    return subprocess.run(
-        [sys.executable, "-m", "feedlab.experiments.cli", *args],
-        cwd=ROOT,
-        env=full_env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
+feedlab = run_feedlab
 
 
 def key_of(overrides: list[str]) -> str:
