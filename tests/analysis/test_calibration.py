@@ -9,6 +9,7 @@ import json
 import numpy as np
 import pyarrow.parquet as pq
 import pytest
+from helpers import TINY_CALIBRATION
 
 from feedlab.analysis.calibration import engine, report, simulate, smc, spec
 from feedlab.analysis.calibration.priors import Prior
@@ -25,20 +26,7 @@ TINY = ["network.n=60", "steps=3"]
 
 def _tiny(tmp_path, **kw):
     """A tiny synthetic calibration: 2 parameters, 8 particles, 3 generations."""
-    text = """
-targets: ["metric:total_likes", "metric:total_shares"]
-hold_out: ["metric:total_reshares"]
-overrides: [network.n=60, steps=3]
-params:
-  dynamics.reaction.like.intercept: {prior: uniform, low: -4.0, high: -1.0}
-  dynamics.reaction.share.intercept: {prior: uniform, low: -6.0, high: -3.0}
-truth: {dynamics.reaction.like.intercept: -2.2, dynamics.reaction.share.intercept: -4.0}
-truth_seeds: 3
-smc: {population: 8, generations: 3, quantile: 0.5, seeds: 1, noise_seeds: 2,
-      min_acceptance: 0.0, ppc_draws: 3}
-budget: 40
-seed: 3
-"""
+    text = TINY_CALIBRATION
     path = tmp_path / "tiny.yaml"
     path.write_text(text)
     return spec.load(str(path), **kw)

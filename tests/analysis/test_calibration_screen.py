@@ -10,6 +10,7 @@ import json
 import shutil
 
 import pytest
+from helpers import TINY_CALIBRATION
 
 from feedlab.analysis.calibration import cli as ccli
 from feedlab.analysis.calibration import engine, report, scale, screen, spec
@@ -21,20 +22,9 @@ from feedlab.experiments.verify import verify
 LIKE = "dynamics.reaction.like.intercept"
 SHARE = "dynamics.reaction.share.intercept"
 
-TINY = """
-targets: ["metric:total_likes", "metric:total_shares"]
-hold_out: ["metric:total_reshares"]
-overrides: [network.n=60, steps=3]
-params:
-  dynamics.reaction.like.intercept: {prior: uniform, low: -4.0, high: -1.0}
-  dynamics.reaction.share.intercept: {prior: uniform, low: -6.0, high: -3.0}
-truth: {dynamics.reaction.like.intercept: -2.2, dynamics.reaction.share.intercept: -4.0}
-truth_seeds: 3
-smc: {population: 8, generations: 3, quantile: 0.5, seeds: 1, noise_seeds: 2,
-      min_acceptance: 0.0, ppc_draws: 3}
-budget: 40
-seed: 3
-screen:
+TINY = (
+    TINY_CALIBRATION
+    + """screen:
   targets: ["metric:total_likes"]
   overrides: [network.n=50]
   trajectories: 3
@@ -44,6 +34,7 @@ screen:
     dynamics.reaction.like.intercept: [-4.0, -1.0]
     dynamics.high_outrage: [0.4, 0.8]
 """
+)
 
 
 def _config(tmp_path, body: str = TINY) -> str:
