@@ -652,8 +652,47 @@ def render_report(results: dict[str, Any], doc: Path, figures: list[Path]) -> st
         "missed": _missed(results),
         **_reference_values(results["design_reference"]),
     }
-    # the large-N step against the baseline (benchmarks/step_compare.py), when measured
-    return fill("document", **values) + "\n" + _prefixed(step_compare_section())
+    # the large-N step against the baseline (benchmarks/step_compare.py), when measured,
+    # then the attention economy's cost (benchmarks/workloads/attention.py), when measured
+    return (
+        fill("document", **values)
+        + "\n"
+        + _prefixed(step_compare_section())
+        + _prefixed(attention_section(results.get("attention_cost")))
+    )
+
+
+def attention_section(res: dict[str, Any] | None) -> str:
+    """docs/performance.md §Attention economy from the suite's ``attention_cost`` result
+    ("" when the run did not measure it): the step with sessions, churn and ads on against
+    off, interleaved in one process, and the budget.
+    """
+    if not res:
+        return ""
+    cpu, wall = res["median_step_cpu_seconds"], res["median_step_wall_seconds"]
+    verdict = "within" if res["within_budget"] else "**over**"
+    return "\n".join(
+        [
+            "## Attention economy: the step with sessions, churn and ads on vs off",
+            "",
+            f"Workload `attention_cost` (`benchmarks/workloads/attention.py`), N = "
+            f"{res['n']:,}: both models built in one process from the default config; "
+            f'"on" adds `{" ".join(res["switches_on"])}`. After {res["warmup_steps"]} '
+            f"warm-up steps each, {res['steps_timed']} steps of each, interleaved; medians "
+            f"of the per-step times (1-minute load {res['load_start'][0]} at start, "
+            f"{res['load_end'][0]} at the end).",
+            "",
+            "| step CPU off | step CPU on | on ÷ off (CPU) | median of pair ratios | on ÷ off (wall) |",
+            "|---|---|---|---|---|",
+            f"| {cpu['off']:.3f} s | {cpu['on']:.3f} s | {res['ratio_cpu']:.2f}× | "
+            f"{res['ratio_cpu_pairs_median']:.2f}× | "
+            f"{wall['on'] / wall['off']:.2f}× |",
+            "",
+            f"The budget is {res['budget']}×: the measured ratio is {verdict} it "
+            "(docs/attention.md §Cost says where the time goes).",
+            "",
+        ]
+    )
 
 
 def _prefixed(section: str) -> str:

@@ -305,3 +305,27 @@ def test_throughput_workload_measures_sweeps_and_resume():
     )
     text = report._throughput(tp)
     assert "| feedlab | 3 | 2 |" in text and "not measured (no baseline)" in text
+
+
+def test_attention_section_renders_the_measured_ratio_and_budget() -> None:
+    from feedlab.benchmarks import report
+
+    assert report.attention_section(None) == ""
+    res = {
+        "n": 1000,
+        "switches_on": ["ads=feed_ads"],
+        "warmup_steps": 2,
+        "steps_timed": 5,
+        "median_step_cpu_seconds": {"off": 0.2, "on": 0.3},
+        "median_step_wall_seconds": {"off": 0.25, "on": 0.4},
+        "ratio_cpu": 1.5,
+        "ratio_cpu_pairs_median": 1.48,
+        "budget": 1.3,
+        "within_budget": False,
+        "load_start": [1.0, 1.0, 1.0],
+        "load_end": [2.0, 2.0, 2.0],
+    }
+    text = report.attention_section(res)
+    assert "| 0.200 s | 0.300 s | 1.50× | 1.48× | 1.60× |" in text
+    assert "budget is 1.3×: the measured ratio is **over** it" in text
+    assert "within it" in report.attention_section({**res, "within_budget": True})
