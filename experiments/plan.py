@@ -271,6 +271,15 @@ def _compose_jobs(config: Any, jobs: list[Job]) -> float:
     for job in jobs:
         try:
             data = compose(job.overrides)
+            threads = int((data.get("platform") or {}).get("threads", 1) or 1)
+            if threads > 1:
+                raise ConfigError(
+                    [
+                        f"platform.threads: {threads} in a sweep; allowed: 1 (each run of a "
+                        "sweep has one thread: parallelism is across runs, "
+                        "hydra.launcher.n_jobs; docs/sweeps.md)"
+                    ]
+                )
             run, units = validate(data)
         except ConfigError as exc:
             for p in exc.problems:

@@ -147,6 +147,11 @@ def plan(
         ),
         (["steps=-1"], ["seed=0,1,2"], ["steps", "in 3 of 3 runs", "job #0"]),
         ([], ["seed=0,1", "network.no_such_key=1,2"], ["no_such_key", "in 2 of 4 runs"]),
+        (
+            ["platform.threads=2"],
+            ["seed=0,1,2"],
+            ["platform.threads: 2 in a sweep; allowed: 1", "in 3 of 3 runs"],
+        ),
     ],
 )
 def test_sweep_refused_before_launch(
