@@ -13,6 +13,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from .params import PARAM_SETS
 from .protocol import POWERED, Design
 from .registry import CHECKS
 from .report import _jsonable, _write_atomic, format_table, to_markdown
@@ -77,6 +78,14 @@ def _parser() -> argparse.ArgumentParser:
     )
     ap.add_argument(
         "--targets", action="store_true", help="measure the field targets instead of the checks"
+    )
+    ap.add_argument(
+        "--params",
+        default="default",
+        choices=PARAM_SETS,
+        help="parameter set: default, or calibrated (every conf/<group>/calibrated.yaml; "
+        "reports get a _calibrated suffix and a section beside the default report) "
+        "(default %(default)s)",
     )
     ap.add_argument(
         "--seed-set",
@@ -165,8 +174,34 @@ def _write(md: Path, js: Path, text: str, payload: dict, compare_with: str = "")
     """
     other = Path(compare_with) if compare_with else other_json(js, payload.get("seed_set", "A"))
     extra = section(_jsonable(payload), other)
+    if payload.get("params") == "calibrated":
+        extra += _params_section(payload, js)
     _write_atomic(md, text + ("\n" + extra if extra else ""))
     _write_atomic(js, json.dumps(_jsonable(payload), indent=1, ensure_ascii=False) + "\n")
+
+
+def _params_section(payload: dict, js: Path) -> str:
+    """The default-vs-calibrated section (empty when the default report's JSON is absent)."""
+    from . import params
+    from .seed_sets import load
+
+    default = load(params.default_twin(js))
+    if default is None:
+        return ""
+    fitted, held = params.roles(payload.get("params_provenance", []))
+    rows = params.comparison(default, _jsonable(payload))
+    return "\n" + params.markdown(rows, default, payload, fitted, held)
+
+
+def _params_header(payload: dict) -> str:
+    """The sentence naming the calibrated parameters and their provenance."""
+    if payload.get("params") != "calibrated":
+        return ""
+    prov = "; ".join(payload.get("params_provenance", [])[2:6])
+    return (
+        f" **Parameters: calibrated** (`{' '.join(payload['params_overrides'])}` appended to "
+        f"every run; {prov})."
+    )
 
 
 def _reduced(args: argparse.Namespace, design: Design | None) -> str:
@@ -177,6 +212,26 @@ def _reduced(args: argparse.Namespace, design: Design | None) -> str:
     if args.targets and args.target_seeds < TARGET_SEEDS:
         why.append(f"{args.target_seeds} seeds (documented: {TARGET_SEEDS})")
     return "; ".join(why)
+
+
+def _default_md(path: Path, args: argparse.Namespace) -> Path:
+    """The default Markdown output for the seed set and parameter set."""
+    from . import params
+
+    return default_out(params.suffixed(path) if args.params != "default" else path, args.seed_set)
+
+
+def _params_payload(args: argparse.Namespace) -> dict[str, Any]:
+    """The parameter set's entries of a report's JSON (none for the defaults)."""
+    if args.params == "default":
+        return {}
+    from . import params
+
+    return {
+        "params": args.params,
+        "params_overrides": list(params.overrides(args.params)),
+        "params_provenance": params.provenance(),
+    }
 
 
 def _run_targets(args: argparse.Namespace, ctx: Context, only: list[str], echo: Any) -> int:
@@ -211,14 +266,16 @@ def _run_targets(args: argparse.Namespace, ctx: Context, only: list[str], echo: 
     )
     for r in rows:
         print(f"{r['target']:48s} {r['verdict']:34s} {r['reason'][:90]}")
-    md = Path(args.out or default_out(Path("validation/targets.md"), args.seed_set))
+    md = Path(args.out or _default_md(Path("validation/targets.md"), args))
     js = Path(args.json) if args.json else md.with_suffix(".json")
     payload = {
         "code_fingerprint": ctx.cache.name,
         "reduced": reduced,
         "seed_set": args.seed_set,
         "seeds": list(seeds),
+        **_params_payload(args),
     }
+    header += _params_header(payload)
     text = targets_markdown(rows, header, informative)
     payload = {**payload, "targets": rows, "informative": informative}
     _write(md, js, text, payload, args.compare_with)
@@ -248,6 +305,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         checks = [] if args.targets else select(args.full, only)
     except (KeyError, ValueError) as exc:
         problems.append(str(exc.args[0]))
+    extra: tuple[str, ...] = ()
+    try:
+        from . import params
+
+        extra = params.overrides(args.params)
+    except ValueError as exc:
+        problems.append(str(exc))
     if problems:
         for p in problems:
             print(f"feedlab validate: {p}", file=sys.stderr)
@@ -261,7 +325,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         log=(lambda msg: None),
         jobs=args.jobs,
         design=design,
-        overrides=tuple(args.set),
+        overrides=(*args.set, *extra),
         test_seeds=SEED_SETS[args.seed_set],
     )
     if args.targets:
@@ -286,7 +350,7 @@ def _run_suite(args: argparse.Namespace, ctx: Context, checks: list, only: bool,
     results = run_checks(checks, ctx, echo)
     status = exit_status(results, args.strict)
     print(format_table(results))
-    md = Path(args.out or default_out(Path("validation/results.md"), args.seed_set))
+    md = Path(args.out or _default_md(Path("validation/results.md"), args))
     header = (
         f"Results of `feedlab validate` ({scope}; code fingerprint {fingerprint}; exit "
         f"status {status}).\n"
@@ -301,7 +365,10 @@ def _run_suite(args: argparse.Namespace, ctx: Context, checks: list, only: bool,
         "seed_set": args.seed_set,
         "seeds": list(ctx.test_seeds[: ctx.design.maximum]) if ctx.design else [],
         "results": [asdict(r) for r in results],
+        **_params_payload(args),
     }
+    if payload.get("params") == "calibrated":
+        header = header.rstrip("\n") + _params_header(payload) + "\n"
     _write(md, js, to_markdown(results, md, header), payload, args.compare_with)
     if echo:
         echo(

@@ -56,7 +56,9 @@ def code_fingerprint(root: Path = ROOT) -> str:
         if not any(s == p or s in p.parents for s in skip)
     )
     files += sorted(
-        p for p in (root / "conf").rglob("*.yaml") if not any(s in p.parents for s in skip)
+        p
+        for p in (root / "conf").rglob("*.yaml")
+        if not any(s in p.parents for s in skip) and p.name not in GENERATED_CONFIGS
     )
     for p in files:
         h.update(str(p.relative_to(root)).encode())
@@ -65,6 +67,12 @@ def code_fingerprint(root: Path = ROOT) -> str:
         h.update(b"\0")
     return h.hexdigest()[:12]
 
+
+#: Config files that ``feedlab calibrate --write-config`` generates (``conf/<group>/
+#: calibrated.yaml``): left out of :func:`code_fingerprint` because no run uses them unless
+#: it names them, their values enter every such run's key, and ``feedlab validate --params
+#: calibrated`` records their provenance in its report.
+GENERATED_CONFIGS: tuple[str, ...] = ("calibrated.yaml",)
 
 #: Paths (folders or files, from the project root) that read runs but cannot change one:
 #: left out of :func:`code_fingerprint`, so editing them keeps the validation run cache.
