@@ -91,6 +91,11 @@ bakshy_liberals
 bakshy_conservatives
 huszar_right_vs_left
 huszar_political  # @register_informative
+brady_outrage_per_sd  # @register_informative
+rathje_animosity_per_sd  # @register_informative
+# the per-word measurement of Brady 2017 / Rathje 2021, registered once the papers'
+# words-per-post distribution is read (analysis/targets/measure_sharing.py); tested
+per_word_rate_ratio
 
 # Declared seed sets: the exploration seeds are never run by the tests of record
 EXPLORATION_SEEDS

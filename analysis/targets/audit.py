@@ -17,7 +17,13 @@ and over every impression of the arm's viewers:
   ``agents/rules/affect.py``: thermometer degrees lost per ``η``), and, over political
   items, its stance extremity ``|stance|``;
 * reactions (likes + comments + shares) and likes + shares (favourites and re-posts); per step, the number of distinct viewers reached
-  by at least one political item (Huszár et al.'s reach).
+  by at least one political item (Huszár et al.'s reach);
+* histograms on :data:`BINS` equal bins of [0, 1] (:data:`SHARE_BINS`): per arm and bin of
+  the item's outrage (every impression) and of its animosity (political impressions), the
+  impressions, the shares and the sum of the binned value; and, over the original posts
+  written in those steps (all arms' authors), the posts per bin of outrage and, for
+  political posts, of animosity — the per-post distribution a quantile mapping to word
+  counts needs (:mod:`feedlab.analysis.targets.measure_sharing`).
 
 At the end it keeps, per arm, the mean within-user change of out-group warmth since the
 end of the burn-in and since the start, of the affective gap since the start, and the
@@ -42,13 +48,14 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from feedlab.models.extension import Extension
+from feedlab.models.posts import KIND_POST
 
 if TYPE_CHECKING:
     from feedlab.analysis.validation.runner import Context
     from feedlab.models.model import FeedModel, StepContext
 
 #: Bump when what an audit computes changes (invalidates the audit cache).
-AUDIT_VERSION = 1
+AUDIT_VERSION = 2
 
 #: Per-arm sums kept by :class:`FeedAudit` (each an array over arms).
 SUMS = (
@@ -67,6 +74,19 @@ SUMS = (
     "stance_abs_sq",
 )
 
+#: Equal-width bins of [0, 1] of the share histograms.
+BINS = 100
+#: Item quantities of the share histograms: outrage over every impression, animosity over
+#: political impressions (a non-political item has no out-group animosity).
+SHARE_BINS = ("outrage", "animosity")
+#: Rows of a share histogram (per arm): impressions, shares, sum of the binned value.
+IMPRESSIONS, SHARES, VALUE_SUM = 0, 1, 2
+
+
+def bin_index(x: np.ndarray) -> np.ndarray:
+    """The bin of each value of [0, 1] among :data:`BINS` equal bins (1.0 in the last)."""
+    return np.minimum((np.asarray(x, dtype=np.float64) * BINS).astype(np.int64), BINS - 1)
+
 
 class FeedAudit(Extension):
     """Read-only per-arm sums of the items shown (module docstring)."""
@@ -76,6 +96,10 @@ class FeedAudit(Extension):
         self.sums = {k: np.zeros(n_arms) for k in SUMS}
         #: per audited step, distinct viewers of each arm reached by a political item
         self.political_reach: list[list[float]] = []
+        #: per quantity of :data:`SHARE_BINS`: (arms, 3, BINS) impressions, shares, value sum
+        self.share_bins = {k: np.zeros((n_arms, 3, BINS)) for k in SHARE_BINS}
+        #: per quantity: original posts written per bin (outrage: all; animosity: political)
+        self.post_bins = {k: np.zeros(BINS) for k in SHARE_BINS}
 
     def on_feed(self, model: FeedModel, t: int, ctx: StepContext) -> None:
         """Add this step's impressions to the per-arm sums (steps ``t >= burn_in``)."""
@@ -118,6 +142,28 @@ class FeedAudit(Extension):
         self.political_reach.append(
             np.bincount(arm_of[reached], minlength=a)[:a].astype(float).tolist()
         )
+        shares = r[:, 2].astype(np.float64)
+        for key, v, keep in (("outrage", outrage, None), ("animosity", anim, pol)):
+            b = bin_index(v)
+            cell = arm * BINS + b
+            w = np.ones(arm.shape[0])
+            if keep is not None:
+                w = w * keep
+            h = self.share_bins[key]
+            for row, weight in ((IMPRESSIONS, w), (SHARES, w * shares), (VALUE_SUM, w * v)):
+                h[:, row, :] += np.bincount(cell, weights=weight, minlength=a * BINS)[
+                    : a * BINS
+                ].reshape(a, BINS)
+        self._count_posts(model, t)
+
+    def _count_posts(self, model: FeedModel, t: int) -> None:
+        """Add the original posts written at step ``t`` to :attr:`post_bins`."""
+        p = model.posts
+        slots = p.recent(t, 1)
+        slots = slots[p.kind[slots] == KIND_POST]
+        self.post_bins["outrage"] += np.bincount(bin_index(p.outrage[slots]), minlength=BINS)
+        pol = slots[p.political[slots]]
+        self.post_bins["animosity"] += np.bincount(bin_index(p.animosity[pol]), minlength=BINS)
 
 
 def _affect_result(model: FeedModel, pre: np.ndarray | None, n_arms: int) -> dict[str, Any]:
@@ -180,6 +226,8 @@ def audit_task(task: tuple[str, list[str], int, bool]) -> dict[str, Any]:
         "steps": steps - burn_in,
         "sums": {k: v.tolist() for k, v in audit.sums.items()},
         "political_reach": audit.political_reach,
+        "share_bins": {k: v.tolist() for k, v in audit.share_bins.items()},
+        "post_bins": {k: v.tolist() for k, v in audit.post_bins.items()},
         **_affect_result(model, pre, n_arms),
     }
     path.parent.mkdir(parents=True, exist_ok=True)

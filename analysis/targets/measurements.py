@@ -185,4 +185,9 @@ __all__ = [
 ]
 
 # Measurements registered in their own modules (they import .registry and .designs).
-from . import measure_affect, measure_exposure, measure_ideology  # noqa: E402, F401
+from . import (  # noqa: E402, F401
+    measure_affect,
+    measure_exposure,
+    measure_ideology,
+    measure_sharing,
+)

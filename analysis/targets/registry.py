@@ -42,19 +42,24 @@ NEEDS: dict[str, str] = {
         "(data/targets README); measure bakshy2015_ranking_crosscutting_pooled instead"
     ),
     "brady2017_moral_emotional_words": (
-        "moral-emotional word counts per item: items carry one continuous outrage score, and "
-        "no calibrated conversion of one moral-emotional word into units of that score "
-        "exists, so a per-word rate ratio would be set by a free conversion factor"
+        "the paper's distribution of moral-emotional words per tweet: items carry one "
+        "continuous outrage score, and the only conversion to words without a free factor, "
+        "a quantile mapping onto that distribution (measure_sharing.per_word_rate_ratio), "
+        "needs the share of tweets with 0, 1, 2, ... such words, which is not in the text "
+        "read here (the abstract; the full text, SI and data deposit could not be read)"
     ),
     "rathje2021_outgroup_term_odds": (
-        "out-group terms per item: items carry one continuous out-group animosity score, and "
-        "no calibrated conversion of one out-group term into units of that score exists, so "
-        "an odds ratio per term would be set by a free conversion factor"
+        "the paper's distribution of out-group terms per post: items carry one continuous "
+        "out-group animosity score, and the only conversion to terms without a free factor, "
+        "a quantile mapping onto that distribution (measure_sharing.per_word_rate_ratio), "
+        "needs the share of posts with 0, 1, 2, ... such terms, which is not in the main "
+        "text (read) but in the SI Appendix and data deposit (not read)"
     ),
     "rathje2021_outgroup_vs_ingroup_shares": (
-        "a target group per post: political posts carry an out-group animosity but no group "
-        "they are about, so no post is 'about the in-group' (a high- vs low-animosity ratio "
-        "would be a different construct)"
+        "posts about the in-group: the paper compares posts naming only the out-group with "
+        "posts naming only the in-group; a feedlab political post expresses animosity toward "
+        "the other group or none, and nothing in it names or praises its own group (a high- "
+        "vs low-animosity ratio would be a different construct)"
     ),
 }
 

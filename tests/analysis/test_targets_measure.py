@@ -55,7 +55,17 @@ def test_audit_is_read_only_and_counts_every_impression(tmp_path: Path) -> None:
         got = audit.sums["reactions"][i]
         want = sum(res.summary[f"total_{k}__{arm}"] for k in ("likes", "comments", "shares"))
         assert got == want
+        # the share histograms count the same impressions and shares
+        h = np.asarray(audit.share_bins["outrage"][i])
+        assert h[A.IMPRESSIONS].sum() == audit.sums["impressions"][i]
+        assert h[A.SHARES].sum() == res.summary[f"total_shares__{arm}"]
+        assert h[A.VALUE_SUM].sum() == pytest.approx(audit.sums["outrage"][i])
+        h = np.asarray(audit.share_bins["animosity"][i])
+        assert h[A.IMPRESSIONS].sum() == audit.sums["political"][i]
     assert len(audit.political_reach) == 6
+    # original posts: as many in the outrage histogram as the run wrote
+    assert audit.post_bins["outrage"].sum() == res.summary["total_posts"]
+    assert 0 < audit.post_bins["animosity"].sum() < audit.post_bins["outrage"].sum()
 
 
 def _audit(**arms: list[float]) -> dict:
@@ -119,4 +129,9 @@ def test_every_new_measurement_runs_on_a_tiny_config(
     assert np.mean(down) > np.mean(up), (down, up)
     amp = INFORMATIVE["huszar2022_political_amplification"][1](ctx, SEEDS).values
     assert all(math.isfinite(x) for x in amp)
+    # shares per impression rise with the item's outrage (the reaction model's β_out > 0)
+    brady = INFORMATIVE["brady2017_share_rate_per_sd_outrage"][1](ctx, SEEDS).values
+    assert all(x > 1 for x in brady), brady
+    rathje = INFORMATIVE["rathje2021_share_rate_per_sd_animosity"][1](ctx, SEEDS).values
+    assert all(math.isfinite(x) and x > 0 for x in rathje), rathje
     assert len(list((tmp_path / "audit").glob("*.json"))) == 4  # cached: 2 designs × 2 seeds

@@ -134,5 +134,9 @@ def test_targets_end_to_end_tiny(tmp_path, capsys) -> None:
         assert rows[tid]["verdict"] != "ERROR"
     assert rows["brady2017_moral_emotional_words"]["verdict"] == "NOT MEASURED"
     assert js["seed_set"] == "A" and "Informative rows" in md
-    assert [r["name"] for r in js["informative"]] == ["huszar2022_political_amplification"]
+    assert [r["name"] for r in js["informative"]] == [
+        "huszar2022_political_amplification",
+        "brady2017_share_rate_per_sd_outrage",
+        "rathje2021_share_rate_per_sd_animosity",
+    ]
     assert all(r["verdict"] != "PASS" or r["verified"] for r in rows.values())
