@@ -36,25 +36,66 @@ def test_quantitative_pass_needs_mean_inside_and_a_narrower_ci(targets):
     assert near.verdict == TV.INCONCLUSIVE and "outside" in near.reason
 
 
-def test_unverified_targets_never_pass(targets):
-    t = targets["milli2025_anger"]
-    assert not t.verified
+def test_unverified_targets_are_never_judged(targets):
+    t = dataclasses.replace(targets["milli2025_anger"], verified=False)
     boxed = dataclasses.replace(t, interval=Interval(0.3, 0.6, "95% CI"))
-    for cand in (t, boxed):
-        v = TV.target_verdict(cand, _vals(0.47, 0.01))
-        assert v.verdict == TV.UNVERIFIED and v.mean == pytest.approx(0.47)
+    direction = dataclasses.replace(t, interval=None)
+    # inside the interval (would PASS), far outside (would FAIL), and a direction
+    for cand, mean in ((t, 0.47), (boxed, 0.47), (boxed, -5.0), (direction, -5.0)):
+        v = TV.target_verdict(cand, _vals(mean, 0.01))
+        assert v.verdict == TV.UNVERIFIED and v.mean == pytest.approx(mean)
 
 
-def test_targets_without_an_interval_never_pass(targets):
-    t = targets["guess2023_engagement"]  # verified direction: decrease
+def test_a_published_direction_is_decided_on_its_sign(targets):
+    t = targets["guess2023_engagement"]  # verified direction: decrease, no interval
     agree = TV.target_verdict(t, _vals(-10.0, 2.0))
-    assert agree.verdict == TV.NO_INTERVAL and "paper's (negative) side" in agree.reason
-    unsettled = TV.target_verdict(t, _vals(0.0, 2.0))
-    assert unsettled.verdict == TV.NO_INTERVAL and "unsettled" in unsettled.reason
+    assert agree.verdict == TV.PASS_DIRECTION and "wholly on that side" in agree.reason
     opposite = TV.target_verdict(t, _vals(10.0, 2.0))
-    assert opposite.verdict == TV.FAIL and "other side" in opposite.reason
-    null = TV.target_verdict(targets["guess2023_polarisation"], _vals(0.0, 1.0))
-    assert null.verdict == TV.NO_INTERVAL
+    assert opposite.verdict == TV.FAIL_DIRECTION and "other side" in opposite.reason
+    unsettled = TV.target_verdict(t, _vals(0.5, 2.0))
+    assert unsettled.verdict == TV.INCONCLUSIVE and "contains 0" in unsettled.reason
+    # known answer: MDE = (z_.975 + z_.8) * sd / sqrt(n) = 2.80159 * 2 / sqrt(20)
+    assert unsettled.mde == pytest.approx(2.801585 * 2.0 / 20**0.5, rel=1e-5)
+    assert "minimum detectable effect at these 20 seeds 1.25" in unsettled.reason
+    assert np.isnan(agree.mde) and np.isnan(opposite.mde)
+
+
+def test_a_magnitude_without_an_interval_is_decided_on_its_sign_only(targets):
+    t = targets["piccardi2025_thermometer_downrank"]  # +2 points, verified, no interval
+    assert t.interval is None and t.estimate == 2.0
+    small = TV.target_verdict(t, _vals(0.387, 0.04))  # far below 2 but on its side
+    assert small.verdict == TV.PASS_DIRECTION
+    assert "magnitude is not compared" in small.reason
+    assert TV.target_verdict(t, _vals(-0.3, 0.04)).verdict == TV.FAIL_DIRECTION
+
+
+def test_a_published_null_without_an_interval_is_not_decidable(targets):
+    null = targets["guess2023_polarisation"]
+    assert null.sign == 0 and null.interval is None
+    for mean in (0.0, -0.045, 3.0):  # whatever the model gives
+        v = TV.target_verdict(null, _vals(mean, 0.02))
+        assert v.verdict == TV.NO_INTERVAL and "cannot be tested" in v.reason
+
+
+def test_milli_targets_known_answers(targets):
+    """The model values of the 20-seed run of record (docs/validation_targets.md) against
+    the verified Milli et al. intervals: mean inside and CI narrower -> PASS; disjoint ->
+    FAIL-reported."""
+    anger = targets["milli2025_anger"]  # [0.4044, 0.5412]
+    assert TV.target_verdict(anger, _vals(0.456, 0.0185)).verdict == TV.PASS
+    feel = targets["milli2025_outgroup_feeling"]  # [-0.2239, -0.1171]
+    assert TV.target_verdict(feel, _vals(-0.208, 0.078)).verdict == TV.PASS
+    part = targets["milli2025_partisanship"]  # [0.1793, 0.3070]
+    assert TV.target_verdict(part, _vals(0.0417, 0.096)).verdict == TV.FAIL
+    # the same anger mean with a CI wider than the paper's interval is not a PASS
+    assert TV.target_verdict(anger, _vals(0.456, 0.2)).verdict == TV.INCONCLUSIVE
+
+
+def test_settled_is_everything_but_inconclusive():
+    assert not TV.settled(TV.INCONCLUSIVE)
+    others = (TV.PASS, TV.FAIL, TV.PASS_DIRECTION, TV.FAIL_DIRECTION, TV.NO_INTERVAL)
+    for v in (*others, TV.UNVERIFIED, TV.NOT_MEASURED):
+        assert TV.settled(v)
 
 
 def test_published_null_with_interval_is_an_equivalence_test(targets):
