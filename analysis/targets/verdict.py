@@ -31,8 +31,10 @@ Pure: no runs. The model's mean effect gets a two-sided 95 % Student t-interval 
    but CI too wide, or mean outside with a CI that still overlaps).
 
 Fewer than 2 finite seed values give no interval: ``INCONCLUSIVE`` (after rule 2).
-:func:`settled` says whether a verdict is final for the sequential design of
-``feedlab validate --targets`` (more seeds can only change an ``INCONCLUSIVE``).
+Every verdict but ``INCONCLUSIVE`` is settled: more seeds cannot change it, so the
+sequential design of ``feedlab validate --targets --sequential`` stops there; each of its
+looks decides at a Bonferroni-split ``level`` (1 − 0.05/3) instead of 95 %, the rules being
+the same with that level in place of 95 %.
 """
 
 from __future__ import annotations
@@ -63,7 +65,7 @@ LEVEL = 0.95
 class TargetVerdict:
     """A target's row: the model's mean and CI (NaN when not measured), seeds, the verdict
     and its reason in a sentence; ``mde`` is the minimum detectable effect of the seeds
-    (NaN unless the verdict is an unsettled direction).
+    (NaN unless the verdict is an unsettled direction); ``level`` that of the model's CI.
     """
 
     target: str
@@ -74,17 +76,16 @@ class TargetVerdict:
     ci_hi: float = math.nan
     n: int = 0
     mde: float = math.nan
+    level: float = LEVEL
 
     def as_dict(self) -> dict[str, Any]:
         """The fields as a dict (for the JSON)."""
         return asdict(self)
 
 
-def settled(verdict: str) -> bool:
-    """Whether more seeds could not change ``verdict``: everything but ``INCONCLUSIVE``
-    (the unverified, unmeasured and untestable verdicts do not depend on the seeds).
-    """
-    return verdict != INCONCLUSIVE
+def _pct(p: float) -> str:
+    """``0.95`` → ``"95 %"``, ``0.98333`` → ``"98.3 %"``."""
+    return f"{100 * p:.3g} %"
 
 
 def _direction(sign: int, lo: float, hi: float) -> str:
@@ -98,7 +99,7 @@ def _no_interval(t: Target, base: dict[str, Any], sd: float) -> TargetVerdict:
     """Rules 3 and 4: a verified target without an interval."""
     from feedlab.analysis.validation.protocol import mde
 
-    lo, hi = base["ci_lo"], base["ci_hi"]
+    lo, hi, level = base["ci_lo"], base["ci_hi"], base["level"]
     if t.sign == 0:
         return TargetVerdict(
             verdict=NO_INTERVAL,
@@ -112,7 +113,7 @@ def _no_interval(t: Target, base: dict[str, Any], sd: float) -> TargetVerdict:
         if t.estimate is not None
         else ""
     )
-    ci = f"the model's 95 % CI [{lo:.3g}, {hi:.3g}]"
+    ci = f"the model's {_pct(level)} CI [{lo:.3g}, {hi:.3g}]"
     where = _direction(t.sign, lo, hi)
     if where == "agrees":
         return TargetVerdict(
@@ -128,12 +129,12 @@ def _no_interval(t: Target, base: dict[str, Any], sd: float) -> TargetVerdict:
             + magnitude,
             **base,
         )
-    m = mde(sd, base["n"], 1 - LEVEL)
+    m = mde(sd, base["n"], 1 - level)
     return TargetVerdict(
         verdict=INCONCLUSIVE,
         reason=f"the paper's effect is {side}, and {ci} contains 0: direction unsettled; "
         f"minimum detectable effect at these {base['n']} seeds {m:.3g} (80 % power, two-sided "
-        "5 %)" + magnitude,
+        f"{_pct(1 - level)})" + magnitude,
         **{**base, "mde": m},
     )
 
@@ -171,7 +172,8 @@ def _with_interval(t: Target, base: dict[str, Any]) -> TargetVerdict:
     if disjoint:
         return TargetVerdict(
             verdict=FAIL,
-            reason=f"the model's 95 % CI [{lo:.3g}, {hi:.3g}] does not overlap the paper's "
+            reason=f"the model's {_pct(base['level'])} CI [{lo:.3g}, {hi:.3g}] does not overlap "
+            "the paper's "
             f"interval [{a:g}, {b:g}]",
             **base,
         )
@@ -186,10 +188,14 @@ def _with_interval(t: Target, base: dict[str, Any]) -> TargetVerdict:
 
 
 def target_verdict(
-    target: Target, values: Sequence[float] | np.ndarray | None, needs: str = ""
+    target: Target,
+    values: Sequence[float] | np.ndarray | None,
+    needs: str = "",
+    level: float = LEVEL,
 ) -> TargetVerdict:
     """The verdict of ``target`` given per-seed model ``values`` in the paper's units
-    (``None``: not measured; ``needs`` names the missing mechanism). Rules: module docstring.
+    (``None``: not measured; ``needs`` names the missing mechanism), the model's CI at
+    ``level`` (95 % unless a sequential design splits it). Rules: module docstring.
     """
     from feedlab.analysis.validation.protocol import t_interval
 
@@ -198,10 +204,20 @@ def target_verdict(
             target=target.id,
             verdict=NOT_MEASURED,
             reason=f"not measured: needs {needs or 'a measurement (none registered)'}",
+            level=level,
         )
-    mean, sd, lo, hi = t_interval(values, 1 - LEVEL)
+    if not 0 < level < 1:
+        raise ValueError(f"level must lie in (0, 1), got {level}")
+    mean, sd, lo, hi = t_interval(values, 1 - level)
     n = int(np.isfinite(np.asarray(values, dtype=float)).sum())
-    base: dict[str, Any] = {"target": target.id, "mean": mean, "ci_lo": lo, "ci_hi": hi, "n": n}
+    base: dict[str, Any] = {
+        "target": target.id,
+        "mean": mean,
+        "ci_lo": lo,
+        "ci_hi": hi,
+        "n": n,
+        "level": level,
+    }
     if not target.verified:
         return TargetVerdict(
             verdict=UNVERIFIED,

@@ -91,13 +91,6 @@ def test_milli_targets_known_answers(targets):
     assert TV.target_verdict(anger, _vals(0.456, 0.2)).verdict == TV.INCONCLUSIVE
 
 
-def test_settled_is_everything_but_inconclusive():
-    assert not TV.settled(TV.INCONCLUSIVE)
-    others = (TV.PASS, TV.FAIL, TV.PASS_DIRECTION, TV.FAIL_DIRECTION, TV.NO_INTERVAL)
-    for v in (*others, TV.UNVERIFIED, TV.NOT_MEASURED):
-        assert TV.settled(v)
-
-
 def test_published_null_with_interval_is_an_equivalence_test(targets):
     t = dataclasses.replace(
         targets["guess2023_polarisation"], interval=Interval(-0.1, 0.1, "95% CI"), sign=0
@@ -152,3 +145,58 @@ def test_register_measurement_is_the_seam(monkeypatch):
     assert R.MEASUREMENTS["brady2017_moral_emotional_words"] is brady
     assert "brady2017_moral_emotional_words" not in R.NEEDS
     assert "brady2017_moral_emotional_words" not in M.MEASUREMENTS  # the patch was a copy
+
+
+def test_a_lower_level_is_stated_and_decides(targets):
+    t = targets["guess2023_engagement"]
+    x = _vals(-1.0, 2.0)  # 95 % CI just below 0, a 99.9 % CI contains it
+    assert TV.target_verdict(t, x).verdict == TV.PASS_DIRECTION
+    strict = TV.target_verdict(t, x, level=0.999)
+    assert strict.verdict == TV.INCONCLUSIVE and "99.9 % CI" in strict.reason
+    assert strict.level == 0.999 and strict.ci_lo < TV.target_verdict(t, x).ci_lo
+    with pytest.raises(ValueError, match="level"):
+        TV.target_verdict(t, x, level=1.0)
+
+
+def test_sequential_design_extends_only_while_inconclusive(targets, monkeypatch):
+    """Looks at 2, 4, 6 seeds (alpha 0.05 / 3 each): a target whose 2-seed CI contains 0 is
+    measured again on the first 4 seeds, settles there and is not run on 6; a target settled
+    at the first look (a published null without an interval) is measured once."""
+    from feedlab.analysis.validation.protocol import Design
+    from feedlab.analysis.validation.targets_report import measure_targets
+
+    per_seed = {0: -1.0, 1: -1.2, 2: -1.1, 3: -1.05, 4: 5.0, 5: 5.0}
+    calls: list[tuple[str, list[int]]] = []
+
+    def fake(tid):
+        def fn(ctx, seeds):
+            calls.append((tid, list(seeds)))
+            return M.Measured(values=[per_seed[s] for s in seeds])
+
+        return fn
+
+    registry = dict(R.MEASUREMENTS)
+    for tid in ("guess2023_engagement", "guess2023_polarisation"):
+        registry[tid] = fake(tid)
+    monkeypatch.setattr(R, "MEASUREMENTS", registry)
+    monkeypatch.setattr(M, "MEASUREMENTS", registry)
+    rows = measure_targets(
+        None,  # type: ignore[arg-type]  # the fake measurements need no context
+        list(range(6)),
+        only=("guess2023_engagement", "guess2023_polarisation"),
+        design=Design(start=2, step=2, maximum=6),
+    )
+    by = {r["target"]: r for r in rows}
+    eng = by["guess2023_engagement"]
+    assert [c[1] for c in calls if c[0] == "guess2023_engagement"] == [[0, 1], [0, 1, 2, 3]]
+    assert eng["looks"] == [[2, TV.INCONCLUSIVE], [4, TV.PASS_DIRECTION]]
+    assert eng["verdict"] == TV.PASS_DIRECTION and eng["n"] == 4 and eng["seeds"] == [0, 1, 2, 3]
+    assert eng["level"] == pytest.approx(1 - 0.05 / 3)
+    pol = by["guess2023_polarisation"]
+    assert [c[1] for c in calls if c[0] == "guess2023_polarisation"] == [[0, 1]]
+    assert pol["looks"] == [[2, TV.NO_INTERVAL]] and pol["n"] == 2
+    # without a design the fixed rule: one measurement on all the seeds, 95 %
+    calls.clear()
+    fixed = measure_targets(None, list(range(4)), only=("guess2023_engagement",))  # type: ignore[arg-type]
+    assert calls == [("guess2023_engagement", [0, 1, 2, 3])] and fixed[0]["looks"] == []
+    assert fixed[0]["level"] == 0.95
