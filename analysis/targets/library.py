@@ -10,9 +10,10 @@ wheel). :func:`load_targets` reads and validates every file and returns frozen
 What ``verified`` means: every number in the file (estimate, interval, ``setting.n``) was
 read in the primary or an authoritative source named in ``verified_from`` (the paper, its
 abstract on the publisher's, PubMed's or PMC's page, the arXiv preprint, the authors' data
-deposit, or, for the TikTok table, recomputed from the data in this repository). A number
-seen only in a secondary summary stays ``verified: false`` and its ``notes`` say where it
-was seen. A ``directional`` target records a sign (or a null) without a magnitude.
+deposit or the stored outputs of their analysis repository, or, for the TikTok table,
+recomputed from the data in this repository). A number seen only in a secondary summary
+stays ``verified: false`` and its ``notes`` say where it was seen. A ``directional``
+target records a sign (or a null) without a magnitude.
 
 The ``measurement`` block is a *proposal* for how a simulation should measure the
 comparable quantity (design, step length, mapping to the paper's units); it is advice for

@@ -188,7 +188,7 @@ def bakshy_liberals(ctx: Context, seeds: Sequence[int]) -> Measured:
     author's group). For viewers in the liberal group, the cross-cutting share of an arm's
     impressions (original author conservative) per step, averaged over the 90 steps; per
     seed 100 × (engagement arm ÷ chronological arm − 1), in % relative change (the
-    paper's −8 %, unverified).
+    paper's −8 %).
     """
     return _bakshy_group(ctx, seeds, LIBERAL)
 
@@ -198,7 +198,7 @@ def bakshy_conservatives(ctx: Context, seeds: Sequence[int]) -> Measured:
     """Mapping (fixed before the test seeds): as :func:`bakshy_liberals` for viewers in
     polblogs' conservative group (group 1; cross-cutting = original author liberal); per
     seed 100 × (engagement arm ÷ chronological arm − 1) of their cross-cutting share, in %
-    relative change (the paper's −5 %, unverified).
+    relative change (the paper's −5 %).
     """
     return _bakshy_group(ctx, seeds, CONSERVATIVE)
 

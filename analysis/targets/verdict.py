@@ -6,20 +6,35 @@ Pure: no runs. The model's mean effect gets a two-sided 95 % Student t-interval 
 
 1. No measurement → ``NOT MEASURED`` ("not measured: needs <mechanism>").
 2. ``verified: false`` → ``NOT-DECIDABLE (unverified target)``: the measured value is
-   shown, never a PASS — the paper's number itself is not confirmed.
-3. No interval (a directional target, or a magnitude without an interval) →
-   ``NOT-DECIDABLE (no interval)``, with the direction in the reason; a verified direction
-   that the model's interval settles *against* (the whole CI on the other side of 0) is
-   ``FAIL-reported`` — a finding, never a PASS. A published null without an interval is
-   ``NOT-DECIDABLE (no interval)``.
-4. A published null with an interval (``sign: 0``) is an equivalence test: ``PASS`` when
-   the model's CI lies inside the interval, ``FAIL-reported`` when it is disjoint from it,
-   ``INCONCLUSIVE`` otherwise.
-5. Otherwise ``PASS`` when the model's mean lies inside the paper's interval **and** the
-   model's CI is narrower than that interval (so the model's estimate is at least as
-   precise as the paper's); ``FAIL-reported`` when the model's CI is disjoint from the
-   interval; ``INCONCLUSIVE`` otherwise (mean inside but CI too wide, or mean outside
-   with a CI that still overlaps).
+   shown, never judged (neither PASS nor FAIL) — the paper's number itself is not
+   confirmed.
+3. A published null (``sign: 0``) without an interval → ``NOT-DECIDABLE (no interval)``:
+   "no effect" cannot be tested without the paper's interval of what was ruled out.
+4. A published direction without an interval (``sign: ±1``, no interval: a directional
+   target, or a magnitude the paper gives without one; the library records ``sign: ±1``
+   only for a direction the paper reports as a finding) is decided on its sign, and only
+   its sign — the magnitude is not compared:
+
+   * ``PASS (direction)`` when the model's 95 % CI lies wholly on the paper's side of 0;
+   * ``FAIL-reported (direction)`` when it lies wholly on the other side;
+   * ``INCONCLUSIVE`` when it contains 0; the reason states the minimum detectable effect
+     at the seeds used (:func:`feedlab.analysis.validation.protocol.mde`: 80 % power,
+     two-sided 5 %, Cohen 1988), the smallest effect of either sign those seeds would
+     detect.
+5. A published null with an interval (``sign: 0``) is an equivalence test: ``PASS`` when
+   the model's CI lies inside the interval, ``FAIL-reported`` when it is disjoint from it
+   (the model's effect is outside what the paper ruled in), ``INCONCLUSIVE`` otherwise.
+6. Otherwise (a published effect with an interval) ``PASS`` when the model's mean lies
+   inside the paper's interval **and** the model's CI is narrower than that interval (so
+   the model's estimate is at least as precise as the paper's); ``FAIL-reported`` when
+   the model's CI is disjoint from the interval; ``INCONCLUSIVE`` otherwise (mean inside
+   but CI too wide, or mean outside with a CI that still overlaps).
+
+Fewer than 2 finite seed values give no interval: ``INCONCLUSIVE`` (after rule 2).
+Every verdict but ``INCONCLUSIVE`` is settled: more seeds cannot change it, so the
+sequential design of ``feedlab validate --targets --sequential`` stops there; each of its
+looks decides at a Bonferroni-split ``level`` (1 − 0.05/3) instead of 95 %, the rules being
+the same with that level in place of 95 %.
 """
 
 from __future__ import annotations
@@ -35,6 +50,8 @@ from .library import Target
 
 PASS = "PASS"
 FAIL = "FAIL-reported"
+PASS_DIRECTION = "PASS (direction)"
+FAIL_DIRECTION = "FAIL-reported (direction)"
 INCONCLUSIVE = "INCONCLUSIVE"
 NOT_MEASURED = "NOT MEASURED"
 UNVERIFIED = "NOT-DECIDABLE (unverified target)"
@@ -47,7 +64,8 @@ LEVEL = 0.95
 @dataclass(frozen=True)
 class TargetVerdict:
     """A target's row: the model's mean and CI (NaN when not measured), seeds, the verdict
-    and its reason in a sentence.
+    and its reason in a sentence; ``mde`` is the minimum detectable effect of the seeds
+    (NaN unless the verdict is an unsettled direction); ``level`` that of the model's CI.
     """
 
     target: str
@@ -57,10 +75,17 @@ class TargetVerdict:
     ci_lo: float = math.nan
     ci_hi: float = math.nan
     n: int = 0
+    mde: float = math.nan
+    level: float = LEVEL
 
     def as_dict(self) -> dict[str, Any]:
         """The fields as a dict (for the JSON)."""
         return asdict(self)
+
+
+def _pct(p: float) -> str:
+    """``0.95`` → ``"95 %"``, ``0.98333`` → ``"98.3 %"``."""
+    return f"{100 * p:.3g} %"
 
 
 def _direction(sign: int, lo: float, hi: float) -> str:
@@ -70,9 +95,11 @@ def _direction(sign: int, lo: float, hi: float) -> str:
     return "unsettled"
 
 
-def _no_interval(t: Target, base: dict[str, Any]) -> TargetVerdict:
-    """Rule 3: a verified target without an interval."""
-    lo, hi = base["ci_lo"], base["ci_hi"]
+def _no_interval(t: Target, base: dict[str, Any], sd: float) -> TargetVerdict:
+    """Rules 3 and 4: a verified target without an interval."""
+    from feedlab.analysis.validation.protocol import mde
+
+    lo, hi, level = base["ci_lo"], base["ci_hi"], base["level"]
     if t.sign == 0:
         return TargetVerdict(
             verdict=NO_INTERVAL,
@@ -80,28 +107,40 @@ def _no_interval(t: Target, base: dict[str, Any]) -> TargetVerdict:
             "the model's value is reported",
             **base,
         )
-    where = _direction(t.sign, lo, hi)
     side = "positive" if t.sign > 0 else "negative"
-    if where == "opposite":
+    magnitude = (
+        f"; the paper's {t.estimate:g} has no published interval, so its magnitude is not compared"
+        if t.estimate is not None
+        else ""
+    )
+    ci = f"the model's {_pct(level)} CI [{lo:.3g}, {hi:.3g}]"
+    where = _direction(t.sign, lo, hi)
+    if where == "agrees":
         return TargetVerdict(
-            verdict=FAIL,
-            reason=f"the paper's effect is {side}, and the model's 95 % CI [{lo:.3g}, {hi:.3g}] "
-            "lies entirely on the other side of 0",
+            verdict=PASS_DIRECTION,
+            reason=f"the paper's effect is {side}, and {ci} lies wholly on that side of 0"
+            + magnitude,
             **base,
         )
-    said = {
-        "agrees": f"the model's 95 % CI lies on the paper's ({side}) side of 0",
-        "unsettled": f"the model's 95 % CI [{lo:.3g}, {hi:.3g}] contains 0: direction unsettled",
-    }[where]
+    if where == "opposite":
+        return TargetVerdict(
+            verdict=FAIL_DIRECTION,
+            reason=f"the paper's effect is {side}, and {ci} lies wholly on the other side of 0"
+            + magnitude,
+            **base,
+        )
+    m = mde(sd, base["n"], 1 - level)
     return TargetVerdict(
-        verdict=NO_INTERVAL,
-        reason=f"no published interval to compare a magnitude with; {said}",
-        **base,
+        verdict=INCONCLUSIVE,
+        reason=f"the paper's effect is {side}, and {ci} contains 0: direction unsettled; "
+        f"minimum detectable effect at these {base['n']} seeds {m:.3g} (80 % power, two-sided "
+        f"{_pct(1 - level)})" + magnitude,
+        **{**base, "mde": m},
     )
 
 
 def _with_interval(t: Target, base: dict[str, Any]) -> TargetVerdict:
-    """Rules 4 and 5: a verified target with an interval."""
+    """Rules 5 and 6: a verified target with an interval."""
     assert t.interval is not None
     a, b = t.interval.lo, t.interval.hi
     mean, lo, hi = base["mean"], base["ci_lo"], base["ci_hi"]
@@ -133,7 +172,8 @@ def _with_interval(t: Target, base: dict[str, Any]) -> TargetVerdict:
     if disjoint:
         return TargetVerdict(
             verdict=FAIL,
-            reason=f"the model's 95 % CI [{lo:.3g}, {hi:.3g}] does not overlap the paper's "
+            reason=f"the model's {_pct(base['level'])} CI [{lo:.3g}, {hi:.3g}] does not overlap "
+            "the paper's "
             f"interval [{a:g}, {b:g}]",
             **base,
         )
@@ -148,10 +188,14 @@ def _with_interval(t: Target, base: dict[str, Any]) -> TargetVerdict:
 
 
 def target_verdict(
-    target: Target, values: Sequence[float] | np.ndarray | None, needs: str = ""
+    target: Target,
+    values: Sequence[float] | np.ndarray | None,
+    needs: str = "",
+    level: float = LEVEL,
 ) -> TargetVerdict:
     """The verdict of ``target`` given per-seed model ``values`` in the paper's units
-    (``None``: not measured; ``needs`` names the missing mechanism). Rules: module docstring.
+    (``None``: not measured; ``needs`` names the missing mechanism), the model's CI at
+    ``level`` (95 % unless a sequential design splits it). Rules: module docstring.
     """
     from feedlab.analysis.validation.protocol import t_interval
 
@@ -160,19 +204,29 @@ def target_verdict(
             target=target.id,
             verdict=NOT_MEASURED,
             reason=f"not measured: needs {needs or 'a measurement (none registered)'}",
+            level=level,
         )
-    mean, _sd, lo, hi = t_interval(values, 1 - LEVEL)
+    if not 0 < level < 1:
+        raise ValueError(f"level must lie in (0, 1), got {level}")
+    mean, sd, lo, hi = t_interval(values, 1 - level)
     n = int(np.isfinite(np.asarray(values, dtype=float)).sum())
-    base: dict[str, Any] = {"target": target.id, "mean": mean, "ci_lo": lo, "ci_hi": hi, "n": n}
+    base: dict[str, Any] = {
+        "target": target.id,
+        "mean": mean,
+        "ci_lo": lo,
+        "ci_hi": hi,
+        "n": n,
+        "level": level,
+    }
     if not target.verified:
         return TargetVerdict(
             verdict=UNVERIFIED,
             reason="the paper's number is not verified in a primary source (library: "
-            "verified: false); the model's value is reported, never judged",
+            "verified: false); the model's value is reported, never judged (neither PASS nor FAIL)",
             **base,
         )
     if n < 2:
         return TargetVerdict(verdict=INCONCLUSIVE, reason="fewer than 2 seeds: no interval", **base)
     if target.interval is None:
-        return _no_interval(target, base)
+        return _no_interval(target, base, sd)
     return _with_interval(target, base)

@@ -20,6 +20,7 @@ from .report import _jsonable, _write_atomic, format_table, to_markdown
 from .runner import Context, code_fingerprint, exit_status, run_checks, select
 from .seed_sets import default_out, other_json, section
 from .seeds import SEED_SETS, TARGET_SEEDS, TEST_SEEDS
+from .targets_report import TARGET_DESIGN
 
 EPILOG = """exit status:
   0  every canonical reduction that ran passed and no check raised an error
@@ -34,6 +35,9 @@ EPILOG = """exit status:
 and writes validation/results_B.md / targets_B.md by default; when the other set's JSON
 exists beside the output (or --compare-with names it), the Markdown adds a table of the
 verdicts on both sets and whether they agree.
+
+--targets --sequential extends a target left INCONCLUSIVE in blocks of 20 seeds up to 60
+(looks at 20, 40, 60 seeds of the set, 98.3 % CIs: alpha 0.05 split over 3 looks).
 
 --powered decides every stylized fact under the sequential design on the test seeds
 (looks at 20, 30, ..., 60 seeds, 99 % CIs: alpha 0.05 split over 5 looks); --set and a
@@ -66,8 +70,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     ap.add_argument(
         "--design",
-        default=f"{POWERED.start}:{POWERED.step}:{POWERED.maximum}",
-        help="looks of --powered as START:STEP:MAX seeds (default %(default)s)",
+        default="",
+        help=f"looks as START:STEP:MAX seeds (default {_text(POWERED)} for --powered, "
+        f"{_text(TARGET_DESIGN)} for --targets --sequential)",
     )
     ap.add_argument(
         "--set",
@@ -86,6 +91,11 @@ def _parser() -> argparse.ArgumentParser:
         help="parameter set: default, or calibrated (every conf/<group>/calibrated.yaml; "
         "reports get a _calibrated suffix and a section beside the default report) "
         "(default %(default)s)",
+    )
+    ap.add_argument(
+        "--sequential",
+        action="store_true",
+        help="with --targets: the sequential design (more seeds while INCONCLUSIVE)",
     )
     ap.add_argument(
         "--seed-set",
@@ -131,6 +141,11 @@ def _parser() -> argparse.ArgumentParser:
     return ap
 
 
+def _text(design: Design) -> str:
+    """A design as ``START:STEP:MAX``."""
+    return f"{design.start}:{design.step}:{design.maximum}"
+
+
 def _design(text: str) -> Design:
     """``START:STEP:MAX`` → :class:`Design`; ValueError naming the option."""
     try:
@@ -160,6 +175,12 @@ def _problems(args: argparse.Namespace) -> list[str]:
         out.append(f"--target-seeds must lie in 2..{len(TEST_SEEDS)}, got {args.target_seeds}")
     if args.targets and (args.powered or args.full):
         out.append("--targets runs the field targets only: drop --powered/--full")
+    if args.sequential and not args.targets:
+        out.append("--sequential is the design of --targets (facts: --powered)")
+    if args.sequential and args.target_seeds != TARGET_SEEDS:
+        out.append("--sequential sets the seeds by its looks (--design): drop --target-seeds")
+    if args.design and not (args.powered or args.sequential):
+        out.append("--design needs --powered or --targets --sequential")
     if args.seed_set != "A" and not (args.powered or args.targets):
         out.append(
             f"--seed-set {args.seed_set} needs --powered or --targets (the fast checks run "
@@ -207,7 +228,7 @@ def _params_header(payload: dict) -> str:
 def _reduced(args: argparse.Namespace, design: Design | None) -> str:
     """Why the results are reduced (empty when they are the documented size)."""
     why = [f"--set {s}" for s in args.set]
-    if design is not None and design != POWERED:
+    if design is not None and design != (TARGET_DESIGN if args.targets else POWERED):
         why.append(f"--design {args.design}")
     if args.targets and args.target_seeds < TARGET_SEEDS:
         why.append(f"{args.target_seeds} seeds (documented: {TARGET_SEEDS})")
@@ -234,8 +255,12 @@ def _params_payload(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
-def _run_targets(args: argparse.Namespace, ctx: Context, only: list[str], echo: Any) -> int:
-    """``--targets``: measure every field target, print and write the table."""
+def _run_targets(
+    args: argparse.Namespace, ctx: Context, only: list[str], echo: Any, design: Design | None
+) -> int:
+    """``--targets``: measure every field target (under the sequential ``design`` of
+    ``--sequential``, else on ``--target-seeds`` seeds), print and write the table.
+    """
     from feedlab.analysis.targets import load_targets
     from feedlab.analysis.targets.measurements import INFORMATIVE
 
@@ -249,14 +274,23 @@ def _run_targets(args: argparse.Namespace, ctx: Context, only: list[str], echo: 
             file=sys.stderr,
         )
         return 2
-    seeds = SEED_SETS[args.seed_set][: args.target_seeds]
-    rows = measure_targets(ctx, seeds, only, echo)
-    informative = measure_informative(ctx, seeds, only, echo)
-    reduced = _reduced(args, None)
+    n_max = design.maximum if design is not None else args.target_seeds
+    seeds = SEED_SETS[args.seed_set][:n_max]
+    rows = measure_targets(ctx, seeds, only, echo, design)
+    first = seeds[: design.start] if design is not None else seeds
+    informative = measure_informative(ctx, first, only, echo)
+    reduced = _reduced(args, design)
+    how = (
+        f"the sequential design: looks at {', '.join(map(str, design.looks))} of seeds "
+        f"{seeds[0]}–{seeds[-1]}, each target stopping at its first settled verdict, "
+        f"{100 * (1 - design.look_alpha):.3g} % t-intervals (alpha {design.alpha:g} split over "
+        f"{len(design.looks)} looks); informative rows on the first {design.start}"
+        if design is not None
+        else f"seeds {seeds[0]}–{seeds[-1]}, 95 % t-intervals over seeds"
+    )
     header = (
-        f"Generated by `feedlab validate --targets` (code fingerprint {ctx.cache.name}; test "
-        f"seed set {args.seed_set}, seeds {seeds[0]}–{seeds[-1]}, 95 % t-intervals over "
-        "seeds)."
+        f"Generated by `feedlab validate --targets{' --sequential' if design else ''}` (code "
+        f"fingerprint {ctx.cache.name}; test seed set {args.seed_set}, {how})."
         + (
             f" **REDUCED run ({reduced}): a check of the pipeline, not a result; no PASS "
             "of this run is a claim about the model.**"
@@ -273,10 +307,14 @@ def _run_targets(args: argparse.Namespace, ctx: Context, only: list[str], echo: 
         "reduced": reduced,
         "seed_set": args.seed_set,
         "seeds": list(seeds),
+        "design": (
+            {"looks": list(design.looks), "level": 1 - design.look_alpha} if design else None
+        ),
         **_params_payload(args),
     }
     header += _params_header(payload)
-    text = targets_markdown(rows, header, informative)
+    ci = f"{100 * (1 - design.look_alpha):.3g} %" if design is not None else "95 %"
+    text = targets_markdown(rows, header, informative, ci)
     payload = {**payload, "targets": rows, "informative": informative}
     _write(md, js, text, payload, args.compare_with)
     if echo:
@@ -301,7 +339,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     design: Design | None = None
     checks: list = []
     try:
-        design = _design(args.design) if args.powered else None
+        design = _design(args.design or _text(POWERED)) if args.powered else None
+        if args.targets and args.sequential:
+            design = _design(args.design or _text(TARGET_DESIGN))
         checks = [] if args.targets else select(args.full, only)
     except (KeyError, ValueError) as exc:
         problems.append(str(exc.args[0]))
@@ -324,12 +364,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         figures=None if args.no_figures else Path(args.figures),
         log=(lambda msg: None),
         jobs=args.jobs,
-        design=design,
+        design=None if args.targets else design,
         overrides=(*args.set, *extra),
         test_seeds=SEED_SETS[args.seed_set],
     )
     if args.targets:
-        return _run_targets(args, ctx, only, echo)
+        return _run_targets(args, ctx, only, echo, design)
     return _run_suite(args, ctx, checks, bool(only), echo)
 
 

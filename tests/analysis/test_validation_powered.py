@@ -77,6 +77,10 @@ def test_strict_counts_inconclusive() -> None:
         (["--targets", "--only", "nope"], "unknown target(s) nope"),
         (["--targets", "--full"], "drop --powered/--full"),
         (["--targets", "--seed-set", "C"], "invalid choice: 'C'"),
+        (["--sequential"], "--sequential is the design of --targets"),
+        (["--targets", "--sequential", "--target-seeds", "10"], "drop --target-seeds"),
+        (["--targets", "--sequential", "--design", "20:20:80"], "MAX must be <= 60"),
+        (["--design", "20:10:60"], "--design needs --powered or --targets --sequential"),
     ],
 )
 def test_usage_errors_exit_2_before_any_work(argv, words, tmp_path, capsys) -> None:
