@@ -25,12 +25,13 @@ import sys
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from feedlab.experiments.schema import ConfigError
 
 if TYPE_CHECKING:
     from .launch import Launch
+    from .spec import Spec
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -127,12 +128,12 @@ def _truth(items: Sequence[str]) -> dict[str, float]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """``feedlab calibrate``; exit code 0, 1 (a run failed) or 2 (bad input)."""
-    from . import launch, report, spec
+    from . import report, spec
     from .engine import calibrate
 
     args = _parser().parse_args(list(argv or []))
-    args.settings = [o for o in args.overrides if launch.is_setting(o)]
-    args.overrides = [o for o in args.overrides if not launch.is_setting(o)]
+    if not _launcher_args(args):
+        return 2
     if args.screen or args.scale_check is not None:
         return _side_command(args, list(argv or []))
     if args.conf_dir is not None and not args.write_config:
@@ -146,7 +147,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             budget=args.budget,
             seed=args.seed,
             out=args.out,
-            jobs=1 if args.jobs is None else args.jobs,
+            jobs=args.run_jobs,
             truth=_truth(args.truth),
             overrides=args.overrides,
         )
@@ -156,11 +157,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     echo = None if args.quiet else (lambda m: print(m, file=sys.stderr, flush=True))
     if echo:
-        echo(
-            f"feedlab calibrate: {len(s.priors)} parameters, fit {', '.join(s.targets)}; hold out "
-            f"{', '.join(s.hold_out) or '(none)'}; population {s.smc.population}, budget {s.budget} -> {s.out}"
-            + (f"; runs on {s.launch.describe()}" if s.launch is not None else "")
-        )
+        echo(_start_line(s))
     try:
         outcome = calibrate(s, echo=echo)
         summary = report.write(
@@ -179,6 +176,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 1
+    _print_result(s, outcome, summary)
+    return 0
+
+
+def _print_result(s: Spec, outcome: Any, summary: dict[str, Any]) -> None:
+    """The posterior, the predictive checks and the files written (stdout)."""
     print(
         f"posterior ({summary['convergence']['stopped']}; {outcome.result.proposals} parameter sets, "
         f"{outcome.expected} runs):"
@@ -202,7 +205,33 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"wrote {s.out}/{{posterior,populations,predictive}}.parquet, calibration.{{md,json}}, "
         f"marginals/pairs.{{png,pdf}}; configs: {', '.join(summary['configs'])}"
     )
-    return 0
+
+
+def _start_line(s: Spec) -> str:
+    """The line a calibration starts with: what is fitted, how, where, on what."""
+    return (
+        f"feedlab calibrate: {len(s.priors)} parameters, fit {', '.join(s.targets)}; hold out "
+        f"{', '.join(s.hold_out) or '(none)'}; population {s.smc.population}, budget {s.budget} "
+        f"-> {s.out}" + (f"; runs on {s.launch.describe()}" if s.launch is not None else "")
+    )
+
+
+def _launcher_args(args: argparse.Namespace) -> bool:
+    """Split the launcher settings (``hydra.launcher.*``, ``sweep.*``) from the runs'
+    overrides into ``args.settings`` and check ``--launcher`` with them; False (the
+    problem printed) if refused, before the calibration config is composed.
+    """
+    from . import launch
+
+    args.settings = [o for o in args.overrides if launch.is_setting(o)]
+    args.overrides = [o for o in args.overrides if not launch.is_setting(o)]
+    args.run_jobs = 1 if args.jobs is None else args.jobs  # in process: 1 unless given
+    try:
+        launch.check(args.launcher, args.settings, args.jobs)
+    except ConfigError as exc:
+        print(f"feedlab calibrate: {exc}", file=sys.stderr)
+        return False
+    return True
 
 
 def _launch(args: argparse.Namespace, out: Path) -> Launch | None:
@@ -236,7 +265,7 @@ def _side_command(args: argparse.Namespace, argv: list[str]) -> int:
     try:
         if unused:
             raise ConfigError([f"{u}: not used with {what}; drop it" for u in unused])
-        jobs = 1 if args.jobs is None else args.jobs
+        jobs = args.run_jobs
         if args.screen:
             sc = screen.load(args.config, out=args.out, jobs=jobs, overrides=args.overrides)
             sc = replace(sc, spec=replace(sc.spec, launch=_launch(args, sc.spec.out)))

@@ -98,6 +98,25 @@ def load(
     if given) is joblib's ``hydra.launcher.n_jobs``. Raises ConfigError naming the field
     and the allowed values before anything is written.
     """
+    extra = check(name, settings, jobs)
+    if name == INPROCESS:
+        return None
+    lines = [
+        f"hydra/launcher={name}",
+        f"hydra.sweep.dir={out.absolute()}",
+        *settings,
+        *extra,
+        f"output.quiet={str(quiet).lower()}",
+    ]
+    config = _compose(lines)
+    _check(config)
+    return Launch(name, (*settings, *extra), config)
+
+
+def check(name: str, settings: Sequence[str] = (), jobs: int | None = None) -> list[str]:
+    """The checks of :func:`load` that need no composition (the name, settings with
+    ``inprocess``, ``--jobs``): ConfigError, or the overrides ``--jobs`` adds.
+    """
     if name not in NAMES:
         raise ConfigError([f"--launcher: {name!r} is not allowed; allowed: {', '.join(NAMES)}"])
     problems = []
@@ -114,18 +133,7 @@ def load(
     extra = _jobs(name, settings, jobs, problems) if name != INPROCESS else []
     if problems:
         raise ConfigError(problems)
-    if name == INPROCESS:
-        return None
-    lines = [
-        f"hydra/launcher={name}",
-        f"hydra.sweep.dir={out.absolute()}",
-        *settings,
-        *extra,
-        f"output.quiet={str(quiet).lower()}",
-    ]
-    config = _compose(lines)
-    _check(config)
-    return Launch(name, (*settings, *extra), config)
+    return extra
 
 
 def _jobs(name: str, settings: Sequence[str], jobs: int | None, problems: list[str]) -> list[str]:

@@ -14,6 +14,7 @@ from helpers import TINY_CALIBRATION, run_feedlab, slurm_idle_node
 
 from feedlab.analysis.calibration import engine, launch, report, simulate, spec
 from feedlab.experiments import cli
+from feedlab.experiments.schema import ConfigError
 from feedlab.experiments.sweepdir import load_manifest
 from feedlab.experiments.verify import verify
 
@@ -44,11 +45,9 @@ def _calibrate(tmp_path, *args):
     return cli.main(["calibrate", "--config", str(_config(tmp_path)), "--quiet", *args])
 
 
-def test_a_bad_launcher_or_setting_is_refused_with_exit_2_and_nothing_written(
-    tmp_path, capsys, monkeypatch
-):
+def test_a_bad_launcher_is_refused_with_exit_2_and_nothing_written(tmp_path, capsys, monkeypatch):
     out = tmp_path / "c"
-    cases = [
+    for args, says in [
         (
             ["--launcher", "nosuch"],
             "--launcher: 'nosuch' is not allowed; allowed: inprocess, joblib",
@@ -57,26 +56,43 @@ def test_a_bad_launcher_or_setting_is_refused_with_exit_2_and_nothing_written(
             ["hydra.launcher.n_jobs=2"],
             "not used with --launcher inprocess; allowed with --launcher",
         ),
-        (["--launcher", "joblib", "hydra/launcher=slurm"], "choose the launcher with --launcher"),
-        (["--launcher", "basic", "--jobs", "2"], "--jobs: not used with --launcher basic"),
-        (
-            ["--launcher", "slurm", "hydra.launcher.setup=[echo]"],
-            "hydra.launcher.setup: refused",
-        ),
-        (["--launcher", "joblib", "sweep.runs_per_task=-1"], "sweep.runs_per_task"),
-        (["--launcher", "joblib", "sweep.batch=false"], "sweep.batch: false is not allowed"),
-    ]
-    for args, says in cases:
+    ]:
         rc = _calibrate(tmp_path, "--out", str(out), *args)
         err = capsys.readouterr().err
-        assert rc == 2, (args, err)
-        assert says in err and "Traceback" not in err, (args, err)
+        assert rc == 2 and says in err and "Traceback" not in err, (args, err)
         assert not out.exists(), args
     monkeypatch.setattr(shutil, "which", lambda cmd: None)  # a machine without SLURM
     rc = _calibrate(tmp_path, "--out", str(out), "--launcher", "slurm")
     err = capsys.readouterr().err
     assert rc == 2 and "needs SLURM, but sbatch and srun are not on PATH" in err
     assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("name", "settings", "jobs", "says"),
+    [
+        ("joblib", ["hydra/launcher=slurm"], None, "choose the launcher with --launcher"),
+        ("basic", [], 2, "--jobs: not used with --launcher basic"),
+        ("joblib", ["hydra.launcher.n_jobs=2"], 2, "give either --jobs or hydra.launcher.n_jobs"),
+        ("slurm", ["hydra.launcher.setup=[echo]"], None, "hydra.launcher.setup: refused"),
+        ("joblib", ["sweep.runs_per_task=-1"], None, "sweep.runs_per_task"),
+        ("joblib", ["sweep.batch=false"], None, "sweep.batch: false is not allowed"),
+    ],
+)
+def test_launcher_settings_are_checked_as_a_sweep_checks_them(tmp_path, name, settings, jobs, says):
+    with pytest.raises(ConfigError) as e:
+        launch.load(name, settings, out=tmp_path / "o", jobs=jobs)
+    assert says in str(e.value)
+    assert not (tmp_path / "o").exists()
+
+
+def test_joblib_settings_compose_from_the_sweep_config(tmp_path):
+    got = launch.load("joblib", ["sweep.runs_per_task=3"], out=tmp_path / "o", jobs=2)
+    assert got is not None and got.settings == ("sweep.runs_per_task=3", "hydra.launcher.n_jobs=2")
+    cfg = got.config_for(tmp_path / "x")
+    assert cfg.hydra.launcher.n_jobs == 2 and cfg.sweep.runs_per_task == 3
+    assert cfg.hydra.sweep.dir == str(tmp_path / "x")
+    assert launch.load("inprocess", out=tmp_path / "o") is None
 
 
 def test_a_failed_run_on_a_launcher_names_its_key_and_failure_record(tmp_path, capsys, monkeypatch):
