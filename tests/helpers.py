@@ -8,6 +8,7 @@ importable as ``helpers`` from any test folder.
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -60,6 +61,27 @@ def run_feedlab(
         text=True,
         timeout=timeout,
     )
+
+
+def slurm_idle_node() -> str | None:
+    """None if SLURM has an idle node; otherwise why a SLURM test cannot run (its skip
+    reason; CI starts a single-node SLURM with .ci/slurm/up.sh)."""
+    if shutil.which("sinfo") is None:
+        return "SLURM is not installed (no sinfo); CI starts one with .ci/slurm/up.sh"
+    try:
+        res = subprocess.run(
+            ["sinfo", "-h", "-N", "-t", "idle", "-o", "%N"],
+            capture_output=True,
+            text=True,
+            timeout=20,
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return f"sinfo failed: {exc}"
+    if res.returncode != 0:
+        return f"SLURM is not running (sinfo: {res.stderr.strip()[:200]})"
+    if not res.stdout.strip():
+        return "SLURM shows no idle node (sinfo -t idle is empty)"
+    return None
 
 
 #: A tiny synthetic calibration (2 parameters, 8 particles, 3 generations, N = 60, 3

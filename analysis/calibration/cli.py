@@ -3,9 +3,15 @@ held-out ones (docs/calibration.md).
 
     feedlab calibrate [--config calibration=default] [--targets T1,T2] [--hold-out T3]
         [--budget N] [--seed S] [--out DIR] [--jobs J] [--truth PARAM=VALUE ...]
-        [--write-config] [OVERRIDE ...]
-    feedlab calibrate --screen [--config ...] [--out DIR] [--jobs J] [OVERRIDE ...]
-    feedlab calibrate --scale-check N1,N2 [--config ...] [--out DIR] [--jobs J] [OVERRIDE ...]
+        [--write-config] [--launcher NAME [LAUNCHER SETTING ...]] [OVERRIDE ...]
+    feedlab calibrate --screen [--config ...] [--out DIR] [--jobs J] [--launcher ...] [OVERRIDE ...]
+    feedlab calibrate --scale-check N1,N2 [--config ...] [--out DIR] [--jobs J] [--launcher ...]
+        [OVERRIDE ...]
+
+``--launcher`` (default ``inprocess``) runs every batch of simulations on a sweep launcher
+(joblib, basic, submitit_local, slurm, submitit_slurm, ci_slurm; :mod:`.launch`); the
+launcher's settings are the sweep's own overrides (``hydra.launcher.*``, ``sweep.*``),
+given among the overrides.
 
 Exit codes: 0 done; 2 a bad option or config (nothing written); 1 a run or measurement
 failed (complete runs are kept and reused by the same command).
@@ -17,9 +23,15 @@ import argparse
 import shlex
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from feedlab.experiments.schema import ConfigError
+
+if TYPE_CHECKING:
+    from .launch import Launch
+    from .spec import Spec
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -41,7 +53,19 @@ def _parser() -> argparse.ArgumentParser:
     ap.add_argument("--budget", type=int, help="parameter sets the sampler may simulate")
     ap.add_argument("--seed", type=int, help="the calibration's seed (proposals and run seeds)")
     ap.add_argument("--out", type=Path, help="output folder (default outputs/calibration/<config>)")
-    ap.add_argument("--jobs", type=int, default=1, help="runs in parallel (forked processes; 1)")
+    ap.add_argument(
+        "--jobs",
+        type=int,
+        help="runs in parallel: forked processes in process (1), joblib's hydra.launcher.n_jobs "
+        "with --launcher joblib",
+    )
+    ap.add_argument(
+        "--launcher",
+        default="inprocess",
+        help="where the runs execute: inprocess (default), or a sweep launcher (joblib, basic, "
+        "submitit_local, slurm, submitit_slurm, ci_slurm) configured by hydra.launcher.* and "
+        "sweep.* overrides as for feedlab run -m (docs/calibration.md)",
+    )
     ap.add_argument(
         "--truth",
         action="append",
@@ -76,7 +100,12 @@ def _parser() -> argparse.ArgumentParser:
         "--scale-seeds", type=int, default=3, help="seeds per size and arm of --scale-check (3)"
     )
     ap.add_argument("--quiet", "-q", action="store_true", help="no progress lines")
-    ap.add_argument("overrides", nargs="*", help="config overrides appended to every simulation")
+    ap.add_argument(
+        "overrides",
+        nargs="*",
+        help="config overrides appended to every simulation; hydra.launcher.* and sweep.* ones "
+        "configure --launcher instead",
+    )
     return ap
 
 
@@ -103,6 +132,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     from .engine import calibrate
 
     args = _parser().parse_args(list(argv or []))
+    if not _launcher_args(args):
+        return 2
     if args.screen or args.scale_check is not None:
         return _side_command(args, list(argv or []))
     if args.conf_dir is not None and not args.write_config:
@@ -116,19 +147,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             budget=args.budget,
             seed=args.seed,
             out=args.out,
-            jobs=args.jobs,
+            jobs=args.run_jobs,
             truth=_truth(args.truth),
             overrides=args.overrides,
         )
+        s = replace(s, launch=_launch(args, s.out))
     except ConfigError as exc:
         print(f"feedlab calibrate: {exc}", file=sys.stderr)
         return 2
     echo = None if args.quiet else (lambda m: print(m, file=sys.stderr, flush=True))
     if echo:
-        echo(
-            f"feedlab calibrate: {len(s.priors)} parameters, fit {', '.join(s.targets)}; hold out "
-            f"{', '.join(s.hold_out) or '(none)'}; population {s.smc.population}, budget {s.budget} -> {s.out}"
-        )
+        echo(_start_line(s))
     try:
         outcome = calibrate(s, echo=echo)
         summary = report.write(
@@ -147,6 +176,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 1
+    _print_result(s, outcome, summary)
+    return 0
+
+
+def _print_result(s: Spec, outcome: Any, summary: dict[str, Any]) -> None:
+    """The posterior, the predictive checks and the files written (stdout)."""
     print(
         f"posterior ({summary['convergence']['stopped']}; {outcome.result.proposals} parameter sets, "
         f"{outcome.expected} runs):"
@@ -170,7 +205,42 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"wrote {s.out}/{{posterior,populations,predictive}}.parquet, calibration.{{md,json}}, "
         f"marginals/pairs.{{png,pdf}}; configs: {', '.join(summary['configs'])}"
     )
-    return 0
+
+
+def _start_line(s: Spec) -> str:
+    """The line a calibration starts with: what is fitted, how, where, on what."""
+    return (
+        f"feedlab calibrate: {len(s.priors)} parameters, fit {', '.join(s.targets)}; hold out "
+        f"{', '.join(s.hold_out) or '(none)'}; population {s.smc.population}, budget {s.budget} "
+        f"-> {s.out}" + (f"; runs on {s.launch.describe()}" if s.launch is not None else "")
+    )
+
+
+def _launcher_args(args: argparse.Namespace) -> bool:
+    """Split the launcher settings (``hydra.launcher.*``, ``sweep.*``) from the runs'
+    overrides into ``args.settings`` and check ``--launcher`` with them; False (the
+    problem printed) if refused, before the calibration config is composed.
+    """
+    from . import launch
+
+    args.settings = [o for o in args.overrides if launch.is_setting(o)]
+    args.overrides = [o for o in args.overrides if not launch.is_setting(o)]
+    args.run_jobs = 1 if args.jobs is None else args.jobs  # in process: 1 unless given
+    try:
+        launch.check(args.launcher, args.settings, args.jobs)
+    except ConfigError as exc:
+        print(f"feedlab calibrate: {exc}", file=sys.stderr)
+        return False
+    return True
+
+
+def _launch(args: argparse.Namespace, out: Path) -> Launch | None:
+    """The checked ``--launcher`` with the command line's launcher settings (None: in
+    process); ConfigError before anything is written.
+    """
+    from . import launch
+
+    return launch.load(args.launcher, args.settings, out=out, jobs=args.jobs, quiet=args.quiet)
 
 
 def _side_command(args: argparse.Namespace, argv: list[str]) -> int:
@@ -195,8 +265,10 @@ def _side_command(args: argparse.Namespace, argv: list[str]) -> int:
     try:
         if unused:
             raise ConfigError([f"{u}: not used with {what}; drop it" for u in unused])
+        jobs = args.run_jobs
         if args.screen:
-            sc = screen.load(args.config, out=args.out, jobs=args.jobs, overrides=args.overrides)
+            sc = screen.load(args.config, out=args.out, jobs=jobs, overrides=args.overrides)
+            sc = replace(sc, spec=replace(sc.spec, launch=_launch(args, sc.spec.out)))
             if echo:
                 echo(
                     f"feedlab calibrate --screen: {len(sc.params)} parameters × "
@@ -213,9 +285,10 @@ def _side_command(args: argparse.Namespace, argv: list[str]) -> int:
             args.scale_check,
             seeds=args.scale_seeds,
             out=args.out,
-            jobs=args.jobs,
+            jobs=jobs,
             overrides=args.overrides,
         )
+        chk = replace(chk, spec=replace(chk.spec, launch=_launch(args, chk.folder)))
         res = scale.run(chk, echo=echo)
         scale.write(res, chk.folder)
         print(scale.markdown(res))

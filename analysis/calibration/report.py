@@ -185,6 +185,7 @@ def provenance(o: Outcome) -> dict[str, Any]:
         "runs_reused": o.reused,
         "cpu_seconds_runs_now": round(o.cpu_seconds, 1),
         "wall_seconds": round(o.wall_seconds, 1),
+        "launcher": o.spec.launch.describe() if o.spec.launch is not None else "inprocess",
     }
 
 
@@ -255,6 +256,16 @@ def _table(rows: Sequence[Mapping[str, Any]], cols: Sequence[str]) -> list[str]:
     return lines
 
 
+def _run_cost(prov: Mapping[str, Any]) -> str:
+    """The runs' cost: CPU seconds in process; with a sweep launcher the seconds each run
+    recorded for itself (one core per run), since its processes are not this one's.
+    """
+    launcher = prov.get("launcher", "inprocess")
+    if launcher == "inprocess":
+        return f"{prov['cpu_seconds_runs_now']} CPU s in runs"
+    return f"{prov['cpu_seconds_runs_now']} s in runs as they recorded them ({launcher})"
+
+
 def markdown(o: Outcome, summary: Mapping[str, Any]) -> str:
     """``calibration.md``: cost, posterior, identifiability, convergence, predictive checks."""
     prov = summary["provenance"]
@@ -266,7 +277,7 @@ def markdown(o: Outcome, summary: Mapping[str, Any]) -> str:
         f"Seed {prov['seed']}, budget {prov['budget']} parameter sets; {prov['proposals']} simulated "
         f"over {len(conv['generations'])} complete generations (stopped: {conv['stopped']}); "
         f"{prov['runs_expected']} runs in the folder ({prov['runs_simulated_now']} simulated by this "
-        f"invocation, {prov['runs_reused']} reused; {prov['cpu_seconds_runs_now']} CPU s in runs, "
+        f"invocation, {prov['runs_reused']} reused; {_run_cost(prov)}, "
         f"{prov['wall_seconds']} s wall). Commit {prov['commit']}.",
         "",
         "## Posterior marginals",

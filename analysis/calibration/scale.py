@@ -120,7 +120,7 @@ class _ScaleRuns(Runs):
     def manifest(self) -> dict[str, Any]:
         """``sweep.json`` naming the check."""
         m = super().manifest()
-        m["launcher"] = "feedlab calibrate --scale-check (in process)"
+        m["launcher"] = f"feedlab calibrate --scale-check ({self.how})"
         m["scale_check"] = self.check
         return m
 

@@ -250,7 +250,7 @@ class _ScreenRuns(Runs):
     def manifest(self) -> dict[str, Any]:
         """``sweep.json`` with the screen's design."""
         m = super().manifest()
-        m["launcher"] = "feedlab calibrate --screen (in process)"
+        m["launcher"] = f"feedlab calibrate --screen ({self.how})"
         m["screen"] = self.screen
         return m
 

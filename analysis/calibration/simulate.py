@@ -12,8 +12,9 @@ How a batch of parameter sets becomes runs: each target's registered measurement
 :class:`SweepContext` whose overrides set the parameters. A first *planning* pass records
 the override lists each measurement asks :meth:`SweepContext.run_many` for (and stops it
 there); every requested run is composed, keyed and added to the manifest; the runs not
-yet complete are run (in ``jobs`` forked processes); a second pass then calls the
-measurements for real, every run now a cache hit. Configs are composed by Hydra once per
+yet complete are run (in ``jobs`` forked processes, or with ``--launcher`` by the sweep
+machinery on that launcher, :mod:`.launch`); a second pass then calls the measurements
+for real, every run now a cache hit. Configs are composed by Hydra once per
 *design* (the measurement's overrides without ``seed`` and the free parameters) and the
 seed and parameters set on a copy: the same resolved config, hence the same run key, as
 composing each run's overrides (tested).
@@ -92,12 +93,27 @@ def _set(data: dict[str, Any], path: str, value: Any) -> None:
 
 
 def _run_one(task: tuple[dict[str, Any], list[str]]) -> tuple[str, bool, float]:
-    """Run (or reuse) one composed config: ``(key, ran, seconds)``. Top-level for workers."""
+    """Run (or reuse) one composed config: ``(key, ran, seconds)``. Top-level for workers.
+
+    A run that raises is reported as :class:`.launch.RunsFailed` naming its run key and
+    overrides (a bad config stays a ConfigError).
+    """
+    from feedlab.experiments.record import run_key
     from feedlab.experiments.run import run_experiment
+
+    from .launch import RunsFailed
 
     data, overrides = task
     t0 = time.process_time()
-    res = run_experiment(data, overrides=overrides)
+    try:
+        res = run_experiment(data, overrides=overrides)
+    except ConfigError:
+        raise
+    except Exception as exc:
+        raise RunsFailed(
+            f"run {run_key(data)} ({' '.join(overrides)}) failed in process: "
+            f"{type(exc).__name__}: {exc}"
+        ) from exc
     return res.key, not res.skipped, time.process_time() - t0
 
 
@@ -123,6 +139,12 @@ class Runs:
     def out(self) -> Path:
         """The calibration's folder (``output.dir`` of every run)."""
         return self.spec.out
+
+    @property
+    def how(self) -> str:
+        """How the runs are executed, as the manifest's ``launcher`` says it."""
+        launch = self.spec.launch
+        return launch.describe() if launch is not None else "in process"
 
     def compose(self, overrides: Sequence[str]) -> tuple[dict[str, Any], str]:
         """The resolved config and run key of one run's overrides (cached per design)."""
@@ -160,7 +182,7 @@ class Runs:
             "feedlab_version": __version__,
             "runs_dir": RUNS,
             "sweep_overrides": list(self.spec.overrides),
-            "launcher": "feedlab calibrate (in process)",
+            "launcher": f"feedlab calibrate ({self.how})",
             "n_jobs": len(self.expected),
             "n_expected": len(self.expected),
             "expected": list(self.expected.values()),
@@ -173,6 +195,7 @@ class Runs:
         from feedlab.experiments.sweep import write_manifest
 
         todo: list[tuple[dict[str, Any], list[str]]] = []
+        keys: list[str] = []
         seen: set[str] = set()
         for ov in overrides:
             data, key = self.compose(ov)
@@ -187,8 +210,12 @@ class Runs:
                 self.done.add(key)
             else:
                 todo.append((data, list(ov)))
+                keys.append(key)
         self.out.mkdir(parents=True, exist_ok=True)
         write_manifest(self.out, self.manifest())
+        if self.spec.launch is not None:
+            self._launch(todo, keys)
+            return
         for key, ran, cpu in ctx.map(_run_one, todo):
             self.done.add(key)
             if ran:
@@ -196,6 +223,29 @@ class Runs:
             else:
                 self.reused += 1
             self.cpu_seconds += cpu
+
+    def _launch(self, todo: list[tuple[dict[str, Any], list[str]]], keys: list[str]) -> None:
+        """Run ``todo`` with the spec's launcher (:mod:`.launch`); RunsFailed naming each
+        run key that did not complete and its failure record.
+        """
+        from feedlab.experiments.record import is_complete
+
+        from . import launch
+
+        assert self.spec.launch is not None
+        items = [(self.expected[k]["jobs"][0], k, data, ov) for k, (data, ov) in zip(keys, todo)]
+        launch.run(self.spec.launch, self.out, items)
+        failed = []
+        for k in keys:
+            run_dir = self.out / "runs" / k
+            if is_complete(run_dir):
+                self.done.add(k)
+                self.ran.append(k)
+                self.cpu_seconds += launch.run_seconds(run_dir)
+            else:
+                failed.append(k)
+        if failed:
+            raise launch.RunsFailed(launch.failed_message(self.out, failed, len(keys)))
 
     def result(self, overrides: Sequence[str]) -> dict[str, Any]:
         """A complete run's ``{"summary", "timeseries", "run_dir", "key"}`` (as the

@@ -39,6 +39,7 @@ import yaml
 
 from feedlab.experiments.schema import ConfigError
 
+from .launch import Launch
 from .priors import Prior, parse_prior
 
 #: Config groups whose numeric leaves may be calibrated (each gets a generated
@@ -105,6 +106,9 @@ class Spec:
     truth: dict[str, float] = field(default_factory=dict)
     truth_seeds: int = 8
     jobs: int = 1
+    #: The sweep launcher that executes the runs (``--launcher``, :mod:`.launch`); None:
+    #: in process. Not part of the specification: results do not depend on it.
+    launch: Launch | None = field(default=None, compare=False, repr=False)
 
     @property
     def names(self) -> list[str]:

@@ -11,12 +11,11 @@ jobs must fail the test, never hang it.
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
-from helpers import run_feedlab
+from helpers import run_feedlab, slurm_idle_node
 
 from feedlab.experiments import record, sweep
 from feedlab.experiments.run import compose
@@ -27,33 +26,13 @@ TINY = ["network.n=100", "steps=3"]
 pytestmark = pytest.mark.slurm
 
 
-def _idle_node() -> str | None:
-    """None if SLURM has an idle node; otherwise why the test cannot run."""
-    if shutil.which("sinfo") is None:
-        return "SLURM is not installed (no sinfo); CI starts one with .ci/slurm/up.sh"
-    try:
-        res = subprocess.run(
-            ["sinfo", "-h", "-N", "-t", "idle", "-o", "%N"],
-            capture_output=True,
-            text=True,
-            timeout=20,
-        )
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        return f"sinfo failed: {exc}"
-    if res.returncode != 0:
-        return f"SLURM is not running (sinfo: {res.stderr.strip()[:200]})"
-    if not res.stdout.strip():
-        return "SLURM shows no idle node (sinfo -t idle is empty)"
-    return None
-
-
 def _launch(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     # a 4-run sweep takes ~10-30 s here
     return run_feedlab(["run", "-m", *args], env, timeout=240)
 
 
 def test_sweep_on_real_slurm(tmp_path: Path) -> None:
-    reason = _idle_node()
+    reason = slurm_idle_node()
     if reason:
         pytest.skip(reason)
     grid = ["seed=0,1", "ranking=engagement,chronological"]
@@ -85,7 +64,7 @@ def test_runs_packed_into_array_tasks_on_real_slurm(tmp_path: Path) -> None:
     """6 runs, ``sweep.runs_per_task=3``: two array tasks of three runs each. Runs 0 and 1
     fail in the same task (same SLURM job id), run 4 in the other; the other 3 complete;
     the re-launch packs the 3 failed runs into one task and completes the sweep."""
-    reason = _idle_node()
+    reason = slurm_idle_node()
     if reason:
         pytest.skip(reason)
     args = ["hydra/launcher=ci_slurm", *TINY, "seed=range(0,6)", f"output.dir={tmp_path}"]
