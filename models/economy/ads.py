@@ -146,6 +146,77 @@ def click_logits(
     return _logit(cfg.ctr) + cfg.relevance * (rel - 0.5) + own[:, None]
 
 
+def pair_click_logits(
+    cfg: ClickModel, x: np.ndarray, stance: np.ndarray, s: np.ndarray, e: np.ndarray
+) -> np.ndarray:
+    """:func:`click_logits` of pair ``j`` only (viewer ``x[j], s[j], e[j]``, brand
+    ``stance[j]``): the same arithmetic element by element, so the same values as the
+    matching entries of the ``(S, A)`` form.
+    """
+    rel = 1.0 - np.abs(x - stance) / 2.0
+    own = cfg.susceptibility * s + cfg.arousal * e
+    return _logit(cfg.ctr) + cfg.relevance * (rel - 0.5) + own
+
+
+@njit(cache=True)
+def _neg_logits(x, stance, own, base, relevance, out):  # pragma: no cover - jitted
+    """``out = −click_logits``, the model's arithmetic in one pass (own = β_s·s + β_e·e)."""
+    for i in range(x.shape[0]):
+        for a in range(stance.shape[0]):
+            rel = 1.0 - abs(x[i] - stance[a]) / 2.0
+            out[i, a] = -(base + relevance * (rel - 0.5) + own[i])
+
+
+@njit(cache=True)
+def _prices_from_exp(e, bid, cpc, ecpm, cost):  # pragma: no cover - jitted
+    """From ``e = exp(−logit)``: p̂CTR = 1 / (1 + e), then eCPM and expected cost per
+    pair (:func:`prices`), in one pass.
+    """
+    for i in range(e.shape[0]):
+        for a in range(bid.shape[0]):
+            if cpc[a]:
+                p = 1.0 / (1.0 + e[i, a])
+                ecpm[i, a] = 1000.0 * bid[a] * p
+                cost[i, a] = bid[a] * p
+            else:
+                ecpm[i, a] = bid[a]
+                cost[i, a] = bid[a] / 1000.0
+
+
+def prices(
+    cfg: ClickModel,
+    adv: Advertisers,
+    x: np.ndarray,
+    s: np.ndarray,
+    e: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each (slot, advertiser) pair's eCPM and expected cost (``(S, A)`` each): the
+    predicted click rate ``p̂CTR = σ(click_logits(cfg, x, stance, s, e))``, then eCPM
+    ``1000·bid·p̂CTR`` and cost ``bid·p̂CTR`` for a CPC advertiser, ``bid`` and
+    ``bid/1000`` for a CPM one (module docstring, §Auction).
+
+    Two fused passes around NumPy's ``exp`` (the exponential stays NumPy's, so the values
+    are those of the whole-array form ``1 / (1 + np.exp(−z))`` bit for bit: the kernels
+    do only ``+ − × /`` and ``abs``, which IEEE arithmetic rounds the same everywhere).
+    """
+    n, k = x.shape[0], adv.stance.shape[0]
+    own = cfg.susceptibility * s + cfg.arousal * e
+    z = np.empty((n, k))
+    _neg_logits(
+        np.ascontiguousarray(x, dtype=np.float64),
+        adv.stance,
+        np.ascontiguousarray(own, dtype=np.float64),
+        _logit(cfg.ctr),
+        float(cfg.relevance),
+        z,
+    )
+    np.exp(z, out=z)
+    ecpm = np.empty((n, k))
+    cost = np.empty((n, k))
+    _prices_from_exp(z, adv.bid, adv.cpc, ecpm, cost)
+    return ecpm, cost
+
+
 #: the radix sort's digit: 16 bits, so four passes over a 64-bit key (fewer when the
 #: keys agree on a digit, as a CPM advertiser's nearly equal keys do on the top two)
 _DIGIT = 16
