@@ -303,7 +303,17 @@ def _descending_orders(key, order, dkey):  # pragma: no cover - jitted
 
 
 @njit(cache=True)
-def _greedy(order, dkey, cost, min_cost, budget, blocked, winner, spend):  # pragma: no cover
+def _column_min(x):  # pragma: no cover - jitted
+    """The minimum of each column of ``x`` (``inf`` for none), in one row-major pass."""
+    out = np.full(x.shape[1], np.inf)
+    for s in range(x.shape[0]):
+        for a in range(x.shape[1]):
+            out[a] = min(out[a], x[s, a])
+    return out
+
+
+@njit(cache=True)
+def _greedy(order, dkey, cost, budget, blocked, winner, spend):  # pragma: no cover - jitted
     """The greedy auction over every (slot, advertiser) pair in descending key: a free,
     unblocked slot goes to the advertiser if its spend plus the pair's expected cost stays
     within ``budget``. ``order[a]`` lists advertiser ``a``'s slots by descending key and
@@ -311,9 +321,10 @@ def _greedy(order, dkey, cost, min_cost, budget, blocked, winner, spend):  # pra
     lists are merged on the fly (the next pair is the smallest sort key among the lists'
     heads, ties to the lowest advertiser), which visits the pairs in the same order as
     one global sort. The pass ends once every slot is sold or no advertiser can afford
-    its cheapest slot (``min_cost``; spend only grows), as no later pair could sell.
+    its cheapest slot (spend only grows), as no later pair could sell.
     """
     n_adv, n_slots = order.shape
+    min_cost = _column_min(cost)  # each advertiser's cheapest slot
     head = np.zeros(n_adv, np.int64)
     head_key = np.full(n_adv, _SENTINEL)  # the sort key of each list's head
     live = 0
@@ -372,12 +383,10 @@ def allocate(
     cost = np.ascontiguousarray(cost)
     winner = np.full(s, -1, np.int64)
     spend = np.zeros(a)
-    min_cost = cost.min(axis=0) if s else np.zeros(a)
     _greedy(
         order,
         dkey,
         cost,
-        min_cost,
         budget,
         np.ascontiguousarray(blocked),
         winner,
