@@ -137,21 +137,13 @@ def _logit(p: float) -> float:
 def click_logits(
     cfg: ClickModel, x: np.ndarray, stance: np.ndarray, s: np.ndarray, e: np.ndarray
 ) -> np.ndarray:
-    """Log-odds of a click for viewers with opinion ``x``, susceptibility ``s`` and
-    arousal ``e`` (per slot) and brand stances ``stance`` (per advertiser): ``(S, A)``.
-    Pass zeros for ``s`` or ``e`` to leave a term out (the untargeted prediction).
-    """
-    rel = 1.0 - np.abs(x[:, None] - stance[None, :]) / 2.0
-    own = cfg.susceptibility * s + cfg.arousal * e
-    return _logit(cfg.ctr) + cfg.relevance * (rel - 0.5) + own[:, None]
-
-
-def pair_click_logits(
-    cfg: ClickModel, x: np.ndarray, stance: np.ndarray, s: np.ndarray, e: np.ndarray
-) -> np.ndarray:
-    """:func:`click_logits` of pair ``j`` only (viewer ``x[j], s[j], e[j]``, brand
-    ``stance[j]``): the same arithmetic element by element, so the same values as the
-    matching entries of the ``(S, A)`` form.
+    """Log-odds of a click (module docstring, §Clicks) of viewers with opinion ``x``,
+    susceptibility ``s`` and arousal ``e`` for brands of stance ``stance``, element by
+    element (NumPy broadcasting: pass ``x[:, None]``, ``stance[None, :]``, ... for every
+    (viewer, brand) pair). Pass zeros for ``s`` or ``e`` to leave a term out (the
+    untargeted prediction). The platform's predictions of every (slot, advertiser) pair
+    are :func:`prices`' fused form of the same arithmetic; the true clicks of the sold
+    impressions use this one.
     """
     rel = 1.0 - np.abs(x - stance) / 2.0
     own = cfg.susceptibility * s + cfg.arousal * e
@@ -160,7 +152,9 @@ def pair_click_logits(
 
 @njit(cache=True)
 def _neg_logits(x, stance, own, base, relevance, out):  # pragma: no cover - jitted
-    """``out = −click_logits``, the model's arithmetic in one pass (own = β_s·s + β_e·e)."""
+    """``out = −click_logits`` of every (viewer, advertiser) pair, :func:`click_logits`'
+    arithmetic in one pass (``own = β_s·s + β_e·e`` per viewer, computed by the caller).
+    """
     for i in range(x.shape[0]):
         for a in range(stance.shape[0]):
             rel = 1.0 - abs(x[i] - stance[a]) / 2.0
@@ -191,7 +185,8 @@ def prices(
     e: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Each (slot, advertiser) pair's eCPM and expected cost (``(S, A)`` each): the
-    predicted click rate ``p̂CTR = σ(click_logits(cfg, x, stance, s, e))``, then eCPM
+    predicted click rate ``p̂CTR = σ(click_logits)`` of every (slot ``x, s, e``, advertiser)
+    pair, then eCPM
     ``1000·bid·p̂CTR`` and cost ``bid·p̂CTR`` for a CPC advertiser, ``bid`` and
     ``bid/1000`` for a CPM one (module docstring, §Auction).
 

@@ -46,7 +46,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from feedlab.analysis.metrics import economy as eco
-from feedlab.models.economy.ads import Advertisers, FeedAds, allocate, pair_click_logits, prices
+from feedlab.models.economy.ads import Advertisers, FeedAds, allocate, click_logits, prices
 from feedlab.models.extension import Extension
 from feedlab.models.predictor import ALL_ACTIONS, COMMENT, LIKE, SHARE, predict_columns
 
@@ -252,7 +252,7 @@ class PlatformEconomy(Extension):
         sold = np.flatnonzero(winner >= 0)
         w = winner[sold]
         sv = viewer[sold]
-        true = pair_click_logits(  # the true click model, for the sold impressions only
+        true = click_logits(  # the true click model, for the sold impressions only
             cfg.click, u.opinion[sv], adv.stance[w], u.susceptibility[sv], u.arousal[sv]
         )
         clicked = self.rng.random(sold.shape[0]) < _sigmoid(true)

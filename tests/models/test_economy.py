@@ -23,7 +23,6 @@ from feedlab.models.economy.ads import (
     _descending_orders,
     allocate,
     click_logits,
-    pair_click_logits,
     prices,
 )
 from feedlab.models.economy.platform import PlatformEconomy
@@ -77,9 +76,16 @@ def test_deciles_and_shares() -> None:
 # ------------------------------------------------------------------ auction
 def test_click_logits_known_answer() -> None:
     cfg = ClickModel(ctr=0.5, relevance=2.0, susceptibility=1.0, arousal=0.0)
-    z = click_logits(cfg, np.array([1.0]), np.array([1.0, -1.0]), np.array([0.5]), np.zeros(1))
+    z = click_logits(cfg, np.array([1.0, 1.0]), np.array([1.0, -1.0]), np.full(2, 0.5), np.zeros(2))
     # relevance 1 and 0: 2·(1 − ½) + 0.5 = 1.5 ; 2·(0 − ½) + 0.5 = −0.5
-    assert np.allclose(z, [[1.5, -0.5]])
+    assert np.allclose(z, [1.5, -0.5])
+
+
+def _click_logits_table(cfg: ClickModel, x: Any, stance: Any, s: Any, e: Any) -> Any:
+    """The (slot, advertiser) table of log-odds in whole-array NumPy form."""
+    rel = 1.0 - np.abs(x[:, None] - stance[None, :]) / 2.0
+    own = cfg.susceptibility * s + cfg.arousal * e
+    return np.log(cfg.ctr / (1.0 - cfg.ctr)) + cfg.relevance * (rel - 0.5) + own[:, None]
 
 
 def test_allocate_respects_order_budget_and_blocking() -> None:
@@ -343,10 +349,10 @@ def test_fused_prices_equal_the_whole_array_formulas() -> None:
     )
     x, s, e = gen.uniform(-1, 1, 500), gen.random(500), gen.random(500)
     ecpm, cost = prices(cfg, adv, x, s, e)
-    pctr = 1.0 / (1.0 + np.exp(-click_logits(cfg, x, adv.stance, s, e)))
+    pctr = 1.0 / (1.0 + np.exp(-_click_logits_table(cfg, x, adv.stance, s, e)))
     bid = adv.bid[None, :]
     assert np.array_equal(ecpm, np.where(adv.cpc[None, :], 1000.0 * bid * pctr, bid))
     assert np.array_equal(cost, np.where(adv.cpc[None, :], bid * pctr, bid / 1000.0))
     w = gen.integers(0, a, 500)
-    full = click_logits(cfg, x, adv.stance, s, e)[np.arange(500), w]
-    assert np.array_equal(pair_click_logits(cfg, x, adv.stance[w], s, e), full)
+    full = _click_logits_table(cfg, x, adv.stance, s, e)[np.arange(500), w]
+    assert np.array_equal(click_logits(cfg, x, adv.stance[w], s, e), full)
