@@ -212,9 +212,13 @@ def prices(
     return ecpm, cost
 
 
-#: the radix sort's digit: 16 bits, so four passes over a 64-bit key (fewer when the
-#: keys agree on a digit, as a CPM advertiser's nearly equal keys do on the top two)
-_DIGIT = 16
+#: the radix sort's digit: 8 bits (it must divide 64), so at most eight passes over a
+#: 64-bit key, fewer when the keys agree on a digit (a CPM advertiser's nearly equal keys
+#: differ in their low three bytes only). Its 256 counters stay in cache and cost nothing
+#: to clear, so small auctions are as fast as NumPy's sort (16-bit digits: as fast at
+#: 174,000 slots, ten times slower at 500)
+_DIGIT = 8
+assert 64 % _DIGIT == 0
 _SENTINEL = np.uint64(0xFFFF_FFFF_FFFF_FFFF)  # above every sort key of a non-NaN float
 
 
@@ -283,7 +287,7 @@ def _descending_orders(key, order, dkey):  # pragma: no cover - jitted
     ``order[a] = np.argsort(-key[:, a], kind="stable")``, exactly, and ``dkey[a]`` the
     sort keys in that order.
 
-    A least-significant-digit radix sort (stable, 16-bit digits) of an unsigned integer
+    A least-significant-digit radix sort (stable, 8-bit digits) of an unsigned integer
     that orders as ``-key``: the float's bits with the sign bit set for a non-negative
     value and all bits flipped for a negative one order as the float (the standard
     float-to-integer mapping), and its complement as ``-key``; ``-0.0`` is made ``+0.0``
