@@ -34,6 +34,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from feedlab.experiments.schema import field
+from feedlab.models.kernels import njit
 
 
 @dataclass(frozen=True)
@@ -79,6 +80,31 @@ def item_gain(cfg: SessionConfig, value: np.ndarray, outrage: np.ndarray) -> np.
     return value + cfg.arousal_pull * outrage
 
 
+@njit(cache=True)
+def _first_stops(viewer, rank, gain, theta, memory, min_items, boredom, length):  # pragma: no cover
+    """:func:`session_lengths`' pass over the ranked items (its docstring), in place on
+    ``length`` (each viewer's item count on entry).
+    """
+    m = gain.shape[0]
+    csum = np.empty(m + 1)
+    csum[0] = 0.0
+    if m:
+        csum[1] = gain[0]  # as np.cumsum: sequential, the first sum is the first gain
+    for j in range(1, m):
+        csum[j + 1] = csum[j] + gain[j]
+    stopped = -1  # the viewer of the last stopping item
+    for j in range(m):
+        v = viewer[j]
+        if v == stopped:
+            continue  # a later item of a feed that has already stopped
+        r = rank[j]
+        start = max(j - r, j - memory + 1)  # window start, inside the feed
+        recent = (csum[j + 1] - csum[start]) / (j + 1 - start)
+        if r + 1 >= min_items and recent < theta[v] + boredom * r:
+            length[v] = r + 1
+            stopped = v
+
+
 def session_lengths(
     viewer: np.ndarray,
     rank: np.ndarray,
@@ -89,27 +115,24 @@ def session_lengths(
 ) -> np.ndarray:
     """Items read per user (``S_i``) along feeds grouped by viewer in rank order.
 
-    Vectorised: a cumulative sum of the gains gives each item's window mean ``m_r``
-    (the window never crosses into the previous viewer's feed); the first item of each
-    feed where the user stops sets ``S_i = r + 1``; users who never stop read their whole
-    ranked feed. Users without items read 0.
+    One pass (a Numba kernel): a running sum of the gains gives each item's window mean
+    ``m_r`` as a difference of two sums (the window never crosses into the previous
+    viewer's feed); the first item of each feed where the user stops sets ``S_i = r + 1``
+    and the rest of that feed is skipped; users who never stop read their whole ranked
+    feed. Users without items read 0. The arithmetic is the vectorised NumPy form's
+    (``np.cumsum``, then the window differences), so the lengths are the same bit for bit.
     """
-    m = gain.shape[0]
     length = np.bincount(viewer, minlength=n).astype(np.int64)
-    if m == 0:
-        return length
-    csum = np.zeros(m + 1)
-    np.cumsum(gain, out=csum[1:])
-    j = np.arange(m, dtype=np.int64)
-    start = np.maximum(j - rank, j - cfg.memory + 1)  # window start, inside the feed
-    recent = (csum[j + 1] - csum[start]) / (j + 1 - start)
-    stop = (rank + 1 >= cfg.min_items) & (recent < theta[viewer] + cfg.boredom * rank)
-    idx = np.flatnonzero(stop)
-    if idx.size:
-        v = viewer[idx]
-        first = np.ones(idx.shape[0], dtype=bool)
-        first[1:] = v[1:] != v[:-1]
-        length[v[first]] = rank[idx[first]] + 1
+    _first_stops(
+        np.ascontiguousarray(viewer, dtype=np.int64),
+        np.ascontiguousarray(rank, dtype=np.int64),
+        np.ascontiguousarray(gain, dtype=np.float64),
+        np.ascontiguousarray(theta, dtype=np.float64),
+        int(cfg.memory),
+        int(cfg.min_items),
+        float(cfg.boredom),
+        length,
+    )
     return length
 
 

@@ -46,7 +46,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from feedlab.analysis.metrics import economy as eco
-from feedlab.models.economy.ads import Advertisers, FeedAds, allocate, click_logits
+from feedlab.models.economy.ads import Advertisers, FeedAds, allocate, click_logits, prices
 from feedlab.models.extension import Extension
 from feedlab.models.predictor import ALL_ACTIONS, COMMENT, LIKE, SHARE, predict_columns
 
@@ -246,19 +246,16 @@ class PlatformEconomy(Extension):
         zero = np.zeros(s)
         s_hat = self.inferred[viewer] if cfg.targeting == "susceptibility" else zero
         e_hat = self.inferred[viewer] if cfg.targeting == "arousal" else zero
-        pctr = _sigmoid(click_logits(cfg.click, u.opinion[viewer], adv.stance, s_hat, e_hat))
-        bid = adv.bid[None, :]
-        ecpm = np.where(adv.cpc[None, :], 1000.0 * bid * pctr, bid)
-        cost = np.where(adv.cpc[None, :], bid * pctr, bid / 1000.0)
+        ecpm, cost = prices(cfg.click, adv, u.opinion[viewer], s_hat, e_hat)
         blocked = adv.blocks[None, :] & unsafe[:, None]
         winner = allocate(ecpm, cost, blocked, adv.budget, self.rng)
         sold = np.flatnonzero(winner >= 0)
         w = winner[sold]
         sv = viewer[sold]
         true = click_logits(  # the true click model, for the sold impressions only
-            cfg.click, u.opinion[sv], adv.stance, u.susceptibility[sv], u.arousal[sv]
+            cfg.click, u.opinion[sv], adv.stance[w], u.susceptibility[sv], u.arousal[sv]
         )
-        clicked = self.rng.random(sold.shape[0]) < _sigmoid(true[np.arange(sold.shape[0]), w])
+        clicked = self.rng.random(sold.shape[0]) < _sigmoid(true)
         is_cpc = adv.cpc[w]
         pay = np.where(is_cpc, np.where(clicked, adv.bid[w], 0.0), adv.bid[w] / 1000.0)
         su = unsafe[sold]

@@ -50,6 +50,43 @@ def test_window_never_reaches_into_the_previous_feed() -> None:
     np.testing.assert_array_equal(s, [2, 1])
 
 
+def _lengths_vectorised(viewer, rank, gain, theta, cfg, n):  # type: ignore[no-untyped-def]
+    """The stopping rule in whole-array NumPy form (the kernel's arithmetic, step by step)."""
+    m = gain.shape[0]
+    length = np.bincount(viewer, minlength=n).astype(np.int64)
+    csum = np.zeros(m + 1)
+    np.cumsum(gain, out=csum[1:])
+    j = np.arange(m, dtype=np.int64)
+    start = np.maximum(j - rank, j - cfg.memory + 1)
+    recent = (csum[j + 1] - csum[start]) / (j + 1 - start)
+    stop = (rank + 1 >= cfg.min_items) & (recent < theta[viewer] + cfg.boredom * rank)
+    idx = np.flatnonzero(stop)
+    v = viewer[idx]
+    first = np.ones(idx.shape[0], dtype=bool)
+    first[1:] = v[1:] != v[:-1]
+    length[v[first]] = rank[idx[first]] + 1
+    return length
+
+
+def test_the_kernel_equals_the_vectorised_rule_on_random_feeds() -> None:
+    # long feeds, windows of several sizes, gains around the thresholds: the kernel's
+    # lengths are those of the whole-array form exactly
+    gen = np.random.default_rng(3)
+    for trial in range(30):
+        n = int(gen.integers(1, 60))
+        gains = [list(gen.normal(1.0, 1.0, int(gen.integers(0, 40)))) for _ in range(n)]
+        v, r, g = _feed(gains)
+        cfg = dataclasses.replace(
+            SESSION,
+            memory=int(gen.integers(1, 8)),
+            min_items=int(gen.integers(1, 5)),
+            boredom=float(gen.choice([0.0, 0.05])),
+        )
+        theta = gen.normal(0.5, 0.5, n)
+        got = session.session_lengths(v, r, g, theta, cfg, n)
+        np.testing.assert_array_equal(got, _lengths_vectorised(v, r, g, theta, cfg, n), str(trial))
+
+
 def test_boredom_raises_the_threshold_and_min_items_delays_the_stop() -> None:
     v, r, g = _feed([[1.5, 1.5, 1.5, 1.5, 1.5]])
     bored = dataclasses.replace(SESSION, boredom=0.2)  # threshold 1, 1.2, 1.4, 1.6: stop at r=3

@@ -17,7 +17,14 @@ from feedlab.experiments import build, compose, run_experiment
 from feedlab.experiments.config import validate
 from feedlab.experiments.schema import ConfigError
 from feedlab.models.config import SubscriptionConfig
-from feedlab.models.economy.ads import ClickModel, allocate, click_logits
+from feedlab.models.economy.ads import (
+    Advertisers,
+    ClickModel,
+    _descending_orders,
+    allocate,
+    click_logits,
+    prices,
+)
 from feedlab.models.economy.platform import PlatformEconomy
 from feedlab.models.ranking.revenue import RevenueRanking
 
@@ -69,9 +76,16 @@ def test_deciles_and_shares() -> None:
 # ------------------------------------------------------------------ auction
 def test_click_logits_known_answer() -> None:
     cfg = ClickModel(ctr=0.5, relevance=2.0, susceptibility=1.0, arousal=0.0)
-    z = click_logits(cfg, np.array([1.0]), np.array([1.0, -1.0]), np.array([0.5]), np.zeros(1))
+    z = click_logits(cfg, np.array([1.0, 1.0]), np.array([1.0, -1.0]), np.full(2, 0.5), np.zeros(2))
     # relevance 1 and 0: 2·(1 − ½) + 0.5 = 1.5 ; 2·(0 − ½) + 0.5 = −0.5
-    assert np.allclose(z, [[1.5, -0.5]])
+    assert np.allclose(z, [1.5, -0.5])
+
+
+def _click_logits_table(cfg: ClickModel, x: Any, stance: Any, s: Any, e: Any) -> Any:
+    """The (slot, advertiser) table of log-odds in whole-array NumPy form."""
+    rel = 1.0 - np.abs(x[:, None] - stance[None, :]) / 2.0
+    own = cfg.susceptibility * s + cfg.arousal * e
+    return np.log(cfg.ctr / (1.0 - cfg.ctr)) + cfg.relevance * (rel - 0.5) + own[:, None]
 
 
 def test_allocate_respects_order_budget_and_blocking() -> None:
@@ -273,3 +287,72 @@ def test_allocate_equals_one_global_greedy_pass() -> None:
             if want[i] < 0 and not blocked[i, j] and spend[j] + cost[i, j] <= 3.0:
                 want[i], spend[j] = j, spend[j] + cost[i, j]
         assert np.array_equal(got, want), trial
+
+
+def test_radix_orders_equal_the_stable_argsort() -> None:
+    """Each advertiser's order is np.argsort(−key, kind="stable") exactly: exact ties (in
+    slot order), +0 and −0 (equal), negatives and infinities included.
+    """
+    gen = np.random.default_rng(7)
+    draws = [
+        lambda s, a: gen.random((s, a)),
+        lambda s, a: gen.integers(0, 4, (s, a)).astype(float),  # many exact ties
+        lambda s, a: gen.choice([0.0, -0.0, 1.0, -2.5, np.inf, -np.inf], (s, a)),
+        lambda s, a: 5.0 * (1.0 + 1e-9 * gen.random((s, a))),  # a CPM advertiser's keys
+        lambda s, a: gen.standard_normal((s, a)) * 1e3,
+    ]
+    for trial in range(25):
+        s, a = int(gen.integers(0, 2000)), int(gen.integers(1, 7))
+        key = draws[trial % len(draws)](s, a)
+        order, dkey = np.empty((a, s), np.int64), np.empty((a, s), np.uint64)
+        _descending_orders(key, order, dkey)
+        assert np.array_equal(order, np.argsort(-key.T, axis=1, kind="stable")), trial
+        assert (np.diff(dkey, axis=1) >= 0).all()  # the sort keys ascend
+
+
+def test_allocate_equals_the_greedy_pass_with_exact_ties_and_any_budget() -> None:
+    """Pairs visited in the order (descending key, advertiser, slot) — the merge of the
+    stable per-advertiser orders — with exact ties (equal eCPMs, equal costs) and budgets
+    from none to unlimited; the early end of the pass changes no sale.
+    """
+    for trial in range(40):
+        gen = np.random.default_rng(200 + trial)
+        s, a = int(gen.integers(0, 120)), int(gen.integers(1, 5))
+        ecpm = np.full((s, a), 2.0) if trial % 3 == 0 else 1.0 + np.round(gen.random((s, a)))
+        cost = np.full((s, a), 0.3) if trial % 2 else gen.random((s, a))
+        blocked = gen.random((s, a)) < 0.2
+        budget = [np.inf, 3.0, 10.0, 0.1][trial % 4]
+        got = allocate(ecpm, cost, blocked, budget, np.random.default_rng(trial))
+        key = ecpm * (1.0 + 1e-9 * np.random.default_rng(trial).random((s, a)))
+        slot, adv = np.divmod(np.arange(s * a), a)
+        want, spend = np.full(s, -1), np.zeros(a)
+        for q in np.lexsort((slot, adv, -key.ravel())):
+            i, j = divmod(int(q), a)
+            if want[i] < 0 and not blocked[i, j] and spend[j] + cost[i, j] <= budget:
+                want[i], spend[j] = j, spend[j] + cost[i, j]
+        assert np.array_equal(got, want), trial
+
+
+def test_fused_prices_equal_the_whole_array_formulas() -> None:
+    """eCPM and cost from the fused kernels are the whole-array NumPy values bit for bit,
+    and the per-pair click logits are the (S, A) form's entries.
+    """
+    gen = np.random.default_rng(11)
+    cfg = ClickModel(ctr=0.005, relevance=2.0, susceptibility=1.0, arousal=0.7)
+    a = 5
+    adv = Advertisers(
+        stance=gen.uniform(-1, 1, a),
+        cpc=np.array([True, False, True, False, True]),
+        bid=np.exp(0.3 * gen.standard_normal(a)),
+        blocks=np.zeros(a, bool),
+        budget=np.inf,
+    )
+    x, s, e = gen.uniform(-1, 1, 500), gen.random(500), gen.random(500)
+    ecpm, cost = prices(cfg, adv, x, s, e)
+    pctr = 1.0 / (1.0 + np.exp(-_click_logits_table(cfg, x, adv.stance, s, e)))
+    bid = adv.bid[None, :]
+    assert np.array_equal(ecpm, np.where(adv.cpc[None, :], 1000.0 * bid * pctr, bid))
+    assert np.array_equal(cost, np.where(adv.cpc[None, :], bid * pctr, bid / 1000.0))
+    w = gen.integers(0, a, 500)
+    full = _click_logits_table(cfg, x, adv.stance, s, e)[np.arange(500), w]
+    assert np.array_equal(click_logits(cfg, x, adv.stance[w], s, e), full)
