@@ -64,6 +64,7 @@ import pyarrow.parquet as pq
 import yaml
 
 from feedlab.analysis.labels import run_labels
+from feedlab.analysis.runs import read_config
 from feedlab.experiments import record
 
 __all__ = ["Report", "Results", "aggregate", "flatten", "main", "read_results", "read_sweep"]
@@ -270,7 +271,7 @@ def flatten(obj: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
 def _load_run(run_dir: Path, key: str) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
     """(config columns, summary, manifest) of a complete run; ValueError if unreadable."""
     try:
-        cfg = yaml.safe_load((run_dir / ".hydra" / "config.yaml").read_text())
+        cfg = read_config(run_dir)
         summary = json.loads((run_dir / "summary.json").read_text())
         manifest = json.loads((run_dir / "manifest.json").read_text())
     except (OSError, ValueError, yaml.YAMLError) as exc:

@@ -78,7 +78,9 @@ def read_config(run_dir: str | Path, *, missing_ok: bool = False) -> dict[str, A
     path = Path(run_dir) / CONFIG
     if missing_ok and not path.exists():
         return {}
-    return yaml.safe_load(path.read_text())
+    # libyaml's loader where PyYAML has it: the same documents, ~10x faster (a run's
+    # config is read once per run by every analysis)
+    return yaml.load(path.read_text(), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
 
 
 def read_summary(run_dir: str | Path) -> dict[str, Any]:

@@ -120,9 +120,9 @@ class Run:
     def config(self) -> dict[str, Any]:
         """The composed config (``.hydra/config.yaml``), read on first use."""
         if "config" not in self._cache:
-            self._cache["config"] = yaml.safe_load(
-                (self.dir / ".hydra" / "config.yaml").read_text()
-            )
+            from feedlab.analysis.runs import read_config
+
+            self._cache["config"] = read_config(self.dir)
         return self._cache["config"]
 
     def table(self, name: str) -> dict[str, np.ndarray]:
