@@ -985,3 +985,83 @@ def edge_evidence(edge, good, bad, out_good, out_bad):  # pragma: no cover - jit
         if e >= 0:
             out_good[e] += good[m]
             out_bad[e] += bad[m]
+
+
+# ------------------------------------------------------------ the update phase
+@njit(cache=True, error_model="numpy")
+def opinion_step(
+    viewer,
+    stance,
+    trust,
+    opinion,
+    eps,
+    mu,
+    arousal,
+    trust_weighted,
+    backfire,
+    backfire_rate,
+    backfire_arousal,
+    backfire_distance,
+    n_items,
+    total,
+):  # pragma: no cover - jitted
+    """The opinion update of one step in place, fused: per feed item ``m`` (viewer
+    ``v = viewer[m]``) the change Δ of :func:`feedlab.agents.rules.opinion.opinion_deltas`
+    (tolerance ``eps[v]``, already narrowed by arousal), summed per viewer in item order
+    into ``total`` (zeros on entry, length N), then
+    :func:`feedlab.agents.rules.opinion.apply_mean`: ``opinion ← clip(opinion + total /
+    max(n_items, 1), −1, 1)``. ``backfire`` is ``cfg.backfire and cfg.backfire_rate > 0``.
+
+    The same operations in the same order as those NumPy functions (``w · μ · d`` is
+    ``(w·μ)·d``; the backfire change ``((−w·rate)·e)·d``; the sums those of
+    ``numpy.bincount``), so the opinions are bit-identical (a test checks it), without
+    the six per-item temporaries; every item's change reads the opinions before the
+    update.
+    """
+    for m in range(viewer.shape[0]):
+        v = viewer[m]
+        d = stance[m] - opinion[v]
+        w = trust[m] if trust_weighted else 1.0
+        ad = abs(d)
+        e = eps[v]
+        delta = w * mu[v] * d if ad < e else 0.0
+        if backfire:
+            ar = arousal[v]
+            if ar > backfire_arousal and ad > backfire_distance * e:
+                delta = -w * backfire_rate * ar * d
+        total[v] += delta
+    for i in range(opinion.shape[0]):
+        x = opinion[i] + total[i] / max(n_items[i], 1)
+        opinion[i] = min(max(x, -1.0), 1.0)
+
+
+@njit(cache=True, error_model="numpy")
+def asymmetric_trust_step(
+    trust, baseline, up_at, up_factor, down_at, down_factor, relax, out
+):  # pragma: no cover - jitted
+    """The asymmetric trust rule (:func:`feedlab.agents.rules.trust.asymmetric_update`)
+    over all edges in one pass, from its powers at the edges with evidence only:
+    ``up_factor[j] = (1 − α_up)^g`` at edge ``up_at[j]`` (ascending), likewise the bad
+    evidence; every other edge has factor ``x^0 = 1`` exactly, and ``y · 1 = y``, so
+
+        out[e] = t + ρ (τ0 − t),   t = (1 − (1 − τ) · f_up) · f_down
+
+    is bit-identical to the NumPy rule over every edge, while the powers (the slow part)
+    are taken by NumPy for the few edges that had evidence this step.
+    """
+    ju = 0
+    jd = 0
+    nu = up_at.shape[0]
+    nd = down_at.shape[0]
+    for e in range(trust.shape[0]):
+        fu = 1.0
+        if ju < nu and up_at[ju] == e:
+            fu = up_factor[ju]
+            ju += 1
+        fd = 1.0
+        if jd < nd and down_at[jd] == e:
+            fd = down_factor[jd]
+            jd += 1
+        t = 1.0 - (1.0 - trust[e]) * fu
+        t = t * fd
+        out[e] = t + relax * (baseline[e] - t)

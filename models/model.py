@@ -37,7 +37,7 @@ from feedlab.agents.population import (
     draw_affect,
     draw_population,
 )
-from feedlab.agents.rules import affect, audience, churn, emotion, opinion, session, trust, value
+from feedlab.agents.rules import affect, audience, churn, emotion, session, trust, value
 from feedlab.agents.user import User
 from feedlab.models import buffers, seeds
 from feedlab.models.config import DynamicsConfig, PlatformConfig
@@ -45,9 +45,11 @@ from feedlab.models.extension import HOOKS, EventLog, Extension, overrides
 from feedlab.models.feed import Candidates, Feed, gather
 from feedlab.models.graph import FollowGraph
 from feedlab.models.kernels import (
+    asymmetric_trust_step,
     count_reactions,
     edge_evidence,
     feed_positions,
+    opinion_step,
     pairwise_bounded_confidence,
     reaction_probabilities,
     scale_capped,
@@ -696,17 +698,24 @@ class FeedModel(mesa.Model):
         if not dyn.opinion.enabled or f.viewer.size == 0:
             return
         eps = emotion.effective_tolerance(dyn.emotion, u.tolerance, u.arousal)
-        delta = opinion.opinion_deltas(
-            dyn.opinion,
-            u.opinion[f.viewer],
+        op = dyn.opinion
+        # opinion.opinion_deltas then opinion.apply_mean, fused and in place (same bits)
+        opinion_step(
+            f.viewer,
             f.items.stance,
-            eps[f.viewer],
-            u.convergence[f.viewer],
-            u.arousal[f.viewer],
             f.items.trust,
+            u.opinion,
+            np.ascontiguousarray(eps, dtype=np.float64),
+            u.convergence,
+            u.arousal,
+            op.trust_weighted,
+            op.backfire and op.backfire_rate > 0,
+            op.backfire_rate,
+            op.backfire_arousal,
+            op.backfire_distance,
+            ctx.n_items(self.n),
+            np.zeros(self.n),
         )
-        n_items = ctx.n_items(self.n)
-        u.opinion[:] = opinion.apply_mean(u.opinion, f.viewer, delta, n_items)
 
     def _update_arousal(self, ctx: StepContext) -> np.ndarray:
         """Arousal from the outrage read; returns each user's mean outrage this step."""
@@ -749,7 +758,22 @@ class FeedModel(mesa.Model):
         good = np.zeros(g.n_edges)
         bad = np.zeros(g.n_edges)
         edge_evidence(f.edge, ctx.good, ctx.bad, good, bad)
-        g.trust = trust.update_edge_trust(tr, g, good, bad)  # rule: asymmetric | beta
+        if tr.rule == "asymmetric":  # trust.asymmetric_update, its powers where evidence is
+            up_at, down_at = np.flatnonzero(good), np.flatnonzero(bad)
+            out = np.empty(g.n_edges)
+            asymmetric_trust_step(
+                g.trust,
+                g.baseline,
+                up_at,
+                (1.0 - tr.alpha_up) ** good[up_at],
+                down_at,
+                (1.0 - tr.alpha_down) ** bad[down_at],
+                tr.relax,
+                out,
+            )
+            g.trust = out
+        else:
+            g.trust = trust.update_edge_trust(tr, g, good, bad)  # rule: beta
         pg = np.bincount(f.viewer, weights=ctx.good, minlength=self.n)
         pb = np.bincount(f.viewer, weights=ctx.bad, minlength=self.n)
         pb = pb + (mean_outrage > tr.outrage_overload)
