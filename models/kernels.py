@@ -1035,33 +1035,42 @@ def opinion_step(
         opinion[i] = min(max(x, -1.0), 1.0)
 
 
+#: Evidence counts below this are looked up in a table of powers
+#: (:func:`asymmetric_trust_step`).
+POWER_TABLE = 64
+
+
 @njit(cache=True, error_model="numpy")
 def asymmetric_trust_step(
-    trust, baseline, up_at, up_factor, down_at, down_factor, relax, out
+    trust, baseline, good, bad, up_power, down_power, relax, out
 ):  # pragma: no cover - jitted
     """The asymmetric trust rule (:func:`feedlab.agents.rules.trust.asymmetric_update`)
-    over all edges in one pass, from its powers at the edges with evidence only:
-    ``up_factor[j] = (1 − α_up)^g`` at edge ``up_at[j]`` (ascending), likewise the bad
-    evidence; every other edge has factor ``x^0 = 1`` exactly, and ``y · 1 = y``, so
+    over all edges in one pass:
 
-        out[e] = t + ρ (τ0 − t),   t = (1 − (1 − τ) · f_up) · f_down
+        t = (1 − (1 − τ) · (1 − α_up)^g) · (1 − α_down)^b,   out = t + ρ (τ0 − t)
 
-    is bit-identical to the NumPy rule over every edge, while the powers (the slow part)
-    are taken by NumPy for the few edges that had evidence this step.
+    with the powers read from tables: ``up_power[k] = (1 − α_up)^k`` for the whole
+    numbers ``k < len(up_power)``, computed by NumPy's ``power`` as the rule computes
+    them (an elementwise function: the same input gives the same bits wherever it
+    sits in an array), likewise ``down_power``. Evidence is a count of experiences, so
+    a whole number in all but unusual extensions; if any edge's ``g`` or ``b`` is not
+    in the tables the kernel stops and returns False (``out`` incomplete), and the
+    caller applies the NumPy rule. The arithmetic is the rule's, operation for
+    operation, so the trust is bit-identical (a test checks it), without the rule's
+    two powers and five passes over every edge.
     """
-    ju = 0
-    jd = 0
-    nu = up_at.shape[0]
-    nd = down_at.shape[0]
+    ku = up_power.shape[0]
+    kd = down_power.shape[0]
     for e in range(trust.shape[0]):
-        fu = 1.0
-        if ju < nu and up_at[ju] == e:
-            fu = up_factor[ju]
-            ju += 1
-        fd = 1.0
-        if jd < nd and down_at[jd] == e:
-            fd = down_factor[jd]
-            jd += 1
-        t = 1.0 - (1.0 - trust[e]) * fu
-        t = t * fd
+        g = good[e]
+        b = bad[e]
+        if not (g >= 0.0 and g < ku and b >= 0.0 and b < kd):
+            return False
+        ig = int(g)
+        ib = int(b)
+        if ig != g or ib != b:
+            return False
+        t = 1.0 - (1.0 - trust[e]) * up_power[ig]
+        t = t * down_power[ib]
         out[e] = t + relax * (baseline[e] - t)
+    return True

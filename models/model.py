@@ -45,6 +45,7 @@ from feedlab.models.extension import HOOKS, EventLog, Extension, overrides
 from feedlab.models.feed import Candidates, Feed, gather
 from feedlab.models.graph import FollowGraph
 from feedlab.models.kernels import (
+    POWER_TABLE,
     asymmetric_trust_step,
     count_reactions,
     edge_evidence,
@@ -758,22 +759,21 @@ class FeedModel(mesa.Model):
         good = np.zeros(g.n_edges)
         bad = np.zeros(g.n_edges)
         edge_evidence(f.edge, ctx.good, ctx.bad, good, bad)
-        if tr.rule == "asymmetric":  # trust.asymmetric_update, its powers where evidence is
-            up_at, down_at = np.flatnonzero(good), np.flatnonzero(bad)
-            out = np.empty(g.n_edges)
-            asymmetric_trust_step(
-                g.trust,
-                g.baseline,
-                up_at,
-                (1.0 - tr.alpha_up) ** good[up_at],
-                down_at,
-                (1.0 - tr.alpha_down) ** bad[down_at],
-                tr.relax,
-                out,
-            )
+        out = np.empty(g.n_edges)
+        counts = np.arange(POWER_TABLE, dtype=np.float64)
+        if tr.rule == "asymmetric" and asymmetric_trust_step(  # trust.asymmetric_update
+            g.trust,
+            g.baseline,
+            good,
+            bad,
+            (1.0 - tr.alpha_up) ** counts,
+            (1.0 - tr.alpha_down) ** counts,
+            tr.relax,
+            out,
+        ):
             g.trust = out
-        else:
-            g.trust = trust.update_edge_trust(tr, g, good, bad)  # rule: beta
+        else:  # the beta rule, or evidence that is not a whole count
+            g.trust = trust.update_edge_trust(tr, g, good, bad)
         pg = np.bincount(f.viewer, weights=ctx.good, minlength=self.n)
         pb = np.bincount(f.viewer, weights=ctx.bad, minlength=self.n)
         pb = pb + (mean_outrage > tr.outrage_overload)
