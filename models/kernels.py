@@ -1074,3 +1074,34 @@ def asymmetric_trust_step(
         t = t * down_power[ib]
         out[e] = t + relax * (baseline[e] - t)
     return True
+
+
+# ------------------------------------------------------------ per-item features
+@njit(cache=True)
+def pair_trust(edge, edge_trust, stranger, out):  # pragma: no cover - jitted
+    """out[m] = edge_trust[edge[m]], or ``stranger`` where ``edge[m] < 0`` (one pass:
+    ``numpy.where(edge >= 0, edge_trust[maximum(edge, 0)], stranger)``).
+    """
+    for m in range(edge.shape[0]):
+        e = edge[m]
+        out[m] = edge_trust[e] if e >= 0 else stranger
+
+
+@njit(cache=True)
+def pair_agreement(viewer, opinion, stance, out):  # pragma: no cover - jitted
+    """out[m] = 1 − |opinion[viewer[m]] − stance[m]| (one pass, the same operations as
+    the NumPy expression of ``Candidates.agreement``).
+    """
+    for m in range(viewer.shape[0]):
+        out[m] = 1.0 - abs(opinion[viewer[m]] - stance[m])
+
+
+@njit(cache=True)
+def trust_evidence(r, quality, low_quality, good, bad):  # pragma: no cover - jitted
+    """Add each feed item's trust evidence in place: ``good[m] += 1`` for a like or a
+    share, ``bad[m] += 1`` for negative feedback or quality below ``low_quality`` (the
+    values of ``good += (r[:, 0] | r[:, 2]).astype(float)`` and its twin, in one pass).
+    """
+    for m in range(r.shape[0]):
+        good[m] += 1.0 if (r[m, 0] or r[m, 2]) else 0.0
+        bad[m] += 1.0 if (r[m, 3] or quality[m] < low_quality) else 0.0

@@ -57,6 +57,7 @@ from feedlab.models.kernels import (
     set_threads,
     stable_group_order,
     threaded,
+    trust_evidence,
     unseen_pairs,
 )
 from feedlab.models.network import Network
@@ -619,9 +620,8 @@ class FeedModel(mesa.Model):
         flow counts, and the shares queued as next step's reshares.
         """
         r, feed, t = ctx.reactions, ctx.feed, ctx.t
-        ctx.good += (r[:, 0] | r[:, 2]).astype(np.float64)
-        ctx.bad += (r[:, 3] | (feed.items.quality < self.dynamics.trust.low_quality)).astype(
-            np.float64
+        trust_evidence(  # good: a like or share; bad: negative feedback or low quality
+            r, feed.items.quality, self.dynamics.trust.low_quality, ctx.good, ctx.bad
         )
         self._count_reactions(feed, r)
         self.step_stats.update(
