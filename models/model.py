@@ -52,7 +52,7 @@ from feedlab.models.kernels import (
     feed_positions,
     opinion_step,
     pairwise_bounded_confidence,
-    reaction_probabilities,
+    item_reaction_probabilities,
     scale_capped,
     set_threads,
     stable_group_order,
@@ -592,18 +592,16 @@ class FeedModel(mesa.Model):
                 self.graph.out_degree(), self.audience_ref[1], dil.strength
             )
             offset = offset + shift[feed.viewer][:, None]
-        threaded(reaction_probabilities)(
+        items = feed.items  # per-item features, gathered once for this and later phases
+        threaded(item_reaction_probabilities)(
             feed.viewer,
-            feed.slot,
-            feed.edge,
+            items.stance,
+            items.outrage,
+            items.quality,
+            items.trust,
+            ctx.seen_sponsored,
             u.opinion,
             u.susceptibility,
-            p.stance,
-            p.outrage,
-            p.quality,
-            ctx.seen_sponsored,
-            self.graph.trust,
-            self.dynamics.trust.stranger,
             self.dynamics.reaction.matrix(),
             np.ascontiguousarray(offset, dtype=np.float64),
             prob,
