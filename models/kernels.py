@@ -395,20 +395,17 @@ def count_reactions(
     (total and in that group) and its reactions ``r[m]`` (like, comment, share, negfb;
     likes also per group). One pass; equal to ``np.bincount`` per counter.
     """
-    for m in range(origin.shape[0]):
+    for m in range(origin.shape[0]):  # branch-free: adding 0 is cheaper than a mispredict
         o = origin[m]
         g = group[m]
         impressions[o] += 1
         imp_by_group[o, g] += 1
-        if r[m, 0]:
-            likes[o] += 1
-            likes_by_group[o, g] += 1
-        if r[m, 1]:
-            comments[o] += 1
-        if r[m, 2]:
-            shares[o] += 1
-        if r[m, 3]:
-            negfb[o] += 1
+        like = np.int32(r[m, 0])
+        likes[o] += like
+        likes_by_group[o, g] += like
+        comments[o] += np.int32(r[m, 1])
+        shares[o] += np.int32(r[m, 2])
+        negfb[o] += np.int32(r[m, 3])
 
 
 @njit(cache=True)
@@ -1142,3 +1139,33 @@ def trust_evidence(r, quality, low_quality, good, bad):  # pragma: no cover - ji
     for m in range(r.shape[0]):
         good[m] += 1.0 if (r[m, 0] or r[m, 2]) else 0.0
         bad[m] += 1.0 if (r[m, 3] or quality[m] < low_quality) else 0.0
+
+
+@njit(cache=True)
+def feed_value(
+    viewer, quality, agreement, trust, outrage, r, w, n_items, item_value, mean_value, engagement
+):  # pragma: no cover - jitted
+    """The value phase in one pass over the feed: each item's reflective value
+    (:func:`feedlab.agents.rules.value.item_value` of quality, ``(1 + agreement) / 2``,
+    trust and outrage with the weights ``w`` = (quality, agreement, tie, regret)) into
+    ``item_value``; per viewer the mean value (NaN without items) into ``mean_value``
+    and the engagement (likes + comments + shares) into ``engagement`` (zeros on
+    entry). The rule's operations in its order and the sums of ``numpy.bincount``
+    (item order), so the same bits as the NumPy expressions.
+    """
+    n = n_items.shape[0]
+    total = np.zeros(n)
+    wq = w[0]
+    wa = w[1]
+    wt = w[2]
+    wr = w[3]
+    for m in range(viewer.shape[0]):
+        v = viewer[m]
+        a01 = (1.0 + agreement[m]) / 2.0
+        iv = wq * quality[m] + wa * a01 + wt * trust[m] - wr * outrage[m]
+        item_value[m] = iv
+        total[v] += iv
+        e = (1.0 if r[m, 0] else 0.0) + (1.0 if r[m, 1] else 0.0)
+        engagement[v] += e + (1.0 if r[m, 2] else 0.0)
+    for i in range(n):
+        mean_value[i] = total[i] / max(n_items[i], 1) if n_items[i] > 0 else np.nan

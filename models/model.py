@@ -50,6 +50,7 @@ from feedlab.models.kernels import (
     count_reactions,
     edge_evidence,
     feed_positions,
+    feed_value,
     opinion_step,
     pairwise_bounded_confidence,
     item_reaction_probabilities,
@@ -650,20 +651,24 @@ class FeedModel(mesa.Model):
         each user's engagement (likes, comments, shares) (docs/model.md §Engagement and
         reflective value).
         """
-        f, items = ctx.feed, ctx.feed.items
-        ctx.item_value = value.item_value(
-            self.dynamics.value,
+        f, items, vc = ctx.feed, ctx.feed.items, self.dynamics.value
+        # value.item_value per item, its mean per user and the engagement, in one pass
+        ctx.item_value = np.empty(f.viewer.shape[0])
+        self.last_value = np.empty(self.n)
+        self.last_engagement = np.zeros(self.n)
+        feed_value(
+            f.viewer,
             items.quality,
-            (1 + items.agreement) / 2,
+            items.agreement,
             items.trust,
             items.outrage,
+            ctx.reactions,
+            np.array([vc.quality, vc.agreement, vc.tie, vc.regret], dtype=np.float64),
+            ctx.n_items(self.n),
+            ctx.item_value,
+            self.last_value,
+            self.last_engagement,
         )
-        n_items = ctx.n_items(self.n)
-        tot = np.bincount(f.viewer, weights=ctx.item_value, minlength=self.n)
-        self.last_value = np.where(n_items > 0, tot / np.maximum(n_items, 1), np.nan)
-        r = ctx.reactions
-        eng = r[:, 0].astype(np.float64) + r[:, 1] + r[:, 2]  # likes + comments + shares
-        self.last_engagement = np.bincount(f.viewer, weights=eng, minlength=self.n)
         if self.attention_books is not None:  # dynamics.session or dynamics.churn
             self._book_attention(ctx)
 
