@@ -1078,8 +1078,9 @@ POWER_TABLE = 64
 def asymmetric_trust_step(
     trust, baseline, good, bad, up_power, down_power, relax, out
 ):  # pragma: no cover - jitted
-    """The asymmetric trust rule (:func:`feedlab.agents.rules.trust.asymmetric_update`)
-    over all edges in one pass:
+    """The asymmetric trust rule over all edges in one pass.
+
+    The rule (:func:`feedlab.agents.rules.trust.asymmetric_update`) is
 
         t = (1 − (1 − τ) · (1 − α_up)^g) · (1 − α_down)^b,   out = t + ρ (τ0 − t)
 
@@ -1169,3 +1170,25 @@ def feed_value(
         engagement[v] += e + (1.0 if r[m, 2] else 0.0)
     for i in range(n):
         mean_value[i] = total[i] / max(n_items[i], 1) if n_items[i] > 0 else np.nan
+
+
+@njit(cache=True)
+def follow_proposals(r, origin_author, viewer, edge, slot, post_author, out):  # pragma: no cover
+    """Feed items whose original author the viewer may follow, ascending, into ``out``;
+    returns how many: liked or shared (``r[m, 0]`` or ``r[m, 2]``), not the viewer's own
+    post, and not already followed — an out-of-network item (``edge < 0``) or a reshare
+    whose original author is not the account it came through
+    (``post_author[slot[m]]``, read only for the liked items). The items of the NumPy
+    mask in ``FeedModel.rewire``, in one pass.
+    """
+    k = 0
+    for m in range(viewer.shape[0]):
+        if not (r[m, 0] or r[m, 2]):
+            continue
+        oa = origin_author[m]
+        if oa == viewer[m]:
+            continue
+        if edge[m] < 0 or oa != post_author[slot[m]]:
+            out[k] = m
+            k += 1
+    return k

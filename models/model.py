@@ -51,9 +51,10 @@ from feedlab.models.kernels import (
     edge_evidence,
     feed_positions,
     feed_value,
+    follow_proposals,
+    item_reaction_probabilities,
     opinion_step,
     pairwise_bounded_confidence,
-    item_reaction_probabilities,
     scale_capped,
     set_threads,
     stable_group_order,
@@ -809,9 +810,13 @@ class FeedModel(mesa.Model):
         cut = tested[(g.trust[tested] < fc.unfollow_trust) | (dist > fc.unfollow_distance)]
         if self.churn_state is not None:  # dynamics.churn: the inactive do not unfollow
             cut = cut[self.active[g.src[cut]]]
-        liked = ctx.reactions[:, 0] | ctx.reactions[:, 2]
+        # liked or shared, not one's own, and not already followed (a reshare's original
+        # author, or out of network): follow_proposals, one pass over the feed
         oa = f.items.origin_author
-        new = liked & (oa != f.viewer) & ((f.edge < 0) | (oa != f.items.author))
+        new = np.empty(f.viewer.shape[0], np.int64)
+        new = new[
+            : follow_proposals(ctx.reactions, oa, f.viewer, f.edge, f.slot, self.posts.author, new)
+        ]
         vs, ds = f.viewer[new], oa[new]
         p = fc.follow_prob * np.exp(-fc.homophily * np.abs(u.opinion[vs] - u.opinion[ds]))
         take = rng.random(vs.shape[0]) < p
