@@ -395,17 +395,20 @@ def count_reactions(
     (total and in that group) and its reactions ``r[m]`` (like, comment, share, negfb;
     likes also per group). One pass; equal to ``np.bincount`` per counter.
     """
-    for m in range(origin.shape[0]):  # branch-free: adding 0 is cheaper than a mispredict
+    for m in range(origin.shape[0]):
         o = origin[m]
         g = group[m]
         impressions[o] += 1
         imp_by_group[o, g] += 1
-        like = np.int32(r[m, 0])
-        likes[o] += like
-        likes_by_group[o, g] += like
-        comments[o] += np.int32(r[m, 1])
-        shares[o] += np.int32(r[m, 2])
-        negfb[o] += np.int32(r[m, 3])
+        if r[m, 0]:
+            likes[o] += 1
+            likes_by_group[o, g] += 1
+        if r[m, 1]:
+            comments[o] += 1
+        if r[m, 2]:
+            shares[o] += 1
+        if r[m, 3]:
+            negfb[o] += 1
 
 
 @njit(cache=True)
