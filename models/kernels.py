@@ -1195,3 +1195,32 @@ def follow_proposals(r, origin_author, viewer, edge, slot, post_author, out):  #
             out[k] = m
             k += 1
     return k
+
+
+@njit(cache=True)
+def add_at(index, weights, out):  # pragma: no cover - jitted
+    """out[index[m]] += weights[m] in item order (``numpy.bincount(index, weights)``
+    added into ``out``, the same sums, without bincount's index conversion and checks;
+    indices must lie in ``[0, len(out))``).
+    """
+    for m in range(index.shape[0]):
+        out[index[m]] += weights[m]
+
+
+@njit(cache=True)
+def count_at(index, out):  # pragma: no cover - jitted
+    """out[index[m]] += 1 (``numpy.bincount(index)`` added into ``out``; indices must
+    lie in ``[0, len(out))``).
+    """
+    for m in range(index.shape[0]):
+        out[index[m]] += 1
+
+
+@njit(cache=True)
+def set_bit_where(mask, bit, bits):  # pragma: no cover - jitted
+    """bits[m] |= 1 << bit where ``mask[m]`` (``bits |= mask.astype(uint64) << bit``
+    without the temporaries).
+    """
+    b = np.uint64(bit)
+    for m in range(mask.shape[0]):
+        bits[m] |= np.uint64(mask[m]) << b

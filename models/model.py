@@ -46,7 +46,9 @@ from feedlab.models.feed import Candidates, Feed, gather
 from feedlab.models.graph import FollowGraph
 from feedlab.models.kernels import (
     POWER_TABLE,
+    add_at,
     asymmetric_trust_step,
+    count_at,
     count_reactions,
     edge_evidence,
     feed_positions,
@@ -149,7 +151,8 @@ class StepContext:
     def n_items(self, n: int) -> np.ndarray:
         """Feed items per user (of ``n``), counted once per step."""
         if self._n_items is None:
-            self._n_items = np.bincount(self.feed.viewer, minlength=n)
+            self._n_items = np.zeros(n, np.int64)
+            count_at(self.feed.viewer, self._n_items)  # np.bincount, without its checks
         return self._n_items
 
 
@@ -726,7 +729,8 @@ class FeedModel(mesa.Model):
         """Arousal from the outrage read; returns each user's mean outrage this step."""
         f, u = ctx.feed, self.users
         n_items = ctx.n_items(self.n)
-        total = np.bincount(f.viewer, weights=f.items.outrage, minlength=self.n)
+        total = np.zeros(self.n)
+        add_at(f.viewer, f.items.outrage, total)  # np.bincount's sums
         mean_outrage = np.where(n_items > 0, total / np.maximum(n_items, 1), 0.0)
         u.arousal[:] = emotion.update_arousal(
             self.dynamics.emotion, u.arousal, u.susceptibility, mean_outrage
@@ -778,8 +782,9 @@ class FeedModel(mesa.Model):
             g.trust = out
         else:  # the beta rule, or evidence that is not a whole count
             g.trust = trust.update_edge_trust(tr, g, good, bad)
-        pg = np.bincount(f.viewer, weights=ctx.good, minlength=self.n)
-        pb = np.bincount(f.viewer, weights=ctx.bad, minlength=self.n)
+        pg, pb = np.zeros(self.n), np.zeros(self.n)
+        add_at(f.viewer, ctx.good, pg)  # np.bincount's sums
+        add_at(f.viewer, ctx.bad, pb)
         pb = pb + (mean_outrage > tr.outrage_overload)
         u.platform_trust[:] = trust.asymmetric_update(
             u.platform_trust,
@@ -920,7 +925,9 @@ class FeedModel(mesa.Model):
                     arm=feed.arm[keep],
                     items=items.keep_pairs(keep),
                 )
-        self.time_spent = np.bincount(feed.viewer, minlength=self.n) * cfg.item_time
+        seen = np.zeros(self.n, np.int64)
+        count_at(feed.viewer, seen)
+        self.time_spent = seen * cfg.item_time
         return feed
 
     def _book_attention(self, ctx: StepContext) -> None:
