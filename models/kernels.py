@@ -1061,11 +1061,13 @@ def opinion_step(
         w = trust[m] if trust_weighted else 1.0
         ad = abs(d)
         e = eps[v]
-        delta = w * mu[v] * d if ad < e else 0.0
-        if backfire:
+        pull = w * mu[v] * d
+        delta = pull if ad < e else 0.0
+        if backfire:  # both branches computed, one kept: selects, not jumps
             ar = arousal[v]
-            if ar > backfire_arousal and ad > backfire_distance * e:
-                delta = -w * backfire_rate * ar * d
+            push = -w * backfire_rate * ar * d
+            back = (ar > backfire_arousal) & (ad > backfire_distance * e)
+            delta = push if back else delta
         total[v] += delta
     for i in range(opinion.shape[0]):
         x = opinion[i] + total[i] / max(n_items[i], 1)
@@ -1141,8 +1143,8 @@ def trust_evidence(r, quality, low_quality, good, bad):  # pragma: no cover - ji
     values of ``good += (r[:, 0] | r[:, 2]).astype(float)`` and its twin, in one pass).
     """
     for m in range(r.shape[0]):
-        good[m] += 1.0 if (r[m, 0] or r[m, 2]) else 0.0
-        bad[m] += 1.0 if (r[m, 3] or quality[m] < low_quality) else 0.0
+        good[m] += 1.0 if (r[m, 0] | r[m, 2]) else 0.0
+        bad[m] += 1.0 if (r[m, 3] | (quality[m] < low_quality)) else 0.0
 
 
 @njit(cache=True)
@@ -1180,20 +1182,18 @@ def follow_proposals(r, origin_author, viewer, edge, slot, post_author, out):  #
     """Feed items whose original author the viewer may follow, ascending, into ``out``;
     returns how many: liked or shared (``r[m, 0]`` or ``r[m, 2]``), not the viewer's own
     post, and not already followed — an out-of-network item (``edge < 0``) or a reshare
-    whose original author is not the account it came through
-    (``post_author[slot[m]]``, read only for the liked items). The items of the NumPy
-    mask in ``FeedModel.rewire``, in one pass.
+    whose original author is not the account it came through (``post_author[slot[m]]``).
+    The items of the NumPy mask in ``FeedModel.rewire``, in one branch-free pass (every
+    item is written, the count advances only for the chosen).
     """
     k = 0
     for m in range(viewer.shape[0]):
-        if not (r[m, 0] or r[m, 2]):
-            continue
         oa = origin_author[m]
-        if oa == viewer[m]:
-            continue
-        if edge[m] < 0 or oa != post_author[slot[m]]:
-            out[k] = m
-            k += 1
+        ok = (
+            (r[m, 0] | r[m, 2]) & (oa != viewer[m]) & ((edge[m] < 0) | (oa != post_author[slot[m]]))
+        )
+        out[k] = m
+        k += ok
     return k
 
 
