@@ -45,9 +45,7 @@ from feedlab.models.extension import HOOKS, EventLog, Extension, overrides
 from feedlab.models.feed import Candidates, Feed, gather
 from feedlab.models.graph import FollowGraph
 from feedlab.models.kernels import (
-    POWER_TABLE,
     add_at,
-    asymmetric_trust_step,
     count_at,
     count_reactions,
     edge_evidence,
@@ -767,26 +765,13 @@ class FeedModel(mesa.Model):
         good = np.zeros(g.n_edges)
         bad = np.zeros(g.n_edges)
         edge_evidence(f.edge, ctx.good, ctx.bad, good, bad)
-        out = np.empty(g.n_edges)
-        counts = np.arange(POWER_TABLE, dtype=np.float64)
-        if tr.rule == "asymmetric" and asymmetric_trust_step(  # trust.asymmetric_update
-            g.trust,
-            g.baseline,
-            good,
-            bad,
-            (1.0 - tr.alpha_up) ** counts,
-            (1.0 - tr.alpha_down) ** counts,
-            tr.relax,
-            out,
-        ):
-            g.trust = out
-        else:  # the beta rule, or evidence that is not a whole count
-            g.trust = trust.update_edge_trust(tr, g, good, bad)
+        # rule: asymmetric (one Numba pass for whole-count evidence) | beta
+        g.trust = trust.update_edge_trust(tr, g, good, bad)
         pg, pb = np.zeros(self.n), np.zeros(self.n)
         add_at(f.viewer, ctx.good, pg)  # np.bincount's sums
         add_at(f.viewer, ctx.bad, pb)
         pb = pb + (mean_outrage > tr.outrage_overload)
-        u.platform_trust[:] = trust.asymmetric_update(
+        u.platform_trust[:] = trust.asymmetric_update_counts(  # the asymmetric rule
             u.platform_trust,
             u.platform_trust_baseline,
             pg,

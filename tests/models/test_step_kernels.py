@@ -113,6 +113,30 @@ def test_asymmetric_trust_step_is_the_rule_and_refuses_fractions() -> None:
         assert not asymmetric_trust_step(tau, base, bad, g2, up, down, 0.02, out)
 
 
+def test_the_trust_rule_takes_the_kernel_for_counts_and_numpy_otherwise() -> None:
+    """``update_edge_trust`` (asymmetric) and ``asymmetric_update_counts`` give the NumPy
+    rule's bits, through the kernel for whole counts and through the rule for others."""
+    run, _ = validate(compose(["network.n=50"]))
+    cfg = run.dynamics.trust
+    rng = np.random.default_rng(7)
+    e = 20_000
+
+    class Graph:  # what the rule reads of a FollowGraph
+        trust, baseline = rng.random(e), rng.random(e)
+
+    for frac in (0.0, 0.25):  # whole counts, then a fractional evidence value
+        good = rng.integers(0, 4, e).astype(float) + np.where(np.arange(e) == 5, frac, 0.0)
+        bad = rng.integers(0, 2, e).astype(float)
+        want = trust.asymmetric_update(
+            Graph.trust, Graph.baseline, good, bad, cfg.alpha_up, cfg.alpha_down, cfg.relax
+        )
+        assert np.array_equal(trust.update_edge_trust(cfg, Graph, good, bad), want)
+        got = trust.asymmetric_update_counts(
+            Graph.trust, Graph.baseline, good, bad, cfg.alpha_up, cfg.alpha_down, cfg.relax
+        )
+        assert np.array_equal(got, want)
+
+
 def test_item_reaction_probabilities_equal_the_slot_kernel() -> None:
     run, _ = validate(compose(["network.n=50"]))
     coef = run.dynamics.reaction.matrix()
