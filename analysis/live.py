@@ -36,7 +36,7 @@ from feedlab.analysis.metrics.affect import (
     mean_change,
     mean_warmth,
 )
-from feedlab.models.kernels import reached_by_class
+from feedlab.models.kernels import reached_by_class, set_bit_where
 from feedlab.models.posts import KIND_RESHARE
 
 if TYPE_CHECKING:
@@ -377,7 +377,7 @@ def _reach(
         chunk = names[start : start + 64]
         bits = np.zeros(viewer.shape[0], dtype=np.uint64)
         for c, name in enumerate(chunk):
-            bits |= classes[name].astype(np.uint64) << np.uint64(c)
+            set_bit_where(np.asarray(classes[name], dtype=np.bool_), c, bits)
         counts = np.zeros((max(arms, 1), len(chunk)), dtype=np.int64)
         reached_by_class(viewer, bits, n, arm_of, arms, counts)
         res += [(name, int(counts[:, c].sum()), counts[:, c]) for c, name in enumerate(chunk)]

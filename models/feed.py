@@ -27,6 +27,8 @@ from feedlab.models.kernels import (
     follow_candidate_ptr,
     gather_into,
     origin_slot_table,
+    pair_agreement,
+    pair_trust,
     segment_ids,
 )
 from feedlab.models.predictor import ALL_ACTIONS, LIKE, predict_columns
@@ -129,14 +131,16 @@ class Candidates:
     @cached_property
     def trust(self) -> np.ndarray:
         """Viewer's trust in the account the item came through."""
-        return np.where(
-            self.edge >= 0, self.graph.trust[np.maximum(self.edge, 0)], self.stranger_trust
-        )
+        out = buffers.empty(self.size)
+        pair_trust(self.edge, self.graph.trust, float(self.stranger_trust), out)
+        return out
 
     @cached_property
     def agreement(self) -> np.ndarray:
         """A = 1 - |x_viewer - stance| ∈ [-1, 1] (= 2A - 1 with A = 1 - |Δx|/2, docs/model.md §One step, 4. react)."""
-        return 1.0 - np.abs(self.users.opinion[self.viewer] - self.stance)
+        out = buffers.empty(self.size)
+        pair_agreement(self.viewer, self.users.opinion, self.stance, out)
+        return out
 
     def predictions(self, actions: Sequence[int]) -> tuple[np.ndarray, ...]:
         """The platform's predicted probabilities of ``actions`` (0 like, 1 comment,

@@ -295,6 +295,43 @@ def reaction_probabilities(
     sigmoid_inplace(out.reshape(out.size))  # a separate pass, so that it vectorises
 
 
+@njit(cache=True, error_model="numpy")
+def item_reaction_probabilities(
+    viewer,
+    stance,
+    outrage,
+    quality,
+    trust,
+    seen_sponsored,
+    opinion,
+    susceptibility,
+    coef,
+    offset,
+    out,
+):  # pragma: no cover - jitted
+    """:func:`reaction_probabilities` from features already gathered per item (the feed's
+    ``items.stance``, ``.outrage``, ``.quality`` and ``.trust``, which the later phases
+    read too): the same features (:func:`_pair_features`' operations on the same
+    values), log-odds, offsets and logistic, so the same bits, but a streaming pass
+    instead of four random reads per item.
+    """
+    stride = 1 if offset.shape[0] > 1 else 0  # one offset row per pair, or one for all
+    for m in prange(viewer.shape[0]):
+        v = viewer[m]
+        a = 1.0 - abs(opinion[v] - stance[m])
+        s = susceptibility[v]
+        o = outrage[m]
+        so = s * o
+        ao = (1.0 - s) * o
+        tr = trust[m] - 0.5
+        qc = quality[m] - 0.5
+        zz = 1.0 if seen_sponsored[m] else 0.0
+        r = m * stride
+        for c in range(4):
+            out[m, c] = _logit(coef, c, a, so, ao, tr, qc, zz) + offset[r, c]
+    sigmoid_inplace(out.reshape(out.size))  # a separate pass, so that it vectorises
+
+
 @njit(cache=True)
 def gather_into(src, idx, out):  # pragma: no cover - jitted
     """out[m] = src[idx[m]] (``numpy.take`` into a given array, without its buffering)."""
@@ -985,3 +1022,205 @@ def edge_evidence(edge, good, bad, out_good, out_bad):  # pragma: no cover - jit
         if e >= 0:
             out_good[e] += good[m]
             out_bad[e] += bad[m]
+
+
+# ------------------------------------------------------------ the update phase
+@njit(cache=True, error_model="numpy")
+def opinion_step(
+    viewer,
+    stance,
+    trust,
+    opinion,
+    eps,
+    mu,
+    arousal,
+    trust_weighted,
+    backfire,
+    backfire_rate,
+    backfire_arousal,
+    backfire_distance,
+    n_items,
+    total,
+):  # pragma: no cover - jitted
+    """The opinion update of one step in place, fused: per feed item ``m`` (viewer
+    ``v = viewer[m]``) the change Δ of :func:`feedlab.agents.rules.opinion.opinion_deltas`
+    (tolerance ``eps[v]``, already narrowed by arousal), summed per viewer in item order
+    into ``total`` (zeros on entry, length N), then
+    :func:`feedlab.agents.rules.opinion.apply_mean`: ``opinion ← clip(opinion + total /
+    max(n_items, 1), −1, 1)``. ``backfire`` is ``cfg.backfire and cfg.backfire_rate > 0``.
+
+    The same operations in the same order as those NumPy functions (``w · μ · d`` is
+    ``(w·μ)·d``; the backfire change ``((−w·rate)·e)·d``; the sums those of
+    ``numpy.bincount``), so the opinions are bit-identical (a test checks it), without
+    the six per-item temporaries; every item's change reads the opinions before the
+    update.
+    """
+    for m in range(viewer.shape[0]):
+        v = viewer[m]
+        d = stance[m] - opinion[v]
+        w = trust[m] if trust_weighted else 1.0
+        ad = abs(d)
+        e = eps[v]
+        pull = w * mu[v] * d
+        delta = pull if ad < e else 0.0
+        if backfire:  # both branches computed, one kept: selects, not jumps
+            ar = arousal[v]
+            push = -w * backfire_rate * ar * d
+            back = (ar > backfire_arousal) & (ad > backfire_distance * e)
+            delta = push if back else delta
+        total[v] += delta
+    for i in range(opinion.shape[0]):
+        x = opinion[i] + total[i] / max(n_items[i], 1)
+        opinion[i] = min(max(x, -1.0), 1.0)
+
+
+#: Evidence counts below this are looked up in a table of powers
+#: (:func:`asymmetric_trust_step`).
+POWER_TABLE = 64
+
+
+@njit(cache=True, error_model="numpy")
+def asymmetric_trust_step(
+    trust, baseline, good, bad, up_power, down_power, relax, out
+):  # pragma: no cover - jitted
+    """The asymmetric trust rule over all edges in one pass.
+
+    The rule (:func:`feedlab.agents.rules.trust.asymmetric_update`) is
+
+        t = (1 − (1 − τ) · (1 − α_up)^g) · (1 − α_down)^b,   out = t + ρ (τ0 − t)
+
+    with the powers read from tables: ``up_power[k] = (1 − α_up)^k`` for the whole
+    numbers ``k < len(up_power)``, computed by NumPy's ``power`` as the rule computes
+    them (an elementwise function: the same input gives the same bits wherever it
+    sits in an array), likewise ``down_power``. Evidence is a count of experiences, so
+    a whole number in all but unusual extensions; if any edge's ``g`` or ``b`` is not
+    in the tables the kernel stops and returns False (``out`` incomplete), and the
+    caller applies the NumPy rule. The arithmetic is the rule's, operation for
+    operation, so the trust is bit-identical (a test checks it), without the rule's
+    two powers and five passes over every edge.
+    """
+    ku = up_power.shape[0]
+    kd = down_power.shape[0]
+    for e in range(trust.shape[0]):
+        g = good[e]
+        b = bad[e]
+        if not (g >= 0.0 and g < ku and b >= 0.0 and b < kd):
+            return False
+        ig = int(g)
+        ib = int(b)
+        if ig != g or ib != b:
+            return False
+        t = 1.0 - (1.0 - trust[e]) * up_power[ig]
+        t = t * down_power[ib]
+        out[e] = t + relax * (baseline[e] - t)
+    return True
+
+
+# ------------------------------------------------------------ per-item features
+@njit(cache=True)
+def pair_trust(edge, edge_trust, stranger, out):  # pragma: no cover - jitted
+    """out[m] = edge_trust[edge[m]], or ``stranger`` where ``edge[m] < 0`` (one pass:
+    ``numpy.where(edge >= 0, edge_trust[maximum(edge, 0)], stranger)``).
+    """
+    for m in range(edge.shape[0]):
+        e = edge[m]
+        out[m] = edge_trust[e] if e >= 0 else stranger
+
+
+@njit(cache=True)
+def pair_agreement(viewer, opinion, stance, out):  # pragma: no cover - jitted
+    """out[m] = 1 − |opinion[viewer[m]] − stance[m]| (one pass, the same operations as
+    the NumPy expression of ``Candidates.agreement``).
+    """
+    for m in range(viewer.shape[0]):
+        out[m] = 1.0 - abs(opinion[viewer[m]] - stance[m])
+
+
+@njit(cache=True)
+def trust_evidence(r, quality, low_quality, good, bad):  # pragma: no cover - jitted
+    """Add each feed item's trust evidence in place: ``good[m] += 1`` for a like or a
+    share, ``bad[m] += 1`` for negative feedback or quality below ``low_quality`` (the
+    values of ``good += (r[:, 0] | r[:, 2]).astype(float)`` and its twin, in one pass).
+    """
+    for m in range(r.shape[0]):
+        good[m] += 1.0 if (r[m, 0] | r[m, 2]) else 0.0
+        bad[m] += 1.0 if (r[m, 3] | (quality[m] < low_quality)) else 0.0
+
+
+@njit(cache=True)
+def feed_value(
+    viewer, quality, agreement, trust, outrage, r, w, n_items, item_value, mean_value, engagement
+):  # pragma: no cover - jitted
+    """The value phase in one pass over the feed: each item's reflective value
+    (:func:`feedlab.agents.rules.value.item_value` of quality, ``(1 + agreement) / 2``,
+    trust and outrage with the weights ``w`` = (quality, agreement, tie, regret)) into
+    ``item_value``; per viewer the mean value (NaN without items) into ``mean_value``
+    and the engagement (likes + comments + shares) into ``engagement`` (zeros on
+    entry). The rule's operations in its order and the sums of ``numpy.bincount``
+    (item order), so the same bits as the NumPy expressions.
+    """
+    n = n_items.shape[0]
+    total = np.zeros(n)
+    wq = w[0]
+    wa = w[1]
+    wt = w[2]
+    wr = w[3]
+    for m in range(viewer.shape[0]):
+        v = viewer[m]
+        a01 = (1.0 + agreement[m]) / 2.0
+        iv = wq * quality[m] + wa * a01 + wt * trust[m] - wr * outrage[m]
+        item_value[m] = iv
+        total[v] += iv
+        e = (1.0 if r[m, 0] else 0.0) + (1.0 if r[m, 1] else 0.0)
+        engagement[v] += e + (1.0 if r[m, 2] else 0.0)
+    for i in range(n):
+        mean_value[i] = total[i] / max(n_items[i], 1) if n_items[i] > 0 else np.nan
+
+
+@njit(cache=True)
+def follow_proposals(r, origin_author, viewer, edge, slot, post_author, out):  # pragma: no cover
+    """Feed items whose original author the viewer may follow, ascending, into ``out``;
+    returns how many: liked or shared (``r[m, 0]`` or ``r[m, 2]``), not the viewer's own
+    post, and not already followed — an out-of-network item (``edge < 0``) or a reshare
+    whose original author is not the account it came through (``post_author[slot[m]]``).
+    The items of the NumPy mask in ``FeedModel.rewire``, in one branch-free pass (every
+    item is written, the count advances only for the chosen).
+    """
+    k = 0
+    for m in range(viewer.shape[0]):
+        oa = origin_author[m]
+        ok = (
+            (r[m, 0] | r[m, 2]) & (oa != viewer[m]) & ((edge[m] < 0) | (oa != post_author[slot[m]]))
+        )
+        out[k] = m
+        k += ok
+    return k
+
+
+@njit(cache=True)
+def add_at(index, weights, out):  # pragma: no cover - jitted
+    """out[index[m]] += weights[m] in item order (``numpy.bincount(index, weights)``
+    added into ``out``, the same sums, without bincount's index conversion and checks;
+    indices must lie in ``[0, len(out))``).
+    """
+    for m in range(index.shape[0]):
+        out[index[m]] += weights[m]
+
+
+@njit(cache=True)
+def count_at(index, out):  # pragma: no cover - jitted
+    """out[index[m]] += 1 (``numpy.bincount(index)`` added into ``out``; indices must
+    lie in ``[0, len(out))``).
+    """
+    for m in range(index.shape[0]):
+        out[index[m]] += 1
+
+
+@njit(cache=True)
+def set_bit_where(mask, bit, bits):  # pragma: no cover - jitted
+    """bits[m] |= 1 << bit where ``mask[m]`` (``bits |= mask.astype(uint64) << bit``
+    without the temporaries).
+    """
+    b = np.uint64(bit)
+    for m in range(mask.shape[0]):
+        bits[m] |= np.uint64(mask[m]) << b

@@ -37,7 +37,7 @@ from feedlab.agents.population import (
     draw_affect,
     draw_population,
 )
-from feedlab.agents.rules import affect, audience, churn, emotion, opinion, session, trust, value
+from feedlab.agents.rules import affect, audience, churn, emotion, session, trust, value
 from feedlab.agents.user import User
 from feedlab.models import buffers, seeds
 from feedlab.models.config import DynamicsConfig, PlatformConfig
@@ -45,15 +45,21 @@ from feedlab.models.extension import HOOKS, EventLog, Extension, overrides
 from feedlab.models.feed import Candidates, Feed, gather
 from feedlab.models.graph import FollowGraph
 from feedlab.models.kernels import (
+    add_at,
+    count_at,
     count_reactions,
     edge_evidence,
     feed_positions,
+    feed_value,
+    follow_proposals,
+    item_reaction_probabilities,
+    opinion_step,
     pairwise_bounded_confidence,
-    reaction_probabilities,
     scale_capped,
     set_threads,
     stable_group_order,
     threaded,
+    trust_evidence,
     unseen_pairs,
 )
 from feedlab.models.network import Network
@@ -143,7 +149,8 @@ class StepContext:
     def n_items(self, n: int) -> np.ndarray:
         """Feed items per user (of ``n``), counted once per step."""
         if self._n_items is None:
-            self._n_items = np.bincount(self.feed.viewer, minlength=n)
+            self._n_items = np.zeros(n, np.int64)
+            count_at(self.feed.viewer, self._n_items)  # np.bincount, without its checks
         return self._n_items
 
 
@@ -588,18 +595,16 @@ class FeedModel(mesa.Model):
                 self.graph.out_degree(), self.audience_ref[1], dil.strength
             )
             offset = offset + shift[feed.viewer][:, None]
-        threaded(reaction_probabilities)(
+        items = feed.items  # per-item features, gathered once for this and later phases
+        threaded(item_reaction_probabilities)(
             feed.viewer,
-            feed.slot,
-            feed.edge,
+            items.stance,
+            items.outrage,
+            items.quality,
+            items.trust,
+            ctx.seen_sponsored,
             u.opinion,
             u.susceptibility,
-            p.stance,
-            p.outrage,
-            p.quality,
-            ctx.seen_sponsored,
-            self.graph.trust,
-            self.dynamics.trust.stranger,
             self.dynamics.reaction.matrix(),
             np.ascontiguousarray(offset, dtype=np.float64),
             prob,
@@ -616,9 +621,8 @@ class FeedModel(mesa.Model):
         flow counts, and the shares queued as next step's reshares.
         """
         r, feed, t = ctx.reactions, ctx.feed, ctx.t
-        ctx.good += (r[:, 0] | r[:, 2]).astype(np.float64)
-        ctx.bad += (r[:, 3] | (feed.items.quality < self.dynamics.trust.low_quality)).astype(
-            np.float64
+        trust_evidence(  # good: a like or share; bad: negative feedback or low quality
+            r, feed.items.quality, self.dynamics.trust.low_quality, ctx.good, ctx.bad
         )
         self._count_reactions(feed, r)
         self.step_stats.update(
@@ -649,20 +653,24 @@ class FeedModel(mesa.Model):
         each user's engagement (likes, comments, shares) (docs/model.md §Engagement and
         reflective value).
         """
-        f, items = ctx.feed, ctx.feed.items
-        ctx.item_value = value.item_value(
-            self.dynamics.value,
+        f, items, vc = ctx.feed, ctx.feed.items, self.dynamics.value
+        # value.item_value per item, its mean per user and the engagement, in one pass
+        ctx.item_value = np.empty(f.viewer.shape[0])
+        self.last_value = np.empty(self.n)
+        self.last_engagement = np.zeros(self.n)
+        feed_value(
+            f.viewer,
             items.quality,
-            (1 + items.agreement) / 2,
+            items.agreement,
             items.trust,
             items.outrage,
+            ctx.reactions,
+            np.array([vc.quality, vc.agreement, vc.tie, vc.regret], dtype=np.float64),
+            ctx.n_items(self.n),
+            ctx.item_value,
+            self.last_value,
+            self.last_engagement,
         )
-        n_items = ctx.n_items(self.n)
-        tot = np.bincount(f.viewer, weights=ctx.item_value, minlength=self.n)
-        self.last_value = np.where(n_items > 0, tot / np.maximum(n_items, 1), np.nan)
-        r = ctx.reactions
-        eng = r[:, 0].astype(np.float64) + r[:, 1] + r[:, 2]  # likes + comments + shares
-        self.last_engagement = np.bincount(f.viewer, weights=eng, minlength=self.n)
         if self.attention_books is not None:  # dynamics.session or dynamics.churn
             self._book_attention(ctx)
 
@@ -696,23 +704,31 @@ class FeedModel(mesa.Model):
         if not dyn.opinion.enabled or f.viewer.size == 0:
             return
         eps = emotion.effective_tolerance(dyn.emotion, u.tolerance, u.arousal)
-        delta = opinion.opinion_deltas(
-            dyn.opinion,
-            u.opinion[f.viewer],
+        op = dyn.opinion
+        # opinion.opinion_deltas then opinion.apply_mean, fused and in place (same bits)
+        opinion_step(
+            f.viewer,
             f.items.stance,
-            eps[f.viewer],
-            u.convergence[f.viewer],
-            u.arousal[f.viewer],
             f.items.trust,
+            u.opinion,
+            np.ascontiguousarray(eps, dtype=np.float64),
+            u.convergence,
+            u.arousal,
+            op.trust_weighted,
+            op.backfire and op.backfire_rate > 0,
+            op.backfire_rate,
+            op.backfire_arousal,
+            op.backfire_distance,
+            ctx.n_items(self.n),
+            np.zeros(self.n),
         )
-        n_items = ctx.n_items(self.n)
-        u.opinion[:] = opinion.apply_mean(u.opinion, f.viewer, delta, n_items)
 
     def _update_arousal(self, ctx: StepContext) -> np.ndarray:
         """Arousal from the outrage read; returns each user's mean outrage this step."""
         f, u = ctx.feed, self.users
         n_items = ctx.n_items(self.n)
-        total = np.bincount(f.viewer, weights=f.items.outrage, minlength=self.n)
+        total = np.zeros(self.n)
+        add_at(f.viewer, f.items.outrage, total)  # np.bincount's sums
         mean_outrage = np.where(n_items > 0, total / np.maximum(n_items, 1), 0.0)
         u.arousal[:] = emotion.update_arousal(
             self.dynamics.emotion, u.arousal, u.susceptibility, mean_outrage
@@ -749,11 +765,13 @@ class FeedModel(mesa.Model):
         good = np.zeros(g.n_edges)
         bad = np.zeros(g.n_edges)
         edge_evidence(f.edge, ctx.good, ctx.bad, good, bad)
-        g.trust = trust.update_edge_trust(tr, g, good, bad)  # rule: asymmetric | beta
-        pg = np.bincount(f.viewer, weights=ctx.good, minlength=self.n)
-        pb = np.bincount(f.viewer, weights=ctx.bad, minlength=self.n)
+        # rule: asymmetric (one Numba pass for whole-count evidence) | beta
+        g.trust = trust.update_edge_trust(tr, g, good, bad)
+        pg, pb = np.zeros(self.n), np.zeros(self.n)
+        add_at(f.viewer, ctx.good, pg)  # np.bincount's sums
+        add_at(f.viewer, ctx.bad, pb)
         pb = pb + (mean_outrage > tr.outrage_overload)
-        u.platform_trust[:] = trust.asymmetric_update(
+        u.platform_trust[:] = trust.asymmetric_update_counts(  # the asymmetric rule
             u.platform_trust,
             u.platform_trust_baseline,
             pg,
@@ -782,9 +800,13 @@ class FeedModel(mesa.Model):
         cut = tested[(g.trust[tested] < fc.unfollow_trust) | (dist > fc.unfollow_distance)]
         if self.churn_state is not None:  # dynamics.churn: the inactive do not unfollow
             cut = cut[self.active[g.src[cut]]]
-        liked = ctx.reactions[:, 0] | ctx.reactions[:, 2]
+        # liked or shared, not one's own, and not already followed (a reshare's original
+        # author, or out of network): follow_proposals, one pass over the feed
         oa = f.items.origin_author
-        new = liked & (oa != f.viewer) & ((f.edge < 0) | (oa != f.items.author))
+        new = np.empty(f.viewer.shape[0], np.int64)
+        new = new[
+            : follow_proposals(ctx.reactions, oa, f.viewer, f.edge, f.slot, self.posts.author, new)
+        ]
         vs, ds = f.viewer[new], oa[new]
         p = fc.follow_prob * np.exp(-fc.homophily * np.abs(u.opinion[vs] - u.opinion[ds]))
         take = rng.random(vs.shape[0]) < p
@@ -888,7 +910,9 @@ class FeedModel(mesa.Model):
                     arm=feed.arm[keep],
                     items=items.keep_pairs(keep),
                 )
-        self.time_spent = np.bincount(feed.viewer, minlength=self.n) * cfg.item_time
+        seen = np.zeros(self.n, np.int64)
+        count_at(feed.viewer, seen)
+        self.time_spent = seen * cfg.item_time
         return feed
 
     def _book_attention(self, ctx: StepContext) -> None:

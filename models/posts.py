@@ -87,23 +87,26 @@ class PostStore:
             )
         ids = self.next_id + np.arange(m, dtype=np.int64)
         slots = ids % self.capacity
+        start = self.next_id % self.capacity
+        # the same elements as ``slots``; a slice (block copies) unless the ring wraps
+        at: slice | np.ndarray = slice(start, start + m) if start + m <= self.capacity else slots
         # posts overwritten while still candidates (written in the last W steps): the
         # buffer is too small for the configured window; reported in summary.json
-        live = (self.id[slots] >= 0) & (self.time[slots] > time - self.window)
+        live = (self.id[at] >= 0) & (self.time[at] > time - self.window)
         self.overwritten_live += int(live.sum())
         self.next_id += m
         for name, (_dt, fill) in _FIELDS.items():
-            getattr(self, name)[slots] = fill
-        self.likes_by_group[slots] = 0
-        self.impressions_by_group[slots] = 0
-        self.id[slots] = ids
-        self.author[slots] = author
-        self.time[slots] = time
-        self.origin[slots] = ids
+            getattr(self, name)[at] = fill
+        self.likes_by_group[at] = 0
+        self.impressions_by_group[at] = 0
+        self.id[at] = ids
+        self.author[at] = author
+        self.time[at] = time
+        self.origin[at] = ids
         for name, values in cols.items():
             if name not in _FIELDS or name in COUNTERS or name == "id":
                 raise KeyError(f"unknown or read-only post field {name!r}")
-            getattr(self, name)[slots] = values
+            getattr(self, name)[at] = values
         return slots
 
     def slot_of(self, post_id: np.ndarray) -> np.ndarray:

@@ -1,0 +1,263 @@
+"""The fused kernels of the step equal, bit for bit, the NumPy rules they replace.
+
+Each kernel of models/kernels.py that does in one pass what a readable NumPy rule of
+agents/rules (or a NumPy expression of the model) does is checked against that rule with
+``array_equal`` (not a tolerance): the step's results must not depend on which of the
+two computed them (issue 17, "The large-N step"; golden hashes in tests/test_golden.py).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from feedlab.agents.rules import opinion, reaction, trust, value
+from feedlab.agents.rules.opinion import OpinionConfig
+from feedlab.agents.rules.value import ValueConfig
+from feedlab.experiments import compose
+from feedlab.experiments.config import validate
+from feedlab.models.kernels import (
+    POWER_TABLE,
+    add_at,
+    asymmetric_trust_step,
+    count_at,
+    feed_value,
+    follow_proposals,
+    item_reaction_probabilities,
+    opinion_step,
+    pair_agreement,
+    pair_trust,
+    reaction_probabilities,
+    set_bit_where,
+    trust_evidence,
+)
+
+N_USERS, N_ITEMS = 300, 4000
+
+
+def _feed(seed: int = 0) -> dict[str, np.ndarray]:
+    """A random feed: viewers grouped (sorted), with users that see nothing."""
+    rng = np.random.default_rng(seed)
+    return {
+        "viewer": np.sort(rng.integers(0, N_USERS - 20, N_ITEMS)).astype(np.int32),
+        "stance": rng.uniform(-1, 1, N_ITEMS),
+        "outrage": rng.random(N_ITEMS),
+        "quality": rng.random(N_ITEMS),
+        "trust": rng.random(N_ITEMS),
+        "opinion": rng.uniform(-1, 1, N_USERS),
+        "eps": rng.uniform(0.05, 0.6, N_USERS),
+        "mu": rng.uniform(0.05, 0.5, N_USERS),
+        "arousal": rng.random(N_USERS),
+        "r": rng.random((N_ITEMS, 4)) < [0.3, 0.1, 0.1, 0.05],
+    }
+
+
+@pytest.mark.parametrize("weighted", [True, False])
+@pytest.mark.parametrize("backfire", [True, False])
+def test_opinion_step_is_the_rule(weighted: bool, backfire: bool) -> None:
+    f = _feed(1)
+    cfg = OpinionConfig(True, weighted, backfire, 0.3, 0.4, 1.5)
+    v = f["viewer"]
+    delta = opinion.opinion_deltas(
+        cfg,
+        f["opinion"][v],
+        f["stance"],
+        f["eps"][v],
+        f["mu"][v],
+        f["arousal"][v],
+        f["trust"],
+    )
+    n_items = np.bincount(v, minlength=N_USERS)
+    want = opinion.apply_mean(f["opinion"], v, delta, n_items)
+    got = f["opinion"].copy()
+    opinion_step(
+        v,
+        f["stance"],
+        f["trust"],
+        got,
+        f["eps"],
+        f["mu"],
+        f["arousal"],
+        weighted,
+        backfire,
+        0.3,
+        0.4,
+        1.5,
+        n_items,
+        np.zeros(N_USERS),
+    )
+    assert np.array_equal(got, want)
+    moved = got != f["opinion"]
+    assert moved.any() and not moved.all()  # some pulled, the feedless not
+    if backfire:  # the backfire branch acted somewhere
+        assert np.any(delta * (f["stance"] - f["opinion"][v]) < 0)
+
+
+def test_asymmetric_trust_step_is_the_rule_and_refuses_fractions() -> None:
+    rng = np.random.default_rng(2)
+    e = 50_000
+    tau, base = rng.random(e), rng.random(e)
+    good = np.where(rng.random(e) < 0.2, rng.integers(1, 5, e), 0).astype(float)
+    bad = np.where(rng.random(e) < 0.1, rng.integers(1, 3, e), 0).astype(float)
+    good[:3] = POWER_TABLE - 1  # the end of the table
+    want = trust.asymmetric_update(tau, base, good, bad, 0.02, 0.1, 0.02)
+    counts = np.arange(POWER_TABLE, dtype=np.float64)
+    out = np.empty(e)
+    up, down = (1.0 - 0.02) ** counts, (1.0 - 0.1) ** counts
+    assert asymmetric_trust_step(tau, base, good, bad, up, down, 0.02, out)
+    assert np.array_equal(out, want)
+    for odd in (0.5, float(POWER_TABLE), -1.0, np.nan):  # not a tabulated count: refused
+        g2 = good.copy()
+        g2[e // 2] = odd
+        assert not asymmetric_trust_step(tau, base, g2, bad, up, down, 0.02, out)
+        assert not asymmetric_trust_step(tau, base, bad, g2, up, down, 0.02, out)
+
+
+def test_the_trust_rule_takes_the_kernel_for_counts_and_numpy_otherwise() -> None:
+    """``update_edge_trust`` (asymmetric) and ``asymmetric_update_counts`` give the NumPy
+    rule's bits, through the kernel for whole counts and through the rule for others."""
+    run, _ = validate(compose(["network.n=50"]))
+    cfg = run.dynamics.trust
+    rng = np.random.default_rng(7)
+    e = 20_000
+
+    class Graph:  # what the rule reads of a FollowGraph
+        trust, baseline = rng.random(e), rng.random(e)
+
+    for frac in (0.0, 0.25):  # whole counts, then a fractional evidence value
+        good = rng.integers(0, 4, e).astype(float) + np.where(np.arange(e) == 5, frac, 0.0)
+        bad = rng.integers(0, 2, e).astype(float)
+        want = trust.asymmetric_update(
+            Graph.trust, Graph.baseline, good, bad, cfg.alpha_up, cfg.alpha_down, cfg.relax
+        )
+        assert np.array_equal(trust.update_edge_trust(cfg, Graph, good, bad), want)
+        got = trust.asymmetric_update_counts(
+            Graph.trust, Graph.baseline, good, bad, cfg.alpha_up, cfg.alpha_down, cfg.relax
+        )
+        assert np.array_equal(got, want)
+
+
+def test_item_reaction_probabilities_equal_the_slot_kernel() -> None:
+    run, _ = validate(compose(["network.n=50"]))
+    coef = run.dynamics.reaction.matrix()
+    rng = np.random.default_rng(3)
+    m, n_posts, n_edges = 3000, 200, 500
+    viewer = rng.integers(0, N_USERS, m).astype(np.int32)
+    slot = rng.integers(0, n_posts, m).astype(np.int64)
+    edge = rng.integers(-1, n_edges, m).astype(np.int64)
+    opinion_, sus = rng.uniform(-1, 1, N_USERS), rng.random(N_USERS)
+    stance, outrage, quality = rng.uniform(-1, 1, n_posts), rng.random(n_posts), rng.random(n_posts)
+    seen = rng.random(m) < 0.3
+    edge_trust, stranger = rng.random(n_edges), 0.2
+    item_trust = np.empty(m)
+    pair_trust(edge, edge_trust, stranger, item_trust)
+    assert np.array_equal(
+        item_trust, np.where(edge >= 0, edge_trust[np.maximum(edge, 0)], stranger)
+    )
+    for offset in (np.zeros((1, 4)), rng.normal(size=(m, 4))):
+        want, got = np.empty((m, 4)), np.empty((m, 4))
+        reaction_probabilities(
+            viewer,
+            slot,
+            edge,
+            opinion_,
+            sus,
+            stance,
+            outrage,
+            quality,
+            seen,
+            edge_trust,
+            stranger,
+            coef,
+            offset,
+            want,
+        )
+        item_reaction_probabilities(
+            viewer,
+            stance[slot],
+            outrage[slot],
+            quality[slot],
+            item_trust,
+            seen,
+            opinion_,
+            sus,
+            coef,
+            offset,
+            got,
+        )
+        assert np.array_equal(got, want)
+    assert reaction.logits  # the NumPy reference of both (tests/agents/test_reaction.py)
+
+
+def test_feed_value_and_per_item_features_are_the_numpy_expressions() -> None:
+    f = _feed(4)
+    v = f["viewer"]
+    agreement = np.empty(N_ITEMS)
+    pair_agreement(v, f["opinion"], f["stance"], agreement)
+    assert np.array_equal(agreement, 1.0 - np.abs(f["opinion"][v] - f["stance"]))
+    cfg = ValueConfig(1.0, 0.5, 0.7, 1.3)
+    n_items = np.bincount(v, minlength=N_USERS)
+    want_iv = value.item_value(cfg, f["quality"], (1 + agreement) / 2, f["trust"], f["outrage"])
+    tot = np.bincount(v, weights=want_iv, minlength=N_USERS)
+    want_mean = np.where(n_items > 0, tot / np.maximum(n_items, 1), np.nan)
+    r = f["r"]
+    want_eng = np.bincount(
+        v, weights=r[:, 0].astype(np.float64) + r[:, 1] + r[:, 2], minlength=N_USERS
+    )
+    iv, mean, eng = np.empty(N_ITEMS), np.empty(N_USERS), np.zeros(N_USERS)
+    feed_value(
+        v,
+        f["quality"],
+        agreement,
+        f["trust"],
+        f["outrage"],
+        r,
+        np.array([1.0, 0.5, 0.7, 1.3]),
+        n_items,
+        iv,
+        mean,
+        eng,
+    )
+    assert np.array_equal(iv, want_iv)
+    assert np.array_equal(mean, want_mean, equal_nan=True) and np.isnan(mean).any()
+    assert np.array_equal(eng, want_eng)
+
+
+def test_trust_evidence_and_per_user_sums_are_the_numpy_expressions() -> None:
+    f = _feed(5)
+    r, q, v = f["r"], f["quality"], f["viewer"]
+    good, bad = np.full(N_ITEMS, 0.5), np.zeros(N_ITEMS)
+    trust_evidence(r, q, 0.2, good, bad)
+    assert np.array_equal(good, 0.5 + (r[:, 0] | r[:, 2]).astype(np.float64))
+    assert np.array_equal(bad, (r[:, 3] | (q < 0.2)).astype(np.float64))
+    total = np.zeros(N_USERS)
+    add_at(v, f["stance"], total)
+    assert np.array_equal(total, np.bincount(v, weights=f["stance"], minlength=N_USERS))
+    counts = np.zeros(N_USERS, np.int64)
+    count_at(v, counts)
+    assert np.array_equal(counts, np.bincount(v, minlength=N_USERS))
+    bits = np.zeros(N_ITEMS, np.uint64)
+    for c in range(3):
+        set_bit_where(r[:, c], c, bits)
+    want = np.zeros(N_ITEMS, np.uint64)
+    for c in range(3):
+        want |= r[:, c].astype(np.uint64) << np.uint64(c)
+    assert np.array_equal(bits, want)
+
+
+def test_follow_proposals_are_the_rewire_mask() -> None:
+    rng = np.random.default_rng(6)
+    m = 5000
+    r = rng.random((m, 4)) < 0.3
+    viewer = rng.integers(0, 50, m).astype(np.int32)
+    origin_author = rng.integers(0, 50, m).astype(np.int32)
+    post_author = rng.integers(0, 50, 400).astype(np.int32)
+    slot = rng.integers(0, 400, m)
+    edge = rng.integers(-1, 10, m)
+    liked = r[:, 0] | r[:, 2]
+    want = np.flatnonzero(
+        liked & (origin_author != viewer) & ((edge < 0) | (origin_author != post_author[slot]))
+    )
+    out = np.empty(m, np.int64)
+    k = follow_proposals(r, origin_author, viewer, edge, slot, post_author, out)
+    assert 0 < k < m and np.array_equal(out[:k], want)
