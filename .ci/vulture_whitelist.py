@@ -120,3 +120,9 @@ all_params  # unused function (experiments/params.py:306)
 _.predicted  # unused method (models/feed.py:149)
 regularised_loss  # unused function (models/ranking/bridging_mf.py:322)
 _.intercept_of  # unused method (models/ranking/bridging_mf.py:584)
+
+# Reference rules: the plain statement of a rule that a fused kernel of the step reproduces
+# bit for bit (tests/models/test_step_kernels.py and tests/agents/test_rules.py compare them)
+opinion_deltas  # unused function (agents/rules/opinion.py:37)
+apply_mean  # unused function (agents/rules/opinion.py:57)
+reaction_probabilities  # unused function (models/kernels.py:250)
