@@ -131,6 +131,19 @@ def _nan_stats(v: np.ndarray) -> tuple[float, float]:
         return float(np.nanmean(v)), float(np.nanstd(v, ddof=1))
 
 
+def _scaled_capacity(overrides: Sequence[str], n: int) -> tuple[str, ...]:
+    """A fixed ``platform.post_capacity`` among the calibration's overrides, scaled to
+    ``n`` users (the same slots per user as at the calibration's ``network.n``): the post
+    buffer decides when originals are evicted (models/posts.py), so keeping its size per
+    user keeps the setting the parameters were fitted in; empty when there is none.
+    """
+    vals = dict(o.partition("=")[::2] for o in overrides)
+    cap, n0 = vals.get("platform.post_capacity"), vals.get("network.n")
+    if not cap or not n0 or int(cap) == 0:
+        return ()
+    return (f"platform.post_capacity={max(1, round(int(cap) * n / int(n0)))}",)
+
+
 def run(chk: ScaleCheck, echo: Callable[[str], None] | None = None) -> dict[str, Any]:
     """Measure every target at every size under both parameter sets."""
     t0 = time.perf_counter()
@@ -151,7 +164,8 @@ def run(chk: ScaleCheck, echo: Callable[[str], None] | None = None) -> dict[str,
     for n in chk.sizes:
         if echo:
             echo(f"scale-check: N = {n}, {len(ARMS)} arms × {len(seeds)} seeds ...")
-        pts = [Point((f"network.n={n}",), seeds), Point((*cal, f"network.n={n}"), seeds)]
+        size = (f"network.n={n}", *_scaled_capacity(spec.overrides, n))
+        pts = [Point(size, seeds), Point((*cal, *size), seeds)]
         vals = m.measure(pts, targets)
         for a, arm in enumerate(ARMS):
             for j, tid in enumerate(targets):

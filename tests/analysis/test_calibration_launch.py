@@ -181,3 +181,15 @@ def test_a_calibration_on_real_slurm(tmp_path):
     assert (tmp_path / "a" / "posterior.parquet").read_bytes() == (
         tmp_path / "s" / "posterior.parquet"
     ).read_bytes()
+
+
+def test_scale_check_keeps_the_post_buffer_per_user() -> None:
+    """A fixed post buffer of the calibration is scaled with N in the scale check (the
+    buffer decides when originals are evicted); none stays none."""
+    from feedlab.analysis.calibration.scale import _scaled_capacity
+
+    ov = ["network.n=1000", "platform.post_capacity=100000"]
+    assert _scaled_capacity(ov, 100000) == ("platform.post_capacity=10000000",)
+    assert _scaled_capacity(ov, 1000) == ("platform.post_capacity=100000",)
+    assert _scaled_capacity(["network.n=1000"], 10000) == ()
+    assert _scaled_capacity(["platform.post_capacity=0", "network.n=10"], 50) == ()
