@@ -295,43 +295,6 @@ def reaction_probabilities(
     sigmoid_inplace(out.reshape(out.size))  # a separate pass, so that it vectorises
 
 
-@njit(cache=True, error_model="numpy")
-def item_reaction_probabilities(
-    viewer,
-    stance,
-    outrage,
-    quality,
-    trust,
-    seen_sponsored,
-    opinion,
-    susceptibility,
-    coef,
-    offset,
-    out,
-):  # pragma: no cover - jitted
-    """:func:`reaction_probabilities` from features already gathered per item (the feed's
-    ``items.stance``, ``.outrage``, ``.quality`` and ``.trust``, which the later phases
-    read too): the same features (:func:`_pair_features`' operations on the same
-    values), log-odds, offsets and logistic, so the same bits, but a streaming pass
-    instead of four random reads per item.
-    """
-    stride = 1 if offset.shape[0] > 1 else 0  # one offset row per pair, or one for all
-    for m in prange(viewer.shape[0]):
-        v = viewer[m]
-        a = 1.0 - abs(opinion[v] - stance[m])
-        s = susceptibility[v]
-        o = outrage[m]
-        so = s * o
-        ao = (1.0 - s) * o
-        tr = trust[m] - 0.5
-        qc = quality[m] - 0.5
-        zz = 1.0 if seen_sponsored[m] else 0.0
-        r = m * stride
-        for c in range(4):
-            out[m, c] = _logit(coef, c, a, so, ao, tr, qc, zz) + offset[r, c]
-    sigmoid_inplace(out.reshape(out.size))  # a separate pass, so that it vectorises
-
-
 @njit(cache=True)
 def gather_into(src, idx, out):  # pragma: no cover - jitted
     """out[m] = src[idx[m]] (``numpy.take`` into a given array, without its buffering)."""

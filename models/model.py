@@ -52,9 +52,9 @@ from feedlab.models.kernels import (
     feed_positions,
     feed_value,
     follow_proposals,
-    item_reaction_probabilities,
     opinion_step,
     pairwise_bounded_confidence,
+    reaction_probabilities,
     scale_capped,
     set_threads,
     stable_group_order,
@@ -595,16 +595,18 @@ class FeedModel(mesa.Model):
                 self.graph.out_degree(), self.audience_ref[1], dil.strength
             )
             offset = offset + shift[feed.viewer][:, None]
-        items = feed.items  # per-item features, gathered once for this and later phases
-        threaded(item_reaction_probabilities)(
+        threaded(reaction_probabilities)(
             feed.viewer,
-            items.stance,
-            items.outrage,
-            items.quality,
-            items.trust,
-            ctx.seen_sponsored,
+            feed.slot,
+            feed.edge,
             u.opinion,
             u.susceptibility,
+            p.stance,
+            p.outrage,
+            p.quality,
+            ctx.seen_sponsored,
+            self.graph.trust,
+            self.dynamics.trust.stranger,
             self.dynamics.reaction.matrix(),
             np.ascontiguousarray(offset, dtype=np.float64),
             prob,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from feedlab.agents.rules import opinion, reaction, trust, value
+from feedlab.agents.rules import opinion, trust, value
 from feedlab.agents.rules.opinion import OpinionConfig
 from feedlab.agents.rules.value import ValueConfig
 from feedlab.experiments import compose
@@ -23,11 +23,8 @@ from feedlab.models.kernels import (
     count_at,
     feed_value,
     follow_proposals,
-    item_reaction_probabilities,
     opinion_step,
     pair_agreement,
-    pair_trust,
-    reaction_probabilities,
     set_bit_where,
     trust_evidence,
 )
@@ -135,58 +132,6 @@ def test_the_trust_rule_takes_the_kernel_for_counts_and_numpy_otherwise() -> Non
             Graph.trust, Graph.baseline, good, bad, cfg.alpha_up, cfg.alpha_down, cfg.relax
         )
         assert np.array_equal(got, want)
-
-
-def test_item_reaction_probabilities_equal_the_slot_kernel() -> None:
-    run, _ = validate(compose(["network.n=50"]))
-    coef = run.dynamics.reaction.matrix()
-    rng = np.random.default_rng(3)
-    m, n_posts, n_edges = 3000, 200, 500
-    viewer = rng.integers(0, N_USERS, m).astype(np.int32)
-    slot = rng.integers(0, n_posts, m).astype(np.int64)
-    edge = rng.integers(-1, n_edges, m).astype(np.int64)
-    opinion_, sus = rng.uniform(-1, 1, N_USERS), rng.random(N_USERS)
-    stance, outrage, quality = rng.uniform(-1, 1, n_posts), rng.random(n_posts), rng.random(n_posts)
-    seen = rng.random(m) < 0.3
-    edge_trust, stranger = rng.random(n_edges), 0.2
-    item_trust = np.empty(m)
-    pair_trust(edge, edge_trust, stranger, item_trust)
-    assert np.array_equal(
-        item_trust, np.where(edge >= 0, edge_trust[np.maximum(edge, 0)], stranger)
-    )
-    for offset in (np.zeros((1, 4)), rng.normal(size=(m, 4))):
-        want, got = np.empty((m, 4)), np.empty((m, 4))
-        reaction_probabilities(
-            viewer,
-            slot,
-            edge,
-            opinion_,
-            sus,
-            stance,
-            outrage,
-            quality,
-            seen,
-            edge_trust,
-            stranger,
-            coef,
-            offset,
-            want,
-        )
-        item_reaction_probabilities(
-            viewer,
-            stance[slot],
-            outrage[slot],
-            quality[slot],
-            item_trust,
-            seen,
-            opinion_,
-            sus,
-            coef,
-            offset,
-            got,
-        )
-        assert np.array_equal(got, want)
-    assert reaction.logits  # the NumPy reference of both (tests/agents/test_reaction.py)
 
 
 def test_feed_value_and_per_item_features_are_the_numpy_expressions() -> None:
