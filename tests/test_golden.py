@@ -36,6 +36,9 @@ CONFIGS: dict[str, list[str]] = {
     "sponsored": ["influencer=sponsored", "influencer.disclosed=false"],
     "transgression": ["event=transgression", "ranking=diversity"],
     "bridging_mf_beta_trust": ["ranking=bridging_mf", "dynamics.trust.rule=beta"],
+    # the event fires inside the run (transgression at step 20, apology at 25): call-outs,
+    # reputation and the reactions to call-out items are covered
+    "apology_timing": ["experiment=apology_timing", "steps=30", "event.apology_time=25"],
 }
 
 
