@@ -271,8 +271,8 @@ def _compose_jobs(config: Any, jobs: list[Job]) -> float:
     for job in jobs:
         try:
             data = compose(job.overrides)
-            threads = int((data.get("platform") or {}).get("threads", 1) or 1)
-            if threads > 1:
+            threads = (data.get("platform") or {}).get("threads", 1)
+            if isinstance(threads, int) and threads > 1:  # other values: the schema's error
                 raise ConfigError(
                     [
                         f"platform.threads: {threads} in a sweep; allowed: 1 (each run of a "
