@@ -100,3 +100,13 @@ smc: {population: 8, generations: 3, quantile: 0.5, seeds: 1, noise_seeds: 2,
 budget: 40
 seed: 3
 """
+
+
+def tiny_targets_args(target: str, cache: Path) -> list[str]:
+    """``feedlab validate`` arguments of a tiny ``--targets`` run of one target (2 seeds,
+    N = 200, 6 steps, one job): a pipeline check, never a result."""
+    return [
+        "--targets", "--target-seeds", "2", "--only", target,
+        "--set", "network.n=200", "--set", "steps=6", "--cache", str(cache),
+        "--jobs", "1", "--quiet",
+    ]  # fmt: skip

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
+from helpers import tiny_targets_args
 
 from feedlab.analysis import validation as V
 from feedlab.analysis.validation import cli, facts_common, seeds
@@ -107,11 +108,7 @@ def test_targets_on_both_sets_report_the_agreement(
     test sets (this test never runs a test seed): set B's page ends with the agreement table.
     """
     monkeypatch.setattr(cli, "SEED_SETS", {"A": (100, 101), "B": (102, 103)})
-    common = [
-        "--targets", "--target-seeds", "2", "--only", "guess2023_political_content",
-        "--set", "network.n=200", "--set", "steps=6", "--cache", str(tmp_path / "c"),
-        "--jobs", "1", "--quiet",
-    ]  # fmt: skip
+    common = tiny_targets_args("guess2023_political_content", tmp_path / "c")
     out = tmp_path / "targets.md"
     assert V.main([*common, "--out", str(out)]) == 0
     assert "Agreement across" not in out.read_text()

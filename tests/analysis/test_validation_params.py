@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
+from helpers import tiny_targets_args
 
 from feedlab.analysis import validation as V
 from feedlab.analysis.validation import cli
@@ -94,11 +95,7 @@ def test_targets_under_calibrated_parameters_sit_beside_the_defaults(
         + "defaults: [default, _self_]\nreaction:\n  share:\n    intercept: -2.0\n"
     )
     monkeypatch.setattr(run, "CONF_DIR", conf)  # the group exists only in this copy
-    common = [
-        "--targets", "--target-seeds", "2", "--only", "guess2023_engagement",
-        "--set", "network.n=200", "--set", "steps=6", "--cache", str(tmp_path / "c"),
-        "--jobs", "1", "--quiet",
-    ]  # fmt: skip
+    common = tiny_targets_args("guess2023_engagement", tmp_path / "c")
     out = tmp_path / "targets.md"
     assert V.main([*common, "--out", str(out)]) == 0
     out_c = tmp_path / "targets_calibrated.md"
