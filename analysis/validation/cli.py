@@ -218,7 +218,8 @@ def _params_header(payload: dict) -> str:
     """The sentence naming the calibrated parameters and their provenance."""
     if payload.get("params") != "calibrated":
         return ""
-    prov = "; ".join(payload.get("params_provenance", [])[2:6])
+    keep = ("fitted targets:", "held-out targets:", "simulated with:", "commit:")
+    prov = "; ".join(ln for ln in payload.get("params_provenance", []) if ln.startswith(keep))
     return (
         f" **Parameters: calibrated** (`{' '.join(payload['params_overrides'])}` appended to "
         f"every run; {prov})."

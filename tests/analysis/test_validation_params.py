@@ -107,6 +107,8 @@ def test_targets_under_calibrated_parameters_sit_beside_the_defaults(
     assert js["targets"][0]["values"] != d["targets"][0]["values"]
     text = out_c.read_text()
     assert "**Parameters: calibrated**" in text and "## Default vs calibrated parameters" in text
+    header = text.split("\n\n")[1]  # the provenance the header names, whatever its order
+    assert "held-out targets: guess2023_engagement" in header and "commit: abc" in header
     assert "| `guess2023_engagement` | held out |" in text
 
 
