@@ -120,17 +120,16 @@ def comparison(default: Mapping[str, Any], calibrated: Mapping[str, Any]) -> lis
     """One row per check or target in either report: both cells and whether the verdict
     changed (None when one side is missing).
     """
-    d, c = _rows(default), _rows(calibrated)
+    from .seed_sets import paired
+
     out = []
-    for name in [*d, *(n for n in c if n not in d)]:
-        a, b = d.get(name), c.get(name)
+    for name, a, b in paired(_rows(default), _rows(calibrated)):
         out.append(
             {
                 "name": name,
                 "default": _cell(a),
                 "calibrated": _cell(b),
                 "changed": None if a is None or b is None else _verdict(a) != _verdict(b),
-                "held_out": False,
             }
         )
     return out

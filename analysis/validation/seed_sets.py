@@ -62,14 +62,19 @@ def verdicts(payload: Mapping[str, Any]) -> dict[str, str]:
     return {r["name"]: r["status"] for r in payload.get("results", [])}
 
 
+def paired(a: Mapping[str, Any], b: Mapping[str, Any]) -> list[tuple[str, Any, Any]]:
+    """``(name, a[name], b[name])`` for every name in either mapping, ``a``'s order first,
+    None where a side lacks the name (the rows of every two-report comparison).
+    """
+    return [(n, a.get(n), b.get(n)) for n in [*a, *(n for n in b if n not in a)]]
+
+
 def compare(a: Mapping[str, Any], b: Mapping[str, Any]) -> list[dict[str, Any]]:
     """One row per name in either report: its verdict on A and on B (``–`` when absent) and
     ``agree`` (True, False, or None when one side is missing).
     """
-    va, vb = verdicts(a), verdicts(b)
     rows = []
-    for name in [*va, *(n for n in vb if n not in va)]:
-        x, y = va.get(name), vb.get(name)
+    for name, x, y in paired(verdicts(a), verdicts(b)):
         rows.append(
             {
                 "name": name,
