@@ -88,10 +88,16 @@ def _pct(p: float) -> str:
     return f"{100 * p:.3g} %"
 
 
-def _direction(sign: int, lo: float, hi: float) -> str:
-    """``agrees``, ``opposite`` or ``unsettled``: where the CI lies relative to 0."""
-    if lo > 0 or hi < 0:
-        return "agrees" if (lo > 0) == (sign > 0) else "opposite"
+def null_value(t: Target) -> float:
+    """The no-effect value of a target's scale: 1 for a ratio (the library's ``scale:
+    ratio``, whose sign is that of its logarithm), 0 for a difference."""
+    return 1.0 if t.scale == "ratio" else 0.0
+
+
+def _direction(sign: int, lo: float, hi: float, null: float = 0.0) -> str:
+    """``agrees``, ``opposite`` or ``unsettled``: where the CI lies relative to ``null``."""
+    if lo > null or hi < null:
+        return "agrees" if (lo > null) == (sign > 0) else "opposite"
     return "unsettled"
 
 
@@ -114,25 +120,26 @@ def _no_interval(t: Target, base: dict[str, Any], sd: float) -> TargetVerdict:
         else ""
     )
     ci = f"the model's {_pct(level)} CI [{lo:.3g}, {hi:.3g}]"
-    where = _direction(t.sign, lo, hi)
+    null = null_value(t)
+    where = _direction(t.sign, lo, hi, null)
     if where == "agrees":
         return TargetVerdict(
             verdict=PASS_DIRECTION,
-            reason=f"the paper's effect is {side}, and {ci} lies wholly on that side of 0"
+            reason=f"the paper's effect is {side}, and {ci} lies wholly on that side of {null:g}"
             + magnitude,
             **base,
         )
     if where == "opposite":
         return TargetVerdict(
             verdict=FAIL_DIRECTION,
-            reason=f"the paper's effect is {side}, and {ci} lies wholly on the other side of 0"
+            reason=f"the paper's effect is {side}, and {ci} lies wholly on the other side of {null:g}"
             + magnitude,
             **base,
         )
     m = mde(sd, base["n"], 1 - level)
     return TargetVerdict(
         verdict=INCONCLUSIVE,
-        reason=f"the paper's effect is {side}, and {ci} contains 0: direction unsettled; "
+        reason=f"the paper's effect is {side}, and {ci} contains {null:g}: direction unsettled; "
         f"minimum detectable effect at these {base['n']} seeds {m:.3g} (80 % power, two-sided "
         f"{_pct(1 - level)})" + magnitude,
         **{**base, "mde": m},

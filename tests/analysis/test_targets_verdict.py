@@ -69,6 +69,19 @@ def test_a_magnitude_without_an_interval_is_decided_on_its_sign_only(targets):
     assert TV.target_verdict(t, _vals(-0.3, 0.04)).verdict == TV.FAIL_DIRECTION
 
 
+def test_a_ratio_direction_is_decided_against_1_not_0(targets):
+    """A rate ratio (``scale: ratio``) has no effect at 1: a ratio of 0.8 is the opposite of
+    Brady et al.'s increase although it is positive."""
+    t = dataclasses.replace(targets["brady2017_moral_emotional_words"], interval=None)
+    assert t.scale == "ratio" and t.sign > 0 and t.verified
+    assert TV.null_value(t) == 1.0
+    assert TV.target_verdict(t, _vals(1.3, 0.05)).verdict == TV.PASS_DIRECTION
+    below = TV.target_verdict(t, _vals(0.8, 0.05))
+    assert below.verdict == TV.FAIL_DIRECTION and "other side of 1" in below.reason
+    around = TV.target_verdict(t, _vals(1.01, 0.1))
+    assert around.verdict == TV.INCONCLUSIVE and "contains 1" in around.reason
+
+
 def test_a_published_null_without_an_interval_is_not_decidable(targets):
     null = targets["guess2023_polarisation"]
     assert null.sign == 0 and null.interval is None
