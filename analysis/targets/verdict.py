@@ -90,7 +90,8 @@ def _pct(p: float) -> str:
 
 def null_value(t: Target) -> float:
     """The no-effect value of a target's scale: 1 for a ratio (the library's ``scale:
-    ratio``, whose sign is that of its logarithm), 0 for a difference."""
+    ratio``, whose sign is that of its logarithm), 0 for a difference.
+    """
     return 1.0 if t.scale == "ratio" else 0.0
 
 
