@@ -252,6 +252,9 @@ def test_ctrl_c_stops_a_batched_sweep_with_the_report(tmp_path: Path) -> None:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        # a child inherits an ignored SIGINT (POSIX), and Python then keeps ignoring it;
+        # start it as an interactive shell would, with SIGINT at its default
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     try:
         deadline = time.monotonic() + 300
