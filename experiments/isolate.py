@@ -584,13 +584,111 @@ def _warm_up() -> bool:
 
     tmp = tempfile.mkdtemp(prefix="feedlab-warmup-")
     try:
-        overrides = ["network.n=60", "steps=2", f"output.dir={tmp}", "output.progress=false"]
+        # enough steps that rewiring runs: its kernels load here, not in every run process
+        overrides = ["network.n=60", "steps=12", f"output.dir={tmp}", "output.progress=false"]
         run_experiment(compose([*overrides, "output.quiet=true"]))
         return True
     except Exception:
         return False
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+# A run process serves several runs of its zygote in turn while they are small: forking,
+# copy-on-write faults and exit cost ~20 ms a process, as much as a whole run of N = 200
+# for 10 steps (docs/sweeps.md, "How children are made").
+RUNNER_MAX_RUNS = 100  # then a fresh run process
+RUNNER_MAX_SECONDS = 2.0  # a run longer than this ends its run process (reuse pays for small runs)
+
+
+class _Runner:
+    """The zygote's handle of its current run process: requests go down one pipe, one
+    JSON line per finished run comes back up another. The process ends after a run that
+    did not commit (any exit code but 0, a test fault), a long run, or
+    :data:`RUNNER_MAX_RUNS` runs; a signal ends it at any time. Every run is still its own
+    outcome: the zygote reports each to the job as before.
+    """
+
+    def __init__(self, zygote_pid: int, protocol_fd: int, memory_bytes: int) -> None:
+        req_r, self.req_w = os.pipe()
+        self.rep_r, rep_w = os.pipe()
+        self.memory_bytes = memory_bytes
+        self.served = 0
+        self.t0 = 0.0
+        self.pid = os.fork()
+        if self.pid == 0:  # the run process
+            os.close(self.req_w)
+            os.close(self.rep_r)
+            os.close(protocol_fd)
+            devnull = os.open(os.devnull, os.O_RDONLY)
+            os.dup2(devnull, 0)
+            os.close(devnull)
+            _die_with_parent(zygote_pid)
+            _serve_runs(req_r, rep_w)
+        os.close(req_r)
+        os.close(rep_w)
+        self.reader = _LineReader(self.rep_r)
+
+    def accepts(self, request: dict[str, Any]) -> bool:
+        """Whether this process may run ``request`` (the same address-space cap)."""
+        return int(request.get("memory_bytes") or 0) == self.memory_bytes
+
+    def submit(self, request: dict[str, Any]) -> bool:
+        """Hand over one run; False if the process is gone (then it has been reaped)."""
+        data = json.dumps(request).encode() + b"\n"
+        try:
+            while data:
+                data = data[os.write(self.req_w, data) :]
+        except OSError:  # it died while idle (killed from outside)
+            self.reap()
+            return False
+        self.t0 = time.monotonic()
+        return True
+
+    def wait(self, request: dict[str, Any]) -> tuple[int, str, bool]:
+        """Wait for the submitted run: (wait status, report text, still alive)."""
+        try:
+            done = self.reader.read(None)
+        except EOFError:  # killed (a signal, a timeout) before it could report
+            return self.reap(), "", False
+        assert done is not None
+        code, report = int(done["code"]), json.dumps(done["report"])
+        self.served += 1
+        if code != EXIT_OK or request.get("fault"):
+            return self.reap(), report, False  # it exits after such a run
+        alive = self.served < RUNNER_MAX_RUNS and time.monotonic() - self.t0 <= RUNNER_MAX_SECONDS
+        if not alive:
+            self.reap()
+        return 0, report, alive
+
+    def reap(self) -> int:
+        """Close the request pipe (the process ends) and collect its wait status."""
+        with contextlib.suppress(OSError):
+            os.close(self.req_w)
+        with contextlib.suppress(OSError):
+            os.close(self.rep_r)
+        _, status = os.waitpid(self.pid, 0)
+        return status
+
+
+def _serve_runs(req_fd: int, rep_fd: int) -> None:
+    """The run process's loop: one run per request line, one report line per run; exit
+    after a run that did not commit (with its exit code) or when the requests end.
+    """
+    with os.fdopen(req_fd, "rb") as requests:
+        for line in requests:
+            request = json.loads(line)
+            code, report = _child(request)
+            for stream in (sys.stdout, sys.stderr):
+                with contextlib.suppress(Exception):
+                    stream.flush()
+            data = json.dumps({"code": code, "report": report}).encode() + b"\n"
+            with contextlib.suppress(OSError):
+                while data:
+                    data = data[os.write(rep_fd, data) :]
+            if code != EXIT_OK or request.get("fault"):
+                os._exit(code)
+    os._exit(EXIT_OK)
 
 
 def _zygote(parent: int, warm: bool = False) -> None:
@@ -609,6 +707,7 @@ def _zygote(parent: int, warm: bool = False) -> None:
     send({"ready": True, "pid": os.getpid(), "threads": _thread_count()})
     me = os.getpid()
     served = 0
+    runner: _Runner | None = None
     for line in sys.stdin.buffer:
         request = json.loads(line)
         if served == int(not warm):  # more than one run to serve: warming up pays off
@@ -621,27 +720,22 @@ def _zygote(parent: int, warm: bool = False) -> None:
         if (threads := _thread_count()) > 1:
             send({"unsafe": f"the pre-imported process has {threads} threads"})
             continue
-        r, w = os.pipe()
-        pid = os.fork()
-        if pid == 0:  # the run
-            os.close(r)
-            os.close(out)
-            devnull = os.open(os.devnull, os.O_RDONLY)
-            os.dup2(devnull, 0)
-            os.close(devnull)
-            _die_with_parent(me)
-            code, report = _child(request)
-            _child_exit(code, report, w)
-        os.close(w)
+        if runner is not None and not runner.accepts(request):
+            runner.reap()
+            runner = None
+        if runner is None or not runner.submit(request):
+            runner = _Runner(me, out, int(request.get("memory_bytes") or 0))
+            if not runner.submit(request):  # died at once: report it as this run's end
+                send({"pid": runner.pid})
+                send({"pid": runner.pid, "wait_status": runner.reap(), "report": ""})
+                runner = None
+                continue
+        pid = runner.pid
         send({"pid": pid})
-        chunks = []
-        while chunk := os.read(r, 1 << 16):  # read to EOF first: no pipe-full deadlock
-            chunks.append(chunk)
-        os.close(r)
-        _, status = os.waitpid(pid, 0)
-        send(
-            {"pid": pid, "wait_status": status, "report": b"".join(chunks).decode(errors="replace")}
-        )
+        status, report, alive = runner.wait(request)
+        if not alive:
+            runner = None
+        send({"pid": pid, "wait_status": status, "report": report})
 
 
 if __name__ == "__main__":
