@@ -148,6 +148,23 @@ def local_workers(config: Any, n_runs: int) -> int:
     return max(1, min(n, n_runs))
 
 
+def prestart(config: Any, sweep_dir: Path) -> int:
+    """Before planning a new local batched sweep (no manifest yet in ``sweep_dir``),
+    start its workers' pre-imported processes, so that their imports and warm-up overlap
+    the planning (:func:`feedlab.experiments.isolate.prestart_zygotes`); the number
+    started. A relaunch (a manifest exists: often nothing is left to run) starts none.
+    """
+    from feedlab.experiments import isolate
+    from feedlab.experiments.sweepdir import MANIFEST
+
+    target = str(config.hydra.launcher.get("_target_", ""))
+    if not executes(config) or target not in (JOBLIB, BASIC) or (sweep_dir / MANIFEST).exists():
+        return 0
+    n = local_workers(config, n_runs=os.cpu_count() or 1)
+    isolate.prestart_zygotes(n)
+    return n
+
+
 def pack(keys: Sequence[Any], runs_per_task: int, max_tasks: int) -> list[list[Any]]:
     """Split ``keys`` into array tasks, in order: ``runs_per_task`` each (0 = the fewest
     per task that keep the array within ``max_tasks`` tasks).

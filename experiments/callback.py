@@ -179,19 +179,30 @@ class SweepCallback(Callback):
         line; a refused sweep exits with code 2 before anything is written (Hydra itself
         would only log a callback's exception and launch anyway).
         """
+        from feedlab.experiments import batch, isolate
+
         try:
+            with contextlib.suppress(Exception):  # an optimisation: planning decides
+                batch.prestart(config, Path(str(config.hydra.sweep.dir)).absolute())
             jobs = self._start(config)
         except SweepRefused as exc:
+            isolate.discard_spare_zygotes()
             print(f"feedlab: sweep refused before launch: {exc}", file=sys.stderr)
             raise SystemExit(2) from None
         except Exception:  # Hydra would only warn and launch anyway: refuse instead
+            isolate.discard_spare_zygotes()
             traceback.print_exc()
             print("feedlab: sweep refused: could not prepare the manifest", file=sys.stderr)
             raise SystemExit(2) from None
-        from feedlab.experiments import batch
-
+        except BaseException:
+            isolate.discard_spare_zygotes()
+            raise
         if batch.executes(config):
-            self._execute(config, jobs)
+            try:
+                self._execute(config, jobs)
+            finally:
+                isolate.discard_spare_zygotes()
+        isolate.discard_spare_zygotes()  # Hydra's launcher runs the jobs: none are used
 
     def _execute(self, config: Any, jobs: list[Job]) -> None:
         """Execute the sweep in batches (:mod:`feedlab.experiments.batch`) instead of

@@ -240,7 +240,7 @@ class _LineReader:
 class _Zygote:
     """A pre-imported template process that forks one child per run (see module doc)."""
 
-    def __init__(self, warm: bool = False) -> None:
+    def __init__(self, warm: bool = False, wait: bool = True) -> None:
         self.owner = os.getpid()
         _ALL.add(self)
         mode = "--zygote-warm" if warm else "--zygote"
@@ -253,6 +253,16 @@ class _Zygote:
         )
         assert self.proc.stdout is not None
         self.reader = _LineReader(self.proc.stdout.fileno())
+        self.threads = 0
+        if wait:
+            self.handshake()
+
+    def handshake(self) -> None:
+        """Wait for the zygote's hello (it has imported feedlab and, if warm, warmed up);
+        RuntimeError if it did not start.
+        """
+        if self.threads:
+            return
         try:
             hello = self.reader.read(time.monotonic() + 300)
         except EOFError:
@@ -334,6 +344,8 @@ _LOCAL = threading.local()
 _ALL: weakref.WeakSet[_Zygote] = weakref.WeakSet()
 _EXEC: set[subprocess.Popen[bytes]] = set()  # run processes of exec mode, while they run
 _FORK_UNSAFE: str | None = None  # why this process fell back to exec mode
+_SPARES: list[_Zygote] = []  # prestarted zygotes not yet taken by a worker thread
+_SPARE_LOCK = threading.Lock()
 
 
 def _give_up_fork(why: str) -> None:
@@ -349,19 +361,51 @@ def _give_up_fork(why: str) -> None:
 
 
 def _thread_zygote() -> _Zygote | None:
-    """The zygote of the calling thread, started once per thread; None if forking is
-    not safe here.
+    """The zygote of the calling thread, started once per thread (or taken from those
+    :func:`prestart_zygotes` started); None if forking is not safe here.
     """
     if _FORK_UNSAFE is not None:
         return None
     zygote: _Zygote | None = getattr(_LOCAL, "zygote", None)
     if zygote is not None and zygote.alive():
         return zygote
-    zygote = _LOCAL.zygote = _Zygote(warm=getattr(_LOCAL, "many", False))
+    zygote = None
+    if getattr(_LOCAL, "many", False):
+        with _SPARE_LOCK:
+            spare = _SPARES.pop() if _SPARES else None
+        if spare is not None and spare.alive():
+            spare.handshake()  # RuntimeError if it died meanwhile (killed on Ctrl-C, say)
+            zygote = spare
+    if zygote is None:
+        zygote = _Zygote(warm=getattr(_LOCAL, "many", False))
+    _LOCAL.zygote = zygote
     if zygote.threads > 1:  # a library started a thread at import: fork is not safe
         _give_up_fork(f"the pre-imported process has {zygote.threads} threads")
         return None
     return zygote
+
+
+def prestart_zygotes(n: int) -> None:
+    """Start ``n`` warm zygotes now, without waiting for them: they import and warm up
+    while the launching process plans the sweep, and the batch workers that ask for a
+    zygote later (:func:`expect_many_runs`) take them. Nothing happens in ``exec`` mode.
+    Those never taken end with :func:`discard_spare_zygotes` or with this process.
+    """
+    if n <= 0 or _FORK_UNSAFE is not None or isolation_mode() != "fork":
+        return
+    with _SPARE_LOCK:
+        _SPARES.extend(_Zygote(warm=True, wait=False) for _ in range(n))
+
+
+def discard_spare_zygotes() -> None:
+    """Stop the prestarted zygotes that no worker took."""
+    with _SPARE_LOCK:
+        spares = list(_SPARES)
+        _SPARES.clear()
+    for zygote in spares:
+        with contextlib.suppress(OSError):
+            zygote.proc.kill()
+        zygote.close()
 
 
 def expect_many_runs() -> None:
@@ -704,38 +748,54 @@ def _zygote(parent: int, warm: bool = False) -> None:
     def send(msg: dict[str, Any]) -> None:
         os.write(out, json.dumps(msg).encode() + b"\n")
 
+    def warm_up() -> None:
+        _warm_up()
+        # every object so far is shared with the children: kept out of the garbage
+        # collector's scans, its pages are not copied into each child (copy-on-write)
+        gc.collect()
+        gc.freeze()
+
+    if warm:  # many runs to serve: warming up pays off at once
+        warm_up()
     send({"ready": True, "pid": os.getpid(), "threads": _thread_count()})
     me = os.getpid()
     served = 0
     runner: _Runner | None = None
     for line in sys.stdin.buffer:
         request = json.loads(line)
-        if served == int(not warm):  # more than one run to serve: warming up pays off
-            _warm_up()
-            # every object so far is shared with the children: kept out of the garbage
-            # collector's scans, its pages are not copied into each child (copy-on-write)
-            gc.collect()
-            gc.freeze()
+        if served == 1 and not warm:  # a second run: warming up pays off now
+            warm_up()
         served += 1
         if (threads := _thread_count()) > 1:
             send({"unsafe": f"the pre-imported process has {threads} threads"})
             continue
-        if runner is not None and not runner.accepts(request):
-            runner.reap()
-            runner = None
-        if runner is None or not runner.submit(request):
-            runner = _Runner(me, out, int(request.get("memory_bytes") or 0))
-            if not runner.submit(request):  # died at once: report it as this run's end
-                send({"pid": runner.pid})
-                send({"pid": runner.pid, "wait_status": runner.reap(), "report": ""})
-                runner = None
-                continue
-        pid = runner.pid
-        send({"pid": pid})
-        status, report, alive = runner.wait(request)
-        if not alive:
-            runner = None
-        send({"pid": pid, "wait_status": status, "report": report})
+        runner = _serve(runner, request, me, out, send)
+
+
+def _serve(
+    runner: _Runner | None,
+    request: dict[str, Any],
+    zygote_pid: int,
+    protocol_fd: int,
+    send: Any,
+) -> _Runner | None:
+    """Run one request in the current run process (a new one if there is none, it cannot
+    take the request, or it died while idle), telling the job its pid, then its end; the
+    run process for the next request (None if it has ended).
+    """
+    if runner is not None and not runner.accepts(request):
+        runner.reap()
+        runner = None
+    if runner is None or not runner.submit(request):
+        runner = _Runner(zygote_pid, protocol_fd, int(request.get("memory_bytes") or 0))
+        if not runner.submit(request):  # died at once: report it as this run's end
+            send({"pid": runner.pid})
+            send({"pid": runner.pid, "wait_status": runner.reap(), "report": ""})
+            return None
+    send({"pid": runner.pid})
+    status, report, alive = runner.wait(request)
+    send({"pid": runner.pid, "wait_status": status, "report": report})
+    return runner if alive else None
 
 
 if __name__ == "__main__":

@@ -252,6 +252,23 @@ def plan(
     return jobs, _manifest(config, jobs)
 
 
+def _validate_memo(data: dict[str, Any], validated: dict[str, Any]) -> Any:
+    """``validate(data)``, parsing each config once whatever its seed: jobs that differ
+    only in ``seed`` (a seed sweep) reuse the first one's parse, and only the seed itself
+    is checked (no check of the schema reads the seed with another field). Raises
+    :class:`ConfigError` as ``validate`` does.
+    """
+    from feedlab.experiments import record
+    from feedlab.experiments.config import RunConfig, validate
+    from feedlab.experiments.schema import field_problems
+
+    rest = record.canonical_json({k: v for k, v in data.items() if k != "seed"})
+    if rest in validated and not field_problems(RunConfig, "seed", data.get("seed")):
+        return validated[rest]
+    validated[rest] = result = validate(data)
+    return result
+
+
 def _compose_jobs(config: Any, jobs: list[Job]) -> float:
     """Compose and validate every job, filling in its run key and memory estimate; the
     memory budget in bytes (``limits.memory_gb``; 0 = 80% of this machine).
@@ -261,13 +278,14 @@ def _compose_jobs(config: Any, jobs: list[Job]) -> float:
     """
     from feedlab.experiments import record
     from feedlab.experiments.batch import delta
-    from feedlab.experiments.config import estimate_memory, machine_memory_bytes, validate
+    from feedlab.experiments.config import estimate_memory, machine_memory_bytes
     from feedlab.experiments.schema import ConfigError
 
     problems: dict[str, list[int]] = {}
     budget = 0.0
     compose = _Composer(config)
     base: dict[str, Any] | None = None
+    validated: dict[str, Any] = {}
     for job in jobs:
         try:
             data = compose(job.overrides)
@@ -280,7 +298,7 @@ def _compose_jobs(config: Any, jobs: list[Job]) -> float:
                         "hydra.launcher.n_jobs; docs/sweeps.md)"
                     ]
                 )
-            run, units = validate(data)
+            run, units = _validate_memo(data, validated)
         except ConfigError as exc:
             for p in exc.problems:
                 problems.setdefault(p, []).append(job.num)

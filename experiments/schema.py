@@ -306,6 +306,16 @@ def parse[T](cls: type[T], data: Any, path: str = "") -> T:
     return result
 
 
+def field_problems(cls: type, name: str, value: Any, path: str = "") -> list[str]:
+    """The problems of one field's value, checked as :func:`parse` checks it (for a
+    planner that has parsed the rest of the same config already).
+    """
+    out: list[str] = []
+    meta = next(f.metadata for f in dataclasses.fields(cls) if f.name == name)
+    _coerce(_type_hints(cls)[name], value, meta, f"{path}.{name}" if path else name, out)
+    return out
+
+
 def find_forbidden(data: Any, path: str = "") -> list[str]:
     """Paths of Hydra instantiation keys anywhere in a nested config (refused)."""
     found: list[str] = []

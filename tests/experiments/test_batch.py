@@ -144,9 +144,9 @@ def test_one_worker_process_imports_once_for_many_runs(
     started: list[int] = []
     original = isolate._Zygote.__init__
 
-    def counting(self: isolate._Zygote, warm: bool = False) -> None:
+    def counting(self: isolate._Zygote, warm: bool = False, wait: bool = True) -> None:
         started.append(int(warm))
-        original(self, warm)
+        original(self, warm, wait)
 
     monkeypatch.setattr(isolate._Zygote, "__init__", counting)
     counts = batch.run_local(jobs, sweep_dir, workers=2)
