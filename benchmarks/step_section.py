@@ -16,6 +16,65 @@ from feedlab.benchmarks.settings import ROOT
 RESULT = ROOT / "benchmarks" / "results" / "step_compare.json"
 PHASES = ("post", "gather", "rank", "react", "update", "record")
 
+#: The per-phase access floor: random 8-byte accesses a minimal design makes in each
+#: phase, per unit the step counts (its candidates, feed items and users). About 70 per
+#: user in all at the default model's ~21.6 candidates and ~9.9 feed items per user
+#: (the whole-step floor of :mod:`feedlab.benchmarks.step_compare`):
+#: ``post`` writes one slot per user; ``gather`` reads one post slot per candidate from
+#: its author's ring (the follow row itself is read in order); ``rank`` reads one cache
+#: line of packed post features per candidate; ``react`` reads the item's post line and
+#: writes its counters (2 per item); ``update`` writes the edge/author state once per
+#: item and samples one edge per user for rewiring; ``record`` only sums arrays in order.
+PHASE_ACCESSES: dict[str, tuple[tuple[str, float], ...]] = {
+    "post": (("users", 1.0),),
+    "gather": (("candidates", 1.0),),
+    "rank": (("candidates", 1.0),),
+    "react": (("feed_items", 2.0),),
+    "update": (("feed_items", 1.0), ("users", 1.0)),
+    "record": (),
+}
+
+
+def phase_floor(phase_seconds: dict[str, float], n_users: int, ns_per_read: float) -> dict:
+    """Per phase: (random accesses of the minimal design, their time at the floor
+    kernel's ``ns_per_read``) from one step's counts (:data:`PHASE_ACCESSES`).
+    """
+    units = {
+        "users": float(n_users),
+        "candidates": float(phase_seconds.get("candidates", 0.0)),
+        "feed_items": float(phase_seconds.get("feed_items", 0.0)),
+    }
+    out = {}
+    for phase in PHASES:
+        reads = sum(units[u] * k for u, k in PHASE_ACCESSES[phase])
+        out[phase] = (reads, reads * ns_per_read * 1e-9)
+    return out
+
+
+def _phase_floor_lines(res: dict[str, Any]) -> list[str]:
+    """The per-phase floor table of this code's step, one row per N."""
+    lines = [
+        "Per phase, this code against the floor of that phase (random accesses a minimal "
+        "design makes there, counted from the step's own candidates, feed items and users "
+        "— `benchmarks/step_section.py: PHASE_ACCESSES` — at the floor kernel's time per "
+        "read; `record` only sums arrays in order, so it has no random-access floor):",
+        "",
+        "| N | " + " | ".join(PHASES) + " |",
+        "|---|" + "---|" * len(PHASES),
+    ]
+    for row in res["rows"]:
+        cur = row["current"]
+        floor = phase_floor(cur["phase_seconds"], int(row["n"]), row["floor"]["ns_per_read"])
+        cells = []
+        for p in PHASES:
+            _, secs = floor[p]
+            spent = cur["phase_seconds"][p]
+            cells.append(
+                f"{_ms(spent)} / {_ms(secs)} = {spent / secs:.1f}×" if secs else _ms(spent)
+            )
+        lines.append(f"| {row['n']:,} | " + " | ".join(cells) + " |")
+    return lines
+
 
 def _ms(seconds: float) -> str:
     """A duration: ms (two decimals below 10 ms) below 1 s, else s (two decimals)."""
@@ -79,7 +138,7 @@ def section(path: Path = RESULT) -> str:
             f"{_ms(fl['cpu_seconds'])} ({_ms(fl['wall_seconds'])}) | "
             f"{fl['ns_per_read']:.1f} ns per read | — | 1× |"
         )
-    lines += ["", *_summary(res), ""]
+    lines += ["", *_phase_floor_lines(res), "", *_summary(res), ""]
     return "\n".join(lines) + "\n"
 
 

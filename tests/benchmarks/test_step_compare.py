@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from feedlab.benchmarks import step_compare
 from feedlab.benchmarks.step_section import section
@@ -108,3 +109,16 @@ def test_section_reports_speed_ups_floor_ratios_and_the_full_scale_estimate(tmp_
     assert "10.2 min of CPU" in text
     assert "| 6.00 s (6.00 s) |" in text  # (10 s build + 100 × 6 s) / 60
     assert section(tmp_path / "missing.json") == ""
+
+
+def test_phase_floor_counts_the_accesses_of_each_phase():
+    from feedlab.benchmarks.step_section import phase_floor
+
+    counts = {"candidates": 2_000_000.0, "feed_items": 1_000_000.0}
+    floor = phase_floor(counts, 100_000, ns_per_read=10.0)
+    assert floor["gather"] == (2e6, 0.02) and floor["rank"] == (2e6, 0.02)
+    assert floor["react"] == (2e6, 0.02)  # read the post line, write its counters
+    assert floor["update"] == (1.1e6, pytest.approx(0.011))
+    assert floor["post"] == (1e5, pytest.approx(0.001)) and floor["record"] == (0.0, 0.0)
+    # about seventy per user in all, as the whole-step floor assumes
+    assert 65 <= sum(r for r, _ in floor.values()) / 100_000 <= 75
