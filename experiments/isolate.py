@@ -648,8 +648,9 @@ RUNNER_MAX_SECONDS = 2.0  # a run longer than this ends its run process (reuse p
 class _Runner:
     """The zygote's handle of its current run process: requests go down one pipe, one
     JSON line per finished run comes back up another. The process ends after a run that
-    did not commit (any exit code but 0, a test fault), a long run, or
-    :data:`RUNNER_MAX_RUNS` runs; a signal ends it at any time. Every run is still its own
+    did not commit (any exit code but 0, a test fault), a long run, a run under an
+    address-space cap (``limits.run_memory_gb``: the cap is per run, so such a run has a
+    process of its own), or :data:`RUNNER_MAX_RUNS` runs; a signal ends it at any time. Every run is still its own
     outcome: the zygote reports each to the job as before.
     """
 
@@ -700,7 +701,12 @@ class _Runner:
         self.served += 1
         if code != EXIT_OK or request.get("fault"):
             return self.reap(), report, False  # it exits after such a run
-        alive = self.served < RUNNER_MAX_RUNS and time.monotonic() - self.t0 <= RUNNER_MAX_SECONDS
+        # an address-space cap is per run: a capped run has a process of its own
+        alive = (
+            not self.memory_bytes
+            and self.served < RUNNER_MAX_RUNS
+            and time.monotonic() - self.t0 <= RUNNER_MAX_SECONDS
+        )
         if not alive:
             self.reap()
         return 0, report, alive

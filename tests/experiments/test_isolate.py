@@ -69,12 +69,17 @@ def test_a_run_process_killed_while_idle_is_replaced(tmp_path: Path, fork_mode: 
     assert second.ok and second.pid != first.pid
 
 
-def test_a_different_memory_cap_gets_its_own_process(tmp_path: Path, fork_mode: None) -> None:
+def test_a_run_under_a_memory_cap_gets_a_process_of_its_own(
+    tmp_path: Path, fork_mode: None
+) -> None:
     cfg, key = _config(tmp_path, 1)
     first = isolate.run_isolated(cfg, [], key)
     cfg, key = _config(tmp_path, 2)
     capped = isolate.run_isolated(cfg, [], key, memory_gb=16.0)
     assert first.ok and capped.ok and capped.pid != first.pid
+    cfg, key = _config(tmp_path, 3)
+    again = isolate.run_isolated(cfg, [], key, memory_gb=16.0)
+    assert again.ok and again.pid != capped.pid  # the cap is per run: never shared
 
 
 def test_reused_run_process_gives_the_bytes_of_a_fresh_interpreter(
