@@ -607,7 +607,7 @@ class FeedModel(mesa.Model):
         items, f = feed.items, pair.shape[0]
         # the post features the later phases read, unless a ranker already gathered them
         keep = {
-            name: np.empty(f if name not in items.__dict__ else 0)
+            name: buffers.empty(f if name not in items.__dict__ else 0)
             for name in ("stance", "outrage", "quality")
         }
         reactions = np.empty((f, 4), bool)
@@ -627,6 +627,7 @@ class FeedModel(mesa.Model):
             np.ascontiguousarray(offset, dtype=np.float64),
             u.share_propensity,
             draw,
+            buffers.empty(4 * f),  # scratch: the probabilities
             reactions,
             keep["stance"],
             keep["outrage"],
@@ -788,8 +789,11 @@ class FeedModel(mesa.Model):
         tr, g, f, u = self.dynamics.trust, self.graph, ctx.feed, self.users
         if not tr.enabled:
             return
-        good = np.zeros(g.n_edges)
-        bad = np.zeros(g.n_edges)
+        # recycled memory (models/buffers.py), zeroed: fresh pages would be faulted in
+        good = buffers.empty(g.n_edges)
+        bad = buffers.empty(g.n_edges)
+        good.fill(0.0)
+        bad.fill(0.0)
         edge_evidence(f.edge, ctx.good, ctx.bad, good, bad)
         # rule: asymmetric (one Numba pass for whole-count evidence) | beta
         g.trust = trust.update_edge_trust(tr, g, good, bad)

@@ -20,9 +20,7 @@ the model's NumPy ``Generator``), so the JIT on or off gives the same results.
 
 from __future__ import annotations
 
-import numpy as np
-
-from feedlab.models.kernels import BLOCK, njit, prange, sigmoid_inplace
+from feedlab.models.kernels import njit, prange, sigmoid_inplace
 
 
 @njit(cache=True)
@@ -50,6 +48,7 @@ def react_items(
     offset,
     share_factor,
     draw,
+    prob,
     reactions,
     item_stance,
     item_outrage,
@@ -77,51 +76,44 @@ def react_items(
     keep_s = item_stance.shape[0] > 0
     keep_o = item_outrage.shape[0] > 0
     keep_q = item_quality.shape[0] > 0
-    n_blocks = (n + BLOCK - 1) // BLOCK
-    for b in prange(n_blocks):
-        lo = b * BLOCK
-        hi = min(n, lo + BLOCK)
-        prob = np.empty(4 * (hi - lo))
-        for m in range(lo, hi):
-            v = viewer[m]
-            p = slot[m]
-            e = edge[m]
-            st = stance[p]
-            a = 1.0 - abs(opinion[v] - st)
-            s = susceptibility[v]
-            o = outrage[p]
-            q = quality[p]
-            t = edge_trust[e] if e >= 0 else stranger
-            so = s * o
-            ao = (1.0 - s) * o
-            tr = t - 0.5
-            qc = q - 0.5
-            zz = 1.0 if seen_sponsored[m] else 0.0
-            r = m * stride
-            j = 4 * (m - lo)
-            for c in range(4):
-                prob[j + c] = (
-                    coef[c, 0]
-                    + coef[c, 1] * a
-                    + coef[c, 2] * so
-                    + coef[c, 3] * ao
-                    + coef[c, 4] * tr
-                    + coef[c, 5] * qc
-                    + coef[c, 6] * zz
-                ) + offset[r, c]
-            if keep_s:
-                item_stance[m] = st
-            if keep_o:
-                item_outrage[m] = o
-            if keep_q:
-                item_quality[m] = q
-        sigmoid_inplace(prob)
-        for m in range(lo, hi):
-            j = 4 * (m - lo)
-            reactions[m, 0] = draw[m, 0] < prob[j]
-            reactions[m, 1] = draw[m, 1] < prob[j + 1]
-            reactions[m, 2] = draw[m, 2] < min(1.0, prob[j + 2] * share_factor[viewer[m]])
-            reactions[m, 3] = draw[m, 3] < prob[j + 3]
+    for m in prange(n):
+        v = viewer[m]
+        p = slot[m]
+        e = edge[m]
+        st = stance[p]
+        a = 1.0 - abs(opinion[v] - st)
+        s = susceptibility[v]
+        o = outrage[p]
+        q = quality[p]
+        so = s * o
+        ao = (1.0 - s) * o
+        tr = (edge_trust[e] if e >= 0 else stranger) - 0.5
+        qc = q - 0.5
+        zz = 1.0 if seen_sponsored[m] else 0.0
+        r = m * stride
+        for c in range(4):
+            prob[4 * m + c] = (
+                coef[c, 0]
+                + coef[c, 1] * a
+                + coef[c, 2] * so
+                + coef[c, 3] * ao
+                + coef[c, 4] * tr
+                + coef[c, 5] * qc
+                + coef[c, 6] * zz
+            ) + offset[r, c]
+        if keep_s:
+            item_stance[m] = st
+        if keep_o:
+            item_outrage[m] = o
+        if keep_q:
+            item_quality[m] = q
+    sigmoid_inplace(prob[: 4 * n])  # a separate pass, so that it vectorises
+    for m in prange(n):
+        j = 4 * m
+        reactions[m, 0] = draw[m, 0] < prob[j]
+        reactions[m, 1] = draw[m, 1] < prob[j + 1]
+        reactions[m, 2] = draw[m, 2] < min(1.0, prob[j + 2] * share_factor[viewer[m]])
+        reactions[m, 3] = draw[m, 3] < prob[j + 3]
 
 
 @njit(cache=True)
