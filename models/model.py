@@ -584,14 +584,17 @@ class FeedModel(mesa.Model):
         pair = feed.pair
         seen = np.empty(pair.shape[0], bool)
         sponsored_seen(feed.slot, p.sponsored, p.disclosed, seen)
+        good, bad = buffers.empty(pair.shape[0]), buffers.empty(pair.shape[0])
+        good.fill(0.0)  # recycled memory, zeroed (fresh pages would be faulted in)
+        bad.fill(0.0)
         ctx = StepContext(
             t=t,
             cand=cand,
             feed=feed,
             reactions=np.zeros((pair.shape[0], 4), bool),
             seen_sponsored=seen,
-            good=np.zeros(pair.shape[0]),
-            bad=np.zeros(pair.shape[0]),
+            good=good,
+            bad=bad,
         )
         for ext in self.hooks["before_react"]:  # detection of undisclosed sponsorship, labels
             ext.before_react(self, t, ctx)
@@ -645,7 +648,7 @@ class FeedModel(mesa.Model):
         r, feed, t = ctx.reactions, ctx.feed, ctx.t
         p = self.posts
         totals = np.zeros(5, np.int64)  # likes, comments, shares, negfb, high outrage
-        shared = np.empty(r.shape[0], np.int64)
+        shared = buffers.empty(r.shape[0], np.int64)
         # trust evidence (good: a like or share; bad: negative feedback or low quality),
         # the posts' counters (totals and per viewer group) and the totals, in one pass
         shared = shared[
@@ -698,7 +701,7 @@ class FeedModel(mesa.Model):
         """
         f, items, vc = ctx.feed, ctx.feed.items, self.dynamics.value
         # value.item_value per item, its mean per user and the engagement, in one pass
-        ctx.item_value = np.empty(f.viewer.shape[0])
+        ctx.item_value = buffers.empty(f.viewer.shape[0])
         self.last_value = np.empty(self.n)
         self.last_engagement = np.zeros(self.n)
         feed_value(
