@@ -20,6 +20,8 @@ the model's NumPy ``Generator``), so the JIT on or off gives the same results.
 
 from __future__ import annotations
 
+import numpy as np
+
 from feedlab.models.kernels import njit, prange, sigmoid_inplace
 
 
@@ -180,3 +182,48 @@ def count_items(
         if outrage[m] >= high_outrage:
             totals[4] += 1
     return k
+
+
+@njit(cache=True)
+def feed_reach_bits(
+    viewer,
+    origin_author,
+    group,
+    outrage,
+    quality,
+    political,
+    high_outrage,
+    quality_split,
+    n_groups,
+    bits,
+):  # pragma: no cover - jitted
+    """The recorder's per-item content classes as bits, in one pass; returns the number of
+    cross-cutting items (viewer's group ≠ original author's group) and of political
+    high-outrage items.
+
+    With ``G = n_groups`` the bits of item ``m`` are: bit ``g`` when the original
+    author is in group ``g < G``, bit ``G`` outrage ≥ ``high_outrage``, ``G + 1`` its
+    complement, ``G + 2`` quality ≥ ``quality_split``, ``G + 3`` its complement: the
+    masks of ``feedlab.analysis.live.content_classes`` in their order, packed as
+    ``feedlab.analysis.live._reach`` packs them (``G + 4 ≤ 64``). The counts are whole
+    numbers, the values of ``np.count_nonzero`` of the NumPy masks.
+    """
+    cross = 0
+    pol_hi = 0
+    one = np.uint64(1)
+    g0 = np.uint64(n_groups)
+    for m in range(viewer.shape[0]):
+        vg = group[viewer[m]]
+        ag = group[origin_author[m]]
+        if vg != ag:
+            cross += 1
+        hi = outrage[m] >= high_outrage
+        good = quality[m] >= quality_split
+        b = one << (g0 + np.uint64(0 if hi else 1))
+        b |= one << (g0 + np.uint64(2 if good else 3))
+        if ag >= 0 and ag < n_groups:
+            b |= one << np.uint64(ag)
+        bits[m] = b
+        if political[m] and hi:
+            pol_hi += 1
+    return cross, pol_hi
