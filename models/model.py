@@ -582,8 +582,9 @@ class FeedModel(mesa.Model):
         """
         u, p, rng = self.users, self.posts, self.dyn_rng
         pair = feed.pair
-        seen = np.empty(pair.shape[0], bool)
-        sponsored_seen(feed.slot, p.sponsored, p.disclosed, seen)
+        seen = np.zeros(pair.shape[0], bool)
+        if p.sponsored.any():  # else nothing is sponsored: no gather needed
+            sponsored_seen(feed.slot, p.sponsored, p.disclosed, seen)
         good, bad = buffers.empty(pair.shape[0]), buffers.empty(pair.shape[0])
         good.fill(0.0)  # recycled memory, zeroed (fresh pages would be faulted in)
         bad.fill(0.0)
