@@ -38,6 +38,7 @@ from feedlab.analysis.metrics.affect import (
 )
 from feedlab.models.kernels import reached_by_class, set_bit_where
 from feedlab.models.posts import KIND_RESHARE
+from feedlab.models.step_kernels import feed_reach_bits
 
 if TYPE_CHECKING:
     from feedlab.agents.population import AffectState
@@ -70,12 +71,15 @@ class Recorder:
         impressions, the reach of each content class and the high-outrage candidate
         pairs (per arm with arms).
         """
-        items = ctx.feed.items
-        group = model.users.group
-        model.step_stats["cross_cutting_share"] = cross_cutting_share(
-            group[ctx.feed.viewer], group[items.origin_author]
-        )
-        model.step_stats.update(reach_and_arm_stats(model, ctx))
+        if len(getattr(model, "policies", ())) <= 1 and model.n_groups + 4 <= 64:
+            model.step_stats.update(one_arm_feed_stats(model, ctx))  # the same, in one pass
+        else:
+            items = ctx.feed.items
+            group = model.users.group
+            model.step_stats["cross_cutting_share"] = cross_cutting_share(
+                group[ctx.feed.viewer], group[items.origin_author]
+            )
+            model.step_stats.update(reach_and_arm_stats(model, ctx))
         if model.users.affect is not None:  # dynamics.affect.enabled
             model.step_stats.update(animosity_stats(model, ctx))
         model.step_stats.update(candidate_outrage_stats(model, ctx))
@@ -362,6 +366,43 @@ def reach_and_arm_stats(model: FeedModel, ctx: StepContext) -> dict[str, float]:
             out[f"{flow}{ARM_SEP}{name}"] = float(counts[a])
         sel = item_arm == a
         out[f"cross_cutting_share{ARM_SEP}{name}"] = cross_cutting_share(vg[sel], ag[sel])
+    return out
+
+
+def one_arm_feed_stats(model: FeedModel, ctx: StepContext) -> dict[str, float]:
+    """The cross-cutting share, ``impressions_political_outrage`` and ``reach_<class>`` of
+    :func:`cross_cutting_share` and :func:`reach_and_arm_stats` for a model with one arm,
+    in their order and with their values: the classes of :func:`content_classes` packed
+    as bits and the two counts in one pass
+    (:func:`feedlab.models.step_kernels.feed_reach_bits`), then
+    :func:`feedlab.models.kernels.reached_by_class` as :func:`_reach` calls it. Needs
+    ``model.n_groups + 4 <= 64`` classes.
+    """
+    f, items, n = ctx.feed, ctx.feed.items, model.n
+    m = f.viewer.shape[0]
+    bits = np.empty(m, dtype=np.uint64)
+    cross, pol_hi = feed_reach_bits(
+        f.viewer,
+        items.origin_author,
+        model.users.group,
+        items.outrage,
+        items.quality,
+        items.political,
+        model.dynamics.high_outrage,
+        QUALITY_SPLIT,
+        model.n_groups,
+        bits,
+    )
+    names = [f"group{g}" for g in range(model.n_groups)]
+    names += ["outrage_high", "outrage_low", "quality_high", "quality_low"]
+    counts = np.zeros((1, len(names)), dtype=np.int64)
+    reached_by_class(f.viewer, bits, n, model.users.arm.astype(np.int64), 1, counts)
+    out = {
+        "cross_cutting_share": float(int(cross) / m) if m else float("nan"),
+        "impressions_political_outrage": float(pol_hi),
+    }
+    for c, name in enumerate(names):
+        out[f"reach_{name}"] = float(int(counts[0, c])) / n if n else float("nan")
     return out
 
 

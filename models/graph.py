@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from feedlab.models import buffers
 from feedlab.models.kernels import csr_find, splice
 
 
@@ -168,7 +169,7 @@ class FollowGraph:
         size = self.n_edges - rem.shape[0] + ins_pos.shape[0]
         out = {}
         for k, v in arrays.items():
-            out[k] = np.empty(size, v.dtype)
+            out[k] = buffers.empty(size, v.dtype)  # recycled: the arrays replaced last time
             splice(v, rem, ins_pos, new[k], out[k])
         self.src, self.indices = out["src"], out["indices"]
         self.trust, self.baseline = out["trust"], out["baseline"]

@@ -47,19 +47,15 @@ from feedlab.models.graph import FollowGraph
 from feedlab.models.kernels import (
     add_at,
     count_at,
-    count_reactions,
     edge_evidence,
     feed_positions,
     feed_value,
     follow_proposals,
     opinion_step,
     pairwise_bounded_confidence,
-    reaction_probabilities,
-    scale_capped,
     set_threads,
     stable_group_order,
     threaded,
-    trust_evidence,
     unseen_pairs,
 )
 from feedlab.models.network import Network
@@ -68,6 +64,7 @@ from feedlab.models.predictor import PlatformPredictor
 from feedlab.models.ranking.base import RankingPolicy
 from feedlab.models.registry import flat_builder
 from feedlab.models.sampling import bernoulli_indices
+from feedlab.models.step_kernels import count_items, react_items, sponsored_seen
 
 # Mesa 3 logs "Step N at time N.0" at INFO on every step, under the logger "MESA" (not
 # "mesa"); any INFO handler (Hydra's, logging.basicConfig) would print a line per step.
@@ -573,21 +570,35 @@ class FeedModel(mesa.Model):
         )
 
     def react(self, t: int, cand: Candidates, feed: Feed) -> StepContext:
-        """Bernoulli reactions to every feed item from the true probabilities."""
+        """Bernoulli reactions to every feed item from the true probabilities.
+
+        One fused pass (:func:`feedlab.models.step_kernels.react_items`): the
+        probabilities, the share propensity and the comparison with the uniforms drawn
+        for every item and action (one (F, 4) C-order batch, as before). The features it
+        reads on the way (the post's stance, outrage and quality per item, fixed once a
+        post is stored) become the feed items' values for the later phases, where not
+        yet computed. Agreement and trust are not kept: extensions' ``on_feed`` may
+        change edge trust (the transgression's call-outs) before the value phase reads it.
+        """
         u, p, rng = self.users, self.posts, self.dyn_rng
         pair = feed.pair
+        seen = np.zeros(pair.shape[0], bool)
+        if p.sponsored.any():  # else nothing is sponsored: no gather needed
+            sponsored_seen(feed.slot, p.sponsored, p.disclosed, seen)
+        good, bad = buffers.empty(pair.shape[0]), buffers.empty(pair.shape[0])
+        good.fill(0.0)  # recycled memory, zeroed (fresh pages would be faulted in)
+        bad.fill(0.0)
         ctx = StepContext(
             t=t,
             cand=cand,
             feed=feed,
             reactions=np.zeros((pair.shape[0], 4), bool),
-            seen_sponsored=p.sponsored[feed.slot] & p.disclosed[feed.slot],
-            good=np.zeros(pair.shape[0]),
-            bad=np.zeros(pair.shape[0]),
+            seen_sponsored=seen,
+            good=good,
+            bad=bad,
         )
         for ext in self.hooks["before_react"]:  # detection of undisclosed sponsorship, labels
             ext.before_react(self, t, ctx)
-        prob = buffers.empty((pair.shape[0], 4))
         offset = ctx.logit_offset if ctx.logit_offset is not None else np.zeros((1, 4))
         dil = self.dynamics.audience.dilution
         if dil.enabled:  # attention dilution: one log-odds shift per viewer, every action
@@ -595,7 +606,16 @@ class FeedModel(mesa.Model):
                 self.graph.out_degree(), self.audience_ref[1], dil.strength
             )
             offset = offset + shift[feed.viewer][:, None]
-        threaded(reaction_probabilities)(
+        draw = buffers.empty((pair.shape[0], 4))
+        rng.random(out=draw)  # the same numbers as rng.random((F, 4))
+        items, f = feed.items, pair.shape[0]
+        # the post features the later phases read, unless a ranker already gathered them
+        keep = {
+            name: buffers.empty(f if name not in items.__dict__ else 0)
+            for name in ("stance", "outrage", "quality")
+        }
+        reactions = np.empty((f, 4), bool)
+        threaded(react_items)(
             feed.viewer,
             feed.slot,
             feed.edge,
@@ -606,15 +626,19 @@ class FeedModel(mesa.Model):
             p.quality,
             ctx.seen_sponsored,
             self.graph.trust,
-            self.dynamics.trust.stranger,
+            float(self.dynamics.trust.stranger),
             self.dynamics.reaction.matrix(),
             np.ascontiguousarray(offset, dtype=np.float64),
-            prob,
+            u.share_propensity,
+            draw,
+            buffers.empty(4 * f),  # scratch: the probabilities
+            reactions,
+            keep["stance"],
+            keep["outrage"],
+            keep["quality"],
         )
-        scale_capped(prob, 2, feed.viewer, u.share_propensity)  # shares × propensity, ≤ 1
-        draw = buffers.empty(prob.shape)
-        rng.random(out=draw)  # the same numbers as rng.random(prob.shape)
-        ctx.reactions = draw < prob
+        ctx.reactions = reactions
+        items.__dict__.update({k: v for k, v in keep.items() if v.shape[0] == f})
         return ctx
 
     def count(self, ctx: StepContext) -> None:
@@ -623,23 +647,44 @@ class FeedModel(mesa.Model):
         flow counts, and the shares queued as next step's reshares.
         """
         r, feed, t = ctx.reactions, ctx.feed, ctx.t
-        trust_evidence(  # good: a like or share; bad: negative feedback or low quality
-            r, feed.items.quality, self.dynamics.trust.low_quality, ctx.good, ctx.bad
-        )
-        self._count_reactions(feed, r)
+        p = self.posts
+        totals = np.zeros(5, np.int64)  # likes, comments, shares, negfb, high outrage
+        shared = buffers.empty(r.shape[0], np.int64)
+        # trust evidence (good: a like or share; bad: negative feedback or low quality),
+        # the posts' counters (totals and per viewer group) and the totals, in one pass
+        shared = shared[
+            : count_items(
+                r,
+                feed.items.quality,
+                self.dynamics.trust.low_quality,
+                feed.items.outrage,
+                self.dynamics.high_outrage,
+                feed.items.origin_slot,
+                feed.viewer,
+                self.users.group,
+                p.impressions,
+                p.likes,
+                p.comments,
+                p.shares,
+                p.negfb,
+                p.impressions_by_group,
+                p.likes_by_group,
+                ctx.good,
+                ctx.bad,
+                totals,
+                shared,
+            )
+        ]
         self.step_stats.update(
             impressions=float(feed.pair.size),
-            impressions_high_outrage=float(
-                (feed.items.outrage >= self.dynamics.high_outrage).sum()
-            ),
-            likes=float(r[:, 0].sum()),
-            comments=float(r[:, 1].sum()),
-            shares=float(r[:, 2].sum()),
-            negfb=float(r[:, 3].sum()),
+            impressions_high_outrage=float(totals[4]),
+            likes=float(totals[0]),
+            comments=float(totals[1]),
+            shares=float(totals[2]),
+            negfb=float(totals[3]),
             candidates=float(ctx.cand.size),
         )
         if self.dynamics.reshares:
-            p, shared = self.posts, r[:, 2]
             self._pending_reshares = (feed.viewer[shared], p.id[feed.items.origin_slot[shared]])
             if self.share_events:
                 self._add_events(
@@ -657,7 +702,7 @@ class FeedModel(mesa.Model):
         """
         f, items, vc = ctx.feed, ctx.feed.items, self.dynamics.value
         # value.item_value per item, its mean per user and the engagement, in one pass
-        ctx.item_value = np.empty(f.viewer.shape[0])
+        ctx.item_value = buffers.empty(f.viewer.shape[0])
         self.last_value = np.empty(self.n)
         self.last_engagement = np.zeros(self.n)
         feed_value(
@@ -675,22 +720,6 @@ class FeedModel(mesa.Model):
         )
         if self.attention_books is not None:  # dynamics.session or dynamics.churn
             self._book_attention(ctx)
-
-    def _count_reactions(self, feed: Feed, r: np.ndarray) -> None:
-        """Counters on the original post (totals and per viewer group)."""
-        p = self.posts
-        count_reactions(
-            feed.items.origin_slot,
-            self.users.group[feed.viewer],
-            r,
-            p.impressions,
-            p.likes,
-            p.comments,
-            p.shares,
-            p.negfb,
-            p.impressions_by_group,
-            p.likes_by_group,
-        )
 
     # ---------------------------------------------------------------- updates
     def update(self, ctx: StepContext) -> None:
@@ -764,8 +793,11 @@ class FeedModel(mesa.Model):
         tr, g, f, u = self.dynamics.trust, self.graph, ctx.feed, self.users
         if not tr.enabled:
             return
-        good = np.zeros(g.n_edges)
-        bad = np.zeros(g.n_edges)
+        # recycled memory (models/buffers.py), zeroed: fresh pages would be faulted in
+        good = buffers.empty(g.n_edges)
+        bad = buffers.empty(g.n_edges)
+        good.fill(0.0)
+        bad.fill(0.0)
         edge_evidence(f.edge, ctx.good, ctx.bad, good, bad)
         # rule: asymmetric (one Numba pass for whole-count evidence) | beta
         g.trust = trust.update_edge_trust(tr, g, good, bad)

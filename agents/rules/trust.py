@@ -44,6 +44,7 @@ from typing import Any
 import numpy as np
 
 from feedlab.experiments.schema import field
+from feedlab.models import buffers
 from feedlab.models.kernels import POWER_TABLE, asymmetric_trust_step
 
 RULES = ("asymmetric", "beta")
@@ -112,7 +113,7 @@ def asymmetric_update_counts(
     passes of the NumPy rule are most of the trust update's time.
     """
     counts = np.arange(POWER_TABLE, dtype=np.float64)
-    out = np.empty(trust.shape[0])
+    out = buffers.empty(trust.shape[0])  # recycled memory: the edge trust of a step ago
     if asymmetric_trust_step(
         np.ascontiguousarray(trust, dtype=np.float64),
         np.ascontiguousarray(baseline, dtype=np.float64),

@@ -97,13 +97,13 @@ def test_ties_scale_new_follows(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def _captured_offsets(monkeypatch: pytest.MonkeyPatch, m: Any) -> list[tuple[Any, Any]]:
     got: list[tuple[Any, Any]] = []
-    real = model_module.reaction_probabilities
+    real = model_module.react_items
 
     def spy(viewer: Any, *args: Any) -> None:
-        got.append((viewer.copy(), np.array(args[-2])))
+        got.append((viewer.copy(), np.array(args[11])))  # the log-odds offset
         real(viewer, *args)
 
-    monkeypatch.setattr(model_module, "reaction_probabilities", spy)
+    monkeypatch.setattr(model_module, "react_items", spy)
     return got
 
 

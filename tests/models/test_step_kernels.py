@@ -1,12 +1,14 @@
 """The fused kernels of the step equal, bit for bit, the NumPy rules they replace.
 
-Each kernel of models/kernels.py that does in one pass what a readable NumPy rule of
+Each kernel of models/kernels.py and models/step_kernels.py that does in one pass what a readable NumPy rule of
 agents/rules (or a NumPy expression of the model) does is checked against that rule with
 ``array_equal`` (not a tolerance): the step's results must not depend on which of the
 two computed them (issue 17, "The large-N step"; golden hashes in tests/test_golden.py).
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 import numpy as np
 import pytest
@@ -21,13 +23,17 @@ from feedlab.models.kernels import (
     add_at,
     asymmetric_trust_step,
     count_at,
+    count_reactions,
     feed_value,
     follow_proposals,
     opinion_step,
     pair_agreement,
+    reaction_probabilities,
+    scale_capped,
     set_bit_where,
     trust_evidence,
 )
+from feedlab.models.step_kernels import count_items, react_items, sponsored_seen
 
 N_USERS, N_ITEMS = 300, 4000
 
@@ -206,3 +212,87 @@ def test_follow_proposals_are_the_rewire_mask() -> None:
     out = np.empty(m, np.int64)
     k = follow_proposals(r, origin_author, viewer, edge, slot, post_author, out)
     assert 0 < k < m and np.array_equal(out[:k], want)
+
+
+# ------------------------------------------- models/step_kernels.py: react and count
+def _react_inputs(seed: int, per_item_offset: bool) -> dict[str, Any]:
+    """Random react-phase inputs: strangers (edge -1), sponsored items, shares capped."""
+    rng = np.random.default_rng(seed)
+    m, n_posts, n_edges = N_ITEMS, 500, 900
+    return {
+        "viewer": np.sort(rng.integers(0, N_USERS, m)).astype(np.int32),
+        "slot": rng.integers(0, n_posts, m).astype(np.int64),
+        "edge": np.where(rng.random(m) < 0.2, -1, rng.integers(0, n_edges, m)),
+        "opinion": rng.uniform(-1, 1, N_USERS),
+        "susceptibility": rng.random(N_USERS),
+        "stance": rng.uniform(-1, 1, n_posts),
+        "outrage": rng.random(n_posts),
+        "quality": rng.random(n_posts),
+        "seen": rng.random(m) < 0.3,
+        "edge_trust": rng.random(n_edges),
+        "coef": rng.normal(size=(4, 7)),
+        "offset": rng.normal(size=(m, 4)) if per_item_offset else rng.normal(size=(1, 4)),
+        "share_factor": rng.uniform(0.2, 3.0, N_USERS),  # some shares reach the cap of 1
+        "draw": rng.random((m, 4)),
+    }
+
+
+@pytest.mark.parametrize("per_item_offset", [True, False])
+def test_react_items_are_the_probabilities_scaled_and_drawn(per_item_offset: bool) -> None:
+    d = _react_inputs(7, per_item_offset)
+    args = (d["viewer"], d["slot"], d["edge"], d["opinion"], d["susceptibility"])
+    args += (d["stance"], d["outrage"], d["quality"], d["seen"], d["edge_trust"], 0.3)
+    args += (d["coef"], d["offset"])
+    prob = np.empty((N_ITEMS, 4))
+    reaction_probabilities(*args, prob)
+    scale_capped(prob, 2, d["viewer"], d["share_factor"])
+    assert (prob[:, 2] == 1.0).any() and not (prob[:, 2] == 1.0).all()
+    want = d["draw"] < prob
+    got = np.empty((N_ITEMS, 4), bool)
+    feats = [np.empty(N_ITEMS) for _ in range(3)]
+    scratch = np.empty(4 * N_ITEMS + 8)  # a recycled buffer may be longer
+    react_items(*args, d["share_factor"], d["draw"], scratch, got, *feats)
+    assert np.array_equal(got, want) and want.any() and not want.all()
+    for name, f in zip(("stance", "outrage", "quality"), feats, strict=True):
+        assert np.array_equal(f, d[name][d["slot"]])
+    skipped = np.empty((N_ITEMS, 4), bool)
+    react_items(*args, d["share_factor"], d["draw"], scratch, skipped, *[np.empty(0)] * 3)
+    assert np.array_equal(skipped, want)
+
+
+def test_sponsored_seen_is_the_numpy_expression() -> None:
+    rng = np.random.default_rng(8)
+    sponsored, disclosed = rng.random(300) < 0.4, rng.random(300) < 0.5
+    slot = rng.integers(0, 300, N_ITEMS)
+    out = np.empty(N_ITEMS, bool)
+    sponsored_seen(slot, sponsored, disclosed, out)
+    assert np.array_equal(out, sponsored[slot] & disclosed[slot]) and out.any()
+
+
+def test_count_items_is_the_separate_passes() -> None:
+    f = _feed(9)
+    rng = np.random.default_rng(9)
+    r, v, n_posts, n_groups = f["r"], f["viewer"], 700, 3
+    origin = rng.integers(0, n_posts, N_ITEMS)
+    group = rng.integers(0, n_groups, N_USERS).astype(np.int16)
+    good0, bad0 = rng.integers(0, 2, N_ITEMS).astype(np.float64), np.zeros(N_ITEMS)
+
+    def counters() -> list[np.ndarray]:
+        flat = [np.zeros(n_posts, np.int32) for _ in range(5)]
+        return flat + [np.zeros((n_posts, n_groups), np.int32) for _ in range(2)]
+
+    want_c, got_c = counters(), counters()
+    want_good, want_bad = good0.copy(), bad0.copy()
+    trust_evidence(r, f["quality"], 0.2, want_good, want_bad)
+    count_reactions(origin, group[v], r, *want_c)
+    good, bad = good0.copy(), bad0.copy()
+    totals = np.zeros(5, np.int64)
+    shared = np.empty(N_ITEMS, np.int64)
+    k = count_items(
+        r, f["quality"], 0.2, f["outrage"], 0.7, origin, v, group, *got_c, good, bad, totals, shared
+    )
+    assert np.array_equal(good, want_good) and np.array_equal(bad, want_bad)
+    for a, b in zip(got_c, want_c, strict=True):
+        assert np.array_equal(a, b)
+    assert totals.tolist() == [*r.sum(axis=0).tolist(), int((f["outrage"] >= 0.7).sum())]
+    assert np.array_equal(shared[:k], np.flatnonzero(r[:, 2])) and k > 0

@@ -1,0 +1,229 @@
+"""Fused Numba kernels of the react and count phases of a feed step.
+
+Each kernel does in one pass over the feed what the phase used to do in several NumPy
+passes and smaller kernels, with the same operations in the same order, so the results
+are bit-identical (tests check each against its reference):
+
+* :func:`react_items` — the true reaction probabilities
+  (:func:`feedlab.models.kernels.reaction_probabilities`), the share probability scaled
+  by the viewer's propensity and capped at 1 (:func:`feedlab.models.kernels.scale_capped`)
+  and the Bernoulli draws against pre-drawn uniforms (``draw < prob``), without the
+  (F, 4) probability array; it also keeps the post features it reads (stance, outrage,
+  quality per item) for the later phases.
+* :func:`count_items` — trust evidence (:func:`feedlab.models.kernels.trust_evidence`),
+  the posts' reaction counters (:func:`feedlab.models.kernels.count_reactions`), the
+  step's reaction totals and the items shared, in one pass.
+
+Like every kernel they take their random numbers as arguments (drawn by the caller from
+the model's NumPy ``Generator``), so the JIT on or off gives the same results.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from feedlab.models.kernels import njit, prange, sigmoid_inplace
+
+
+@njit(cache=True)
+def sponsored_seen(slot, sponsored, disclosed, out):  # pragma: no cover - jitted
+    """out[m] = sponsored[slot[m]] & disclosed[slot[m]] (one pass, no temporaries)."""
+    for m in range(slot.shape[0]):
+        s = slot[m]
+        out[m] = sponsored[s] & disclosed[s]
+
+
+@njit(cache=True, error_model="numpy")
+def react_items(
+    viewer,
+    slot,
+    edge,
+    opinion,
+    susceptibility,
+    stance,
+    outrage,
+    quality,
+    seen_sponsored,
+    edge_trust,
+    stranger,
+    coef,
+    offset,
+    share_factor,
+    draw,
+    prob,
+    reactions,
+    item_stance,
+    item_outrage,
+    item_quality,
+):  # pragma: no cover - jitted
+    """The Bernoulli reactions of every feed item, in blocks of :data:`BLOCK` items.
+
+    Per block: the four action log-odds of item ``m`` (viewer ``viewer[m]``, post slot
+    ``slot[m]``, edge ``edge[m]``, ``-1`` a stranger) plus ``offset[m]`` (or its one
+    row) as :func:`feedlab.models.kernels.reaction_probabilities` computes them, the
+    logistic function over the block (:func:`feedlab.models.kernels.sigmoid_inplace`,
+    the same vectorised pass), the share probability times ``share_factor[viewer[m]]``
+    capped at 1, and ``reactions[m, c] = draw[m, c] < prob``. ``draw`` is (F, 4) C-order
+    uniforms (``rng.random(out=draw)``). The same probabilities, bit for bit, and so the
+    same reactions as those kernels followed by ``draw < prob``.
+
+    The post features read on the way (stance, outrage, quality by slot, the values
+    of ``Candidates.stance`` etc.) are written out where the output has F entries
+    (skipped when it is empty).
+    Each block writes only its own items, so the ``prange`` over blocks gives the same
+    bits on any number of threads.
+    """
+    n = viewer.shape[0]
+    stride = 1 if offset.shape[0] > 1 else 0  # one offset row per item, or one for all
+    keep_s = item_stance.shape[0] > 0
+    keep_o = item_outrage.shape[0] > 0
+    keep_q = item_quality.shape[0] > 0
+    for m in prange(n):
+        v = viewer[m]
+        p = slot[m]
+        e = edge[m]
+        st = stance[p]
+        a = 1.0 - abs(opinion[v] - st)
+        s = susceptibility[v]
+        o = outrage[p]
+        q = quality[p]
+        so = s * o
+        ao = (1.0 - s) * o
+        tr = (edge_trust[e] if e >= 0 else stranger) - 0.5
+        qc = q - 0.5
+        zz = 1.0 if seen_sponsored[m] else 0.0
+        r = m * stride
+        for c in range(4):
+            prob[4 * m + c] = (
+                coef[c, 0]
+                + coef[c, 1] * a
+                + coef[c, 2] * so
+                + coef[c, 3] * ao
+                + coef[c, 4] * tr
+                + coef[c, 5] * qc
+                + coef[c, 6] * zz
+            ) + offset[r, c]
+        if keep_s:
+            item_stance[m] = st
+        if keep_o:
+            item_outrage[m] = o
+        if keep_q:
+            item_quality[m] = q
+    sigmoid_inplace(prob[: 4 * n])  # a separate pass, so that it vectorises
+    for m in prange(n):
+        j = 4 * m
+        reactions[m, 0] = draw[m, 0] < prob[j]
+        reactions[m, 1] = draw[m, 1] < prob[j + 1]
+        reactions[m, 2] = draw[m, 2] < min(1.0, prob[j + 2] * share_factor[viewer[m]])
+        reactions[m, 3] = draw[m, 3] < prob[j + 3]
+
+
+@njit(cache=True)
+def count_items(
+    r,
+    quality,
+    low_quality,
+    outrage,
+    high_outrage,
+    origin,
+    viewer,
+    group,
+    impressions,
+    likes,
+    comments,
+    shares,
+    negfb,
+    imp_by_group,
+    likes_by_group,
+    good,
+    bad,
+    totals,
+    shared,
+):  # pragma: no cover - jitted
+    """The count phase in one pass over the feed; returns how many items were shared.
+
+    Per item ``m``: trust evidence added in place (``good[m] += 1`` for a like or share,
+    ``bad[m] += 1`` for negative feedback or quality below ``low_quality``, as
+    :func:`feedlab.models.kernels.trust_evidence`); the original post ``origin[m]``
+    gains an impression and its reactions, in total and for the viewer's group
+    ``group[viewer[m]]`` (:func:`feedlab.models.kernels.count_reactions`); ``totals``
+    (int64, zeros on entry) gets the likes, comments, shares, negative feedback and
+    high-outrage impressions (outrage ≥ ``high_outrage``); the shared items' indices
+    go, ascending, to the front of ``shared``. All counts are whole numbers, so the
+    same values as the separate passes.
+    """
+    k = 0
+    for m in range(r.shape[0]):
+        like = r[m, 0]
+        comment = r[m, 1]
+        share = r[m, 2]
+        neg = r[m, 3]
+        good[m] += 1.0 if (like | share) else 0.0
+        bad[m] += 1.0 if (neg | (quality[m] < low_quality)) else 0.0
+        o = origin[m]
+        g = group[viewer[m]]
+        impressions[o] += 1
+        imp_by_group[o, g] += 1
+        if like:
+            likes[o] += 1
+            likes_by_group[o, g] += 1
+            totals[0] += 1
+        if comment:
+            comments[o] += 1
+            totals[1] += 1
+        if share:
+            shares[o] += 1
+            totals[2] += 1
+            shared[k] = m
+            k += 1
+        if neg:
+            negfb[o] += 1
+            totals[3] += 1
+        if outrage[m] >= high_outrage:
+            totals[4] += 1
+    return k
+
+
+@njit(cache=True)
+def feed_reach_bits(
+    viewer,
+    origin_author,
+    group,
+    outrage,
+    quality,
+    political,
+    high_outrage,
+    quality_split,
+    n_groups,
+    bits,
+):  # pragma: no cover - jitted
+    """The recorder's per-item content classes as bits, in one pass; returns the number of
+    cross-cutting items (viewer's group ≠ original author's group) and of political
+    high-outrage items.
+
+    With ``G = n_groups`` the bits of item ``m`` are: bit ``g`` when the original
+    author is in group ``g < G``, bit ``G`` outrage ≥ ``high_outrage``, ``G + 1`` its
+    complement, ``G + 2`` quality ≥ ``quality_split``, ``G + 3`` its complement: the
+    masks of ``feedlab.analysis.live.content_classes`` in their order, packed as
+    ``feedlab.analysis.live._reach`` packs them (``G + 4 ≤ 64``). The counts are whole
+    numbers, the values of ``np.count_nonzero`` of the NumPy masks.
+    """
+    cross = 0
+    pol_hi = 0
+    one = np.uint64(1)
+    g0 = np.uint64(n_groups)
+    for m in range(viewer.shape[0]):
+        vg = group[viewer[m]]
+        ag = group[origin_author[m]]
+        if vg != ag:
+            cross += 1
+        hi = outrage[m] >= high_outrage
+        good = quality[m] >= quality_split
+        b = one << (g0 + np.uint64(0 if hi else 1))
+        b |= one << (g0 + np.uint64(2 if good else 3))
+        if ag >= 0 and ag < n_groups:
+            b |= one << np.uint64(ag)
+        bits[m] = b
+        if political[m] and hi:
+            pol_hi += 1
+    return cross, pol_hi
