@@ -519,6 +519,25 @@ def _ratio(x: float | None, target: float, what: str) -> str:
     return f"{what} {x:.1f}× (target ≥ {target:g}×: {verdict})"
 
 
+def _amdahl(v: dict[str, Any]) -> str:
+    """Why 2 workers are not twice as fast: the launch (what resuming the complete sweep
+    costs: imports, Hydra's compositions, planning, verifying) does not shrink with
+    workers, so even with everything else halved 2 workers gain at most
+    ``one / (launch + (one - launch) / 2)`` (Amdahl's law).
+    """
+    one, launch = v["workers_1"]["wall_seconds"], v["resume"]["wall_seconds"]
+    if not 0 < launch < one:
+        return "The launch's share could not be estimated (resume not faster than a run)."
+    bound = one / (launch + (one - launch) / 2)
+    return (
+        f"The launch (imports, Hydra's compositions, planning, verifying: what resuming the "
+        f"complete sweep costs, {secs(launch)} wall) does not shrink with workers; the rest "
+        f"of the 1-worker sweep is {secs(one - launch)}, {(one - launch) / v['runs'] * 1e3:.0f} ms "
+        f"per run with the worker's start. Halving only that rest, 2 workers could be at most "
+        f"{bound:.2f}× faster than 1 (Amdahl's law)."
+    )
+
+
 def _throughput(tp: dict[str, Any] | None) -> str:
     """The sweep-throughput run (``--throughput``), or how to make it."""
     if not tp:
@@ -556,6 +575,7 @@ def _throughput(tp: dict[str, Any] | None) -> str:
         _ratio(r["two_vs_one_wall"], 1.7, "2 workers against 1, wall clock:")
         + f" (in CPU time {r['two_vs_one_cpu']:.2f}×: the CPU spent per run; a shared "
         "machine's wall clock only shows the speed-up when 2 cores are free).",
+        _amdahl(tp["feedlab"]),
         f"Resuming the complete sweep: {secs(r['resume_cpu_seconds'])} CPU, "
         f"{secs(r['resume_wall_seconds'])} wall (target ≤ 5 s: "
         f"{'met' if r['resume_cpu_seconds'] <= 5 else 'not met'} in CPU time, "
