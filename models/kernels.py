@@ -951,21 +951,6 @@ def follow_candidate_ptr(indptr, indices, author_count, ptr):  # pragma: no cove
 
 
 @njit(cache=True)
-def expand_follow_rows(indices, author_ptr, by_author, slot, edge):  # pragma: no cover
-    """:func:`expand_follow_edges` without the viewer column: each follow edge ``e``, in
-    edge order, contributes every recent post of its followee as a pair (``slot``,
-    ``edge`` e); the viewers are the segments of :func:`follow_candidate_ptr`.
-    """
-    o = 0
-    for e in range(indices.shape[0]):
-        a = indices[e]
-        for q in range(author_ptr[a], author_ptr[a + 1]):
-            slot[o] = by_author[q]
-            edge[o] = e
-            o += 1
-
-
-@njit(cache=True)
 def scale_capped(prob, col, viewer, factor):  # pragma: no cover - jitted
     """prob[m, col] ← min(1, prob[m, col] · factor[viewer[m]]) in place (one pass; the
     values of ``numpy.minimum(1.0, prob[:, col] * factor[viewer])``).
