@@ -28,6 +28,7 @@ LAYERS: list[tuple[str, list[str]]] = [
             "feedlab.models.buffers",
             "feedlab.models.sampling",
             "feedlab.models.kernels",
+            "feedlab.models.rank_kernels",
             "feedlab.analysis.stats",
             "feedlab.analysis.metrics",
             "feedlab.analysis.metrics.*",

@@ -1,4 +1,4 @@
-"""The shared segmented top-k (feedlab.models.kernels.segmented_topk): exact against a sort, on
+"""The shared segmented top-k (feedlab.models.rank_kernels.segmented_topk): exact against a sort, on
 both of its paths (with and without the threshold prefilter), and its tie-break random."""
 
 from __future__ import annotations
@@ -6,7 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from feedlab.models.kernels import _PREFILTER_RATIO, segmented_topk, tie_key, tie_value
+from feedlab.models.kernels import _PREFILTER_RATIO, tie_key, tie_value
+from feedlab.models.rank_kernels import SMALL_SEGMENT, segmented_topk
 
 
 def _reference(score, ptr, k, key):
@@ -50,6 +51,35 @@ def test_topk_matches_a_full_sort(scores: str) -> None:
     sel, out_ptr = segmented_topk(score, ptr, k, key)
     assert np.array_equal(out_ptr[1:] - out_ptr[:-1], np.minimum(k, sizes))
     assert sel.tolist() == _reference(score, ptr, k, key)
+
+
+@pytest.mark.parametrize("scores", ["continuous", "few_values", "signed_zeros", "with_infinities"])
+def test_counting_path_gives_the_insertion_paths_feeds(scores: str) -> None:
+    """Segments of up to SMALL_SEGMENT items are ranked by counting when their scores are
+    distinct; the feeds are exactly those of the insertion path (``small=0``), also for the
+    inputs counting must hand back (equal scores, +0 and -0) and across the 16, 32
+    and 64 widths.
+    """
+    rng = np.random.default_rng(5)
+    ptr = _segments(rng, 400, 0, SMALL_SEGMENT + 30)
+    m = int(ptr[-1])
+    sizes = np.diff(ptr)
+    assert all(((sizes > lo) & (sizes <= hi)).any() for lo, hi in [(0, 16), (16, 32), (32, 64)])
+    assert (sizes > SMALL_SEGMENT).any()
+    score = {
+        "continuous": rng.normal(size=m),
+        "few_values": rng.integers(0, 40, size=m).astype(float),
+        "signed_zeros": np.where(rng.random(m) < 0.05, rng.choice([0.0, -0.0], m), rng.random(m)),
+        "with_infinities": np.where(rng.random(m) < 0.05, -np.inf, rng.normal(size=m)),
+    }[scores]
+    k = rng.integers(0, 25, size=ptr.size - 1)
+    key = 123456789
+    sel, out_ptr = segmented_topk(score, ptr, k, key)
+    ref_sel, ref_ptr = segmented_topk(score, ptr, k, key, small=0)
+    assert np.array_equal(out_ptr, ref_ptr)
+    assert np.array_equal(sel, ref_sel)
+    if scores == "continuous":
+        assert sel.tolist() == _reference(score, ptr, k, key)
 
 
 def test_topk_tie_break_is_uniform() -> None:
