@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from feedlab.models.kernels import (
+    _PREFILTER_RATIO,
     BLOCK,
     CHUNKS,
     _logit,
@@ -62,10 +63,11 @@ def expand_follow_blocks(indices, author_ptr, by_author, slot, edge):  # pragma:
         o += c
 
 
-#: Segments of at most this many candidates (with distinct scores) are ranked by counting
-#: (:func:`top_by_count`): at the default network, ``platform.window`` 1 and no
-#: out-of-network items, a viewer has 22 candidates on average and fewer than 64 in
-#: practically every case.
+#: Segments of at most this many candidates (with distinct scores, and too few for the
+#: threshold prefilter) are ranked by counting (:func:`top_by_count`): at the default
+#: network, ``platform.window`` 1 and no out-of-network items, a viewer has 22
+#: candidates on average (and fewer than 64 in practically every case) for about 10
+#: feed places.
 SMALL_SEGMENT = 64
 
 
@@ -151,13 +153,20 @@ def top_of_segment(
 ):  # pragma: no cover - jitted
     """:func:`feedlab.models.kernels._top_of_segment` (same arguments and result), by
     :func:`top_by_count` when the segment has at most ``small`` items with distinct
-    scores.
+    scores and is too short for the threshold prefilter (fewer than
+    ``_PREFILTER_RATIO · take`` items; a longer one loses half its items to the
+    threshold, and what is left costs less to insert than to count).
 
     Compiled as a function of its own, not inlined into its callers: inside the fused
     :func:`weighted_topk` the inlined counting loops were no longer vectorised (the
     fused pass then ran ~1.1× slower than with insertion only, instead of ~0.8×).
     """
-    if b - a > small or not top_by_count(score, a, b, take, off, bi, buf, cnt):
+    n = b - a
+    if (
+        n > small
+        or n >= _PREFILTER_RATIO * take
+        or not top_by_count(score, a, b, take, off, bi, buf, cnt)
+    ):
         _top_of_segment(score, a, b, take, key, off, bs, bt, bi, keep)
 
 

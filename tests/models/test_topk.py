@@ -64,15 +64,17 @@ def test_counting_path_gives_the_insertion_paths_feeds(scores: str) -> None:
     ptr = _segments(rng, 400, 0, SMALL_SEGMENT + 30)
     m = int(ptr[-1])
     sizes = np.diff(ptr)
-    assert all(((sizes > lo) & (sizes <= hi)).any() for lo, hi in [(0, 16), (16, 32), (32, 64)])
-    assert (sizes > SMALL_SEGMENT).any()
+    k = rng.integers(0, 25, size=ptr.size - 1)
+    counted = sizes < _PREFILTER_RATIO * k  # (and at most SMALL_SEGMENT): the counting path
+    for lo, hi in [(0, 16), (16, 32), (32, 64)]:
+        assert (counted & (sizes > lo) & (sizes <= hi)).any()
+    assert (sizes > SMALL_SEGMENT).any() and (~counted & (sizes <= SMALL_SEGMENT)).any()
     score = {
         "continuous": rng.normal(size=m),
         "few_values": rng.integers(0, 40, size=m).astype(float),
         "signed_zeros": np.where(rng.random(m) < 0.05, rng.choice([0.0, -0.0], m), rng.random(m)),
         "with_infinities": np.where(rng.random(m) < 0.05, -np.inf, rng.normal(size=m)),
     }[scores]
-    k = rng.integers(0, 25, size=ptr.size - 1)
     key = 123456789
     sel, out_ptr = segmented_topk(score, ptr, k, key)
     ref_sel, ref_ptr = segmented_topk(score, ptr, k, key, small=0)
