@@ -18,6 +18,7 @@ from feedlab.models.kernels import (
     _pair_features,
     _sigmoid,
     _top_of_segment,
+    block_threshold,
     njit,
     pair_normal,
     prange,
@@ -63,11 +64,10 @@ def expand_follow_blocks(indices, author_ptr, by_author, slot, edge):  # pragma:
         o += c
 
 
-#: Segments of at most this many candidates (with distinct scores, and too few for the
-#: threshold prefilter) are ranked by counting (:func:`top_by_count`): at the default
-#: network, ``platform.window`` 1 and no out-of-network items, a viewer has 22
-#: candidates on average (and fewer than 64 in practically every case) for about 10
-#: feed places.
+#: Top-k by counting ranks (:func:`ranks_if_distinct`, :func:`top_of_segment`) when at
+#: most this many items compete: at the default network, ``platform.window`` 1 and no
+#: out-of-network items, a viewer has 22 candidates on average (and fewer than 64 in
+#: practically every case) for about 10 feed places.
 SMALL_SEGMENT = 64
 
 
@@ -75,7 +75,7 @@ SMALL_SEGMENT = 64
 # (with a variable one, a short segment runs the scalar remainder loop).
 @njit(cache=True)
 def _count_above_16(buf, n, cnt):  # pragma: no cover - jitted
-    """cnt[j] = #{q < 16 : buf[q] > buf[j]} for j < n (see :func:`top_by_count`)."""
+    """cnt[j] = #{q < 16 : buf[q] > buf[j]} for j < n (see :func:`ranks_if_distinct`)."""
     for j in range(n):
         sj = buf[j]
         g = 0
@@ -86,7 +86,7 @@ def _count_above_16(buf, n, cnt):  # pragma: no cover - jitted
 
 @njit(cache=True)
 def _count_above_32(buf, n, cnt):  # pragma: no cover - jitted
-    """cnt[j] = #{q < 32 : buf[q] > buf[j]} for j < n (see :func:`top_by_count`)."""
+    """cnt[j] = #{q < 32 : buf[q] > buf[j]} for j < n (see :func:`ranks_if_distinct`)."""
     for j in range(n):
         sj = buf[j]
         g = 0
@@ -97,7 +97,7 @@ def _count_above_32(buf, n, cnt):  # pragma: no cover - jitted
 
 @njit(cache=True)
 def _count_above_64(buf, n, cnt):  # pragma: no cover - jitted
-    """cnt[j] = #{q < 64 : buf[q] > buf[j]} for j < n (see :func:`top_by_count`)."""
+    """cnt[j] = #{q < 64 : buf[q] > buf[j]} for j < n (see :func:`ranks_if_distinct`)."""
     for j in range(n):
         sj = buf[j]
         g = 0
@@ -107,25 +107,19 @@ def _count_above_64(buf, n, cnt):  # pragma: no cover - jitted
 
 
 @njit(cache=True, inline="always")
-def top_by_count(score, a, b, take, off, bi, buf, cnt):  # pragma: no cover - jitted
-    """The best ``take`` items of ``score[a:b]`` (at most :data:`SMALL_SEGMENT` of them)
-    in order into ``bi[:take]`` (item ``j`` numbered ``j + off``), if all their scores
-    are distinct; returns False, writing nothing, if they are not.
+def ranks_if_distinct(buf, n, cnt):  # pragma: no cover - jitted
+    """``cnt[j]`` = the rank of ``buf[j]`` among ``buf[:n]`` (the number of items scoring
+    above it; n ≤ :data:`SMALL_SEGMENT`), if all ``n`` scores are distinct; returns
+    False if they are not.
 
-    The rank of item ``j`` is the number of items scoring above it, counted without a
-    branch over a copy padded with −inf to 16, 32 or 64 entries (padding is above
-    nothing). With distinct scores these ranks are 0 … n−1, each once, and the order
-    is that of :func:`feedlab.models.kernels._top_of_segment` (score descending; its
-    tie value and index only order equal scores). Equal scores (±0 included) give two
-    items the same rank, so a segment with ties is detected (a bit per rank, set
-    twice) and left to the caller. Scores must not be NaN (as for the caller).
-    ``buf`` (float) and ``cnt`` (int) are ``SMALL_SEGMENT`` long scratch; ``bi`` is
-    ``take + 1`` long.
+    The ranks are counted without a branch, over ``buf`` padded with −inf to 16, 32 or
+    64 entries (padding is above nothing; ``buf`` is ``SMALL_SEGMENT`` long). With
+    distinct scores they are 0 … n−1, each once, and sorting by them is the order of
+    :func:`feedlab.models.kernels._top_of_segment` (score descending; its tie value and
+    index only order equal scores). Equal scores (±0 included) share a rank, so ties are
+    detected (a bit per rank, set twice). Scores must not be NaN (as for the top-k).
     """
-    n = b - a
     width = 16 if n <= 16 else (32 if n <= 32 else 64)
-    for j in range(n):
-        buf[j] = score[a + j]
     for j in range(n, width):
         buf[j] = -np.inf
     if width == 16:
@@ -140,34 +134,50 @@ def top_by_count(score, a, b, take, off, bi, buf, cnt):  # pragma: no cover - ji
         bit = np.uint64(1) << np.uint64(cnt[j])
         dup |= seen & bit
         seen |= bit
-    if dup:
-        return False
-    for j in range(n):
-        bi[min(cnt[j], take)] = a + j + off  # ranks from take on all land in bi[take]
-    return True
+    return dup == 0
 
 
+# C901: a Numba kernel; the two counting cases share the fallback
 @njit(cache=True)
-def top_of_segment(
+def top_of_segment(  # noqa: C901
     score, a, b, take, key, off, bs, bt, bi, keep, buf, cnt, small
 ):  # pragma: no cover - jitted
-    """:func:`feedlab.models.kernels._top_of_segment` (same arguments and result), by
-    :func:`top_by_count` when the segment has at most ``small`` items with distinct
-    scores and is too short for the threshold prefilter (fewer than
-    ``_PREFILTER_RATIO · take`` items; a longer one loses half its items to the
-    threshold, and what is left costs less to insert than to count).
+    """:func:`feedlab.models.kernels._top_of_segment` (same arguments and result; ``buf``
+    and ``cnt`` are :data:`SMALL_SEGMENT` long scratch), by counting ranks
+    (:func:`ranks_if_distinct`) where at most ``small`` items compete and their scores
+    are distinct: the whole segment when it is shorter than the prefilter's
+    ``_PREFILTER_RATIO · take``, else the items at or above the prefilter's threshold τ
+    (the segment's top ``take`` are among them, and every other item scores below τ, so
+    it ties with none of them). Anything else goes to ``_top_of_segment``.
 
     Compiled as a function of its own, not inlined into its callers: inside the fused
     :func:`weighted_topk` the inlined counting loops were no longer vectorised (the
-    fused pass then ran ~1.1× slower than with insertion only, instead of ~0.8×).
+    fused pass then ran ~1.1× slower than with insertion only, instead of ~0.85×).
     """
     n = b - a
-    if (
-        n > small
-        or n >= _PREFILTER_RATIO * take
-        or not top_by_count(score, a, b, take, off, bi, buf, cnt)
-    ):
-        _top_of_segment(score, a, b, take, key, off, bs, bt, bi, keep)
+    if small > 0:
+        if n < _PREFILTER_RATIO * take:
+            if n <= small:
+                for j in range(n):
+                    buf[j] = score[a + j]
+                if ranks_if_distinct(buf, n, cnt):
+                    for j in range(n):
+                        bi[min(cnt[j], take)] = a + j + off  # ranks ≥ take land in bi[take]
+                    return
+        else:
+            tau = block_threshold(score, a, b, take)
+            w = 0
+            for j in range(a, b):
+                keep[w] = j
+                w += score[j] >= tau
+            if w <= small:
+                for r in range(w):
+                    buf[r] = score[keep[r]]
+                if ranks_if_distinct(buf, w, cnt):
+                    for r in range(w):
+                        bi[min(cnt[r], take)] = keep[r] + off
+                    return
+    _top_of_segment(score, a, b, take, key, off, bs, bt, bi, keep)
 
 
 def _topk_fill_src(score, key, ptr, kk, out_ptr, out, small):  # pragma: no cover - jitted below
@@ -175,7 +185,7 @@ def _topk_fill_src(score, key, ptr, kk, out_ptr, out, small):  # pragma: no cove
     value :func:`tie_value` (key, index) descending, then index ascending.
 
     A segment of at most ``small`` items (:data:`SMALL_SEGMENT`) whose scores are all
-    distinct is ranked by counting (:func:`top_by_count`); any other goes through two
+    distinct is ranked by counting (:func:`ranks_if_distinct`); any other goes through two
     stages, both allocation-free (:func:`feedlab.models.kernels._top_of_segment`). (1) When the segment is
     at least ``_PREFILTER_RATIO`` times its ``k``, a threshold ``τ`` — the smallest of the
     maxima of ``k`` disjoint blocks — drops the items below it without a branch: those

@@ -55,20 +55,21 @@ def test_topk_matches_a_full_sort(scores: str) -> None:
 
 @pytest.mark.parametrize("scores", ["continuous", "few_values", "signed_zeros", "with_infinities"])
 def test_counting_path_gives_the_insertion_paths_feeds(scores: str) -> None:
-    """Segments of up to SMALL_SEGMENT items are ranked by counting when their scores are
-    distinct; the feeds are exactly those of the insertion path (``small=0``), also for the
-    inputs counting must hand back (equal scores, +0 and -0) and across the 16, 32
-    and 64 widths.
+    """Up to SMALL_SEGMENT competing items (a short segment, or a long one's survivors of
+    the threshold) are ranked by counting when their scores are distinct; the feeds are
+    exactly those of the insertion path (``small=0``), also for the inputs counting must
+    hand back (equal scores, +0 and -0) and across the 16, 32 and 64 widths.
     """
     rng = np.random.default_rng(5)
     ptr = _segments(rng, 400, 0, SMALL_SEGMENT + 30)
     m = int(ptr[-1])
     sizes = np.diff(ptr)
     k = rng.integers(0, 25, size=ptr.size - 1)
-    counted = sizes < _PREFILTER_RATIO * k  # (and at most SMALL_SEGMENT): the counting path
+    whole = sizes < _PREFILTER_RATIO * k  # the whole segment counted (if <= SMALL_SEGMENT)
     for lo, hi in [(0, 16), (16, 32), (32, 64)]:
-        assert (counted & (sizes > lo) & (sizes <= hi)).any()
-    assert (sizes > SMALL_SEGMENT).any() and (~counted & (sizes <= SMALL_SEGMENT)).any()
+        assert (whole & (sizes > lo) & (sizes <= hi)).any()
+    # longer than SMALL_SEGMENT, and prefiltered (then the survivors are counted)
+    assert (sizes > SMALL_SEGMENT).any() and (~whole & (k > 0)).any()
     score = {
         "continuous": rng.normal(size=m),
         "few_values": rng.integers(0, 40, size=m).astype(float),
