@@ -140,7 +140,7 @@ def ranks_if_distinct(buf, n, cnt):  # pragma: no cover - jitted
 # C901: a Numba kernel; the two counting cases share the fallback
 @njit(cache=True)
 def top_of_segment(  # noqa: C901
-    score, a, b, take, key, off, bs, bt, bi, keep, buf, cnt, small
+    score, a, b, take, key, off, bs, bt, bi, keep, buf, cnt, small, wait
 ):  # pragma: no cover - jitted
     """:func:`feedlab.models.kernels._top_of_segment` (same arguments and result; ``buf``
     and ``cnt`` are :data:`SMALL_SEGMENT` long scratch), by counting ranks
@@ -150,12 +150,21 @@ def top_of_segment(  # noqa: C901
     (the segment's top ``take`` are among them, and every other item scores below τ, so
     it ties with none of them). Anything else goes to ``_top_of_segment``.
 
+    Counting that meets a tie is wasted work, and some policies tie almost everywhere
+    (chronological with one step's posts, random order): after a tie the next
+    ``wait[1]`` segments skip counting, a pause that doubles (up to 255) with each
+    further tie and ends with the first success (``wait``, two integers, zero at the
+    start, carries this from one call to the next). It only chooses the path; each
+    path gives the same feed.
+
     Compiled as a function of its own, not inlined into its callers: inside the fused
     :func:`weighted_topk` the inlined counting loops were no longer vectorised (the
     fused pass then ran ~1.1× slower than with insertion only, instead of ~0.85×).
     """
     n = b - a
-    if small > 0:
+    if wait[0] > 0:
+        wait[0] -= 1
+    elif small > 0:
         if n < _PREFILTER_RATIO * take:
             if n <= small:
                 for j in range(n):
@@ -163,7 +172,10 @@ def top_of_segment(  # noqa: C901
                 if ranks_if_distinct(buf, n, cnt):
                     for j in range(n):
                         bi[min(cnt[j], take)] = a + j + off  # ranks ≥ take land in bi[take]
+                    wait[1] = 0
                     return
+                wait[1] = min(2 * wait[1] + 1, 255)
+                wait[0] = wait[1]
         else:
             tau = block_threshold(score, a, b, take)
             w = 0
@@ -176,7 +188,10 @@ def top_of_segment(  # noqa: C901
                 if ranks_if_distinct(buf, w, cnt):
                     for r in range(w):
                         bi[min(cnt[r], take)] = keep[r] + off
+                    wait[1] = 0
                     return
+                wait[1] = min(2 * wait[1] + 1, 255)
+                wait[0] = wait[1]
     _top_of_segment(score, a, b, take, key, off, bs, bt, bi, keep)
 
 
@@ -184,9 +199,9 @@ def _topk_fill_src(score, key, ptr, kk, out_ptr, out, small):  # pragma: no cove
     """Per segment, the best ``kk[s]`` items in order: score descending, then the tie
     value :func:`tie_value` (key, index) descending, then index ascending.
 
-    A segment of at most ``small`` items (:data:`SMALL_SEGMENT`) whose scores are all
-    distinct is ranked by counting (:func:`ranks_if_distinct`); any other goes through two
-    stages, both allocation-free (:func:`feedlab.models.kernels._top_of_segment`). (1) When the segment is
+    Where at most ``small`` (:data:`SMALL_SEGMENT`) items with distinct scores compete,
+    they are ranked by counting (:func:`top_of_segment`); otherwise two stages, both
+    allocation-free (:func:`feedlab.models.kernels._top_of_segment`). (1) When the segment is
     at least ``_PREFILTER_RATIO`` times its ``k``, a threshold ``τ`` — the smallest of the
     maxima of ``k`` disjoint blocks — drops the items below it without a branch: those
     ``k`` maxima are ``k`` distinct items scoring ≥ τ, so the k-th best score is ≥ τ and
@@ -211,12 +226,13 @@ def _topk_fill_src(score, key, ptr, kk, out_ptr, out, small):  # pragma: no cove
         keep = np.empty(mmax, dtype=np.int64)
         buf = np.empty(SMALL_SEGMENT)
         cnt = np.empty(SMALL_SEGMENT, dtype=np.int64)
+        wait = np.zeros(2, dtype=np.int64)
         for s in range(c * n // nch, (c + 1) * n // nch):
             take = kk[s]
             if take == 0:
                 continue
             top_of_segment(
-                score, ptr[s], ptr[s + 1], take, key, 0, bs, bt, bi, keep, buf, cnt, small
+                score, ptr[s], ptr[s + 1], take, key, 0, bs, bt, bi, keep, buf, cnt, small, wait
             )
             o = out_ptr[s]
             for j in range(take):
@@ -286,6 +302,7 @@ def _weighted_topk_src(  # noqa: C901
         keep = np.empty(mmax, dtype=np.int64)
         buf = np.empty(SMALL_SEGMENT)
         cnt = np.empty(SMALL_SEGMENT, dtype=np.int64)
+        wait = np.zeros(2, dtype=np.int64)
         vid = np.empty(size, dtype=np.int64)
         pid = np.empty(size, dtype=np.int64)
         err = np.zeros(size)
@@ -344,7 +361,7 @@ def _weighted_topk_src(  # noqa: C901
                     continue
                 lo = ptr[s] - a0
                 hi = lo + ptr[s + 1] - ptr[s]
-                top_of_segment(l0, lo, hi, take, tkey, a0, bs, bt, bi, keep, buf, cnt, small)
+                top_of_segment(l0, lo, hi, take, tkey, a0, bs, bt, bi, keep, buf, cnt, small, wait)
                 o = out_ptr[s]
                 for j in range(take):
                     out[o + j] = bi[j]
