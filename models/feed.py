@@ -23,7 +23,6 @@ import numpy as np
 from feedlab.models import buffers
 from feedlab.models.kernels import (
     expand_follow_edges,
-    expand_follow_rows,
     follow_candidate_ptr,
     gather_into,
     origin_slot_table,
@@ -32,6 +31,7 @@ from feedlab.models.kernels import (
     segment_ids,
 )
 from feedlab.models.predictor import ALL_ACTIONS, LIKE, predict_columns
+from feedlab.models.rank_kernels import expand_follow_blocks
 
 if TYPE_CHECKING:
     from feedlab.agents.population import UserState
@@ -327,7 +327,7 @@ def gather(
         # recycled memory (models/buffers.py): at 10⁶ users these are ~20 M pairs each step
         slot = buffers.empty(int(ptr[-1]), np.int64)
         edge = buffers.empty(int(ptr[-1]), np.int64)
-        expand_follow_rows(graph.indices, author_ptr, by_author, slot, edge)
+        expand_follow_blocks(graph.indices, author_ptr, by_author, slot, edge)
     else:
         total = int(counts[graph.indices].sum())
         slot = buffers.empty(total, np.int64)

@@ -140,7 +140,8 @@ def _top_of_segment(score, a, b, take, key, off, bs, bt, bi, keep):  # pragma: n
     """The best ``take`` items of ``score[a:b]`` in order into ``bi[:take]`` (item ``j``
     is numbered ``j + off``, the number its tie value is hashed from): score descending,
     then :func:`tie_value` descending, then number ascending. ``bs``, ``bt`` (``take + 1``
-    long) and ``keep`` (``b - a`` long) are scratch. See :func:`_topk_fill`.
+    long) and ``keep`` (``b - a`` long) are scratch. See
+    :func:`feedlab.models.rank_kernels.segmented_topk`.
     """
     filtered = b - a >= _PREFILTER_RATIO * take
     w = b - a
@@ -175,46 +176,6 @@ def _top_of_segment(score, a, b, take, key, off, bs, bt, bi, keep):  # pragma: n
         bs[pos] = sc
         bt[pos] = tb
         bi[pos] = j + off
-
-
-def _topk_fill_src(score, key, ptr, kk, out_ptr, out):  # pragma: no cover - jitted below
-    """Per segment, the best ``kk[s]`` items in order: score descending, then the tie
-    value :func:`tie_value` (key, index) descending, then index ascending.
-
-    Two stages, both allocation-free (:func:`_top_of_segment`). (1) When the segment is
-    at least ``_PREFILTER_RATIO`` times its ``k``, a threshold ``τ`` — the smallest of the
-    maxima of ``k`` disjoint blocks — drops the items below it without a branch: those
-    ``k`` maxima are ``k`` distinct items scoring ≥ τ, so the k-th best score is ≥ τ and
-    no feed item is dropped (about half the items go at 50 candidates and k = 10).
-    (2) The survivors are inserted, in index order, into a small sorted buffer; an
-    item's tie value is hashed only if its score reaches the buffer's worst (no random
-    number is drawn per item). Scores must not be NaN. Segments are processed in
-    :data:`CHUNKS` independent chunks (threads with ``parallel``; the result does not
-    depend on how they are scheduled).
-    """
-    n = ptr.shape[0] - 1
-    kmax = 1
-    mmax = 1
-    for s in range(n):
-        kmax = max(kmax, kk[s])
-        mmax = max(mmax, ptr[s + 1] - ptr[s])
-    nch = min(n, CHUNKS)
-    for c in prange(nch):
-        bs = np.empty(kmax + 1)
-        bt = np.empty(kmax + 1, dtype=np.int64)
-        bi = np.empty(kmax + 1, dtype=np.int64)
-        keep = np.empty(mmax, dtype=np.int64)
-        for s in range(c * n // nch, (c + 1) * n // nch):
-            take = kk[s]
-            if take == 0:
-                continue
-            _top_of_segment(score, ptr[s], ptr[s + 1], take, key, 0, bs, bt, bi, keep)
-            o = out_ptr[s]
-            for j in range(take):
-                out[o + j] = bi[j]
-
-
-_topk_fill = njit(cache=True)(_topk_fill_src)
 
 
 @njit(cache=True, inline="always")
@@ -620,132 +581,9 @@ def _sigmoid(x):  # pragma: no cover - jitted
     return 1.0 / (1.0 + e)
 
 
-# C901: a Numba kernel; the fused stages share one loop over blocks of segments
-def _weighted_topk_src(  # noqa: C901
-    viewers,
-    ptr,
-    slot,
-    edge,
-    post_id,
-    opinion,
-    susceptibility,
-    stance,
-    outrage,
-    quality,
-    sponsored,
-    disclosed,
-    edge_trust,
-    stranger,
-    coef,
-    bias,
-    noise,
-    pkey,
-    w,
-    kk,
-    tkey,
-    out_ptr,
-    out,
-):  # pragma: no cover - jitted below
-    """Predict, score and select in one pass per viewer: for segment ``s`` (viewer
-    ``viewers[s]``), the score of pair ``m`` is ``Σ_c w[c] · σ(logit_c)`` over like,
-    comment and share, with the platform's log-odds of :func:`prediction_logits`
-    (error ``noise · pair_normal(pkey, viewer, post id)``), and the best ``kk[s]`` pairs
-    go to ``out[out_ptr[s]:]`` as :func:`_topk_fill` orders them (tie key ``tkey``).
-
-    The same operations in the same order as ``pair_noise`` → ``prediction_logits`` →
-    ``sigmoid_inplace`` → weighted sum → ``_topk_fill``, so the feed is bit-identical;
-    but no per-candidate array is written: the segments are taken in blocks of about
-    :data:`BLOCK` pairs whose temporaries stay in cache, each stage a contiguous loop
-    that LLVM vectorises. Segments go in :data:`CHUNKS` chunks (threads with
-    ``parallel``).
-    """
-    n = ptr.shape[0] - 1
-    kmax = 1
-    mmax = 1
-    for s in range(n):
-        kmax = max(kmax, kk[s])
-        mmax = max(mmax, ptr[s + 1] - ptr[s])
-    size = max(mmax, BLOCK)
-    has_err = noise > 0
-    w0 = w[0]
-    w1 = w[1]
-    w2 = w[2]
-    nch = min(n, CHUNKS)
-    for c in prange(nch):
-        bs = np.empty(kmax + 1)
-        bt = np.empty(kmax + 1, dtype=np.int64)
-        bi = np.empty(kmax + 1, dtype=np.int64)
-        keep = np.empty(mmax, dtype=np.int64)
-        vid = np.empty(size, dtype=np.int64)
-        pid = np.empty(size, dtype=np.int64)
-        err = np.zeros(size)
-        l0 = np.empty(size)
-        l1 = np.empty(size)
-        l2 = np.empty(size)
-        s_end = (c + 1) * n // nch
-        s0 = c * n // nch
-        while s0 < s_end:
-            # a block of whole segments with at most BLOCK pairs (or one larger segment)
-            s1 = s0 + 1
-            while s1 < s_end and ptr[s1 + 1] - ptr[s0] <= BLOCK:
-                s1 += 1
-            a0 = ptr[s0]
-            nb = ptr[s1] - a0
-            for s in range(s0, s1):
-                for m in range(ptr[s], ptr[s + 1]):
-                    vid[m - a0] = viewers[s]
-            if has_err:  # gather, then hash contiguous arrays (vectorised)
-                for j in range(nb):
-                    pid[j] = post_id[slot[a0 + j]]
-                for j in range(nb):
-                    err[j] = noise * pair_normal(pkey, vid[j], pid[j])
-            for j in range(nb):
-                m = a0 + j
-                p = slot[m]
-                fa, so, ao, tr, qc = _pair_features(
-                    vid[j],
-                    p,
-                    edge[m],
-                    opinion,
-                    susceptibility,
-                    stance,
-                    outrage,
-                    quality,
-                    edge_trust,
-                    stranger,
-                )
-                zz = 1.0 if (sponsored[p] and disclosed[p]) else 0.0
-                ee = err[j]
-                l0[j] = _logit(coef, 0, fa, so, ao, tr, qc, zz) + bias[0] + ee
-                l1[j] = _logit(coef, 1, fa, so, ao, tr, qc, zz) + bias[1] + ee
-                l2[j] = _logit(coef, 2, fa, so, ao, tr, qc, zz) + bias[2] + ee
-            # contiguous passes over the block's buffers, which LLVM vectorises
-            for j in range(nb):
-                l0[j] = _sigmoid(l0[j])
-            for j in range(nb):
-                l1[j] = _sigmoid(l1[j])
-            for j in range(nb):
-                l2[j] = _sigmoid(l2[j])
-            for j in range(nb):
-                l0[j] = w0 * l0[j] + w1 * l1[j] + w2 * l2[j]
-            for s in range(s0, s1):
-                take = kk[s]
-                if take == 0:
-                    continue
-                lo = ptr[s] - a0
-                _top_of_segment(l0, lo, lo + ptr[s + 1] - ptr[s], take, tkey, a0, bs, bt, bi, keep)
-                o = out_ptr[s]
-                for j in range(take):
-                    out[o + j] = bi[j]
-            s0 = s1
-
-
-weighted_topk = njit(cache=True, error_model="numpy")(_weighted_topk_src)
-
-
 def tie_key(rng: np.random.Generator) -> int:
-    """A 32-bit key for :func:`segmented_topk`'s random tie-breaking, drawn from ``rng``
-    (one draw, whatever the number of items).
+    """A 32-bit key for :func:`feedlab.models.rank_kernels.segmented_topk`'s random
+    tie-breaking, drawn from ``rng`` (one draw, whatever the number of items).
     """
     return int(rng.integers(0, 2**32))
 
@@ -763,32 +601,6 @@ def tie_value(key, j):  # pragma: no cover - jitted
     if hi:
         h = _mix32(h ^ hi)
     return np.int64(h)
-
-
-def segmented_topk(
-    score: np.ndarray, ptr: np.ndarray, k: np.ndarray, key: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """Top-``k[s]`` items of each segment ``ptr[s]:ptr[s+1]`` by score (descending).
-
-    Equal scores are ordered at random: by :func:`tie_value` under ``key`` (draw it with
-    :func:`tie_key`), then by index. Returns ``(selected, out_ptr)``: indices into the
-    input, grouped by segment in rank order, and the segment pointers of the selection.
-    O(M log k) for M items; see :func:`_topk_fill`.
-    """
-    sizes = np.diff(ptr)
-    kk = np.minimum(np.asarray(k, dtype=np.int64), sizes).astype(np.int64)
-    out_ptr = np.zeros(kk.shape[0] + 1, dtype=np.int64)
-    np.cumsum(kk, out=out_ptr[1:])
-    out = np.empty(int(out_ptr[-1]), dtype=np.int64)
-    threaded(_topk_fill)(
-        np.ascontiguousarray(score, dtype=np.float64),
-        np.uint64(key & 0xFFFFFFFF),
-        np.ascontiguousarray(ptr, dtype=np.int64),
-        kk,
-        out_ptr,
-        out,
-    )
-    return out, out_ptr
 
 
 # C901: a Numba kernel; the interactions are sequential, so one loop does them all in order
@@ -948,21 +760,6 @@ def follow_candidate_ptr(indptr, indices, author_count, ptr):  # pragma: no cove
         for e in range(indptr[i], indptr[i + 1]):
             acc += author_count[indices[e]]
         ptr[i + 1] = acc
-
-
-@njit(cache=True)
-def expand_follow_rows(indices, author_ptr, by_author, slot, edge):  # pragma: no cover
-    """:func:`expand_follow_edges` without the viewer column: each follow edge ``e``, in
-    edge order, contributes every recent post of its followee as a pair (``slot``,
-    ``edge`` e); the viewers are the segments of :func:`follow_candidate_ptr`.
-    """
-    o = 0
-    for e in range(indices.shape[0]):
-        a = indices[e]
-        for q in range(author_ptr[a], author_ptr[a + 1]):
-            slot[o] = by_author[q]
-            edge[o] = e
-            o += 1
 
 
 @njit(cache=True)

@@ -37,8 +37,8 @@ from feedlab.models.kernels import (
     prediction_logits,
     sigmoid_inplace,
     threaded,
-    weighted_topk,
 )
+from feedlab.models.rank_kernels import SMALL_SEGMENT, weighted_topk
 
 if TYPE_CHECKING:
     from feedlab.models.feed import Candidates
@@ -115,9 +115,9 @@ class PlatformPredictor:
         self, cand: Candidates, weights: Sequence[float], k: np.ndarray, tie: int
     ) -> tuple[np.ndarray, np.ndarray]:
         """Each viewer's top ``k`` pairs by ``w_like·P̂(like) + w_comment·P̂(comment) +
-        w_share·P̂(share)``, fused (:func:`feedlab.models.kernels.weighted_topk`): the
+        w_share·P̂(share)``, fused (:func:`feedlab.models.rank_kernels.weighted_topk`): the
         same feed, bit for bit, as :meth:`columns` followed by
-        :func:`feedlab.models.kernels.segmented_topk` with tie key ``tie``, without the
+        :func:`feedlab.models.rank_kernels.segmented_topk` with tie key ``tie``, without the
         per-candidate prediction and score arrays. Returns ``(selected, out_ptr)`` as
         ``segmented_topk`` does.
         """
@@ -153,6 +153,7 @@ class PlatformPredictor:
             np.uint64(tie & 0xFFFFFFFF),
             out_ptr,
             out,
+            SMALL_SEGMENT,
         )
         return out, out_ptr
 

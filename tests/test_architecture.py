@@ -29,6 +29,7 @@ LAYERS: list[tuple[str, list[str]]] = [
             "feedlab.models.sampling",
             "feedlab.models.kernels",
             "feedlab.models.step_kernels",
+            "feedlab.models.rank_kernels",
             "feedlab.analysis.stats",
             "feedlab.analysis.metrics",
             "feedlab.analysis.metrics.*",

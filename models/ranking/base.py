@@ -4,7 +4,7 @@ A policy is a small frozen dataclass (its fields are its parameters) with one ve
 :meth:`RankingPolicy.rank`: given every (viewer, candidate) pair of a step and each
 viewer's feed length ``k``, return the selected pairs grouped by viewer in rank order.
 Most policies only define a per-pair :meth:`ScoredPolicy.score`; the shared segmented
-top-k (``feedlab.models.kernels.segmented_topk``; equal scores in random order, from one key
+top-k (``feedlab.models.rank_kernels.segmented_topk``; equal scores in random order, from one key
 drawn from the passed ``rng``) turns scores into feeds. Policies never touch the model:
 everything arrives as arrays.
 
@@ -29,7 +29,8 @@ import numpy as np
 
 from feedlab.experiments.schema import field
 from feedlab.models.feed import Candidates
-from feedlab.models.kernels import segmented_topk, tie_key
+from feedlab.models.kernels import tie_key
+from feedlab.models.rank_kernels import segmented_topk
 from feedlab.models.registry import Registry
 
 

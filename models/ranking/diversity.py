@@ -42,7 +42,7 @@ def _diverse_fill(score, key, cross, ptr, kk, rr, out_ptr, out):  # noqa: C901  
     """Per segment ``s``: the best ``rr[s]`` cross-cutting items (buffer A) and the best
     ``kk[s]`` items overall (buffer B); the feed is A plus the best ``kk[s] - |A|`` items
     of B not in A (every item among the best ``kk[s] - |A|`` outside A is in B), merged
-    in descending (score, tie value) order, as :func:`feedlab.models.kernels.segmented_topk`
+    in descending (score, tie value) order, as :func:`feedlab.models.rank_kernels.segmented_topk`
     orders items. An item's tie value is hashed only if it can enter a buffer.
     """
     n = ptr.shape[0] - 1
@@ -194,7 +194,7 @@ def diverse_topk(
     """Segmented top-k with ``reserved[s]`` slots for items where ``cross`` is true;
     equal scores ordered at random under ``key`` (:func:`feedlab.models.kernels.tie_key`).
 
-    Returns ``(selected, out_ptr)`` as :func:`feedlab.models.kernels.segmented_topk`: indices into
+    Returns ``(selected, out_ptr)`` as :func:`feedlab.models.rank_kernels.segmented_topk`: indices into
     the input grouped by segment in descending score, and the segment pointers.
     """
     sizes = np.diff(ptr)

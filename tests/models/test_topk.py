@@ -1,4 +1,4 @@
-"""The shared segmented top-k (feedlab.models.kernels.segmented_topk): exact against a sort, on
+"""The shared segmented top-k (feedlab.models.rank_kernels.segmented_topk): exact against a sort, on
 both of its paths (with and without the threshold prefilter), and its tie-break random."""
 
 from __future__ import annotations
@@ -6,7 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from feedlab.models.kernels import _PREFILTER_RATIO, segmented_topk, tie_key, tie_value
+from feedlab.models.kernels import _PREFILTER_RATIO, tie_key, tie_value
+from feedlab.models.rank_kernels import SMALL_SEGMENT, segmented_topk
 
 
 def _reference(score, ptr, k, key):
@@ -50,6 +51,38 @@ def test_topk_matches_a_full_sort(scores: str) -> None:
     sel, out_ptr = segmented_topk(score, ptr, k, key)
     assert np.array_equal(out_ptr[1:] - out_ptr[:-1], np.minimum(k, sizes))
     assert sel.tolist() == _reference(score, ptr, k, key)
+
+
+@pytest.mark.parametrize("scores", ["continuous", "few_values", "signed_zeros", "with_infinities"])
+def test_counting_path_gives_the_insertion_paths_feeds(scores: str) -> None:
+    """Up to SMALL_SEGMENT competing items (a short segment, or a long one's survivors of
+    the threshold) are ranked by counting when their scores are distinct; the feeds are
+    exactly those of the insertion path (``small=0``), also for the inputs counting must
+    hand back (equal scores, +0 and -0) and across the 16, 32 and 64 widths.
+    """
+    rng = np.random.default_rng(5)
+    ptr = _segments(rng, 400, 0, SMALL_SEGMENT + 30)
+    m = int(ptr[-1])
+    sizes = np.diff(ptr)
+    k = rng.integers(0, 25, size=ptr.size - 1)
+    whole = sizes < _PREFILTER_RATIO * k  # the whole segment counted (if <= SMALL_SEGMENT)
+    for lo, hi in [(0, 16), (16, 32), (32, 64)]:
+        assert (whole & (sizes > lo) & (sizes <= hi)).any()
+    # longer than SMALL_SEGMENT, and prefiltered (then the survivors are counted)
+    assert (sizes > SMALL_SEGMENT).any() and (~whole & (k > 0)).any()
+    score = {
+        "continuous": rng.normal(size=m),
+        "few_values": rng.integers(0, 40, size=m).astype(float),
+        "signed_zeros": np.where(rng.random(m) < 0.05, rng.choice([0.0, -0.0], m), rng.random(m)),
+        "with_infinities": np.where(rng.random(m) < 0.05, -np.inf, rng.normal(size=m)),
+    }[scores]
+    key = 123456789
+    sel, out_ptr = segmented_topk(score, ptr, k, key)
+    ref_sel, ref_ptr = segmented_topk(score, ptr, k, key, small=0)
+    assert np.array_equal(out_ptr, ref_ptr)
+    assert np.array_equal(sel, ref_sel)
+    if scores == "continuous":
+        assert sel.tolist() == _reference(score, ptr, k, key)
 
 
 def test_topk_tie_break_is_uniform() -> None:
