@@ -84,6 +84,9 @@ def kernel_sweeps(x, g: Graph, eps01: float, gamma: float, rng, sweeps: int) -> 
         )
 
 
+RECORD_NEVER = 10**9  # record_every past any benchmark's sweeps: live metrics at step 0 only
+
+
 def model_overrides(g: Graph, eps01: float, gamma: float, seed: int) -> list[str]:
     """Hydra overrides of the pairwise model on graph ``g`` (the peers' dynamics)."""
     return [
@@ -101,6 +104,9 @@ def model_overrides(g: Graph, eps01: float, gamma: float, seed: int) -> list[str
         f"ranking.gamma={float(gamma)!r}",
         f"ranking.floor={2 * FLOOR01!r}",
         f"seed={seed}",
+        # no live metrics between sweeps: the peers compute none (the model's default,
+        # record_every=1, adds the polarisation metrics' cost to every sweep)
+        f"record_every={RECORD_NEVER}",
         "output.mesa_agents=true",
         "output.progress=false",
     ]
