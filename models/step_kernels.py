@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from feedlab.models.kernels import njit, prange, sigmoid_inplace
+from feedlab.models.kernels import _logit, _pair_features, njit, prange, sigmoid_inplace
 
 
 @njit(cache=True)
@@ -60,7 +60,9 @@ def react_items(
 
     Per block: the four action log-odds of item ``m`` (viewer ``viewer[m]``, post slot
     ``slot[m]``, edge ``edge[m]``, ``-1`` a stranger) plus ``offset[m]`` (or its one
-    row) as :func:`feedlab.models.kernels.reaction_probabilities` computes them, the
+    row) from the same feature and log-odds helpers as
+    :func:`feedlab.models.kernels.reaction_probabilities` (``_pair_features``,
+    ``_logit``: one statement of the reaction model for truth and predictions), the
     logistic function over the block (:func:`feedlab.models.kernels.sigmoid_inplace`,
     the same vectorised pass), the share probability times ``share_factor[viewer[m]]``
     capped at 1, and ``reactions[m, c] = draw[m, c] < prob``. ``draw`` is (F, 4) C-order
@@ -79,36 +81,29 @@ def react_items(
     keep_o = item_outrage.shape[0] > 0
     keep_q = item_quality.shape[0] > 0
     for m in prange(n):
-        v = viewer[m]
         p = slot[m]
-        e = edge[m]
-        st = stance[p]
-        a = 1.0 - abs(opinion[v] - st)
-        s = susceptibility[v]
-        o = outrage[p]
-        q = quality[p]
-        so = s * o
-        ao = (1.0 - s) * o
-        tr = (edge_trust[e] if e >= 0 else stranger) - 0.5
-        qc = q - 0.5
+        a, so, ao, tr, qc = _pair_features(
+            viewer[m],
+            p,
+            edge[m],
+            opinion,
+            susceptibility,
+            stance,
+            outrage,
+            quality,
+            edge_trust,
+            stranger,
+        )
         zz = 1.0 if seen_sponsored[m] else 0.0
         r = m * stride
         for c in range(4):
-            prob[4 * m + c] = (
-                coef[c, 0]
-                + coef[c, 1] * a
-                + coef[c, 2] * so
-                + coef[c, 3] * ao
-                + coef[c, 4] * tr
-                + coef[c, 5] * qc
-                + coef[c, 6] * zz
-            ) + offset[r, c]
+            prob[4 * m + c] = _logit(coef, c, a, so, ao, tr, qc, zz) + offset[r, c]
         if keep_s:
-            item_stance[m] = st
+            item_stance[m] = stance[p]
         if keep_o:
-            item_outrage[m] = o
+            item_outrage[m] = outrage[p]
         if keep_q:
-            item_quality[m] = q
+            item_quality[m] = quality[p]
     sigmoid_inplace(prob[: 4 * n])  # a separate pass, so that it vectorises
     for m in prange(n):
         j = 4 * m
