@@ -152,7 +152,9 @@ def prestart(config: Any, sweep_dir: Path) -> int:
     """Before planning a new local batched sweep (no manifest yet in ``sweep_dir``),
     start its workers' pre-imported processes, so that their imports and warm-up overlap
     the planning (:func:`feedlab.experiments.isolate.prestart_zygotes`); the number
-    started. A relaunch (a manifest exists: often nothing is left to run) starts none.
+    started: the workers the launcher would use, at most one per CPU (more importing at
+    once gains nothing; workers beyond them start their own zygote when they begin). A
+    relaunch (a manifest exists: often nothing is left to run) starts none.
     """
     from feedlab.experiments import isolate
     from feedlab.experiments.sweepdir import MANIFEST
