@@ -106,8 +106,10 @@ def main() -> None:
     command line or config file that would make Hydra import or call code. A sweep whose
     launcher fails ends with feedlab's report (:func:`feedlab.experiments.callback.launch_aborted`).
     """
+    from feedlab.experiments import yaml_cache
     from feedlab.experiments.guard import check_command_line
 
+    yaml_cache.install()  # the config files are parsed once, not once per composition
     try:
         check_command_line(sys.argv[1:], CONF_DIR)
     except ConfigError as exc:

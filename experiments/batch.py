@@ -196,22 +196,28 @@ def check_packing(config: Any, n_runs: int) -> str | None:
     return None
 
 
-def execute(config: Any, todo: Sequence[Job], sweep_dir: Path) -> None:
+def execute(config: Any, todo: Sequence[Job], sweep_dir: Path) -> set[str]:
     """Run the jobs ``todo`` (one per distinct run key) with the sweep's launcher settings
-    (module doc). Raises KeyboardInterrupt after stopping every run on Ctrl-C.
+    (module doc); the keys of the runs this process saw commit (local workers only; none
+    for array tasks). Raises KeyboardInterrupt after stopping every run on Ctrl-C.
     """
     if not todo:
-        return
+        return set()
     target = str(config.hydra.launcher.get("_target_", ""))
     if target in SUBMITIT:
         _run_submitit(config, todo, sweep_dir, SUBMITIT[target])
-    else:
-        run_local(todo, sweep_dir, local_workers(config, len(todo)))
+        return set()
+    committed: set[str] = set()
+    run_local(todo, sweep_dir, local_workers(config, len(todo)), committed)
+    return committed
 
 
-def run_local(todo: Sequence[Job], sweep_dir: Path, workers: int) -> dict[str, int]:
+def run_local(
+    todo: Sequence[Job], sweep_dir: Path, workers: int, committed: set[str] | None = None
+) -> dict[str, int]:
     """Run the jobs on ``workers`` pre-imported worker processes (one thread of this
-    process drives each); the count of each :func:`run_job` status.
+    process drives each); the count of each :func:`run_job` status. ``committed``, if
+    given, receives the keys of the runs that completed (status ``complete``).
     """
     from feedlab.experiments import isolate
 
@@ -242,6 +248,8 @@ def run_local(todo: Sequence[Job], sweep_dir: Path, workers: int) -> dict[str, i
                 )
                 with lock:
                     counts[status] = counts.get(status, 0) + 1
+                    if status == "complete" and committed is not None:
+                        committed.add(job.key)
         finally:
             isolate.close_zygote()
             with lock:

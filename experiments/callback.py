@@ -165,6 +165,7 @@ class SweepCallback(Callback):
         self._sweep_dir: Path | None = None
         self._quiet = False
         self._full_error: str | None = None
+        self._committed: set[str] = set()  # runs this process saw commit (batch.execute)
 
     # Launchers pickle Hydra's context (and with it this callback) to their workers:
     # nothing process-specific (lock, thread) may travel.
@@ -222,7 +223,7 @@ class SweepCallback(Callback):
                 todo.append(job)
         try:
             OmegaConf.save(config, self._sweep_dir / "multirun.yaml")  # as Hydra's sweeper does
-            batch.execute(config, todo, self._sweep_dir)
+            self._committed = batch.execute(config, todo, self._sweep_dir)
         except SystemExit:
             raise
         except BaseException as exc:  # Ctrl-C, or the machinery failed: report, exit 1/130
@@ -276,7 +277,7 @@ class SweepCallback(Callback):
         if self._progress is not None:
             self._progress.close()
         assert self._sweep_dir is not None
-        report = verify(self._sweep_dir, launch_over=True)
+        report = verify(self._sweep_dir, launch_over=True, committed=self._committed)
         _release_lock(self._lock)
         return report
 

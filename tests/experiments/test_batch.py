@@ -149,8 +149,10 @@ def test_one_worker_process_imports_once_for_many_runs(
         original(self, warm, wait)
 
     monkeypatch.setattr(isolate._Zygote, "__init__", counting)
-    counts = batch.run_local(jobs, sweep_dir, workers=2)
+    committed: set[str] = set()
+    counts = batch.run_local(jobs, sweep_dir, workers=2, committed=committed)
     assert counts == {"complete": 6}
+    assert committed == {j.key for j in jobs}
     assert started == [1, 1]  # two workers, each warmed up before its first run
     report = sweep.verify(sweep_dir)
     assert report.ok and len(report.complete) == 6
@@ -160,7 +162,9 @@ def test_one_worker_process_imports_once_for_many_runs(
             assert (sweep_dir / "runs" / direct.key / f).read_bytes() == (
                 direct.run_dir / f
             ).read_bytes(), f
-    assert batch.run_local(jobs, sweep_dir, workers=2) == {"skipped": 6}
+    committed.clear()
+    assert batch.run_local(jobs, sweep_dir, workers=2, committed=committed) == {"skipped": 6}
+    assert not committed  # skipped runs were not committed by this launch
 
 
 # ----------------------------------------------------------------------------- slow

@@ -79,6 +79,13 @@ def test_verify_reports_every_category(tmp_path: Path) -> None:
     (sweep_dir / "runs" / keys[2]).rename(tmp_path / "moved")
     (sweep_dir / "runs" / done[0].key).rename(sweep_dir / "runs" / keys[2])
     assert "hashes to" in sweep.verify(sweep_dir).reasons[keys[2]]
+    # ... unless the launch itself saw it commit under that name (batch.execute): then
+    # only the hashes are checked, and a damaged file is still corrupt
+    trusted = sweep.verify(sweep_dir, committed={keys[2]})
+    assert keys[2] in trusted.complete and keys[2] not in trusted.reasons
+    with open(sweep_dir / "runs" / keys[2] / "summary.json", "a") as f:
+        f.write(" ")
+    assert keys[2] in sweep.verify(sweep_dir, committed={keys[2]}).corrupt
 
 
 def test_isolated_failures_are_recorded_not_raised(
