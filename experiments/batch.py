@@ -257,6 +257,7 @@ def run_local(
                 if running[0] == 0:
                     finished.set()
 
+    isolate.ensure_spares(workers)  # one starts (if none was prestarted), the rest are clones
     for i in range(workers):
         threading.Thread(target=work, name=f"feedlab-worker-{i}", daemon=True).start()
     # wait on an Event, not Thread.join: a Ctrl-C that interrupts join() can leave the

@@ -17,7 +17,9 @@ How the child is made (``FEEDLAB_ISOLATION``):
     throwaway simulation in a temporary directory, so later children inherit loaded
     compiled kernels, and freezes the garbage collector's view of what it has loaded
     (``gc.freeze``: fewer pages copied into each child). Each thread of a process has its
-    own zygote (a batch drives several workers from threads of one process). Children start in milliseconds instead of the ~3 s an import
+    own zygote (a batch drives several workers from threads of one process); in a batch
+    only the first is started, the others are clones of it, forked once it is warm
+    (:meth:`_Zygote.clone`). Children start in milliseconds instead of the ~3 s an import
     costs. The zygote must stay single-threaded for fork to be safe (pyarrow's jemalloc
     thread and tqdm's monitor are switched off); if a thread ever appears it refuses to
     fork and the job falls back to ``exec`` with a message. Results do not depend on
@@ -54,6 +56,7 @@ import json
 import os
 import select
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -80,6 +83,7 @@ FAULT_KINDS = ("kill_mid_write", "exit0", "raise", "hang", "alloc")
 REPORT_LIMIT = 12_000  # characters of traceback kept in a report
 EXIT_OK, EXIT_ERROR, EXIT_CONFIG, EXIT_SYSEXIT, EXIT_MEMORY = 0, 1, 2, 3, 4
 _PR_SET_PDEATHSIG = 1
+_PR_SET_CHILD_SUBREAPER = 36
 
 
 @dataclass
@@ -237,25 +241,124 @@ class _LineReader:
         return json.loads(line)
 
 
+class _ClonePid:
+    """What a :class:`_Zygote` uses of ``Popen``, for a clone: a child of this process by
+    re-parenting (:func:`_become_subreaper`), not by ``Popen``.
+    """
+
+    def __init__(self, stdin: Any) -> None:
+        self.pid = 0  # from the clone's hello
+        self.stdin = stdin
+        self.returncode: int | None = None
+
+    def poll(self) -> int | None:
+        if self.returncode is None:
+            if not self.pid:
+                return None
+            try:
+                pid, status = os.waitpid(self.pid, os.WNOHANG)
+            except ChildProcessError:  # not (or no longer) ours to wait for
+                self.returncode = -1
+                return self.returncode
+            if pid:
+                self.returncode = os.waitstatus_to_exitcode(status)
+        return self.returncode
+
+    def wait(self, timeout: float | None = None) -> int:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while (code := self.poll()) is None:
+            if not self.pid:
+                return -1
+            if deadline is not None and time.monotonic() > deadline:
+                raise subprocess.TimeoutExpired(f"zygote clone {self.pid}", timeout or 0)
+            time.sleep(0.005)
+        return code
+
+    def kill(self) -> None:
+        if self.pid and self.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.pid, signal.SIGKILL)
+
+
 class _Zygote:
-    """A pre-imported template process that forks one child per run (see module doc)."""
+    """A pre-imported template process that forks one child per run (see module doc);
+    a warm one can also be cloned (:meth:`clone`).
+    """
 
     def __init__(self, warm: bool = False, wait: bool = True) -> None:
         self.owner = os.getpid()
         _ALL.add(self)
         mode = "--zygote-warm" if warm else "--zygote"
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "feedlab.experiments.isolate", mode, str(os.getpid())],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            env=child_environment(),
-            close_fds=True,
-        )
+        # a control socket: the pipe ends of a clone travel over it (SCM_RIGHTS)
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.ctl: socket.socket | None = ours
+        try:
+            self.proc: subprocess.Popen[bytes] | _ClonePid = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "feedlab.experiments.isolate",
+                    mode,
+                    str(os.getpid()),
+                    str(theirs.fileno()),
+                ],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                env=child_environment(),
+                close_fds=True,
+                pass_fds=(theirs.fileno(),),
+            )
+        finally:
+            theirs.close()
         assert self.proc.stdout is not None
         self.reader = _LineReader(self.proc.stdout.fileno())
+        self.warm = warm
         self.threads = 0
         if wait:
             self.handshake()
+
+    @classmethod
+    def clone(cls, template: _Zygote) -> _Zygote:
+        """A zygote forked from the warm, ready zygote ``template``, which has served no
+        run yet: no interpreter start, import or warm-up of its own (~1.6 s of CPU each).
+        RuntimeError if it cannot be made (the caller starts a zygote instead).
+        """
+        if template.ctl is None or not (
+            template.warm and template.threads == 1 and template.alive()
+        ):
+            raise RuntimeError("only a warm, ready, single-threaded zygote is cloned")
+        if not _become_subreaper():
+            raise RuntimeError("cannot become a child subreaper")
+        stdin = template.proc.stdin
+        assert stdin is not None
+        req_r, req_w = os.pipe()
+        rep_r, rep_w = os.pipe()
+        try:
+            socket.send_fds(template.ctl, [b"clone"], [req_r, rep_w])  # type: ignore[arg-type]
+            stdin.write(b'{"clone": true}\n')
+            stdin.flush()
+            reply = template.reader.read(time.monotonic() + 60)
+        except (OSError, EOFError) as exc:
+            for fd in (req_w, rep_r):
+                os.close(fd)
+            raise RuntimeError(f"the zygote could not be cloned: {exc}") from None
+        finally:
+            os.close(req_r)
+            os.close(rep_w)
+        if not reply or not reply.get("cloned"):
+            for fd in (req_w, rep_r):
+                os.close(fd)
+            raise RuntimeError("the zygote refused to be cloned")
+        self = cls.__new__(cls)
+        self.owner = os.getpid()
+        _ALL.add(self)
+        self.ctl = None
+        self.proc = _ClonePid(os.fdopen(req_w, "wb"))
+        self.reader = _LineReader(rep_r)
+        self.warm = True
+        self.threads = 0
+        self.handshake()
+        return self
 
     def handshake(self) -> None:
         """Wait for the zygote's hello (it has imported feedlab and, if warm, warmed up);
@@ -270,6 +373,8 @@ class _Zygote:
         if not hello or not hello.get("ready"):
             self.close()
             raise RuntimeError("feedlab: the run-isolation process (zygote) did not start")
+        if isinstance(self.proc, _ClonePid):
+            self.proc.pid = int(hello["pid"])
         self.threads = int(hello.get("threads", 1))
 
     def alive(self) -> bool:
@@ -284,6 +389,11 @@ class _Zygote:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait()
+        if self.ctl is not None:
+            self.ctl.close()
+        if isinstance(self.proc, _ClonePid):
+            with contextlib.suppress(OSError):
+                os.close(self.reader.fd)
 
     def run(self, request: dict[str, Any], timeout_s: float) -> Outcome:
         assert self.proc.stdin is not None
@@ -344,8 +454,26 @@ _LOCAL = threading.local()
 _ALL: weakref.WeakSet[_Zygote] = weakref.WeakSet()
 _EXEC: set[subprocess.Popen[bytes]] = set()  # run processes of exec mode, while they run
 _FORK_UNSAFE: str | None = None  # why this process fell back to exec mode
-_SPARES: list[_Zygote] = []  # prestarted zygotes not yet taken by a worker thread
-_SPARE_LOCK = threading.Lock()
+_SPARES: list[_Zygote] = []  # zygotes not yet taken by a worker thread
+_CLONES = 0  # zygotes still to be cloned from the first spare (prestart_zygotes)
+_CLONING = False  # a worker is cloning its zygote: the others wait for the clones
+_SPARE_LOCK = threading.Condition()
+_SUBREAPER: bool | None = None
+
+
+def _become_subreaper() -> bool:
+    """Linux: make this process a child subreaper (``PR_SET_CHILD_SUBREAPER``), so that
+    a zygote's clone, whose forking parent exits at once, is re-parented to it (it can be
+    waited for, and dies with it); whether it is one.
+    """
+    global _SUBREAPER
+    if _SUBREAPER is None:
+        _SUBREAPER = False
+        if sys.platform == "linux":
+            with contextlib.suppress(OSError, AttributeError):
+                libc = ctypes.CDLL(None, use_errno=True)
+                _SUBREAPER = libc.prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
+    return _SUBREAPER
 
 
 def _give_up_fork(why: str) -> None:
@@ -360,9 +488,45 @@ def _give_up_fork(why: str) -> None:
     )
 
 
+def _take_spare() -> tuple[_Zygote | None, int]:
+    """A spare zygote (waiting while another worker is cloning) and how many clones the
+    taker must make from it before its first run (those :func:`prestart_zygotes`
+    promised; the first taker makes them).
+    """
+    global _CLONING
+    with _SPARE_LOCK:
+        while not _SPARES and _CLONING:
+            _SPARE_LOCK.wait()
+        if not _SPARES:
+            return None, 0
+        spare = _SPARES.pop()
+        if _CLONES and not _CLONING:
+            _CLONING = True
+            return spare, _CLONES
+        return spare, 0
+
+
+def _make_clones(template: _Zygote | None, n: int) -> None:
+    """Clone ``template`` ``n`` times into the spares (best effort: a worker that finds
+    no spare starts its own zygote), waking the workers waiting for them.
+    """
+    global _CLONES, _CLONING
+    made: list[_Zygote] = []
+    try:
+        for _ in range(n if template is not None else 0):
+            made.append(_Zygote.clone(template))  # type: ignore[arg-type]
+    except RuntimeError:
+        pass
+    finally:
+        with _SPARE_LOCK:
+            _SPARES.extend(made)
+            _CLONES, _CLONING = 0, False
+            _SPARE_LOCK.notify_all()
+
+
 def _thread_zygote() -> _Zygote | None:
     """The zygote of the calling thread, started once per thread (or taken from those
-    :func:`prestart_zygotes` started); None if forking is not safe here.
+    :func:`prestart_zygotes` started or cloned); None if forking is not safe here.
     """
     if _FORK_UNSAFE is not None:
         return None
@@ -371,11 +535,14 @@ def _thread_zygote() -> _Zygote | None:
         return zygote
     zygote = None
     if getattr(_LOCAL, "many", False):
-        with _SPARE_LOCK:
-            spare = _SPARES.pop() if _SPARES else None
-        if spare is not None and spare.alive():
-            spare.handshake()  # RuntimeError if it died meanwhile (killed on Ctrl-C, say)
-            zygote = spare
+        spare, clones = _take_spare()
+        try:
+            if spare is not None and spare.alive():
+                spare.handshake()  # RuntimeError if it died meanwhile (killed on Ctrl-C, say)
+                zygote = spare
+        finally:
+            if clones:  # before the template serves its first run (None: it did not start)
+                _make_clones(zygote, clones)
     if zygote is None:
         zygote = _Zygote(warm=getattr(_LOCAL, "many", False))
     _LOCAL.zygote = zygote
@@ -386,22 +553,45 @@ def _thread_zygote() -> _Zygote | None:
 
 
 def prestart_zygotes(n: int) -> None:
-    """Start ``n`` warm zygotes now, without waiting for them: they import and warm up
-    while the launching process plans the sweep, and the batch workers that ask for a
-    zygote later (:func:`expect_many_runs`) take them. Nothing happens in ``exec`` mode.
-    Those never taken end with :func:`discard_spare_zygotes` or with this process.
+    """Have ``n`` warm zygotes ready for the batch workers that ask for one later
+    (:func:`expect_many_runs`): one starts now, without waiting for it, and imports and
+    warms up while the launching process plans the sweep; the other ``n - 1`` are
+    cloned from it when the first worker takes it (no import or warm-up of their own).
+    Nothing happens in ``exec`` mode. Those never taken end with
+    :func:`discard_spare_zygotes` or with this process.
     """
+    global _CLONES
     if n <= 0 or _FORK_UNSAFE is not None or isolation_mode() != "fork":
         return
     with _SPARE_LOCK:
-        _SPARES.extend(_Zygote(warm=True, wait=False) for _ in range(n))
+        _SPARES.append(_Zygote(warm=True, wait=False))
+        _CLONES += n - 1
+
+
+def ensure_spares(n: int) -> None:
+    """At least ``n`` zygotes spare or still to be cloned: more clones of the first spare,
+    or a :func:`prestart_zygotes` of ``n`` if there is none (a batch's workers, before
+    they start).
+    """
+    global _CLONES
+    with _SPARE_LOCK:
+        have = len(_SPARES) + _CLONES
+        if have >= n:
+            return
+        if _SPARES:
+            _CLONES += n - have
+            return
+    prestart_zygotes(n)
 
 
 def discard_spare_zygotes() -> None:
     """Stop the prestarted zygotes that no worker took."""
+    global _CLONES
     with _SPARE_LOCK:
         spares = list(_SPARES)
         _SPARES.clear()
+        _CLONES = 0  # clones a worker adds after this end with this process
+        _SPARE_LOCK.notify_all()
     for zygote in spares:
         with contextlib.suppress(OSError):
             zygote.proc.kill()
@@ -741,7 +931,7 @@ def _serve_runs(req_fd: int, rep_fd: int) -> None:
     os._exit(EXIT_OK)
 
 
-def _zygote(parent: int, warm: bool = False) -> None:
+def _zygote(parent: int, warm: bool = False, ctl: int = -1) -> None:
     _ignore_interrupt()  # inherited by the forked runs
     _die_with_parent(parent)
     out = _protocol_stdout()
@@ -750,32 +940,102 @@ def _zygote(parent: int, warm: bool = False) -> None:
     import feedlab.experiments.run  # noqa: F401  (the whole point: import once, fork many)
 
     tqdm.monitor_interval = 0  # no tqdm monitor thread in a process that forks
+    if warm:  # many runs to serve: warming up pays off at once
+        _warm_and_freeze()
+    ctl_sock = socket.socket(fileno=ctl) if ctl >= 0 else None
+    _zygote_loop(sys.stdin.buffer, out, parent, ctl_sock, warm)
+
+
+def _warm_and_freeze() -> None:
+    _warm_up()
+    # every object so far is shared with the children: kept out of the garbage
+    # collector's scans, its pages are not copied into each child (copy-on-write)
+    gc.collect()
+    gc.freeze()
+
+
+def _zygote_loop(
+    requests: Any, out: int, parent: int, ctl_sock: socket.socket | None, warm: bool
+) -> None:
+    """Say hello, then serve each request line: a run (in the current run process) or,
+    from a warm zygote, a clone of itself (:func:`_clone`).
+    """
 
     def send(msg: dict[str, Any]) -> None:
         os.write(out, json.dumps(msg).encode() + b"\n")
 
-    def warm_up() -> None:
-        _warm_up()
-        # every object so far is shared with the children: kept out of the garbage
-        # collector's scans, its pages are not copied into each child (copy-on-write)
-        gc.collect()
-        gc.freeze()
-
-    if warm:  # many runs to serve: warming up pays off at once
-        warm_up()
     send({"ready": True, "pid": os.getpid(), "threads": _thread_count()})
     me = os.getpid()
     served = 0
     runner: _Runner | None = None
-    for line in sys.stdin.buffer:
+    for line in requests:
         request = json.loads(line)
+        if request.get("clone"):
+            if runner is not None:  # a clone must not hold this run process's pipes
+                runner.reap()
+                runner = None
+            send({"cloned": _clone(parent, ctl_sock, out, warm)})
+            continue
         if served == 1 and not warm:  # a second run: warming up pays off now
-            warm_up()
+            _warm_and_freeze()
+            warm = True
         served += 1
         if (threads := _thread_count()) > 1:
             send({"unsafe": f"the pre-imported process has {threads} threads"})
             continue
         runner = _serve(runner, request, me, out, send)
+
+
+def _clone(parent: int, ctl_sock: socket.socket | None, out: int, warm: bool) -> bool:
+    """Fork a copy of this (warm, single-threaded) zygote that serves the two pipe ends
+    the job process sent over the control socket; whether it was made. The copy is
+    forked from an intermediate process that exits at once, so it is re-parented to the
+    job process (a child subreaper, :func:`_become_subreaper`): the job can wait for it,
+    and it dies with the job, not with this zygote.
+    """
+    if ctl_sock is None or not warm or _thread_count() > 1:
+        return False
+    _, fds, _, _ = socket.recv_fds(ctl_sock, 64, 2)
+    if len(fds) != 2:
+        for fd in fds:
+            os.close(fd)
+        return False
+    req_fd, rep_fd = fds
+    middle = os.fork()
+    if middle == 0:
+        try:
+            if os.fork() == 0:
+                _be_clone(parent, req_fd, rep_fd, ctl_sock, out)
+        finally:
+            os._exit(0)
+    os.close(req_fd)
+    os.close(rep_fd)
+    os.waitpid(middle, 0)
+    return True
+
+
+def _be_clone(
+    parent: int, req_fd: int, rep_fd: int, ctl_sock: socket.socket, zygote_out: int
+) -> None:
+    """The clone's life (never returns): drop the original's protocol, wait to be the job
+    process's child, then serve requests on the received pipes as a warm zygote.
+    """
+    try:
+        ctl_sock.close()
+        os.close(zygote_out)
+        devnull = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(devnull, 0)  # the original's requests are not ours
+        os.close(devnull)
+        deadline = time.monotonic() + 10
+        while os.getppid() != parent:  # re-parenting follows the middle process's exit
+            if time.monotonic() > deadline:
+                os._exit(EXIT_ERROR)
+            time.sleep(0.001)
+        _die_with_parent(parent)
+        with os.fdopen(req_fd, "rb") as requests:
+            _zygote_loop(requests, rep_fd, parent, None, warm=True)
+    finally:
+        os._exit(0)
 
 
 def _serve(
@@ -805,13 +1065,15 @@ def _serve(
 
 
 if __name__ == "__main__":
-    if len(sys.argv) == 3 and sys.argv[1] in ("--zygote", "--zygote-warm"):
-        _zygote(int(sys.argv[2]), warm=sys.argv[1] == "--zygote-warm")
+    if len(sys.argv) in (3, 4) and sys.argv[1] in ("--zygote", "--zygote-warm"):
+        ctl = int(sys.argv[3]) if len(sys.argv) == 4 else -1
+        _zygote(int(sys.argv[2]), warm=sys.argv[1] == "--zygote-warm", ctl=ctl)
     elif len(sys.argv) == 3 and sys.argv[1] == "--once":
         _once(int(sys.argv[2]))
     else:
         print(
-            "usage: python -m feedlab.experiments.isolate --zygote|--zygote-warm|--once PARENT_PID",
+            "usage: python -m feedlab.experiments.isolate "
+            "--zygote|--zygote-warm|--once PARENT_PID [CONTROL_FD]",
             file=sys.stderr,
         )
         sys.exit(2)

@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from helpers import run_feedlab
@@ -137,23 +138,36 @@ def test_a_config_that_gives_another_key_is_not_run(tmp_path: Path) -> None:
 def test_one_worker_process_imports_once_for_many_runs(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Six runs on two workers start exactly two pre-imported processes (not one per run,
-    not one per job plus one per worker), and give the bytes of in-process runs."""
+    """Six runs on two workers start exactly one pre-imported process and clone it once
+    (not one per run, not one per job plus one per worker, not one import per worker),
+    and give the bytes of in-process runs; no process is left behind."""
     sweep_dir = tmp_path / "sw"
     jobs = planned([*TINY, "output.quiet=true"], ["seed=range(0,6)"], sweep_dir)
     started: list[int] = []
+    clones: list[int] = []
     original = isolate._Zygote.__init__
+    original_clone = isolate._Zygote.clone.__func__  # type: ignore[attr-defined]
 
     def counting(self: isolate._Zygote, warm: bool = False, wait: bool = True) -> None:
         started.append(int(warm))
         original(self, warm, wait)
 
+    def counting_clone(cls: type[isolate._Zygote], template: isolate._Zygote) -> Any:
+        made = original_clone(cls, template)
+        clones.append(made.proc.pid)
+        return made
+
     monkeypatch.setattr(isolate._Zygote, "__init__", counting)
+    monkeypatch.setattr(isolate._Zygote, "clone", classmethod(counting_clone))
     committed: set[str] = set()
     counts = batch.run_local(jobs, sweep_dir, workers=2, committed=committed)
     assert counts == {"complete": 6}
     assert committed == {j.key for j in jobs}
-    assert started == [1, 1]  # two workers, each warmed up before its first run
+    assert started == [1]  # one import and warm-up before the first run ...
+    assert len(clones) == 1  # ... and a fork of it for the second worker
+    assert not isolate._SPARES and not isolate._CLONES
+    with pytest.raises(ProcessLookupError):  # the clone ended with its worker
+        os.kill(clones[0], 0)
     report = sweep.verify(sweep_dir)
     assert report.ok and len(report.complete) == 6
     direct = run_experiment([*TINY, "seed=4", "output.quiet=true", f"output.dir={tmp_path}/d"])
