@@ -97,3 +97,95 @@ def test_reused_run_process_gives_the_bytes_of_a_fresh_interpreter(
     cfg, key = _config(fresh, 3)
     assert isolate.run_isolated(cfg, [], key).ok
     assert _hashes(shared / "runs" / key) == _hashes(fresh / "runs" / key)
+
+
+def _state(pid: int) -> str:
+    """The process state letter of ``pid`` ('Z' zombie), or '' if it is gone."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return ""
+    return stat[stat.rindex(")") + 2]
+
+
+def _request(cfg: dict, key: str) -> dict:
+    return {"config": cfg, "overrides": [], "key": key, "memory_bytes": 0, "fault": None}
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc")
+def test_a_clone_runs_without_its_template_and_gives_the_same_bytes(
+    tmp_path: Path, fork_mode: None
+) -> None:
+    """A clone of a warm zygote is a zygote of its own: it serves runs after its template
+    is SIGKILLed (it is this process's child, not the template's), with the bytes of the
+    template's runs, and it ends when closed."""
+    template = isolate._Zygote(warm=True)
+    clone = isolate._Zygote.clone(template)
+    try:
+        assert clone.proc.pid not in (template.proc.pid, os.getpid())
+        assert os.waitpid(clone.proc.pid, os.WNOHANG) == (0, 0)  # our child, running
+        cfg, key = _config(tmp_path / "a", 1)
+        assert template.run(_request(cfg, key), 0).ok
+        with pytest.raises(RuntimeError):  # a clone is not cloned again
+            isolate._Zygote.clone(clone)
+        template.proc.kill()
+        template.proc.wait()
+        cfg2, key2 = _config(tmp_path / "b", 1)
+        outcome = clone.run(_request(cfg2, key2), 0)
+        assert outcome.ok and outcome.pid != clone.proc.pid
+        assert _hashes(tmp_path / "b" / "runs" / key2) == _hashes(tmp_path / "a" / "runs" / key)
+    finally:
+        clone.close()
+        template.close()
+    assert _state(clone.proc.pid) == ""  # waited for: no zombie left
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc")
+def test_a_clone_dies_with_the_job_process(tmp_path: Path) -> None:
+    """SIGKILL the job process that made a clone while the clone runs a run that hangs:
+    the clone dies too (its parent-death signal is armed once it is the job's child; an
+    idle clone would also end at the end of its requests), and with it the run, and the
+    template."""
+    import subprocess
+    import sys
+    import time
+
+    script = (
+        "import os, sys\n"
+        "os.environ['FEEDLAB_ISOLATION'] = 'fork'\n"
+        "from feedlab.experiments import isolate\n"
+        "t = isolate._Zygote(warm=True)\n"
+        "c = isolate._Zygote.clone(t)\n"
+        "import json\n"
+        "req = json.loads(sys.stdin.readline())\n"
+        "c.proc.stdin.write(json.dumps(req).encode() + b'\\n'); c.proc.stdin.flush()\n"
+        "run = c.reader.read(None)['pid']\n"
+        "print(t.proc.pid, c.proc.pid, run, flush=True)\n"
+        "sys.stdin.read()\n"
+    )
+    cfg, key = _config(tmp_path, 1)
+    request = {**_request(cfg, key), "fault": "hang"}
+    job = subprocess.Popen(
+        [sys.executable, "-c", script],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, isolate.ISOLATION_ENV: "fork"},
+    )
+    try:
+        assert job.stdout is not None and job.stdin is not None
+        job.stdin.write(json.dumps(request) + "\n")
+        job.stdin.flush()
+        pids = [int(p) for p in job.stdout.readline().split()]
+        time.sleep(0.5)  # the run is hanging now
+        assert len(pids) == 3 and all(_state(p) not in ("", "Z") for p in pids)
+        job.kill()
+        job.wait()
+        deadline = time.monotonic() + 20
+        while any(_state(p) not in ("", "Z") for p in pids):
+            assert time.monotonic() < deadline, [_state(p) for p in pids]
+            time.sleep(0.05)
+    finally:
+        if job.poll() is None:
+            job.kill()
+            job.wait()
