@@ -95,22 +95,27 @@ def file_sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def write_bytes_atomic(path: Path, data: bytes) -> None:
-    """Write to a temporary name in the same directory, fsync, then os.replace."""
+def write_bytes_atomic(path: Path, data: bytes, durable: bool = True) -> None:
+    """Write to a temporary name in the same directory, fsync (unless not ``durable``:
+    a file that only has to survive its process, not the machine), then os.replace.
+    """
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
     with open(tmp, "wb") as f:
         f.write(data)
         f.flush()
-        os.fsync(f.fileno())
+        if durable:
+            os.fsync(f.fileno())
     os.replace(tmp, path)
 
 
-def write_json(path: Path, obj: Any) -> None:
+def write_json(path: Path, obj: Any, durable: bool = True) -> None:
     """Write ``obj`` as indented JSON with sorted keys, atomically (NumPy scalars and
     arrays become numbers and lists; anything else unknown its string).
     """
     write_bytes_atomic(
-        path, (json.dumps(obj, indent=1, sort_keys=True, default=_jsonable) + "\n").encode()
+        path,
+        (json.dumps(obj, indent=1, sort_keys=True, default=_jsonable) + "\n").encode(),
+        durable,
     )
 
 
