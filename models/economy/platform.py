@@ -140,6 +140,9 @@ class PlatformEconomy(Extension):
             self.adv = Advertisers.draw(self.ads, n, rng)
             a = self.ads.advertisers
             self.adv_books = {k: np.zeros(a) for k in ("impressions", "unsafe", "clicks", "spend")}
+            #: how far down each advertiser's list of slots the last auction got (−1: none
+            #: yet), the auction's guess of how much to sort (speed only: ads.allocate)
+            self.auction_depth = np.full(a, -1, np.int64)
         self.subscribed = np.zeros(n, bool)
         self.ev = np.full(n, np.nan)
         self.wtp = np.zeros(n)
@@ -248,7 +251,7 @@ class PlatformEconomy(Extension):
         e_hat = self.inferred[viewer] if cfg.targeting == "arousal" else zero
         ecpm, cost = prices(cfg.click, adv, u.opinion[viewer], s_hat, e_hat)
         blocked = adv.blocks[None, :] & unsafe[:, None]
-        winner = allocate(ecpm, cost, blocked, adv.budget, self.rng)
+        winner = allocate(ecpm, cost, blocked, adv.budget, self.rng, self.auction_depth)
         sold = np.flatnonzero(winner >= 0)
         w = winner[sold]
         sv = viewer[sold]

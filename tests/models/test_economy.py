@@ -333,6 +333,29 @@ def test_allocate_equals_the_greedy_pass_with_exact_ties_and_any_budget() -> Non
         assert np.array_equal(got, want), trial
 
 
+def test_allocate_with_a_depth_guess_sells_the_same(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Sorting only the start of each advertiser's list (a guess from the last auction,
+    too short or too long) changes no winner: a list that runs out is sorted further and
+    the pass run again; the guess is updated to how far the pass got.
+    """
+    import feedlab.models.economy.ads as ads_mod
+
+    monkeypatch.setattr(ads_mod, "DEPTH_MIN", 1)  # tiny prefixes: many re-sorts
+    for trial in range(30):
+        gen = np.random.default_rng(300 + trial)
+        s, a = int(gen.integers(1, 3000)), int(gen.integers(1, 6))
+        ecpm = gen.random((s, a)) * 5 if trial % 2 else 1.0 + np.round(gen.random((s, a)))
+        cost = gen.random((s, a)) * 0.01
+        blocked = gen.random((s, a)) < 0.1
+        budget = [np.inf, 1.0, 5.0, 0.05][trial % 4]
+        want = allocate(ecpm, cost, blocked, budget, np.random.default_rng(trial))
+        for guess in (np.zeros(a), np.full(a, -1), gen.integers(0, s + 1, a), np.full(a, 9 * s)):
+            depth = guess.astype(np.int64)
+            got = allocate(ecpm, cost, blocked, budget, np.random.default_rng(trial), depth)
+            assert np.array_equal(got, want), (trial, guess)
+            assert (depth >= 0).all() and (depth <= s).all()
+
+
 def test_fused_prices_equal_the_whole_array_formulas() -> None:
     """eCPM and cost from the fused kernels are the whole-array NumPy values bit for bit,
     and the per-pair click logits are the (S, A) form's entries.
