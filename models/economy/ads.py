@@ -164,13 +164,16 @@ def _neg_logits(x, stance, own, base, relevance, out):  # pragma: no cover - jit
 
 @njit(cache=True)
 def _prices_from_exp(e, bid, cpc, ecpm, cost):  # pragma: no cover - jitted
-    """From ``e = exp(−logit)``: p̂CTR = 1 / (1 + e), then eCPM and expected cost per
-    pair (:func:`prices`), in one pass.
+    """From ``e = exp(−logit)`` of the CPC advertisers' pairs (their columns in order):
+    p̂CTR = 1 / (1 + e), then eCPM and expected cost per pair (:func:`prices`), in one
+    pass.
     """
-    for i in range(e.shape[0]):
+    for i in range(ecpm.shape[0]):
+        j = 0  # column of e
         for a in range(bid.shape[0]):
             if cpc[a]:
-                p = 1.0 / (1.0 + e[i, a])
+                p = 1.0 / (1.0 + e[i, j])
+                j += 1
                 ecpm[i, a] = 1000.0 * bid[a] * p
                 cost[i, a] = bid[a] * p
             else:
@@ -194,23 +197,87 @@ def prices(
     Two fused passes around NumPy's ``exp`` (the exponential stays NumPy's, so the values
     are those of the whole-array form ``1 / (1 + np.exp(−z))`` bit for bit: the kernels
     do only ``+ − × /`` and ``abs``, which IEEE arithmetic rounds the same everywhere).
+    Only the CPC advertisers' pairs need a click prediction, so only their logits are
+    computed and exponentiated (NumPy's ``exp`` is element by element: the same value
+    of an element in any array).
     """
-    n, k = x.shape[0], adv.stance.shape[0]
+    n = x.shape[0]
+    paid_per_click = np.flatnonzero(adv.cpc)
     own = cfg.susceptibility * s + cfg.arousal * e
-    z = np.empty((n, k))
+    z = np.empty((n, paid_per_click.shape[0]))
     _neg_logits(
         np.ascontiguousarray(x, dtype=np.float64),
-        adv.stance,
+        np.ascontiguousarray(adv.stance[paid_per_click], dtype=np.float64),
         np.ascontiguousarray(own, dtype=np.float64),
         _logit(cfg.ctr),
         float(cfg.relevance),
         z,
     )
     np.exp(z, out=z)
+    k = adv.stance.shape[0]
     ecpm = np.empty((n, k))
     cost = np.empty((n, k))
     _prices_from_exp(z, adv.bid, adv.cpc, ecpm, cost)
     return ecpm, cost
+
+
+@njit(cache=True)
+def _feed_ad_slots(
+    ptr, shown, first, spacing, outrage, unsafe_outrage, window, viewer, unsafe
+):  # pragma: no cover - jitted
+    """:func:`feed_ad_slots` into ``viewer`` and ``unsafe`` (one entry per shown ad)."""
+    s = 0
+    for i in range(shown.shape[0]):
+        start, stop = ptr[i], ptr[i + 1]
+        for j in range(shown[i]):
+            at = start + first + j * (spacing - 1)  # the ad's organic items above it
+            lo = min(max(at - window, start), stop)
+            hi = min(max(at + window, start), stop)
+            bad = False
+            for m in range(lo, hi):
+                if outrage[m] >= unsafe_outrage:
+                    bad = True
+                    break
+            viewer[s] = i
+            unsafe[s] = bad
+            s += 1
+
+
+def feed_ad_slots(
+    ptr: np.ndarray,
+    shown: np.ndarray,
+    first: int,
+    spacing: int,
+    outrage: np.ndarray,
+    unsafe_outrage: float,
+    window: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The shown ads of a step's feeds, viewer by viewer and top down: each ad's viewer
+    and whether it is unsafe, in one pass over the ads.
+
+    Viewer ``i`` (organic items ``ptr[i]:ptr[i+1]`` in rank order, with outrage
+    ``outrage``) sees ``shown[i]`` ads; ad ``a`` has
+    :func:`feedlab.analysis.metrics.economy.organic_before` organic items above it and is
+    unsafe when any of the ``window`` organic items directly above or below it has
+    outrage ≥ ``unsafe_outrage`` — the values of
+    ``np.repeat(np.arange(n), shown)`` and :func:`~feedlab.analysis.metrics.economy.unsafe_adjacent`
+    (module docstring, §Brand safety), without their per-item running sum.
+    """
+    total = int(shown.sum())
+    viewer = np.empty(total, np.int64)
+    unsafe = np.empty(total, np.bool_)
+    _feed_ad_slots(
+        np.ascontiguousarray(ptr, dtype=np.int64),
+        np.ascontiguousarray(shown, dtype=np.int64),
+        int(first),
+        int(spacing),
+        np.ascontiguousarray(outrage, dtype=np.float64),
+        float(unsafe_outrage),
+        int(window),
+        viewer,
+        unsafe,
+    )
+    return viewer, unsafe
 
 
 #: the radix sort's digit: 8 bits (it must divide 64), so at most eight passes over a
