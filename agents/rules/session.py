@@ -34,7 +34,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from feedlab.experiments.schema import field
-from feedlab.models.kernels import njit
+from feedlab.models.kernels import count_at, njit
 
 
 @dataclass(frozen=True)
@@ -122,10 +122,11 @@ def session_lengths(
     feed. Users without items read 0. The arithmetic is the vectorised NumPy form's
     (``np.cumsum``, then the window differences), so the lengths are the same bit for bit.
     """
-    length = np.bincount(viewer, minlength=n).astype(np.int64)
-    _first_stops(
-        np.ascontiguousarray(viewer, dtype=np.int64),
-        np.ascontiguousarray(rank, dtype=np.int64),
+    length = np.zeros(n, np.int64)
+    count_at(viewer, length)  # np.bincount(viewer, minlength=n)
+    _first_stops(  # the ids and ranks as they come (int32 or int64: no widened copies)
+        np.ascontiguousarray(viewer),
+        np.ascontiguousarray(rank),
         np.ascontiguousarray(gain, dtype=np.float64),
         np.ascontiguousarray(theta, dtype=np.float64),
         int(cfg.memory),
@@ -136,6 +137,16 @@ def session_lengths(
     return length
 
 
+@njit(cache=True)
+def _seen(viewer, rank, length, out):  # pragma: no cover - jitted
+    for j in range(viewer.shape[0]):
+        out[j] = rank[j] < length[viewer[j]]
+
+
 def seen_mask(viewer: np.ndarray, rank: np.ndarray, length: np.ndarray) -> np.ndarray:
-    """Which ranked items are read: those above each viewer's session length."""
-    return rank < length[viewer]
+    """Which ranked items are read: those above each viewer's session length
+    (``rank < length[viewer]``, in one pass without the gathered lengths).
+    """
+    out = np.empty(viewer.shape[0], np.bool_)
+    _seen(np.ascontiguousarray(viewer), np.ascontiguousarray(rank), length, out)
+    return out

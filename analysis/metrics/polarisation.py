@@ -334,10 +334,27 @@ def group_mean_distance(
     _same_length(("x", xv), ("groups", gv))
     if xv.size == 0 or not _all_finite(xv):
         return NAN
-    _, inverse, counts = np.unique(gv, return_inverse=True, return_counts=True)
-    if counts.size < 2:
-        return NAN
-    means = np.bincount(inverse, weights=xv, minlength=counts.size) / counts
+    if (
+        np.issubdtype(gv.dtype, np.integer)
+        and gv.size
+        and int(gv.min()) >= 0
+        and int(gv.max()) <= max(gv.size, 1024)
+    ):
+        # small non-negative integer labels (the model's groups): count and sum per label
+        # directly; each group's sum runs over its members in index order either way, so
+        # the means are those of the np.unique form below bit for bit, without its sort
+        counts = np.bincount(gv)
+        sums = np.bincount(gv, weights=xv, minlength=counts.size)
+        present = counts > 0
+        counts, sums = counts[present], sums[present]
+        if counts.size < 2:
+            return NAN
+        means = sums / counts
+    else:
+        _, inverse, counts = np.unique(gv, return_inverse=True, return_counts=True)
+        if counts.size < 2:
+            return NAN
+        means = np.bincount(inverse, weights=xv, minlength=counts.size) / counts
     if how == "max_pairwise":
         return float(means.max() - means.min())
     top = np.argsort(-counts, kind="stable")[:2]
