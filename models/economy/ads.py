@@ -449,32 +449,40 @@ def _column_min(x):  # pragma: no cover - jitted
 
 
 @njit(cache=True)
-def _greedy(  # noqa: C901 - one merge loop
-    order, dkey, length, cost, budget, blocked, winner, spend, head
+def _greedy(
+    order,
+    dkey,
+    length,
+    cost,
+    budget,
+    blocked,
+    any_blocked,
+    min_cost,
+    winner,
+    spend,
+    head,
+    head_key,
+    state,
 ):  # pragma: no cover - jitted
     """The greedy auction over every (slot, advertiser) pair in descending key: a free,
     unblocked slot goes to the advertiser if its spend plus the pair's expected cost stays
     within ``budget``. ``order[a, :length[a]]`` lists the first of advertiser ``a``'s
     slots by descending key and ``dkey[a]`` their sort keys (ascending;
     :func:`_descending_prefixes`); the advertisers' lists are merged on the fly (the next
-    pair is the smallest sort key among the lists' heads, ties to the lowest advertiser),
-    which visits the pairs in the same order as one global sort. The pass ends once every
-    slot is sold or no advertiser can afford its cheapest slot (spend only grows), as no
-    later pair could sell. ``head[a]``: how many of ``a``'s pairs it visited.
+    pair is the smallest sort key among the lists' heads ``head_key``, ties to the lowest
+    advertiser), which visits the pairs in the same order as one global sort. The pass
+    ends once every slot is sold or no advertiser can afford its cheapest slot
+    (``min_cost``; spend only grows), as no later pair could sell. ``head[a]``: how many
+    of ``a``'s pairs it visited; ``state``: (advertisers still in the merge, slots sold).
+    ``blocked`` is read only with ``any_blocked``.
 
-    Returns −1, or an advertiser that would go on past its sorted prefix (the pass is
-    then incomplete: sort a longer prefix and run it again from the start).
+    Returns −1 when done, or an advertiser that would go on past its sorted prefix: the
+    pass stops before choosing the next pair, so that the caller can sort more of that
+    list, put its next key back at its head and resume (:func:`allocate`).
     """
     n_adv, n_slots = order.shape
-    min_cost = _column_min(cost)  # each advertiser's cheapest slot
-    head[:] = 0
-    head_key = np.full(n_adv, _SENTINEL)  # the sort key of each list's head
-    live = 0
-    for a in range(n_adv):
-        if n_slots and spend[a] + min_cost[a] <= budget:
-            head_key[a] = dkey[a, 0]
-            live += 1
-    sold = 0
+    live, sold = state[0], state[1]
+    short = -1
     while live > 0 and sold < n_slots:
         a = 0
         for b in range(1, n_adv):
@@ -489,7 +497,7 @@ def _greedy(  # noqa: C901 - one merge loop
             beyond = head[a] < n_slots
             head_key[a] = _SENTINEL
             live -= 1
-        if winner[s] < 0 and not blocked[s, a]:
+        if winner[s] < 0 and not (any_blocked and blocked[s, a]):
             c = cost[s, a]
             if spend[a] + c <= budget:
                 winner[s] = a
@@ -499,8 +507,10 @@ def _greedy(  # noqa: C901 - one merge loop
                     head_key[a] = _SENTINEL  # it can afford no slot any more
                     live -= 1
         if beyond and sold < n_slots and spend[a] + min_cost[a] <= budget:
-            return a  # it would stay in the merge: its next pairs are needed
-    return -1
+            short = a  # it stays in the merge: its next pairs are needed
+            break
+    state[0], state[1] = live, sold
+    return short
 
 
 #: The auction sorts each advertiser's best ``DEPTH_SLACK × (pairs visited last step) +
@@ -513,14 +523,16 @@ DEPTH_MIN = 1024
 def allocate(
     ecpm: np.ndarray,
     cost: np.ndarray,
-    blocked: np.ndarray,
+    blocked: np.ndarray | None,
     budget: float,
     rng: np.random.Generator,
     depth: np.ndarray | None = None,
 ) -> np.ndarray:
     """Winner advertiser per slot (−1: unsold) of the greedy budgeted auction: pairs in
     descending ``ecpm`` (``(S, A)``; ties in random order from ``rng``), each slot to the
-    first advertiser whose spend plus the pair's expected ``cost`` stays within ``budget``.
+    first advertiser whose spend plus the pair's expected ``cost`` stays within ``budget``
+    and that does not block the slot (``blocked``, ``(S, A)``; None: no advertiser
+    blocks any).
 
     ``depth`` (per advertiser, updated in place; optional; negative = unknown) is a guess
     of how far down its list of slots the pass will get, from the last auction: only
@@ -555,18 +567,40 @@ def allocate(
     length = np.empty(a, np.int64)
     threaded(_descending_prefixes)(key, want, order, dkey, length)
     cost = np.ascontiguousarray(cost)
-    blocked = np.ascontiguousarray(blocked)
-    winner = np.empty(s, np.int64)
-    spend = np.empty(a)
-    head = np.empty(a, np.int64)
+    any_blocked = blocked is not None and bool(blocked.any())
+    blocked = np.ascontiguousarray(blocked) if any_blocked else np.zeros((1, 1), np.bool_)
+    winner = np.full(s, -1, np.int64)
+    spend = np.zeros(a)
+    head = np.zeros(a, np.int64)
+    min_cost = _column_min(cost)  # each advertiser's cheapest slot
+    # the merge's start: every list that can afford its cheapest slot, at its first key
+    head_key = np.full(a, _SENTINEL)
+    live = (min_cost <= budget) & (s > 0)
+    if s:
+        head_key[live] = dkey[live, 0]
+    state = np.array([int(live.sum()), 0], np.int64)
     while True:
-        winner.fill(-1)
-        spend.fill(0.0)
-        short = _greedy(order, dkey, length, cost, budget, blocked, winner, spend, head)
+        short = _greedy(
+            order,
+            dkey,
+            length,
+            cost,
+            budget,
+            blocked,
+            any_blocked,
+            min_cost,
+            winner,
+            spend,
+            head,
+            head_key,
+            state,
+        )
         if short < 0:
             break
-        # only advertiser `short` needs more of its list: sort twice as far
+        # its list ran out: sort twice as far (the start comes out the same) and go on
         length[short] = _column_order(key, short, min(2 * length[short], s), order, dkey)
+        head_key[short] = dkey[short, head[short]]
+        state[0] += 1
     if depth is not None:
         depth[:] = head
     return winner

@@ -274,7 +274,8 @@ class PlatformEconomy(Extension):
         s_hat = self.inferred[viewer] if cfg.targeting == "susceptibility" else zero
         e_hat = self.inferred[viewer] if cfg.targeting == "arousal" else zero
         ecpm, cost = prices(cfg.click, adv, u.opinion[viewer], s_hat, e_hat)
-        blocked = adv.blocks[None, :] & unsafe[:, None]
+        # (S, A) only when some advertiser blocks unsafe slots (brand safety)
+        blocked = adv.blocks[None, :] & unsafe[:, None] if adv.blocks.any() else None
         winner = allocate(ecpm, cost, blocked, adv.budget, self.rng, self.auction_depth)
         sold = np.flatnonzero(winner >= 0)
         w = winner[sold]

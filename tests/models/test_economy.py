@@ -355,6 +355,10 @@ def test_allocate_with_a_depth_guess_sells_the_same(monkeypatch: pytest.MonkeyPa
             got = allocate(ecpm, cost, blocked, budget, np.random.default_rng(trial), depth)
             assert np.array_equal(got, want), (trial, guess)
             assert (depth >= 0).all() and (depth <= s).all()
+        nobody = np.zeros((s, a), bool)  # None: no advertiser blocks (the (S, A) skipped)
+        rng = np.random.default_rng
+        got = allocate(ecpm, cost, None, budget, rng(trial))
+        assert np.array_equal(got, allocate(ecpm, cost, nobody, budget, rng(trial)))
 
 
 def test_feed_ad_slots_equal_the_vectorised_form() -> None:
