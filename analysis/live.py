@@ -36,7 +36,7 @@ from feedlab.analysis.metrics.affect import (
     mean_change,
     mean_warmth,
 )
-from feedlab.models.kernels import reached_by_class, set_bit_where
+from feedlab.models.kernels import njit, reached_by_class, set_bit_where
 from feedlab.models.posts import KIND_RESHARE
 from feedlab.models.step_kernels import feed_reach_bits
 
@@ -202,24 +202,27 @@ def attention_stats(model: FeedModel, ctx: StepContext) -> dict[str, float]:
     churn = getattr(model, "churn_state", None)
     arm_of = model.users.arm
     item_arm = arm_of[ctx.feed.viewer]
-    groups: list[tuple[str, np.ndarray, np.ndarray]] = [("", np.ones(model.n, bool), iv)]
+    # everyone: the arrays themselves (no copies); per arm: the arm's users and items
+    groups: list[tuple[str, np.ndarray | slice, np.ndarray]] = [("", slice(None), iv)]
     if len(getattr(model, "policies", ())) > 1:
+        item_arm = arm_of[ctx.feed.viewer]
         groups += [
             (f"{ARM_SEP}{name}", arm_of == a, iv[item_arm == a])
             for a, name in enumerate(model.arm_names)
         ]
     out: dict[str, float] = {}
     for sfx, members, v in groups:
-        n = int(members.sum())
+        t_m, active_m = time[members], active[members]
+        n = t_m.shape[0]
         m = {
-            "time_spent_mean": attention.time_spent_mean(time[members]),
-            **attention.session_quantiles(time[members], active[members]),
+            "time_spent_mean": attention.time_spent_mean(t_m),
+            **attention.session_quantiles(t_m, active_m),
             "time_well_spent": attention.time_well_spent(v, dt),
             "regret_time_mean": _ratio(attention.regret_time(v, dt), n),
             "regret_share": attention.regret_share(v),
         }
         if churn is not None:
-            m["dau"] = attention.active_share(active[members])
+            m["dau"] = attention.active_share(active_m)
             m["survival"] = attention.survival_share(
                 churn.first_left[members], churn.eligible[members]
             )
@@ -237,12 +240,15 @@ def candidate_outrage_stats(model: FeedModel, ctx: StepContext) -> dict[str, flo
     ``candidates_high_outrage__<arm>``; the arm of a pair is its viewer's).
     """
     cand = ctx.cand
-    # per post slot, then per pair: one byte per pair, nothing cached on the candidates
-    hi = (model.posts.outrage >= model.dynamics.high_outrage)[cand.slot]
-    out = {"candidates_high_outrage": float(np.count_nonzero(hi))}
     arms = len(getattr(model, "policies", ()))
-    if arms < 2:
-        return out
+    thr = model.dynamics.high_outrage
+    if arms < 2:  # one pass over the pairs' slots, no per-pair temporary
+        return {
+            "candidates_high_outrage": float(_count_at_least(model.posts.outrage, cand.slot, thr))
+        }
+    # per post slot, then per pair: one byte per pair, nothing cached on the candidates
+    hi = (model.posts.outrage >= thr)[cand.slot]
+    out = {"candidates_high_outrage": float(np.count_nonzero(hi))}
     seg_arm = model.users.arm[cand.viewers].astype(np.int64)  # arm of each viewer segment
     seg_of_hi = np.searchsorted(cand.ptr, np.flatnonzero(hi), side="right") - 1
     n = np.bincount(seg_arm, weights=np.diff(cand.ptr), minlength=arms)
@@ -251,6 +257,18 @@ def candidate_outrage_stats(model: FeedModel, ctx: StepContext) -> dict[str, flo
         out[f"candidates{ARM_SEP}{name}"] = float(n[a])
         out[f"candidates_high_outrage{ARM_SEP}{name}"] = float(n_hi[a])
     return out
+
+
+@njit(cache=True)
+def _count_at_least(values, index, threshold):  # pragma: no cover - jitted
+    """How many ``values[index[i]] >= threshold`` (``np.count_nonzero`` of the gathered
+    mask, without building it).
+    """
+    c = 0
+    for i in range(index.shape[0]):
+        if values[index[i]] >= threshold:
+            c += 1
+    return c
 
 
 def outrage_split_metrics(s: dict[str, float], sfx: str = "") -> dict[str, float]:

@@ -33,8 +33,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from feedlab.agents.rules.value import ValueConfig
 from feedlab.experiments.schema import field
-from feedlab.models.kernels import njit
+from feedlab.models.kernels import count_at, njit
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,47 @@ def item_gain(cfg: SessionConfig, value: np.ndarray, outrage: np.ndarray) -> np.
 
 
 @njit(cache=True)
+def _feed_gains(quality, agreement, trust, outrage, w, pull, out):  # pragma: no cover
+    """:func:`feed_gains` into ``out``."""
+    for j in range(out.shape[0]):
+        o = outrage[j]
+        a01 = (1.0 + agreement[j]) / 2.0
+        v = w[0] * quality[j] + w[1] * a01 + w[2] * trust[j] - w[3] * o
+        out[j] = v + pull * o
+
+
+def feed_gains(
+    cfg: SessionConfig,
+    value_cfg: ValueConfig,
+    quality: np.ndarray,
+    agreement: np.ndarray,
+    trust: np.ndarray,
+    outrage: np.ndarray,
+) -> np.ndarray:
+    """Each ranked item's gain ``G = v + λ_o o`` with ``v`` its reflective value
+    (:func:`feedlab.agents.rules.value.item_value` of quality, agreement01 = (1 + A)/2,
+    trust and outrage), in one pass: the values of
+    ``item_gain(cfg, item_value(value_cfg, quality, (1 + agreement) / 2, trust, outrage),
+    outrage)`` bit for bit (the same operations in the same order), without its five
+    per-item temporaries.
+    """
+    out = np.empty(quality.shape[0])
+    w = np.array(
+        [value_cfg.quality, value_cfg.agreement, value_cfg.tie, value_cfg.regret], np.float64
+    )
+    _feed_gains(
+        np.ascontiguousarray(quality, dtype=np.float64),
+        np.ascontiguousarray(agreement, dtype=np.float64),
+        np.ascontiguousarray(trust, dtype=np.float64),
+        np.ascontiguousarray(outrage, dtype=np.float64),
+        w,
+        float(cfg.arousal_pull),
+        out,
+    )
+    return out
+
+
+@njit(cache=True)
 def _first_stops(viewer, rank, gain, theta, memory, min_items, boredom, length):  # pragma: no cover
     """:func:`session_lengths`' pass over the ranked items (its docstring), in place on
     ``length`` (each viewer's item count on entry).
@@ -122,10 +164,11 @@ def session_lengths(
     feed. Users without items read 0. The arithmetic is the vectorised NumPy form's
     (``np.cumsum``, then the window differences), so the lengths are the same bit for bit.
     """
-    length = np.bincount(viewer, minlength=n).astype(np.int64)
-    _first_stops(
-        np.ascontiguousarray(viewer, dtype=np.int64),
-        np.ascontiguousarray(rank, dtype=np.int64),
+    length = np.zeros(n, np.int64)
+    count_at(viewer, length)  # np.bincount(viewer, minlength=n)
+    _first_stops(  # the ids and ranks as they come (int32 or int64: no widened copies)
+        np.ascontiguousarray(viewer),
+        np.ascontiguousarray(rank),
         np.ascontiguousarray(gain, dtype=np.float64),
         np.ascontiguousarray(theta, dtype=np.float64),
         int(cfg.memory),
@@ -136,6 +179,16 @@ def session_lengths(
     return length
 
 
+@njit(cache=True)
+def _seen(viewer, rank, length, out):  # pragma: no cover - jitted
+    for j in range(viewer.shape[0]):
+        out[j] = rank[j] < length[viewer[j]]
+
+
 def seen_mask(viewer: np.ndarray, rank: np.ndarray, length: np.ndarray) -> np.ndarray:
-    """Which ranked items are read: those above each viewer's session length."""
-    return rank < length[viewer]
+    """Which ranked items are read: those above each viewer's session length
+    (``rank < length[viewer]``, in one pass without the gathered lengths).
+    """
+    out = np.empty(viewer.shape[0], np.bool_)
+    _seen(np.ascontiguousarray(viewer), np.ascontiguousarray(rank), length, out)
+    return out

@@ -48,6 +48,7 @@ from typing import Any, Literal
 import numpy as np
 
 from feedlab.experiments.schema import field
+from feedlab.models import buffers
 from feedlab.models.kernels import njit, prange, threaded
 from feedlab.models.registry import Registry
 
@@ -163,13 +164,16 @@ def _neg_logits(x, stance, own, base, relevance, out):  # pragma: no cover - jit
 
 @njit(cache=True)
 def _prices_from_exp(e, bid, cpc, ecpm, cost):  # pragma: no cover - jitted
-    """From ``e = exp(−logit)``: p̂CTR = 1 / (1 + e), then eCPM and expected cost per
-    pair (:func:`prices`), in one pass.
+    """From ``e = exp(−logit)`` of the CPC advertisers' pairs (their columns in order):
+    p̂CTR = 1 / (1 + e), then eCPM and expected cost per pair (:func:`prices`), in one
+    pass.
     """
-    for i in range(e.shape[0]):
+    for i in range(ecpm.shape[0]):
+        j = 0  # column of e
         for a in range(bid.shape[0]):
             if cpc[a]:
-                p = 1.0 / (1.0 + e[i, a])
+                p = 1.0 / (1.0 + e[i, j])
+                j += 1
                 ecpm[i, a] = 1000.0 * bid[a] * p
                 cost[i, a] = bid[a] * p
             else:
@@ -193,23 +197,87 @@ def prices(
     Two fused passes around NumPy's ``exp`` (the exponential stays NumPy's, so the values
     are those of the whole-array form ``1 / (1 + np.exp(−z))`` bit for bit: the kernels
     do only ``+ − × /`` and ``abs``, which IEEE arithmetic rounds the same everywhere).
+    Only the CPC advertisers' pairs need a click prediction, so only their logits are
+    computed and exponentiated (NumPy's ``exp`` is element by element: the same value
+    of an element in any array).
     """
-    n, k = x.shape[0], adv.stance.shape[0]
+    n = x.shape[0]
+    paid_per_click = np.flatnonzero(adv.cpc)
     own = cfg.susceptibility * s + cfg.arousal * e
-    z = np.empty((n, k))
+    z = np.empty((n, paid_per_click.shape[0]))
     _neg_logits(
         np.ascontiguousarray(x, dtype=np.float64),
-        adv.stance,
+        np.ascontiguousarray(adv.stance[paid_per_click], dtype=np.float64),
         np.ascontiguousarray(own, dtype=np.float64),
         _logit(cfg.ctr),
         float(cfg.relevance),
         z,
     )
     np.exp(z, out=z)
+    k = adv.stance.shape[0]
     ecpm = np.empty((n, k))
     cost = np.empty((n, k))
     _prices_from_exp(z, adv.bid, adv.cpc, ecpm, cost)
     return ecpm, cost
+
+
+@njit(cache=True)
+def _feed_ad_slots(
+    ptr, shown, first, spacing, outrage, unsafe_outrage, window, viewer, unsafe
+):  # pragma: no cover - jitted
+    """:func:`feed_ad_slots` into ``viewer`` and ``unsafe`` (one entry per shown ad)."""
+    s = 0
+    for i in range(shown.shape[0]):
+        start, stop = ptr[i], ptr[i + 1]
+        for j in range(shown[i]):
+            at = start + first + j * (spacing - 1)  # the ad's organic items above it
+            lo = min(max(at - window, start), stop)
+            hi = min(max(at + window, start), stop)
+            bad = False
+            for m in range(lo, hi):
+                if outrage[m] >= unsafe_outrage:
+                    bad = True
+                    break
+            viewer[s] = i
+            unsafe[s] = bad
+            s += 1
+
+
+def feed_ad_slots(
+    ptr: np.ndarray,
+    shown: np.ndarray,
+    first: int,
+    spacing: int,
+    outrage: np.ndarray,
+    unsafe_outrage: float,
+    window: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The shown ads of a step's feeds, viewer by viewer and top down: each ad's viewer
+    and whether it is unsafe, in one pass over the ads.
+
+    Viewer ``i`` (organic items ``ptr[i]:ptr[i+1]`` in rank order, with outrage
+    ``outrage``) sees ``shown[i]`` ads; ad ``a`` has
+    :func:`feedlab.analysis.metrics.economy.organic_before` organic items above it and is
+    unsafe when any of the ``window`` organic items directly above or below it has
+    outrage ≥ ``unsafe_outrage`` — the values of
+    ``np.repeat(np.arange(n), shown)`` and :func:`~feedlab.analysis.metrics.economy.unsafe_adjacent`
+    (module docstring, §Brand safety), without their per-item running sum.
+    """
+    total = int(shown.sum())
+    viewer = np.empty(total, np.int64)
+    unsafe = np.empty(total, np.bool_)
+    _feed_ad_slots(
+        np.ascontiguousarray(ptr, dtype=np.int64),
+        np.ascontiguousarray(shown, dtype=np.int64),
+        int(first),
+        int(spacing),
+        np.ascontiguousarray(outrage, dtype=np.float64),
+        float(unsafe_outrage),
+        int(window),
+        viewer,
+        unsafe,
+    )
+    return viewer, unsafe
 
 
 #: the radix sort's digit: 8 bits (it must divide 64), so at most eight passes over a
@@ -243,27 +311,79 @@ def _radix_pass(c, shift, src_k, src_i, dst_k, dst_i):  # pragma: no cover - jit
         dst_i[pos] = src_i[s]
 
 
+#: bits of the bucket histogram that picks a prefix (:func:`_column_order`): 2¹⁶ counters
+_PREFIX_BITS = 16
+
+
 @njit(cache=True)
-def _column_order(key, a, order, dkey):  # pragma: no cover - jitted
-    """:func:`_descending_orders` for advertiser ``a``."""
+def _sort_keys(key, a, src_k, src_i):  # pragma: no cover - jitted
+    """Advertiser ``a``'s sort keys (:func:`_descending_prefixes`) in ``src_k``, the
+    slots in ``src_i``; returns the bits in which some key differs from the first.
+    """
     n = key.shape[0]
-    radix = 1 << _DIGIT
-    mask = np.uint64(radix - 1)
     sign = np.uint64(1) << np.uint64(63)
     col = np.empty(n)
     for s in range(n):
         col[s] = key[s, a] + 0.0  # -0.0 -> +0.0
     bits = col.view(np.uint64)
-    src_k = np.empty(n, np.uint64)
-    src_i = np.empty(n, np.int64)
-    dst_k = np.empty(n, np.uint64)
-    dst_i = np.empty(n, np.int64)
-    cnt = np.zeros((64 // _DIGIT, radix), np.int64)
+    diff = np.uint64(0)
     for s in range(n):
         b = bits[s]
         x = b if b & sign else ~(b | sign)  # complement of the ascending mapping
         src_k[s] = x
         src_i[s] = s
+        diff |= x ^ src_k[0]
+    return diff
+
+
+@njit(cache=True)
+def _bucket_prefix(src_k, src_i, diff, want):  # pragma: no cover - jitted
+    """Keep (compacted in place, in slot order) the keys of the smallest run of whole
+    buckets of the top differing :data:`_PREFIX_BITS` bits that holds at least ``want``
+    keys; returns how many. The keys share every bit above those (``diff``: the bits in
+    which they differ), so a key's bucket orders as the key, and the kept keys are the
+    first of the full order.
+    """
+    n = src_k.shape[0]
+    top = 0
+    while top < 64 and (diff >> np.uint64(top)) != np.uint64(0):
+        top += 1
+    lo = np.uint64(max(top - _PREFIX_BITS, 0))
+    bmask = np.uint64((1 << _PREFIX_BITS) - 1)
+    hist = np.zeros(1 << _PREFIX_BITS, np.int64)
+    for s in range(n):
+        hist[(src_k[s] >> lo) & bmask] += 1
+    cut, below = 0, 0
+    while below + hist[cut] < want:
+        below += hist[cut]
+        cut += 1
+    k = 0
+    for s in range(n):
+        x = src_k[s]
+        if ((x >> lo) & bmask) <= cut:
+            src_k[k] = x
+            src_i[k] = src_i[s]
+            k += 1
+    return k
+
+
+@njit(cache=True)
+def _column_order(key, a, want, order, dkey):  # pragma: no cover - jitted
+    """:func:`_descending_prefixes` for advertiser ``a``: returns the prefix length."""
+    n = key.shape[0]
+    radix = 1 << _DIGIT
+    mask = np.uint64(radix - 1)
+    src_k = np.empty(n, np.uint64)
+    src_i = np.empty(n, np.int64)
+    diff = _sort_keys(key, a, src_k, src_i)
+    k = _bucket_prefix(src_k, src_i, diff, want) if want < n else n
+    src_k = src_k[:k]
+    src_i = src_i[:k]
+    dst_k = np.empty(k, np.uint64)
+    dst_i = np.empty(k, np.int64)
+    cnt = np.zeros((64 // _DIGIT, radix), np.int64)
+    for s in range(k):
+        x = src_k[s]
         for p in range(64 // _DIGIT):
             cnt[p, (x >> np.uint64(_DIGIT * p)) & mask] += 1
     for p in range(64 // _DIGIT):
@@ -271,21 +391,23 @@ def _column_order(key, a, order, dkey):  # pragma: no cover - jitted
         shared = False  # every key has the same digit p: the pass would not move them
         for v in range(radix):
             if c[v] != 0:
-                shared = c[v] == n
+                shared = c[v] == k
                 break
         if not shared:
             _radix_pass(c, _DIGIT * p, src_k, src_i, dst_k, dst_i)
             src_k, dst_k = dst_k, src_k
             src_i, dst_i = dst_i, src_i
-    order[a, :] = src_i
-    dkey[a, :] = src_k
+    order[a, :k] = src_i
+    dkey[a, :k] = src_k
+    return k
 
 
 @njit(cache=True)
-def _descending_orders(key, order, dkey):  # pragma: no cover - jitted
-    """Each advertiser's slots by descending ``key`` (``(S, A)``), ties by slot index:
-    ``order[a] = np.argsort(-key[:, a], kind="stable")``, exactly, and ``dkey[a]`` the
-    sort keys in that order.
+def _descending_prefixes(key, want, order, dkey, length):  # pragma: no cover - jitted
+    """The first ``length[a] ≥ want[a]`` slots of each advertiser's slots by descending
+    ``key`` (``(S, A)``), ties by slot index — the first ``length[a]`` entries of
+    ``np.argsort(-key[:, a], kind="stable")``, exactly — in ``order[a, :length[a]]``,
+    and ``dkey[a]`` their sort keys (ascending). ``want[a] ≥ S`` sorts them all.
 
     A least-significant-digit radix sort (stable, 8-bit digits) of an unsigned integer
     that orders as ``-key``: the float's bits with the sign bit set for a non-negative
@@ -293,12 +415,27 @@ def _descending_orders(key, order, dkey):  # pragma: no cover - jitted
     float-to-integer mapping), and its complement as ``-key``; ``-0.0`` is made ``+0.0``
     first, as the two compare equal. Keys must not be NaN. A digit that every key
     shares needs no pass. Linear time, where a comparison sort of the slots is
-    ``S log S``: at N = 10⁵ (174,000 slots × 6 advertisers) it takes a fifth of NumPy's
-    stable ``argsort`` of the same keys. Advertisers are independent (``prange``: one
-    per thread with ``platform.threads``; the same result at any thread count).
+    ``S log S``: at N = 10⁵ (174,000 slots × 6 advertisers) a full sort takes a fifth of
+    NumPy's stable ``argsort`` of the same keys. A prefix sorts only the keys of the
+    buckets (of a 16-bit histogram of the highest bits in which the keys differ) that
+    hold the best ``want[a]``: those keys, in slot order, sorted, are exactly the start
+    of the full order. Advertisers are independent (``prange``: one per thread with
+    ``platform.threads``; the same result at any thread count).
     """
     for a in prange(key.shape[1]):
-        _column_order(key, a, order, dkey)
+        length[a] = _column_order(key, a, want[a], order, dkey)
+
+
+@njit(cache=True)
+def _descending_orders(key, order, dkey):  # pragma: no cover - jitted
+    """Each advertiser's slots by descending ``key`` (``(S, A)``), ties by slot index:
+    ``order[a] = np.argsort(-key[:, a], kind="stable")``, exactly, and ``dkey[a]`` the
+    sort keys in that order (:func:`_descending_prefixes` of every slot).
+    """
+    n, k = key.shape
+    want = np.full(k, n, np.int64)
+    length = np.empty(k, np.int64)
+    _descending_prefixes(key, want, order, dkey, length)
 
 
 @njit(cache=True)
@@ -312,26 +449,40 @@ def _column_min(x):  # pragma: no cover - jitted
 
 
 @njit(cache=True)
-def _greedy(order, dkey, cost, budget, blocked, winner, spend):  # pragma: no cover - jitted
+def _greedy(
+    order,
+    dkey,
+    length,
+    cost,
+    budget,
+    blocked,
+    any_blocked,
+    min_cost,
+    winner,
+    spend,
+    head,
+    head_key,
+    state,
+):  # pragma: no cover - jitted
     """The greedy auction over every (slot, advertiser) pair in descending key: a free,
     unblocked slot goes to the advertiser if its spend plus the pair's expected cost stays
-    within ``budget``. ``order[a]`` lists advertiser ``a``'s slots by descending key and
-    ``dkey[a]`` their sort keys (ascending; :func:`_descending_orders`); the advertisers'
-    lists are merged on the fly (the next pair is the smallest sort key among the lists'
-    heads, ties to the lowest advertiser), which visits the pairs in the same order as
-    one global sort. The pass ends once every slot is sold or no advertiser can afford
-    its cheapest slot (spend only grows), as no later pair could sell.
+    within ``budget``. ``order[a, :length[a]]`` lists the first of advertiser ``a``'s
+    slots by descending key and ``dkey[a]`` their sort keys (ascending;
+    :func:`_descending_prefixes`); the advertisers' lists are merged on the fly (the next
+    pair is the smallest sort key among the lists' heads ``head_key``, ties to the lowest
+    advertiser), which visits the pairs in the same order as one global sort. The pass
+    ends once every slot is sold or no advertiser can afford its cheapest slot
+    (``min_cost``; spend only grows), as no later pair could sell. ``head[a]``: how many
+    of ``a``'s pairs it visited; ``state``: (advertisers still in the merge, slots sold).
+    ``blocked`` is read only with ``any_blocked``.
+
+    Returns −1 when done, or an advertiser that would go on past its sorted prefix: the
+    pass stops before choosing the next pair, so that the caller can sort more of that
+    list, put its next key back at its head and resume (:func:`allocate`).
     """
     n_adv, n_slots = order.shape
-    min_cost = _column_min(cost)  # each advertiser's cheapest slot
-    head = np.zeros(n_adv, np.int64)
-    head_key = np.full(n_adv, _SENTINEL)  # the sort key of each list's head
-    live = 0
-    for a in range(n_adv):
-        if n_slots and spend[a] + min_cost[a] <= budget:
-            head_key[a] = dkey[a, 0]
-            live += 1
-    sold = 0
+    live, sold = state[0], state[1]
+    short = -1
     while live > 0 and sold < n_slots:
         a = 0
         for b in range(1, n_adv):
@@ -339,56 +490,117 @@ def _greedy(order, dkey, cost, budget, blocked, winner, spend):  # pragma: no co
                 a = b
         s = order[a, head[a]]
         head[a] += 1
-        head_key[a] = dkey[a, head[a]] if head[a] < n_slots else _SENTINEL
-        if head_key[a] == _SENTINEL:
+        beyond = False  # its sorted prefix is used up, though its slots are not
+        if head[a] < length[a]:
+            head_key[a] = dkey[a, head[a]]
+        else:
+            beyond = head[a] < n_slots
+            head_key[a] = _SENTINEL
             live -= 1
-        if winner[s] >= 0 or blocked[s, a]:
-            continue
-        c = cost[s, a]
-        if spend[a] + c > budget:
-            continue
-        winner[s] = a
-        spend[a] += c
-        sold += 1
-        if head_key[a] != _SENTINEL and spend[a] + min_cost[a] > budget:
-            head_key[a] = _SENTINEL  # it can afford no slot any more
-            live -= 1
+        if winner[s] < 0 and not (any_blocked and blocked[s, a]):
+            c = cost[s, a]
+            if spend[a] + c <= budget:
+                winner[s] = a
+                spend[a] += c
+                sold += 1
+                if head_key[a] != _SENTINEL and spend[a] + min_cost[a] > budget:
+                    head_key[a] = _SENTINEL  # it can afford no slot any more
+                    live -= 1
+        if beyond and sold < n_slots and spend[a] + min_cost[a] <= budget:
+            short = a  # it stays in the merge: its next pairs are needed
+            break
+    state[0], state[1] = live, sold
+    return short
+
+
+#: The auction sorts each advertiser's best ``DEPTH_SLACK × (pairs visited last step) +
+#: DEPTH_MIN`` slots first (all of them in a run's first auction), a longer prefix of an
+#: advertiser whose list runs out (:func:`allocate`).
+DEPTH_SLACK = 1.25
+DEPTH_MIN = 1024
 
 
 def allocate(
     ecpm: np.ndarray,
     cost: np.ndarray,
-    blocked: np.ndarray,
+    blocked: np.ndarray | None,
     budget: float,
     rng: np.random.Generator,
+    depth: np.ndarray | None = None,
 ) -> np.ndarray:
     """Winner advertiser per slot (−1: unsold) of the greedy budgeted auction: pairs in
     descending ``ecpm`` (``(S, A)``; ties in random order from ``rng``), each slot to the
-    first advertiser whose spend plus the pair's expected ``cost`` stays within ``budget``.
+    first advertiser whose spend plus the pair's expected ``cost`` stays within ``budget``
+    and that does not block the slot (``blocked``, ``(S, A)``; None: no advertiser
+    blocks any).
+
+    ``depth`` (per advertiser, updated in place; optional; negative = unknown) is a guess
+    of how far down its list of slots the pass will get, from the last auction: only
+    that many of each list are sorted (:data:`DEPTH_SLACK`), and a list that turns out
+    too short is sorted twice as far and the pass run again. It changes only the cost, never the winners: the
+    pass visits the same pairs in the same order as with every list sorted in full.
     """
     s, a = ecpm.shape
     # ties in random order: each pair's value scaled by 1 + 1e-9·u (u uniform), which
     # orders equal values at random and changes no order between values more than a
     # relative 1e-9 apart
-    key = ecpm * (1.0 + 1e-9 * rng.random((s, a)))
+    # (in place in recycled memory: the same operations on the same values, so the same
+    # keys as ``ecpm * (1.0 + 1e-9 * rng.random((s, a)))``)
+    key = buffers.empty((s, a))
+    rng.random(out=key)
+    key *= 1e-9
+    key += 1.0
+    key *= ecpm
     # each advertiser's slots, best first, in the order of a *stable* sort: the jitter
     # leaves exact ties (1 + 1e-9·u takes ~4.5 M values, so ~n²/9e6 collisions among n
     # slots of one price), and they are ordered by slot index on every machine (NumPy's
     # default sort orders ties differently on CPUs with and without AVX-512). The radix
-    # sort gives exactly np.argsort(-key.T, axis=1, kind="stable"), faster.
-    order = np.empty((a, s), np.int64)
-    dkey = np.empty((a, s), np.uint64)
-    threaded(_descending_orders)(np.ascontiguousarray(key), order, dkey)
+    # sort gives exactly np.argsort(-key.T, axis=1, kind="stable") (or its start), faster.
+    if depth is not None and depth.shape[0] != a:
+        raise ValueError(f"depth has {depth.shape[0]} entries for {a} advertisers")
+    want = np.full(a, s, np.int64)
+    if depth is not None:  # a negative depth (none known yet): the whole list
+        guess = np.minimum(np.ceil(DEPTH_SLACK * depth) + DEPTH_MIN, s).astype(np.int64)
+        want = np.where(depth >= 0, guess, want)
+    order = buffers.empty((a, s), np.int64)  # only the sorted prefixes are ever read
+    dkey = buffers.empty((a, s), np.uint64)
+    length = np.empty(a, np.int64)
+    threaded(_descending_prefixes)(key, want, order, dkey, length)
     cost = np.ascontiguousarray(cost)
+    any_blocked = blocked is not None and bool(blocked.any())
+    blocked = np.ascontiguousarray(blocked) if any_blocked else np.zeros((1, 1), np.bool_)
     winner = np.full(s, -1, np.int64)
     spend = np.zeros(a)
-    _greedy(
-        order,
-        dkey,
-        cost,
-        budget,
-        np.ascontiguousarray(blocked),
-        winner,
-        spend,
-    )
+    head = np.zeros(a, np.int64)
+    min_cost = _column_min(cost)  # each advertiser's cheapest slot
+    # the merge's start: every list that can afford its cheapest slot, at its first key
+    head_key = np.full(a, _SENTINEL)
+    live = (min_cost <= budget) & (s > 0)
+    if s:
+        head_key[live] = dkey[live, 0]
+    state = np.array([int(live.sum()), 0], np.int64)
+    while True:
+        short = _greedy(
+            order,
+            dkey,
+            length,
+            cost,
+            budget,
+            blocked,
+            any_blocked,
+            min_cost,
+            winner,
+            spend,
+            head,
+            head_key,
+            state,
+        )
+        if short < 0:
+            break
+        # its list ran out: sort twice as far (the start comes out the same) and go on
+        length[short] = _column_order(key, short, min(2 * length[short], s), order, dkey)
+        head_key[short] = dkey[short, head[short]]
+        state[0] += 1
+    if depth is not None:
+        depth[:] = head
     return winner

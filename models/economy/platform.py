@@ -46,8 +46,16 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from feedlab.analysis.metrics import economy as eco
-from feedlab.models.economy.ads import Advertisers, FeedAds, allocate, click_logits, prices
+from feedlab.models.economy.ads import (
+    Advertisers,
+    FeedAds,
+    allocate,
+    click_logits,
+    feed_ad_slots,
+    prices,
+)
 from feedlab.models.extension import Extension
+from feedlab.models.kernels import count_at, njit
 from feedlab.models.predictor import ALL_ACTIONS, COMMENT, LIKE, SHARE, predict_columns
 
 if TYPE_CHECKING:
@@ -70,6 +78,18 @@ ARM_FLOWS = (
     "platform_revenue",
     "subscribers",
 )
+
+
+@njit(cache=True)
+def _ordered_sums(unsafe, clicked, pay, out):  # pragma: no cover - jitted
+    """``out`` = the sums of ``unsafe``, ``clicked`` and ``pay``, each added up in array
+    order from 0 as ``np.bincount(zeros, weights=...)`` does (bit for bit: the order of a
+    floating-point sum matters), in one pass.
+    """
+    for m in range(pay.shape[0]):
+        out[0] += unsafe[m]
+        out[1] += clicked[m]
+        out[2] += pay[m]
 
 
 def _sigmoid(z: np.ndarray) -> np.ndarray:
@@ -140,6 +160,9 @@ class PlatformEconomy(Extension):
             self.adv = Advertisers.draw(self.ads, n, rng)
             a = self.ads.advertisers
             self.adv_books = {k: np.zeros(a) for k in ("impressions", "unsafe", "clicks", "spend")}
+            #: how far down each advertiser's list of slots the last auction got (−1: none
+            #: yet), the auction's guess of how much to sort (speed only: ads.allocate)
+            self.auction_depth = np.full(a, -1, np.int64)
         self.subscribed = np.zeros(n, bool)
         self.ev = np.full(n, np.nan)
         self.wtp = np.zeros(n)
@@ -231,24 +254,29 @@ class PlatformEconomy(Extension):
             return
         cfg, adv, u, n = self.ads, self.adv, model.users, model.n
         f = ctx.feed
-        L = np.bincount(f.viewer, minlength=n)
+        L = np.zeros(n, np.int64)
+        count_at(f.viewer, L)  # np.bincount(f.viewer, minlength=n)
         ptr = np.zeros(n + 1, np.int64)
         np.cumsum(L, out=ptr[1:])
         self.organic = L
         self.shown = eco.shown_ads(L, self.planned, cfg.first_slot, cfg.spacing)
-        viewer = np.repeat(np.arange(n, dtype=np.int64), self.shown)
-        s = viewer.shape[0]
-        a_idx = np.arange(s) - np.repeat(np.cumsum(self.shown) - self.shown, self.shown)
-        before = eco.organic_before(a_idx, cfg.first_slot, cfg.spacing)
-        unsafe = eco.unsafe_adjacent(
-            ptr, viewer, before, f.items.outrage >= cfg.unsafe_outrage, cfg.adjacency
+        viewer, unsafe = feed_ad_slots(
+            ptr,
+            self.shown,
+            cfg.first_slot,
+            cfg.spacing,
+            f.items.outrage,
+            cfg.unsafe_outrage,
+            cfg.adjacency,
         )
+        s = viewer.shape[0]
         zero = np.zeros(s)
         s_hat = self.inferred[viewer] if cfg.targeting == "susceptibility" else zero
         e_hat = self.inferred[viewer] if cfg.targeting == "arousal" else zero
         ecpm, cost = prices(cfg.click, adv, u.opinion[viewer], s_hat, e_hat)
-        blocked = adv.blocks[None, :] & unsafe[:, None]
-        winner = allocate(ecpm, cost, blocked, adv.budget, self.rng)
+        # (S, A) only when some advertiser blocks unsafe slots (brand safety)
+        blocked = adv.blocks[None, :] & unsafe[:, None] if adv.blocks.any() else None
+        winner = allocate(ecpm, cost, blocked, adv.budget, self.rng, self.auction_depth)
         sold = np.flatnonzero(winner >= 0)
         w = winner[sold]
         sv = viewer[sold]
@@ -282,13 +310,23 @@ class PlatformEconomy(Extension):
         top = self.decile[sv] == 9
         self.step_top_decile = eco.share(float(top.sum()), float(sold.shape[0]))
         self.step_top_decile_clicks = eco.share(float(clicked[top].sum()), float(clicked.sum()))
-        arm = model.users.arm.astype(np.int64)
         k = self.n_arms
-        self.arm_step["ad_slots"] = np.bincount(arm[viewer], minlength=k).astype(float)
-        self.arm_step["ad_impressions"] = np.bincount(arm[sv], minlength=k).astype(float)
-        self.arm_step["ad_impressions_unsafe"] = np.bincount(arm[sv], weights=su, minlength=k)
-        self.arm_step["ad_clicks"] = np.bincount(arm[sv], weights=clicked, minlength=k)
-        self.arm_step["ad_revenue"] = np.bincount(arm[sv], weights=pay, minlength=k)
+        if k == 1:  # everyone in one arm: the step's flows, summed in order as bincount
+            self.arm_step["ad_slots"] = np.array([float(s)])
+            self.arm_step["ad_impressions"] = np.array([float(sold.shape[0])])
+            flows = np.zeros((3, 1))
+            _ordered_sums(su, clicked, pay, flows[:, 0])
+            unsafe_n, clicks_n, revenue = flows
+        else:
+            arm = model.users.arm.astype(np.int64)
+            self.arm_step["ad_slots"] = np.bincount(arm[viewer], minlength=k).astype(float)
+            self.arm_step["ad_impressions"] = np.bincount(arm[sv], minlength=k).astype(float)
+            unsafe_n = np.bincount(arm[sv], weights=su, minlength=k)
+            clicks_n = np.bincount(arm[sv], weights=clicked, minlength=k)
+            revenue = np.bincount(arm[sv], weights=pay, minlength=k)
+        self.arm_step["ad_impressions_unsafe"] = unsafe_n
+        self.arm_step["ad_clicks"] = clicks_n
+        self.arm_step["ad_revenue"] = revenue
 
     def on_step_end(self, model: FeedModel, t: int) -> None:
         """Ads lower the session value; subscriptions are decided and billed; revenue and

@@ -178,3 +178,20 @@ def test_survival_curve_and_shares() -> None:
         np.array([0.0, 1.0, 2.0, 3.0]), np.array([False, True, True, True])
     )
     assert q["session_time_p50"] == pytest.approx(2.0)
+
+
+def test_feed_gains_equal_value_then_gain_bit_for_bit() -> None:
+    """The fused gains are item_gain(item_value(...)) exactly (same operations, same
+    order), including the ends of the agreement range and a signed zero."""
+    from feedlab.agents.rules import value
+
+    gen = np.random.default_rng(3)
+    m = 5000
+    q, tr, o = gen.random(m), gen.random(m), gen.random(m)
+    a = gen.uniform(-1, 1, m)
+    a[:3] = [-1.0, 1.0, -0.0]
+    vc = value.ValueConfig(quality=1.3, agreement=0.7, tie=0.45, regret=0.9)
+    cfg = dataclasses.replace(SESSION, arousal_pull=0.35)
+    want = session.item_gain(cfg, value.item_value(vc, q, (1 + a) / 2, tr, o), o)
+    got = session.feed_gains(cfg, vc, q, a, tr, o)
+    assert got.tobytes() == want.tobytes()

@@ -297,6 +297,33 @@ class TestNetworkCorrelations:
         assert val == pytest.approx(ref, abs=1e-9)
         assert -1 <= val <= 1
 
+    def test_echo_bits_of_the_bincount_form(self):
+        """The one-pass kernel gives the bits of the vectorised form it replaced
+        (``np.bincount`` of the followees' opinions ÷ degree, then the correlation), for
+        int32 and int64 indices and on two threads (live records must not change)."""
+        from feedlab.analysis.metrics.polarisation import _pearson
+        from feedlab.models.kernels import set_threads
+
+        rng = np.random.default_rng(5)
+        n = 3000
+        deg = rng.integers(0, 30, n)
+        deg[rng.random(n) < 0.1] = 0
+        indptr = np.zeros(n + 1, np.int64)
+        np.cumsum(deg, out=indptr[1:])
+        x = rng.uniform(-1, 1, n)
+        idx = rng.integers(0, n, indptr[-1])
+        sums = np.bincount(np.repeat(np.arange(n), deg), weights=x[idx], minlength=n)
+        has = deg > 0
+        ref = _pearson(x[has], sums[has] / deg[has])
+        for dtype in (np.int32, np.int64):
+            for threads in (1, 2):
+                set_threads(threads)
+                try:
+                    got = m.echo_chamber_index(x, indptr, idx.astype(dtype))
+                finally:
+                    set_threads(1)
+                assert np.float64(got).tobytes() == np.float64(ref).tobytes()
+
     def test_assortativity_known(self):
         # edge ends (−1,−.5), (−.5,−1), (.5,1), (1,.5): same numbers as above → .8
         r = m.opinion_assortativity(self.x, self.src, self.dst)

@@ -23,6 +23,7 @@ from feedlab.models.economy.ads import (
     _descending_orders,
     allocate,
     click_logits,
+    feed_ad_slots,
     prices,
 )
 from feedlab.models.economy.platform import PlatformEconomy
@@ -331,6 +332,56 @@ def test_allocate_equals_the_greedy_pass_with_exact_ties_and_any_budget() -> Non
             if want[i] < 0 and not blocked[i, j] and spend[j] + cost[i, j] <= budget:
                 want[i], spend[j] = j, spend[j] + cost[i, j]
         assert np.array_equal(got, want), trial
+
+
+def test_allocate_with_a_depth_guess_sells_the_same(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Sorting only the start of each advertiser's list (a guess from the last auction,
+    too short or too long) changes no winner: a list that runs out is sorted further and
+    the pass run again; the guess is updated to how far the pass got.
+    """
+    import feedlab.models.economy.ads as ads_mod
+
+    monkeypatch.setattr(ads_mod, "DEPTH_MIN", 1)  # tiny prefixes: many re-sorts
+    for trial in range(30):
+        gen = np.random.default_rng(300 + trial)
+        s, a = int(gen.integers(1, 3000)), int(gen.integers(1, 6))
+        ecpm = gen.random((s, a)) * 5 if trial % 2 else 1.0 + np.round(gen.random((s, a)))
+        cost = gen.random((s, a)) * 0.01
+        blocked = gen.random((s, a)) < 0.1
+        budget = [np.inf, 1.0, 5.0, 0.05][trial % 4]
+        want = allocate(ecpm, cost, blocked, budget, np.random.default_rng(trial))
+        for guess in (np.zeros(a), np.full(a, -1), gen.integers(0, s + 1, a), np.full(a, 9 * s)):
+            depth = guess.astype(np.int64)
+            got = allocate(ecpm, cost, blocked, budget, np.random.default_rng(trial), depth)
+            assert np.array_equal(got, want), (trial, guess)
+            assert (depth >= 0).all() and (depth <= s).all()
+        nobody = np.zeros((s, a), bool)  # None: no advertiser blocks (the (S, A) skipped)
+        rng = np.random.default_rng
+        got = allocate(ecpm, cost, None, budget, rng(trial))
+        assert np.array_equal(got, allocate(ecpm, cost, nobody, budget, rng(trial)))
+
+
+def test_feed_ad_slots_equal_the_vectorised_form() -> None:
+    """Each shown ad's viewer and brand safety from the one-pass kernel are those of
+    ``np.repeat`` and ``eco.unsafe_adjacent`` (windows clipped at the feed's ends, empty
+    feeds, NaN outrage never unsafe).
+    """
+    for trial in range(20):
+        gen = np.random.default_rng(400 + trial)
+        n = int(gen.integers(1, 300))
+        L = gen.integers(0, 25, n)
+        ptr = np.zeros(n + 1, np.int64)
+        np.cumsum(L, out=ptr[1:])
+        first, spacing, window = int(gen.integers(0, 4)), int(gen.integers(2, 7)), 1 + trial % 3
+        shown = eco.shown_ads(L, gen.integers(0, 9, n), first, spacing)
+        outrage = gen.random(int(ptr[-1]))
+        outrage[gen.random(outrage.shape[0]) < 0.05] = np.nan
+        viewer, unsafe = feed_ad_slots(ptr, shown, first, spacing, outrage, 0.7, window)
+        want_viewer = np.repeat(np.arange(n), shown)
+        a_idx = np.arange(want_viewer.shape[0]) - np.repeat(np.cumsum(shown) - shown, shown)
+        before = eco.organic_before(a_idx, first, spacing)
+        want = eco.unsafe_adjacent(ptr, want_viewer, before, outrage >= 0.7, window)
+        assert np.array_equal(viewer, want_viewer) and np.array_equal(unsafe, want), trial
 
 
 def test_fused_prices_equal_the_whole_array_formulas() -> None:
