@@ -137,8 +137,13 @@ def _coerce_union(tp: Any, value: Any, meta: Mapping[str, Any], path: str, out: 
 
 
 def _coerce_literal(tp: Any, value: Any, path: str, out: list[str]) -> Any:
-    """A value that must be one of the literal's values."""
+    """A value that must be one of the literal's values. A YAML boolean stands for the
+    word ``"true"``/``"false"`` where that word is allowed (Hydra parses
+    ``output.agents=false`` as a boolean).
+    """
     allowed = get_args(tp)
+    if isinstance(value, bool) and str(value).lower() in allowed:
+        return str(value).lower()
     if value not in allowed:
         out.append(f"{path}: {value!r} is not allowed; allowed: {', '.join(map(str, allowed))}")
         return None

@@ -39,7 +39,7 @@ from feedlab.agents.population import (
 )
 from feedlab.agents.rules import affect, audience, churn, emotion, session, trust, value
 from feedlab.agents.user import User
-from feedlab.models import buffers, seeds
+from feedlab.models import blas, buffers, seeds
 from feedlab.models.config import DynamicsConfig, PlatformConfig
 from feedlab.models.extension import HOOKS, EventLog, Extension, overrides
 from feedlab.models.feed import Candidates, Feed, gather
@@ -194,6 +194,7 @@ class FeedModel(mesa.Model):
         the mapping is the table of docs/mesa.md), which also attaches a
         :class:`mesa.DataCollector` of the live metrics, collected inside :meth:`step`.
         """
+        blas.pin()  # the same bits at any core count (models/blas.py)
         if network is None or isinstance(network, str):  # flat parameters (docs/mesa.md)
             presets = {"network": network, "population": population}  # names, as ranking=
             params.update({k: v for k, v in presets.items() if v is not None})

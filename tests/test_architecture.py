@@ -26,6 +26,7 @@ LAYERS: list[tuple[str, list[str]]] = [
             "feedlab.models.registry",
             "feedlab.models.seeds",
             "feedlab.models.buffers",
+            "feedlab.models.blas",
             "feedlab.models.sampling",
             "feedlab.models.kernels",
             "feedlab.models.step_kernels",

@@ -54,3 +54,16 @@ def test_target_keys_refused_anywhere() -> None:
     assert find_forbidden({"a": {"b": [{"_target_": "os.system"}]}}) == ["a.b[0]._target_"]
     with pytest.raises(ConfigError, match="_target_: refused"):
         parse(Inner, {"rate": 0.5, "_target_": "x"})
+
+
+@dataclass(frozen=True)
+class Words:
+    agents: Literal["auto", "true", "false"] = field()
+
+
+def test_a_yaml_boolean_stands_for_the_word_where_the_word_is_allowed() -> None:
+    """Hydra parses ``output.agents=false`` as a boolean: it means the word ``"false"``."""
+    assert parse(Words, {"agents": False}).agents == "false"
+    assert parse(Words, {"agents": True}).agents == "true"
+    with pytest.raises(ConfigError, match="mode: True is not allowed; allowed: a, b"):
+        parse(Outer, {"n": 1, "mode": True, "inner": {"rate": 0}})

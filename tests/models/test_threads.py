@@ -79,3 +79,41 @@ def test_run_key_does_not_depend_on_threads() -> None:
     one, two = compose(["platform.threads=1"]), compose(["platform.threads=2"])
     assert run_key(one) == run_key(two)
     assert run_key(one) != run_key(compose(["platform.window=2"]))
+
+
+@pytest.mark.slow
+def test_blas_thread_count_does_not_change_a_large_run(tmp_path) -> None:
+    """A run of 20,000 users (past the size at which OpenBLAS splits a dot product over
+    its threads) gives the same bytes with two BLAS threads as with one: a model pins
+    BLAS to one thread (models/blas.py). Without the pin the echo-chamber index's last
+    bits follow the thread count."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    outs = {}
+    for threads in ("1", "2"):
+        out = tmp_path / threads
+        env = {**os.environ, "OPENBLAS_NUM_THREADS": threads, "OMP_NUM_THREADS": threads}
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "feedlab.experiments.cli",
+                "run",
+                "network.n=20000",
+                "steps=2",
+                "output.agents=false",
+                f"output.dir={out}",
+                "--quiet",
+            ],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+        assert done.returncode == 0, done.stderr[-2000:]
+        (run,) = [d for d in (out / "runs").iterdir() if (d / "DONE").is_file()]
+        outs[threads] = (Path(run) / "timeseries.parquet").read_bytes()
+    assert outs["1"] == outs["2"]
