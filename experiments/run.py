@@ -271,7 +271,9 @@ def run_experiment(
             "status": "complete",
             **record.environment(),
         }
-        final = writer.commit(manifest)
+        # a long run is synced to disk; a short one is cheaper to run again after a
+        # machine crash than to sync (record.DURABLE_AFTER_S)
+        final = writer.commit(manifest, durable=time.perf_counter() - t0 >= record.DURABLE_AFTER_S)
     except BaseException:
         writer.abort()
         raise

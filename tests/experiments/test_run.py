@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pyarrow.parquet as pq
+import pytest
 
 from feedlab.experiments import run_experiment
 from feedlab.experiments.record import DATA_FILES, is_complete
@@ -120,3 +121,34 @@ def test_cli_bad_input_exits_2_before_work(tmp_path: Path) -> None:
     assert out.returncode == 2
     assert "population.tolerance.mean" in out.stderr
     assert not (tmp_path / "runs").exists()
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="needs /proc")
+def test_a_long_run_is_synced_at_commit_and_a_short_one_is_not(
+    small_overrides: list[str], monkeypatch, tmp_path: Path
+) -> None:
+    """A run of at least ``record.DURABLE_AFTER_S`` fsyncs each of its files, its two
+    directories and the runs directory once, at commit; a shorter one fsyncs nothing (a
+    machine crash costs it a re-run, never a false ``DONE``); the bytes are the same."""
+    from feedlab.experiments import record
+
+    synced: list[str] = []
+    real = os.fsync
+
+    def counting(fd: int) -> None:
+        synced.append(os.readlink(f"/proc/self/fd/{fd}"))
+        real(fd)
+
+    monkeypatch.setattr(os, "fsync", counting)
+    short = run_experiment([*small_overrides, "seed=5"])
+    assert synced == []
+    monkeypatch.setattr(record, "DURABLE_AFTER_S", 0.0)
+    long = run_experiment([*small_overrides[:-1], f"output.dir={tmp_path}/long", "seed=5"])
+    files = sorted(p for p in long.run_dir.rglob("*") if p.is_file())
+    staged = [Path(s).name for s in synced]
+    assert sorted(staged[: len(files)]) == sorted(p.name for p in files)
+    assert len(staged) == len(files) + 3 and staged[len(files)] == ".hydra"
+    assert staged[len(files) + 1].startswith(f"{long.key}.")  # the staging directory
+    assert staged[-1] == "runs"  # after the rename
+    for f in DATA_FILES:
+        assert (long.run_dir / f).read_bytes() == (short.run_dir / f).read_bytes()
