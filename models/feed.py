@@ -29,6 +29,7 @@ from feedlab.models.kernels import (
     pair_agreement,
     pair_trust,
     segment_ids,
+    threaded,
 )
 from feedlab.models.predictor import ALL_ACTIONS, LIKE, predict_columns
 from feedlab.models.rank_kernels import expand_follow_blocks
@@ -323,11 +324,13 @@ def gather(
 
     if oon_items <= 0 or not recent.size:  # in-network only: segments straight from the rows
         ptr = np.empty(n + 1, dtype=np.int64)
-        follow_candidate_ptr(graph.indptr, graph.indices, counts, ptr)
+        threaded(follow_candidate_ptr)(graph.indptr, graph.indices, counts, ptr)
         # recycled memory (models/buffers.py): at 10⁶ users these are ~20 M pairs each step
         slot = buffers.empty(int(ptr[-1]), np.int64)
         edge = buffers.empty(int(ptr[-1]), np.int64)
-        expand_follow_blocks(graph.indices, author_ptr, by_author, slot, edge)
+        threaded(expand_follow_blocks)(
+            graph.indptr, graph.indices, ptr, author_ptr, by_author, slot, edge
+        )
     else:
         total = int(counts[graph.indices].sum())
         slot = buffers.empty(total, np.int64)

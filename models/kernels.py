@@ -104,6 +104,11 @@ def threaded(kernel):
     return twin
 
 
+def thread_count() -> int:
+    """The number of threads :func:`set_threads` set (1: the serial kernels run)."""
+    return _threads
+
+
 #: Per-segment kernels split their segments into this many chunks (each with its own
 #: scratch buffers), the units the threads share out (``platform.threads``); a fixed
 #: number, so the work and its results do not depend on the thread count.
@@ -753,13 +758,20 @@ def follow_candidate_ptr(indptr, indices, author_count, ptr):  # pragma: no cove
     """ptr[i + 1] = ptr[i] + the number of recent posts by the accounts user ``i`` follows
     (``author_count[indices[e]]`` summed over row ``i``): the segment pointer of the
     in-network candidates, from one pass over the edges (no per-candidate array).
+
+    The row sums are independent (``prange`` over rows, each writing its own entry);
+    the running sum over them is then taken in order, so any thread count gives the
+    same pointer.
     """
+    n = indptr.shape[0] - 1
     ptr[0] = 0
-    for i in range(indptr.shape[0] - 1):
-        acc = ptr[i]
+    for i in prange(n):
+        acc = 0
         for e in range(indptr[i], indptr[i + 1]):
             acc += author_count[indices[e]]
         ptr[i + 1] = acc
+    for i in range(n):
+        ptr[i + 1] += ptr[i]
 
 
 @njit(cache=True)

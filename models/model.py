@@ -55,6 +55,7 @@ from feedlab.models.kernels import (
     pairwise_bounded_confidence,
     set_threads,
     stable_group_order,
+    thread_count,
     threaded,
     unseen_pairs,
 )
@@ -64,7 +65,12 @@ from feedlab.models.predictor import PlatformPredictor
 from feedlab.models.ranking.base import RankingPolicy
 from feedlab.models.registry import flat_builder
 from feedlab.models.sampling import bernoulli_indices
-from feedlab.models.step_kernels import count_items, react_items, sponsored_seen
+from feedlab.models.step_kernels import (
+    count_items,
+    count_items_split,
+    react_items,
+    sponsored_seen,
+)
 
 # Mesa 3 logs "Step N at time N.0" at INFO on every step, under the logger "MESA" (not
 # "mesa"); any INFO handler (Hydra's, logging.basicConfig) would print a line per step.
@@ -652,8 +658,10 @@ class FeedModel(mesa.Model):
         shared = buffers.empty(r.shape[0], np.int64)
         # trust evidence (good: a like or share; bad: negative feedback or low quality),
         # the posts' counters (totals and per viewer group) and the totals, in one pass
+        threads = thread_count()
+        kernel = count_items if threads <= 1 else threaded(count_items_split)
         shared = shared[
-            : count_items(
+            : kernel(
                 r,
                 feed.items.quality,
                 self.dynamics.trust.low_quality,
@@ -673,6 +681,7 @@ class FeedModel(mesa.Model):
                 ctx.bad,
                 totals,
                 shared,
+                *(() if threads <= 1 else (threads,)),
             )
         ]
         self.step_stats.update(

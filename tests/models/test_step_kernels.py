@@ -18,6 +18,7 @@ from feedlab.agents.rules.opinion import OpinionConfig
 from feedlab.agents.rules.value import ValueConfig
 from feedlab.experiments import compose
 from feedlab.experiments.config import validate
+from feedlab.models.config import thread_limit
 from feedlab.models.kernels import (
     POWER_TABLE,
     add_at,
@@ -31,9 +32,16 @@ from feedlab.models.kernels import (
     reaction_probabilities,
     scale_capped,
     set_bit_where,
+    set_threads,
+    threaded,
     trust_evidence,
 )
-from feedlab.models.step_kernels import count_items, react_items, sponsored_seen
+from feedlab.models.step_kernels import (
+    count_items,
+    count_items_split,
+    react_items,
+    sponsored_seen,
+)
 
 N_USERS, N_ITEMS = 300, 4000
 
@@ -296,3 +304,51 @@ def test_count_items_is_the_separate_passes() -> None:
         assert np.array_equal(a, b)
     assert totals.tolist() == [*r.sum(axis=0).tolist(), int((f["outrage"] >= 0.7).sum())]
     assert np.array_equal(shared[:k], np.flatnonzero(r[:, 2])) and k > 0
+
+
+@pytest.mark.parametrize("parts", [1, 2, 3])
+@pytest.mark.parametrize("threads", [1, 2])
+def test_count_items_split_is_count_items(parts: int, threads: int) -> None:
+    """The loops for threads (``platform.threads`` > 1) count exactly what the fused
+    pass counts, whatever the number of post ranges and threads.
+    """
+    if threads > thread_limit():
+        pytest.skip("Numba's pool has one thread here")
+    f = _feed(11)
+    rng = np.random.default_rng(11)
+    r, v, n_posts, n_groups = f["r"], f["viewer"], 700, 3
+    origin = rng.integers(0, n_posts, N_ITEMS)
+    group = rng.integers(0, n_groups, N_USERS).astype(np.int16)
+    good0 = rng.integers(0, 2, N_ITEMS).astype(np.float64)
+
+    def run(kernel: Any, *extra: int) -> list[Any]:
+        flat = [np.zeros(n_posts, np.int32) for _ in range(5)]
+        cnt = flat + [np.zeros((n_posts, n_groups), np.int32) for _ in range(2)]
+        good, bad = good0.copy(), np.zeros(N_ITEMS)
+        totals, shared = np.zeros(5, np.int64), np.full(N_ITEMS, -1, np.int64)
+        k = kernel(
+            r,
+            f["quality"],
+            0.2,
+            f["outrage"],
+            0.7,
+            origin,
+            v,
+            group,
+            *cnt,
+            good,
+            bad,
+            totals,
+            shared,
+            *extra,
+        )
+        return [*cnt, good, bad, totals, shared[:k]]
+
+    want = run(count_items)
+    set_threads(threads)
+    try:
+        got = run(threaded(count_items_split), parts)
+    finally:
+        set_threads(1)
+    for a, b in zip(got, want, strict=True):
+        assert np.array_equal(a, b)
