@@ -45,7 +45,6 @@ from feedlab.models.extension import HOOKS, EventLog, Extension, overrides
 from feedlab.models.feed import Candidates, Feed, gather
 from feedlab.models.graph import FollowGraph
 from feedlab.models.kernels import (
-    add_at,
     count_at,
     edge_evidence,
     feed_positions,
@@ -58,6 +57,7 @@ from feedlab.models.kernels import (
     thread_count,
     threaded,
     unseen_pairs,
+    viewer_sums,
 )
 from feedlab.models.network import Network
 from feedlab.models.posts import KIND_POST, KIND_RESHARE, PostStore
@@ -714,8 +714,8 @@ class FeedModel(mesa.Model):
         ctx.item_value = buffers.empty(f.viewer.shape[0])
         self.last_value = np.empty(self.n)
         self.last_engagement = np.zeros(self.n)
-        feed_value(
-            f.viewer,
+        threaded(feed_value)(
+            items.ptr,
             items.quality,
             items.agreement,
             items.trust,
@@ -746,8 +746,8 @@ class FeedModel(mesa.Model):
         eps = emotion.effective_tolerance(dyn.emotion, u.tolerance, u.arousal)
         op = dyn.opinion
         # opinion.opinion_deltas then opinion.apply_mean, fused and in place (same bits)
-        opinion_step(
-            f.viewer,
+        threaded(opinion_step)(
+            f.items.ptr,
             f.items.stance,
             f.items.trust,
             u.opinion,
@@ -768,7 +768,7 @@ class FeedModel(mesa.Model):
         f, u = ctx.feed, self.users
         n_items = ctx.n_items(self.n)
         total = np.zeros(self.n)
-        add_at(f.viewer, f.items.outrage, total)  # np.bincount's sums
+        threaded(viewer_sums)(f.items.ptr, f.items.outrage, total)  # np.bincount's sums
         mean_outrage = np.where(n_items > 0, total / np.maximum(n_items, 1), 0.0)
         u.arousal[:] = emotion.update_arousal(
             self.dynamics.emotion, u.arousal, u.susceptibility, mean_outrage
@@ -802,17 +802,16 @@ class FeedModel(mesa.Model):
         tr, g, f, u = self.dynamics.trust, self.graph, ctx.feed, self.users
         if not tr.enabled:
             return
-        # recycled memory (models/buffers.py), zeroed: fresh pages would be faulted in
+        # recycled memory (models/buffers.py), zeroed by edge_evidence (fresh pages
+        # would be faulted in)
         good = buffers.empty(g.n_edges)
         bad = buffers.empty(g.n_edges)
-        good.fill(0.0)
-        bad.fill(0.0)
-        edge_evidence(f.edge, ctx.good, ctx.bad, good, bad)
+        threaded(edge_evidence)(g.indptr, f.items.ptr, f.edge, ctx.good, ctx.bad, good, bad)
         # rule: asymmetric (one Numba pass for whole-count evidence) | beta
         g.trust = trust.update_edge_trust(tr, g, good, bad)
         pg, pb = np.zeros(self.n), np.zeros(self.n)
-        add_at(f.viewer, ctx.good, pg)  # np.bincount's sums
-        add_at(f.viewer, ctx.bad, pb)
+        threaded(viewer_sums)(f.items.ptr, ctx.good, pg)  # np.bincount's sums
+        threaded(viewer_sums)(f.items.ptr, ctx.bad, pb)
         pb = pb + (mean_outrage > tr.outrage_overload)
         u.platform_trust[:] = trust.asymmetric_update_counts(  # the asymmetric rule
             u.platform_trust,

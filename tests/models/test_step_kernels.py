@@ -25,6 +25,7 @@ from feedlab.models.kernels import (
     asymmetric_trust_step,
     count_at,
     count_reactions,
+    edge_evidence,
     feed_value,
     follow_proposals,
     opinion_step,
@@ -35,6 +36,7 @@ from feedlab.models.kernels import (
     set_threads,
     threaded,
     trust_evidence,
+    viewer_sums,
 )
 from feedlab.models.step_kernels import (
     count_items,
@@ -63,6 +65,80 @@ def _feed(seed: int = 0) -> dict[str, np.ndarray]:
     }
 
 
+def _ptr(viewer: np.ndarray) -> np.ndarray:
+    """The segment pointer of items grouped (sorted) by viewer."""
+    return np.concatenate([[0], np.cumsum(np.bincount(viewer, minlength=N_USERS))])
+
+
+def _edges(f: dict[str, np.ndarray], seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """A CSR follow graph over the users (``indptr``) and each item's edge: one of its
+    viewer's rows, or ``-1`` (out of network) when the viewer follows no one or at random.
+    """
+    rng = np.random.default_rng(seed)
+    deg = rng.integers(0, 6, N_USERS)
+    indptr = np.concatenate([[0], np.cumsum(deg)])
+    v = f["viewer"]
+    pick = indptr[v] + (rng.random(N_ITEMS) * np.maximum(deg[v], 1)).astype(np.int64)
+    edge = np.where((deg[v] > 0) & (rng.random(N_ITEMS) < 0.9), pick, -1)
+    return indptr, edge
+
+
+def test_edge_evidence_is_bincount() -> None:
+    f = _feed(6)
+    indptr, edge = _edges(f, 6)
+    good, bad = f["trust"], f["quality"]
+    e = int(indptr[-1])
+    out_good, out_bad = np.full(e, np.nan), np.full(e, np.nan)  # zeroed by the kernel
+    edge_evidence(indptr, _ptr(f["viewer"]), edge, good, bad, out_good, out_bad)
+    ok = edge >= 0
+    assert np.array_equal(out_good, np.bincount(edge[ok], weights=good[ok], minlength=e))
+    assert np.array_equal(out_bad, np.bincount(edge[ok], weights=bad[ok], minlength=e))
+
+
+@pytest.mark.skipif(thread_limit() < 2, reason="Numba's pool has one thread here")
+def test_update_kernels_do_not_depend_on_the_thread_count() -> None:
+    """The parallel twins (``platform.threads`` 2) of the per-viewer and per-edge
+    update kernels write the same bits as the serial kernels.
+    """
+    f = _feed(8)
+    v, r = f["viewer"], f["r"]
+    ptr, n_items = _ptr(v), np.bincount(v, minlength=N_USERS)
+    indptr, edge = _edges(f, 8)
+    e = int(indptr[-1])
+    rng = np.random.default_rng(8)
+    tau, base = rng.random(e), rng.random(e)
+    counts = np.arange(POWER_TABLE, dtype=np.float64)
+    up, down = 0.98**counts, 0.9**counts
+
+    def run() -> list[np.ndarray]:
+        x = f["opinion"].copy()
+        threaded(opinion_step)(
+            ptr, f["stance"], f["trust"], x, f["eps"], f["mu"], f["arousal"],
+            True, True, 0.3, 0.4, 1.5, n_items, np.zeros(N_USERS),
+        )  # fmt: skip
+        iv, mean, eng = np.empty(N_ITEMS), np.empty(N_USERS), np.zeros(N_USERS)
+        threaded(feed_value)(
+            ptr, f["quality"], f["stance"], f["trust"], f["outrage"], r,
+            np.array([1.0, 0.5, 0.7, 1.3]), n_items, iv, mean, eng,
+        )  # fmt: skip
+        total = np.zeros(N_USERS)
+        threaded(viewer_sums)(ptr, f["outrage"], total)
+        g, b = np.empty(e), np.empty(e)
+        threaded(edge_evidence)(indptr, ptr, edge, r[:, 0] * 1.0, r[:, 3] * 1.0, g, b)
+        t = np.empty(e)
+        assert asymmetric_trust_step(tau, base, g, b, up, down, 0.02, t)
+        return [x, iv, mean, eng, total, g, b, t]
+
+    one = run()
+    set_threads(2)
+    try:
+        two = run()
+    finally:
+        set_threads(1)
+    for a, b in zip(one, two, strict=True):
+        assert np.array_equal(a, b, equal_nan=True)
+
+
 @pytest.mark.parametrize("weighted", [True, False])
 @pytest.mark.parametrize("backfire", [True, False])
 def test_opinion_step_is_the_rule(weighted: bool, backfire: bool) -> None:
@@ -82,7 +158,7 @@ def test_opinion_step_is_the_rule(weighted: bool, backfire: bool) -> None:
     want = opinion.apply_mean(f["opinion"], v, delta, n_items)
     got = f["opinion"].copy()
     opinion_step(
-        v,
+        _ptr(v),
         f["stance"],
         f["trust"],
         got,
@@ -165,7 +241,7 @@ def test_feed_value_and_per_item_features_are_the_numpy_expressions() -> None:
     )
     iv, mean, eng = np.empty(N_ITEMS), np.empty(N_USERS), np.zeros(N_USERS)
     feed_value(
-        v,
+        _ptr(v),
         f["quality"],
         agreement,
         f["trust"],
@@ -191,6 +267,9 @@ def test_trust_evidence_and_per_user_sums_are_the_numpy_expressions() -> None:
     assert np.array_equal(bad, (r[:, 3] | (q < 0.2)).astype(np.float64))
     total = np.zeros(N_USERS)
     add_at(v, f["stance"], total)
+    assert np.array_equal(total, np.bincount(v, weights=f["stance"], minlength=N_USERS))
+    total = np.zeros(N_USERS)
+    viewer_sums(_ptr(v), f["stance"], total)
     assert np.array_equal(total, np.bincount(v, weights=f["stance"], minlength=N_USERS))
     counts = np.zeros(N_USERS, np.int64)
     count_at(v, counts)
