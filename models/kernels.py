@@ -113,6 +113,11 @@ def thread_count() -> int:
 #: scratch buffers), the units the threads share out (``platform.threads``); a fixed
 #: number, so the work and its results do not depend on the thread count.
 CHUNKS = 256
+# A loop over a chunk's span takes unsigned bounds, ``range(np.uint64(lo), np.uint64(hi))``:
+# with signed bounds read from memory Numba cannot tell the index is ≥ 0 and wraps each
+# array access for negative indices, which also stops LLVM vectorising (measured ~3×
+# slower on a simple pass). Such an index is only used to index (uint64 mixed with
+# int64 in arithmetic would give float64).
 #: Fused kernels work through their segments in blocks of about this many pairs, small
 #: enough that the block's temporaries stay in cache, long enough to vectorise.
 BLOCK = 2048
@@ -767,7 +772,7 @@ def follow_candidate_ptr(indptr, indices, author_count, ptr):  # pragma: no cove
     ptr[0] = 0
     for i in prange(n):
         acc = 0
-        for e in range(indptr[i], indptr[i + 1]):
+        for e in range(np.uint64(indptr[i]), np.uint64(indptr[i + 1])):
             acc += author_count[indices[e]]
         ptr[i + 1] = acc
     for i in range(n):
@@ -802,10 +807,10 @@ def edge_evidence(indptr, ptr, edge, good, bad, out_good, out_bad):  # pragma: n
     for c in prange(nch):
         v0 = c * n // nch
         v1 = (c + 1) * n // nch
-        for e in range(indptr[v0], indptr[v1]):
+        for e in range(np.uint64(indptr[v0]), np.uint64(indptr[v1])):
             out_good[e] = 0.0
             out_bad[e] = 0.0
-        for m in range(ptr[v0], ptr[v1]):
+        for m in range(np.uint64(ptr[v0]), np.uint64(ptr[v1])):
             e = edge[m]
             if e >= 0:
                 out_good[e] += good[m]
@@ -813,25 +818,23 @@ def edge_evidence(indptr, ptr, edge, good, bad, out_good, out_bad):  # pragma: n
 
 
 @njit(cache=True)
-def viewer_sums(ptr, weights, out):  # pragma: no cover - jitted
-    """out[v] += weights[m] over viewer ``v``'s items ``ptr[v]:ptr[v + 1]``, in item
-    order: :func:`add_at` (``numpy.bincount``'s sums) for items grouped by viewer,
+def viewer_sums(viewer, ptr, weights, out):  # pragma: no cover - jitted
+    """out[viewer[m]] += weights[m] in item order, for items grouped by viewer (viewer
+    ``v``'s are ``ptr[v]:ptr[v + 1]``): :func:`add_at` (``numpy.bincount``'s sums) for items grouped by viewer,
     one viewer per iteration (:data:`CHUNKS` chunks of viewers, threads with
     ``parallel``; each writes only its viewers' entries).
     """
     n = ptr.shape[0] - 1
     nch = max(1, min(n, CHUNKS))
     for c in prange(nch):
-        for v in range(c * n // nch, (c + 1) * n // nch):
-            acc = out[v]
-            for m in range(ptr[v], ptr[v + 1]):
-                acc += weights[m]
-            out[v] = acc
+        for m in range(np.uint64(ptr[c * n // nch]), np.uint64(ptr[(c + 1) * n // nch])):
+            out[viewer[m]] += weights[m]
 
 
 # ------------------------------------------------------------ the update phase
 @njit(cache=True, error_model="numpy")
 def opinion_step(
+    viewer,
     ptr,
     stance,
     trust,
@@ -847,8 +850,8 @@ def opinion_step(
     n_items,
     total,
 ):  # pragma: no cover - jitted
-    """The opinion update of one step in place, fused: per feed item ``m`` of viewer
-    ``v`` (items grouped by viewer, ``ptr[v]:ptr[v + 1]``) the change Δ of :func:`feedlab.agents.rules.opinion.opinion_deltas`
+    """The opinion update of one step in place, fused: per feed item ``m`` (viewer
+    ``v = viewer[m]``; items grouped by viewer, ``ptr[v]:ptr[v + 1]``) the change Δ of :func:`feedlab.agents.rules.opinion.opinion_deltas`
     (tolerance ``eps[v]``, already narrowed by arousal), summed per viewer in item order
     into ``total`` (zeros on entry, length N), then
     :func:`feedlab.agents.rules.opinion.apply_mean`: ``opinion ← clip(opinion + total /
@@ -858,31 +861,32 @@ def opinion_step(
     ``(w·μ)·d``; the backfire change ``((−w·rate)·e)·d``; the sums those of
     ``numpy.bincount``), so the opinions are bit-identical (a test checks it), without
     the six per-item temporaries; every item's change reads the opinions before the
-    update. An item's change reads only its own viewer's opinion, so each viewer is
-    updated as soon as its items are summed, viewers in :data:`CHUNKS` chunks
+    update. An item's change reads only its own viewer's opinion, so the viewers go in
+    :data:`CHUNKS` chunks, each summing its items and then updating its viewers
     (threads with ``parallel``; each writes only its viewers' entries).
     """
     n = opinion.shape[0]
     nch = max(1, min(n, CHUNKS))
     for c in prange(nch):
-        for v in range(c * n // nch, (c + 1) * n // nch):
+        v0 = c * n // nch
+        v1 = (c + 1) * n // nch
+        for m in range(np.uint64(ptr[v0]), np.uint64(ptr[v1])):  # the chunk's items, flat
+            v = viewer[m]
+            d = stance[m] - opinion[v]
+            w = trust[m] if trust_weighted else 1.0
+            ad = abs(d)
             e = eps[v]
-            acc = total[v]
-            for m in range(ptr[v], ptr[v + 1]):
-                d = stance[m] - opinion[v]
-                w = trust[m] if trust_weighted else 1.0
-                ad = abs(d)
-                pull = w * mu[v] * d
-                delta = pull if ad < e else 0.0
-                if backfire:  # both branches computed, one kept: selects, not jumps
-                    ar = arousal[v]
-                    push = -w * backfire_rate * ar * d
-                    back = (ar > backfire_arousal) & (ad > backfire_distance * e)
-                    delta = push if back else delta
-                acc += delta
-            total[v] = acc
-            x = opinion[v] + acc / max(n_items[v], 1)
-            opinion[v] = min(max(x, -1.0), 1.0)
+            pull = w * mu[v] * d
+            delta = pull if ad < e else 0.0
+            if backfire:  # both branches computed, one kept: selects, not jumps
+                ar = arousal[v]
+                push = -w * backfire_rate * ar * d
+                back = (ar > backfire_arousal) & (ad > backfire_distance * e)
+                delta = push if back else delta
+            total[v] += delta
+        for i in range(np.uint64(v0), np.uint64(v1)):
+            x = opinion[i] + total[i] / max(n_items[i], 1)
+            opinion[i] = min(max(x, -1.0), 1.0)
 
 
 #: Evidence counts below this are looked up in a table of powers
@@ -939,7 +943,7 @@ def _asymmetric_trust_chunks(
     nch = max(1, min(n, CHUNKS))
     ok = np.ones(nch, dtype=np.bool_)
     for c in prange(nch):
-        for e in range(c * n // nch, (c + 1) * n // nch):
+        for e in range(np.uint64(c * n // nch), np.uint64((c + 1) * n // nch)):
             g = good[e]
             b = bad[e]
             if not (g >= 0.0 and g < ku and b >= 0.0 and b < kd):
@@ -989,7 +993,18 @@ def trust_evidence(r, quality, low_quality, good, bad):  # pragma: no cover - ji
 
 @njit(cache=True)
 def feed_value(
-    ptr, quality, agreement, trust, outrage, r, w, n_items, item_value, mean_value, engagement
+    viewer,
+    ptr,
+    quality,
+    agreement,
+    trust,
+    outrage,
+    r,
+    w,
+    n_items,
+    item_value,
+    mean_value,
+    engagement,
 ):  # pragma: no cover - jitted
     """The value phase in one pass over the feed: each item's reflective value
     (:func:`feedlab.agents.rules.value.item_value` of quality, ``(1 + agreement) / 2``,
@@ -998,28 +1013,30 @@ def feed_value(
     and the engagement (likes + comments + shares) into ``engagement`` (zeros on
     entry). The rule's operations in its order and the sums of ``numpy.bincount``
     (item order), so the same bits as the NumPy expressions. The items are grouped by
-    viewer (``ptr[v]:ptr[v + 1]``); viewers go in :data:`CHUNKS` chunks (threads with
-    ``parallel``; each writes only its viewers' entries and items).
+    viewer (``ptr[v]:ptr[v + 1]``, ``viewer[m]`` the viewer of item ``m``); viewers go
+    in :data:`CHUNKS` chunks (threads with ``parallel``; each writes only its viewers'
+    entries and items).
     """
     n = n_items.shape[0]
     wq = w[0]
     wa = w[1]
     wt = w[2]
     wr = w[3]
+    total = np.zeros(n)
     nch = max(1, min(n, CHUNKS))
     for c in prange(nch):
-        for v in range(c * n // nch, (c + 1) * n // nch):
-            total = 0.0
-            eng = engagement[v]
-            for m in range(ptr[v], ptr[v + 1]):
-                a01 = (1.0 + agreement[m]) / 2.0
-                iv = wq * quality[m] + wa * a01 + wt * trust[m] - wr * outrage[m]
-                item_value[m] = iv
-                total += iv
-                e = (1.0 if r[m, 0] else 0.0) + (1.0 if r[m, 1] else 0.0)
-                eng += e + (1.0 if r[m, 2] else 0.0)
-            engagement[v] = eng
-            mean_value[v] = total / max(n_items[v], 1) if n_items[v] > 0 else np.nan
+        v0 = c * n // nch
+        v1 = (c + 1) * n // nch
+        for m in range(np.uint64(ptr[v0]), np.uint64(ptr[v1])):  # the chunk's items, flat
+            v = viewer[m]
+            a01 = (1.0 + agreement[m]) / 2.0
+            iv = wq * quality[m] + wa * a01 + wt * trust[m] - wr * outrage[m]
+            item_value[m] = iv
+            total[v] += iv
+            e = (1.0 if r[m, 0] else 0.0) + (1.0 if r[m, 1] else 0.0)
+            engagement[v] += e + (1.0 if r[m, 2] else 0.0)
+        for i in range(np.uint64(v0), np.uint64(v1)):
+            mean_value[i] = total[i] / max(n_items[i], 1) if n_items[i] > 0 else np.nan
 
 
 @njit(cache=True)

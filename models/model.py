@@ -64,7 +64,7 @@ from feedlab.models.posts import KIND_POST, KIND_RESHARE, PostStore
 from feedlab.models.predictor import PlatformPredictor
 from feedlab.models.ranking.base import RankingPolicy
 from feedlab.models.registry import flat_builder
-from feedlab.models.sampling import bernoulli_indices
+from feedlab.models.sampling import bernoulli_indices, uniform_fill
 from feedlab.models.step_kernels import (
     count_items,
     count_items_split,
@@ -613,7 +613,8 @@ class FeedModel(mesa.Model):
             )
             offset = offset + shift[feed.viewer][:, None]
         draw = buffers.empty((pair.shape[0], 4))
-        rng.random(out=draw)  # the same numbers as rng.random((F, 4))
+        # the same numbers as rng.random((F, 4)), on platform.threads threads
+        uniform_fill(rng, draw, thread_count())
         items, f = feed.items, pair.shape[0]
         # the post features the later phases read, unless a ranker already gathered them
         keep = {
@@ -715,6 +716,7 @@ class FeedModel(mesa.Model):
         self.last_value = np.empty(self.n)
         self.last_engagement = np.zeros(self.n)
         threaded(feed_value)(
+            f.viewer,
             items.ptr,
             items.quality,
             items.agreement,
@@ -747,6 +749,7 @@ class FeedModel(mesa.Model):
         op = dyn.opinion
         # opinion.opinion_deltas then opinion.apply_mean, fused and in place (same bits)
         threaded(opinion_step)(
+            f.viewer,
             f.items.ptr,
             f.items.stance,
             f.items.trust,
@@ -768,7 +771,7 @@ class FeedModel(mesa.Model):
         f, u = ctx.feed, self.users
         n_items = ctx.n_items(self.n)
         total = np.zeros(self.n)
-        threaded(viewer_sums)(f.items.ptr, f.items.outrage, total)  # np.bincount's sums
+        threaded(viewer_sums)(f.viewer, f.items.ptr, f.items.outrage, total)  # np.bincount's sums
         mean_outrage = np.where(n_items > 0, total / np.maximum(n_items, 1), 0.0)
         u.arousal[:] = emotion.update_arousal(
             self.dynamics.emotion, u.arousal, u.susceptibility, mean_outrage
@@ -810,8 +813,8 @@ class FeedModel(mesa.Model):
         # rule: asymmetric (one Numba pass for whole-count evidence) | beta
         g.trust = trust.update_edge_trust(tr, g, good, bad)
         pg, pb = np.zeros(self.n), np.zeros(self.n)
-        threaded(viewer_sums)(f.items.ptr, ctx.good, pg)  # np.bincount's sums
-        threaded(viewer_sums)(f.items.ptr, ctx.bad, pb)
+        threaded(viewer_sums)(f.viewer, f.items.ptr, ctx.good, pg)  # np.bincount's sums
+        threaded(viewer_sums)(f.viewer, f.items.ptr, ctx.bad, pb)
         pb = pb + (mean_outrage > tr.outrage_overload)
         u.platform_trust[:] = trust.asymmetric_update_counts(  # the asymmetric rule
             u.platform_trust,

@@ -60,7 +60,7 @@ def expand_follow_blocks(
         r1 = (c + 1) * n // nch
         o = ptr[r0]
         n_out = ptr[r1]
-        for e in range(indptr[r0], indptr[r1]):
+        for e in range(np.uint64(indptr[r0]), np.uint64(indptr[r1])):
             a = indices[e]
             lo = author_ptr[a]
             cnt = author_ptr[a + 1] - lo

@@ -224,7 +224,7 @@ def count_items_split(  # noqa: C901
     nch = max(1, min(n, CHUNKS))
     tot = np.zeros((nch, 5), np.int64)
     for c in prange(nch):
-        for m in range(c * n // nch, (c + 1) * n // nch):
+        for m in range(np.uint64(c * n // nch), np.uint64((c + 1) * n // nch)):
             like = r[m, 0]
             share = r[m, 2]
             neg = r[m, 3]
@@ -242,7 +242,7 @@ def count_items_split(  # noqa: C901
             totals[j] += tot[c, j]
     for c in prange(nch):
         k = start[c]
-        for m in range(c * n // nch, (c + 1) * n // nch):
+        for m in range(np.uint64(c * n // nch), np.uint64((c + 1) * n // nch)):
             if r[m, 2]:  # a write only for a share: the next chunk's slots are its own
                 shared[k] = m
                 k += 1

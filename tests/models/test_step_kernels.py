@@ -113,16 +113,16 @@ def test_update_kernels_do_not_depend_on_the_thread_count() -> None:
     def run() -> list[np.ndarray]:
         x = f["opinion"].copy()
         threaded(opinion_step)(
-            ptr, f["stance"], f["trust"], x, f["eps"], f["mu"], f["arousal"],
+            v, ptr, f["stance"], f["trust"], x, f["eps"], f["mu"], f["arousal"],
             True, True, 0.3, 0.4, 1.5, n_items, np.zeros(N_USERS),
         )  # fmt: skip
         iv, mean, eng = np.empty(N_ITEMS), np.empty(N_USERS), np.zeros(N_USERS)
         threaded(feed_value)(
-            ptr, f["quality"], f["stance"], f["trust"], f["outrage"], r,
+            v, ptr, f["quality"], f["stance"], f["trust"], f["outrage"], r,
             np.array([1.0, 0.5, 0.7, 1.3]), n_items, iv, mean, eng,
         )  # fmt: skip
         total = np.zeros(N_USERS)
-        threaded(viewer_sums)(ptr, f["outrage"], total)
+        threaded(viewer_sums)(v, ptr, f["outrage"], total)
         g, b = np.empty(e), np.empty(e)
         threaded(edge_evidence)(indptr, ptr, edge, r[:, 0] * 1.0, r[:, 3] * 1.0, g, b)
         t = np.empty(e)
@@ -158,6 +158,7 @@ def test_opinion_step_is_the_rule(weighted: bool, backfire: bool) -> None:
     want = opinion.apply_mean(f["opinion"], v, delta, n_items)
     got = f["opinion"].copy()
     opinion_step(
+        v,
         _ptr(v),
         f["stance"],
         f["trust"],
@@ -241,6 +242,7 @@ def test_feed_value_and_per_item_features_are_the_numpy_expressions() -> None:
     )
     iv, mean, eng = np.empty(N_ITEMS), np.empty(N_USERS), np.zeros(N_USERS)
     feed_value(
+        v,
         _ptr(v),
         f["quality"],
         agreement,
@@ -269,7 +271,7 @@ def test_trust_evidence_and_per_user_sums_are_the_numpy_expressions() -> None:
     add_at(v, f["stance"], total)
     assert np.array_equal(total, np.bincount(v, weights=f["stance"], minlength=N_USERS))
     total = np.zeros(N_USERS)
-    viewer_sums(_ptr(v), f["stance"], total)
+    viewer_sums(v, _ptr(v), f["stance"], total)
     assert np.array_equal(total, np.bincount(v, weights=f["stance"], minlength=N_USERS))
     counts = np.zeros(N_USERS, np.int64)
     count_at(v, counts)
