@@ -304,10 +304,10 @@ def test_follow_proposals_are_the_rewire_mask() -> None:
 
 
 # ------------------------------------------- models/step_kernels.py: react and count
-def _react_inputs(seed: int, per_item_offset: bool) -> dict[str, Any]:
+def _react_inputs(seed: int, per_item_offset: bool, m: int = N_ITEMS) -> dict[str, Any]:
     """Random react-phase inputs: strangers (edge -1), sponsored items, shares capped."""
     rng = np.random.default_rng(seed)
-    m, n_posts, n_edges = N_ITEMS, 500, 900
+    n_posts, n_edges = 500, 900
     return {
         "viewer": np.sort(rng.integers(0, N_USERS, m)).astype(np.int32),
         "slot": rng.integers(0, n_posts, m).astype(np.int64),
@@ -432,4 +432,32 @@ def test_count_items_split_is_count_items(parts: int, threads: int) -> None:
     finally:
         set_threads(1)
     for a, b in zip(got, want, strict=True):
+        assert np.array_equal(a, b)
+
+
+@pytest.mark.skipif(thread_limit() < 2, reason="Numba's pool has one thread here")
+def test_react_items_do_not_depend_on_the_thread_count() -> None:
+    """The parallel twin (``platform.threads`` 2) draws the same reactions and keeps the
+    same features as the serial kernel, and both are the reference probabilities
+    against the uniforms.
+    """
+    m = 50_001
+    d = _react_inputs(12, False, m)
+    args = (d["viewer"], d["slot"], d["edge"], d["opinion"], d["susceptibility"])
+    args += (d["stance"], d["outrage"], d["quality"], d["seen"], d["edge_trust"], 0.3)
+    args += (d["coef"], d["offset"])
+    prob = np.empty((m, 4))
+    reaction_probabilities(*args, prob)
+    scale_capped(prob, 2, d["viewer"], d["share_factor"])
+    out = []
+    for threads in (1, 2):
+        got, feats = np.empty((m, 4), bool), [np.empty(m) for _ in range(3)]
+        set_threads(threads)
+        try:
+            threaded(react_items)(*args, d["share_factor"], d["draw"], np.empty(4 * m), got, *feats)
+        finally:
+            set_threads(1)
+        out.append([got, *feats])
+    assert np.array_equal(out[0][0], d["draw"] < prob)
+    for a, b in zip(*out, strict=True):
         assert np.array_equal(a, b)
