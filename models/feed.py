@@ -223,19 +223,27 @@ class Candidates:
         return self.select(idx, self.viewers[viewer_mask], ptr), idx
 
     def select(
-        self, idx: np.ndarray, viewers: np.ndarray, ptr: np.ndarray, predictions: bool = True
+        self,
+        idx: np.ndarray,
+        viewers: np.ndarray,
+        ptr: np.ndarray,
+        predictions: bool = True,
+        slot: np.ndarray | None = None,
+        edge: np.ndarray | None = None,
     ) -> Candidates:
         """The pairs ``idx`` of this batch as a batch of their own, grouped as ``viewers``
         and ``ptr`` say (the caller keeps each viewer's pairs together). Features already
         computed here are sliced, not recomputed (the platform's predictions only if
         ``predictions``: a feed's items have no use for them); the others stay lazy, so a
         step's feed (:class:`Feed` ``.items``) computes them for its items only.
+        ``slot`` and ``edge``, when given, are ``self.slot[idx]`` and ``self.edge[idx]``
+        already gathered (:func:`feedlab.models.kernels.feed_positions`).
         """
         sub = Candidates(
             viewers=viewers,
             ptr=ptr,
-            slot=self.slot[idx],
-            edge=self.edge[idx],
+            slot=self.slot[idx] if slot is None else slot,
+            edge=self.edge[idx] if edge is None else edge,
             users=self.users,
             posts=self.posts,
             graph=self.graph,

@@ -737,25 +737,40 @@ def splice(old, remove, ins_pos, ins_val, out):  # pragma: no cover - jitted
 
 
 @njit(cache=True)
-def feed_positions(sel, out_ptr, cand_ptr, viewers, viewer, rank):  # pragma: no cover
+def feed_positions(
+    sel, out_ptr, cand_ptr, viewers, cand_slot, cand_edge, viewer, rank, slot, edge
+):  # pragma: no cover - jitted
     """For a selection grouped by segment (``sel[out_ptr[s]:out_ptr[s + 1]]`` chosen from
     segment ``s``, ``cand_ptr[s]:cand_ptr[s + 1]``), each item's viewer
-    (``viewers[s]``) and its rank within the segment, in one pass. Returns False (and
-    the outputs are incomplete) if an item lies outside its segment, i.e. the selection
-    is not grouped as ``out_ptr`` says.
+    (``viewers[s]``), its rank within the segment and its candidate's post slot and edge
+    (``cand_slot[sel[m]]``, ``cand_edge[sel[m]]``), in one pass. Returns False (and the
+    outputs are incomplete) if an item lies outside its segment, i.e. the selection is
+    not grouped as ``out_ptr`` says.
+
+    Segments go in :data:`CHUNKS` chunks (threads with ``parallel``; each writes only
+    its own items), each stopping at its first item out of place.
     """
-    for s in range(out_ptr.shape[0] - 1):
-        a = cand_ptr[s]
-        b = cand_ptr[s + 1]
-        v = viewers[s]
-        o = out_ptr[s]
-        for m in range(o, out_ptr[s + 1]):
-            j = sel[m]
-            if j < a or j >= b:
-                return False
-            viewer[m] = v
-            rank[m] = m - o
-    return True
+    n = out_ptr.shape[0] - 1
+    nch = max(1, min(n, CHUNKS))
+    ok = np.ones(nch, dtype=np.bool_)
+    for c in prange(nch):
+        for s in range(np.uint64(c * n // nch), np.uint64((c + 1) * n // nch)):
+            a = cand_ptr[s]
+            b = cand_ptr[s + 1]
+            v = viewers[s]
+            o = out_ptr[s]
+            for m in range(o, out_ptr[s + 1]):
+                j = sel[m]
+                if j < a or j >= b:
+                    ok[c] = False
+                    break
+                viewer[m] = v
+                rank[m] = m - o
+                slot[m] = cand_slot[j]
+                edge[m] = cand_edge[j]
+            if not ok[c]:
+                break
+    return ok.all()
 
 
 @njit(cache=True)

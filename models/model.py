@@ -548,23 +548,42 @@ class FeedModel(mesa.Model):
         """:meth:`rank` with one policy over every user's candidates, without regrouping:
         the policy's selection comes grouped by viewer with its segment pointer
         (:meth:`RankingPolicy.rank`'s contract, which the pass checks), so each item's
-        viewer and rank are read off in one pass
-        (:func:`feedlab.models.kernels.feed_positions`). The same feed as the general
-        path, without its per-candidate index arrays.
+        viewer, rank, post slot and edge are read off in one pass
+        (:func:`feedlab.models.kernels.feed_positions`, on ``platform.threads``). The same
+        feed as the general path, without its per-candidate index arrays.
         """
         sel, out_ptr = self.policies[0].rank(cand, k_all, self.dyn_rng)
         pair = np.asarray(sel, dtype=np.int64)
         out_ptr = np.asarray(out_ptr, dtype=np.int64)
-        viewer = buffers.empty(pair.shape[0], np.int32)
-        rank = buffers.empty(pair.shape[0], np.int64)
-        if out_ptr.shape[0] != self.n + 1 or not feed_positions(
-            pair, out_ptr, cand.ptr, cand.viewers.astype(np.int32, copy=False), viewer, rank
+        f = pair.shape[0]
+        viewer = buffers.empty(f, np.int32)
+        rank = buffers.empty(f, np.int64)
+        slot = np.empty(f, cand.slot.dtype)  # kept by the feed: not recycled memory
+        edge = np.empty(f, cand.edge.dtype)
+        if out_ptr.shape[0] != self.n + 1 or not threaded(feed_positions)(
+            pair,
+            out_ptr,
+            cand.ptr,
+            cand.viewers.astype(np.int32, copy=False),
+            cand.slot,
+            cand.edge,
+            viewer,
+            rank,
+            slot,
+            edge,
         ):
             raise RuntimeError(
                 f"ranking policy {type(self.policies[0]).__name__} returned a selection not "
                 "grouped by viewer as its segment pointer says (RankingPolicy.rank)"
             )
-        items = cand.select(pair, np.arange(self.n, dtype=np.int32), out_ptr, predictions=False)
+        items = cand.select(
+            pair,
+            np.arange(self.n, dtype=np.int32),
+            out_ptr,
+            predictions=False,
+            slot=slot,
+            edge=edge,
+        )
         return Feed(
             viewer=viewer,
             slot=items.slot,

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from feedlab.models.config import thread_limit
-from feedlab.models.kernels import follow_candidate_ptr, set_threads, threaded
+from feedlab.models.kernels import feed_positions, follow_candidate_ptr, set_threads, threaded
 from feedlab.models.rank_kernels import expand_follow_blocks
 
 
@@ -98,3 +98,39 @@ def test_gather_kernels_do_not_depend_on_the_thread_count() -> None:
         out.append((ptr, slot, edge))
     for a, b in zip(*out, strict=True):
         np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_feed_positions_read_off_viewer_rank_slot_and_edge(threads: int) -> None:
+    """Each selected item's viewer, rank in its feed, post slot and edge, on one or two
+    threads; a selection not grouped as its pointer says is refused.
+    """
+    if threads > thread_limit():
+        pytest.skip("Numba's pool has one thread here")
+    rng = np.random.default_rng(3)
+    n = 600  # more segments than CHUNKS
+    sizes = rng.integers(0, 9, n)
+    cand_ptr = np.concatenate([[0], np.cumsum(sizes)])
+    take = np.minimum(rng.integers(0, 5, n), sizes)
+    out_ptr = np.concatenate([[0], np.cumsum(take)])
+    sel = np.concatenate(
+        [cand_ptr[s] + rng.permutation(sizes[s])[: take[s]] for s in range(n)]
+    ).astype(np.int64)
+    viewers = rng.permutation(n).astype(np.int32)
+    cand_slot = rng.integers(0, 10_000, int(cand_ptr[-1]))
+    cand_edge = rng.integers(-1, 10_000, int(cand_ptr[-1]))
+    f = sel.size
+    seg = np.repeat(np.arange(n), take)
+    want = [viewers[seg], np.arange(f) - out_ptr[seg], cand_slot[sel], cand_edge[sel]]
+    outs = [np.full(f, -7, np.int32), *[np.full(f, -7, np.int64) for _ in range(3)]]
+    set_threads(threads)
+    try:
+        kernel = threaded(feed_positions)
+        assert kernel(sel, out_ptr, cand_ptr, viewers, cand_slot, cand_edge, *outs)
+        for a, b in zip(outs, want, strict=True):
+            assert np.array_equal(a, b)
+        bad = sel.copy()
+        bad[f // 2] = cand_ptr[-1] - 1 if bad[f // 2] < cand_ptr[-1] // 2 else 0
+        assert not kernel(bad, out_ptr, cand_ptr, viewers, cand_slot, cand_edge, *outs)
+    finally:
+        set_threads(1)
