@@ -168,7 +168,8 @@ def _summary(res: dict[str, Any]) -> list[str]:
             gain = cur["median_step_seconds"] / thr["median_step_seconds"]
             out.append(
                 f"- N = {n:,}, {res['threads']} threads: wall clock {gain:.2f}× that of one "
-                "thread on this shared machine (the parallel kernels are prediction, scoring "
-                "and top-k, and reaction probabilities; the rest of the step is serial)."
+                "thread on this shared machine (parallel: gathering, prediction, scoring and "
+                "top-k, reactions and their uniforms, counting, value, the opinion and trust "
+                "updates; serial: posting, rewiring and the record)."
             )
     return out

@@ -29,6 +29,7 @@ from feedlab.models.kernels import (
     pair_agreement,
     pair_trust,
     segment_ids,
+    threaded,
 )
 from feedlab.models.predictor import ALL_ACTIONS, LIKE, predict_columns
 from feedlab.models.rank_kernels import expand_follow_blocks
@@ -222,19 +223,27 @@ class Candidates:
         return self.select(idx, self.viewers[viewer_mask], ptr), idx
 
     def select(
-        self, idx: np.ndarray, viewers: np.ndarray, ptr: np.ndarray, predictions: bool = True
+        self,
+        idx: np.ndarray,
+        viewers: np.ndarray,
+        ptr: np.ndarray,
+        predictions: bool = True,
+        slot: np.ndarray | None = None,
+        edge: np.ndarray | None = None,
     ) -> Candidates:
         """The pairs ``idx`` of this batch as a batch of their own, grouped as ``viewers``
         and ``ptr`` say (the caller keeps each viewer's pairs together). Features already
         computed here are sliced, not recomputed (the platform's predictions only if
         ``predictions``: a feed's items have no use for them); the others stay lazy, so a
         step's feed (:class:`Feed` ``.items``) computes them for its items only.
+        ``slot`` and ``edge``, when given, are ``self.slot[idx]`` and ``self.edge[idx]``
+        already gathered (:func:`feedlab.models.kernels.feed_positions`).
         """
         sub = Candidates(
             viewers=viewers,
             ptr=ptr,
-            slot=self.slot[idx],
-            edge=self.edge[idx],
+            slot=self.slot[idx] if slot is None else slot,
+            edge=self.edge[idx] if edge is None else edge,
             users=self.users,
             posts=self.posts,
             graph=self.graph,
@@ -323,11 +332,13 @@ def gather(
 
     if oon_items <= 0 or not recent.size:  # in-network only: segments straight from the rows
         ptr = np.empty(n + 1, dtype=np.int64)
-        follow_candidate_ptr(graph.indptr, graph.indices, counts, ptr)
+        threaded(follow_candidate_ptr)(graph.indptr, graph.indices, counts, ptr)
         # recycled memory (models/buffers.py): at 10⁶ users these are ~20 M pairs each step
         slot = buffers.empty(int(ptr[-1]), np.int64)
         edge = buffers.empty(int(ptr[-1]), np.int64)
-        expand_follow_blocks(graph.indices, author_ptr, by_author, slot, edge)
+        threaded(expand_follow_blocks)(
+            graph.indptr, graph.indices, ptr, author_ptr, by_author, slot, edge
+        )
     else:
         total = int(counts[graph.indices].sum())
         slot = buffers.empty(total, np.int64)

@@ -104,10 +104,20 @@ def threaded(kernel):
     return twin
 
 
+def thread_count() -> int:
+    """The number of threads :func:`set_threads` set (1: the serial kernels run)."""
+    return _threads
+
+
 #: Per-segment kernels split their segments into this many chunks (each with its own
 #: scratch buffers), the units the threads share out (``platform.threads``); a fixed
 #: number, so the work and its results do not depend on the thread count.
 CHUNKS = 256
+# A loop over a chunk's span takes unsigned bounds, ``range(np.uint64(lo), np.uint64(hi))``:
+# with signed bounds read from memory Numba cannot tell the index is ≥ 0 and wraps each
+# array access for negative indices, which also stops LLVM vectorising (measured ~3×
+# slower on a simple pass). Such an index is only used to index (uint64 mixed with
+# int64 in arithmetic would give float64).
 #: Fused kernels work through their segments in blocks of about this many pairs, small
 #: enough that the block's temporaries stay in cache, long enough to vectorise.
 BLOCK = 2048
@@ -727,25 +737,40 @@ def splice(old, remove, ins_pos, ins_val, out):  # pragma: no cover - jitted
 
 
 @njit(cache=True)
-def feed_positions(sel, out_ptr, cand_ptr, viewers, viewer, rank):  # pragma: no cover
+def feed_positions(
+    sel, out_ptr, cand_ptr, viewers, cand_slot, cand_edge, viewer, rank, slot, edge
+):  # pragma: no cover - jitted
     """For a selection grouped by segment (``sel[out_ptr[s]:out_ptr[s + 1]]`` chosen from
     segment ``s``, ``cand_ptr[s]:cand_ptr[s + 1]``), each item's viewer
-    (``viewers[s]``) and its rank within the segment, in one pass. Returns False (and
-    the outputs are incomplete) if an item lies outside its segment, i.e. the selection
-    is not grouped as ``out_ptr`` says.
+    (``viewers[s]``), its rank within the segment and its candidate's post slot and edge
+    (``cand_slot[sel[m]]``, ``cand_edge[sel[m]]``), in one pass. Returns False (and the
+    outputs are incomplete) if an item lies outside its segment, i.e. the selection is
+    not grouped as ``out_ptr`` says.
+
+    Segments go in :data:`CHUNKS` chunks (threads with ``parallel``; each writes only
+    its own items), each stopping at its first item out of place.
     """
-    for s in range(out_ptr.shape[0] - 1):
-        a = cand_ptr[s]
-        b = cand_ptr[s + 1]
-        v = viewers[s]
-        o = out_ptr[s]
-        for m in range(o, out_ptr[s + 1]):
-            j = sel[m]
-            if j < a or j >= b:
-                return False
-            viewer[m] = v
-            rank[m] = m - o
-    return True
+    n = out_ptr.shape[0] - 1
+    nch = max(1, min(n, CHUNKS))
+    ok = np.ones(nch, dtype=np.bool_)
+    for c in prange(nch):
+        for s in range(np.uint64(c * n // nch), np.uint64((c + 1) * n // nch)):
+            a = cand_ptr[s]
+            b = cand_ptr[s + 1]
+            v = viewers[s]
+            o = out_ptr[s]
+            for m in range(o, out_ptr[s + 1]):
+                j = sel[m]
+                if j < a or j >= b:
+                    ok[c] = False
+                    break
+                viewer[m] = v
+                rank[m] = m - o
+                slot[m] = cand_slot[j]
+                edge[m] = cand_edge[j]
+            if not ok[c]:
+                break
+    return ok.all()
 
 
 @njit(cache=True)
@@ -753,13 +778,20 @@ def follow_candidate_ptr(indptr, indices, author_count, ptr):  # pragma: no cove
     """ptr[i + 1] = ptr[i] + the number of recent posts by the accounts user ``i`` follows
     (``author_count[indices[e]]`` summed over row ``i``): the segment pointer of the
     in-network candidates, from one pass over the edges (no per-candidate array).
+
+    The row sums are independent (``prange`` over rows, each writing its own entry);
+    the running sum over them is then taken in order, so any thread count gives the
+    same pointer.
     """
+    n = indptr.shape[0] - 1
     ptr[0] = 0
-    for i in range(indptr.shape[0] - 1):
-        acc = ptr[i]
-        for e in range(indptr[i], indptr[i + 1]):
+    for i in prange(n):
+        acc = 0
+        for e in range(np.uint64(indptr[i]), np.uint64(indptr[i + 1])):
             acc += author_count[indices[e]]
         ptr[i + 1] = acc
+    for i in range(n):
+        ptr[i + 1] += ptr[i]
 
 
 @njit(cache=True)
@@ -772,22 +804,53 @@ def scale_capped(prob, col, viewer, factor):  # pragma: no cover - jitted
 
 
 @njit(cache=True)
-def edge_evidence(edge, good, bad, out_good, out_bad):  # pragma: no cover - jitted
-    """Add each item's good and bad experiences to the follow edge it came through
-    (``edge[m] >= 0``), in item order: ``numpy.bincount(edge, weights=...)`` over the
-    in-network items, without the masked copies.
+def edge_evidence(indptr, ptr, edge, good, bad, out_good, out_bad):  # pragma: no cover - jitted
+    """Each follow edge's evidence of this step: ``out_good`` and ``out_bad`` (one entry
+    per edge, contents undefined on entry) are zeroed, then each item's good and bad
+    experiences are added to the follow edge it came through (``edge[m] >= 0``), in
+    item order: ``numpy.bincount(edge, weights=...)`` over the in-network items,
+    without the masked copies.
+
+    The items are grouped by viewer (viewer ``v``'s are ``ptr[v]:ptr[v + 1]``, the
+    feed's contract) and an item's edge is one of its viewer's follow edges (row ``v``
+    of the CSR ``indptr``), so viewers in :data:`CHUNKS` chunks touch disjoint edges:
+    the ``prange`` over chunks (zeroing the chunk's rows, then adding its items) gives
+    the same sums on any number of threads.
     """
-    for m in range(edge.shape[0]):
-        e = edge[m]
-        if e >= 0:
-            out_good[e] += good[m]
-            out_bad[e] += bad[m]
+    n = indptr.shape[0] - 1
+    nch = max(1, min(n, CHUNKS))
+    for c in prange(nch):
+        v0 = c * n // nch
+        v1 = (c + 1) * n // nch
+        for e in range(np.uint64(indptr[v0]), np.uint64(indptr[v1])):
+            out_good[e] = 0.0
+            out_bad[e] = 0.0
+        for m in range(np.uint64(ptr[v0]), np.uint64(ptr[v1])):
+            e = edge[m]
+            if e >= 0:
+                out_good[e] += good[m]
+                out_bad[e] += bad[m]
+
+
+@njit(cache=True)
+def viewer_sums(viewer, ptr, weights, out):  # pragma: no cover - jitted
+    """out[viewer[m]] += weights[m] in item order, for items grouped by viewer (viewer
+    ``v``'s are ``ptr[v]:ptr[v + 1]``): :func:`add_at` (``numpy.bincount``'s sums) for items grouped by viewer,
+    one viewer per iteration (:data:`CHUNKS` chunks of viewers, threads with
+    ``parallel``; each writes only its viewers' entries).
+    """
+    n = ptr.shape[0] - 1
+    nch = max(1, min(n, CHUNKS))
+    for c in prange(nch):
+        for m in range(np.uint64(ptr[c * n // nch]), np.uint64(ptr[(c + 1) * n // nch])):
+            out[viewer[m]] += weights[m]
 
 
 # ------------------------------------------------------------ the update phase
 @njit(cache=True, error_model="numpy")
 def opinion_step(
     viewer,
+    ptr,
     stance,
     trust,
     opinion,
@@ -803,7 +866,7 @@ def opinion_step(
     total,
 ):  # pragma: no cover - jitted
     """The opinion update of one step in place, fused: per feed item ``m`` (viewer
-    ``v = viewer[m]``) the change Δ of :func:`feedlab.agents.rules.opinion.opinion_deltas`
+    ``v = viewer[m]``; items grouped by viewer, ``ptr[v]:ptr[v + 1]``) the change Δ of :func:`feedlab.agents.rules.opinion.opinion_deltas`
     (tolerance ``eps[v]``, already narrowed by arousal), summed per viewer in item order
     into ``total`` (zeros on entry, length N), then
     :func:`feedlab.agents.rules.opinion.apply_mean`: ``opinion ← clip(opinion + total /
@@ -813,25 +876,32 @@ def opinion_step(
     ``(w·μ)·d``; the backfire change ``((−w·rate)·e)·d``; the sums those of
     ``numpy.bincount``), so the opinions are bit-identical (a test checks it), without
     the six per-item temporaries; every item's change reads the opinions before the
-    update.
+    update. An item's change reads only its own viewer's opinion, so the viewers go in
+    :data:`CHUNKS` chunks, each summing its items and then updating its viewers
+    (threads with ``parallel``; each writes only its viewers' entries).
     """
-    for m in range(viewer.shape[0]):
-        v = viewer[m]
-        d = stance[m] - opinion[v]
-        w = trust[m] if trust_weighted else 1.0
-        ad = abs(d)
-        e = eps[v]
-        pull = w * mu[v] * d
-        delta = pull if ad < e else 0.0
-        if backfire:  # both branches computed, one kept: selects, not jumps
-            ar = arousal[v]
-            push = -w * backfire_rate * ar * d
-            back = (ar > backfire_arousal) & (ad > backfire_distance * e)
-            delta = push if back else delta
-        total[v] += delta
-    for i in range(opinion.shape[0]):
-        x = opinion[i] + total[i] / max(n_items[i], 1)
-        opinion[i] = min(max(x, -1.0), 1.0)
+    n = opinion.shape[0]
+    nch = max(1, min(n, CHUNKS))
+    for c in prange(nch):
+        v0 = c * n // nch
+        v1 = (c + 1) * n // nch
+        for m in range(np.uint64(ptr[v0]), np.uint64(ptr[v1])):  # the chunk's items, flat
+            v = viewer[m]
+            d = stance[m] - opinion[v]
+            w = trust[m] if trust_weighted else 1.0
+            ad = abs(d)
+            e = eps[v]
+            pull = w * mu[v] * d
+            delta = pull if ad < e else 0.0
+            if backfire:  # both branches computed, one kept: selects, not jumps
+                ar = arousal[v]
+                push = -w * backfire_rate * ar * d
+                back = (ar > backfire_arousal) & (ad > backfire_distance * e)
+                delta = push if back else delta
+            total[v] += delta
+        for i in range(np.uint64(v0), np.uint64(v1)):
+            x = opinion[i] + total[i] / max(n_items[i], 1)
+            opinion[i] = min(max(x, -1.0), 1.0)
 
 
 #: Evidence counts below this are looked up in a table of powers
@@ -839,11 +909,18 @@ def opinion_step(
 POWER_TABLE = 64
 
 
-@njit(cache=True, error_model="numpy")
 def asymmetric_trust_step(
-    trust, baseline, good, bad, up_power, down_power, relax, out
-):  # pragma: no cover - jitted
-    """The asymmetric trust rule over all edges in one pass.
+    trust: np.ndarray,
+    baseline: np.ndarray,
+    good: np.ndarray,
+    bad: np.ndarray,
+    up_power: np.ndarray,
+    down_power: np.ndarray,
+    relax: float,
+    out: np.ndarray,
+) -> bool:
+    """The asymmetric trust rule over all edges in one pass
+    (:func:`_asymmetric_trust_chunks`, on ``platform.threads`` threads).
 
     The rule (:func:`feedlab.agents.rules.trust.asymmetric_update`) is
 
@@ -859,21 +936,43 @@ def asymmetric_trust_step(
     operation, so the trust is bit-identical (a test checks it), without the rule's
     two powers and five passes over every edge.
     """
+    return bool(
+        threaded(_asymmetric_trust_chunks)(
+            trust, baseline, good, bad, up_power, down_power, relax, out
+        )
+    )
+
+
+@njit(cache=True, error_model="numpy")
+def _asymmetric_trust_chunks(
+    trust, baseline, good, bad, up_power, down_power, relax, out
+):  # pragma: no cover - jitted
+    """:func:`asymmetric_trust_step`'s pass: the edges in :data:`CHUNKS` chunks, each
+    stopping at its first edge whose evidence is not in the tables (threads with
+    ``parallel``; each edge's value depends on that edge alone). True when every
+    chunk finished.
+    """
     ku = up_power.shape[0]
     kd = down_power.shape[0]
-    for e in range(trust.shape[0]):
-        g = good[e]
-        b = bad[e]
-        if not (g >= 0.0 and g < ku and b >= 0.0 and b < kd):
-            return False
-        ig = int(g)
-        ib = int(b)
-        if ig != g or ib != b:
-            return False
-        t = 1.0 - (1.0 - trust[e]) * up_power[ig]
-        t = t * down_power[ib]
-        out[e] = t + relax * (baseline[e] - t)
-    return True
+    n = trust.shape[0]
+    nch = max(1, min(n, CHUNKS))
+    ok = np.ones(nch, dtype=np.bool_)
+    for c in prange(nch):
+        for e in range(np.uint64(c * n // nch), np.uint64((c + 1) * n // nch)):
+            g = good[e]
+            b = bad[e]
+            if not (g >= 0.0 and g < ku and b >= 0.0 and b < kd):
+                ok[c] = False
+                break
+            ig = int(g)
+            ib = int(b)
+            if ig != g or ib != b:
+                ok[c] = False
+                break
+            t = 1.0 - (1.0 - trust[e]) * up_power[ig]
+            t = t * down_power[ib]
+            out[e] = t + relax * (baseline[e] - t)
+    return ok.all()
 
 
 # ------------------------------------------------------------ per-item features
@@ -909,7 +1008,18 @@ def trust_evidence(r, quality, low_quality, good, bad):  # pragma: no cover - ji
 
 @njit(cache=True)
 def feed_value(
-    viewer, quality, agreement, trust, outrage, r, w, n_items, item_value, mean_value, engagement
+    viewer,
+    ptr,
+    quality,
+    agreement,
+    trust,
+    outrage,
+    r,
+    w,
+    n_items,
+    item_value,
+    mean_value,
+    engagement,
 ):  # pragma: no cover - jitted
     """The value phase in one pass over the feed: each item's reflective value
     (:func:`feedlab.agents.rules.value.item_value` of quality, ``(1 + agreement) / 2``,
@@ -917,24 +1027,31 @@ def feed_value(
     ``item_value``; per viewer the mean value (NaN without items) into ``mean_value``
     and the engagement (likes + comments + shares) into ``engagement`` (zeros on
     entry). The rule's operations in its order and the sums of ``numpy.bincount``
-    (item order), so the same bits as the NumPy expressions.
+    (item order), so the same bits as the NumPy expressions. The items are grouped by
+    viewer (``ptr[v]:ptr[v + 1]``, ``viewer[m]`` the viewer of item ``m``); viewers go
+    in :data:`CHUNKS` chunks (threads with ``parallel``; each writes only its viewers'
+    entries and items).
     """
     n = n_items.shape[0]
-    total = np.zeros(n)
     wq = w[0]
     wa = w[1]
     wt = w[2]
     wr = w[3]
-    for m in range(viewer.shape[0]):
-        v = viewer[m]
-        a01 = (1.0 + agreement[m]) / 2.0
-        iv = wq * quality[m] + wa * a01 + wt * trust[m] - wr * outrage[m]
-        item_value[m] = iv
-        total[v] += iv
-        e = (1.0 if r[m, 0] else 0.0) + (1.0 if r[m, 1] else 0.0)
-        engagement[v] += e + (1.0 if r[m, 2] else 0.0)
-    for i in range(n):
-        mean_value[i] = total[i] / max(n_items[i], 1) if n_items[i] > 0 else np.nan
+    total = np.zeros(n)
+    nch = max(1, min(n, CHUNKS))
+    for c in prange(nch):
+        v0 = c * n // nch
+        v1 = (c + 1) * n // nch
+        for m in range(np.uint64(ptr[v0]), np.uint64(ptr[v1])):  # the chunk's items, flat
+            v = viewer[m]
+            a01 = (1.0 + agreement[m]) / 2.0
+            iv = wq * quality[m] + wa * a01 + wt * trust[m] - wr * outrage[m]
+            item_value[m] = iv
+            total[v] += iv
+            e = (1.0 if r[m, 0] else 0.0) + (1.0 if r[m, 1] else 0.0)
+            engagement[v] += e + (1.0 if r[m, 2] else 0.0)
+        for i in range(np.uint64(v0), np.uint64(v1)):
+            mean_value[i] = total[i] / max(n_items[i], 1) if n_items[i] > 0 else np.nan
 
 
 @njit(cache=True)

@@ -45,7 +45,6 @@ from feedlab.models.extension import HOOKS, EventLog, Extension, overrides
 from feedlab.models.feed import Candidates, Feed, gather
 from feedlab.models.graph import FollowGraph
 from feedlab.models.kernels import (
-    add_at,
     count_at,
     edge_evidence,
     feed_positions,
@@ -55,16 +54,23 @@ from feedlab.models.kernels import (
     pairwise_bounded_confidence,
     set_threads,
     stable_group_order,
+    thread_count,
     threaded,
     unseen_pairs,
+    viewer_sums,
 )
 from feedlab.models.network import Network
 from feedlab.models.posts import KIND_POST, KIND_RESHARE, PostStore
 from feedlab.models.predictor import PlatformPredictor
 from feedlab.models.ranking.base import RankingPolicy
 from feedlab.models.registry import flat_builder
-from feedlab.models.sampling import bernoulli_indices
-from feedlab.models.step_kernels import count_items, react_items, sponsored_seen
+from feedlab.models.sampling import bernoulli_indices, uniform_fill
+from feedlab.models.step_kernels import (
+    count_items,
+    count_items_split,
+    react_items,
+    sponsored_seen,
+)
 
 # Mesa 3 logs "Step N at time N.0" at INFO on every step, under the logger "MESA" (not
 # "mesa"); any INFO handler (Hydra's, logging.basicConfig) would print a line per step.
@@ -543,23 +549,42 @@ class FeedModel(mesa.Model):
         """:meth:`rank` with one policy over every user's candidates, without regrouping:
         the policy's selection comes grouped by viewer with its segment pointer
         (:meth:`RankingPolicy.rank`'s contract, which the pass checks), so each item's
-        viewer and rank are read off in one pass
-        (:func:`feedlab.models.kernels.feed_positions`). The same feed as the general
-        path, without its per-candidate index arrays.
+        viewer, rank, post slot and edge are read off in one pass
+        (:func:`feedlab.models.kernels.feed_positions`, on ``platform.threads``). The same
+        feed as the general path, without its per-candidate index arrays.
         """
         sel, out_ptr = self.policies[0].rank(cand, k_all, self.dyn_rng)
         pair = np.asarray(sel, dtype=np.int64)
         out_ptr = np.asarray(out_ptr, dtype=np.int64)
-        viewer = buffers.empty(pair.shape[0], np.int32)
-        rank = buffers.empty(pair.shape[0], np.int64)
-        if out_ptr.shape[0] != self.n + 1 or not feed_positions(
-            pair, out_ptr, cand.ptr, cand.viewers.astype(np.int32, copy=False), viewer, rank
+        f = pair.shape[0]
+        viewer = buffers.empty(f, np.int32)
+        rank = buffers.empty(f, np.int64)
+        slot = np.empty(f, cand.slot.dtype)  # kept by the feed: not recycled memory
+        edge = np.empty(f, cand.edge.dtype)
+        if out_ptr.shape[0] != self.n + 1 or not threaded(feed_positions)(
+            pair,
+            out_ptr,
+            cand.ptr,
+            cand.viewers.astype(np.int32, copy=False),
+            cand.slot,
+            cand.edge,
+            viewer,
+            rank,
+            slot,
+            edge,
         ):
             raise RuntimeError(
                 f"ranking policy {type(self.policies[0]).__name__} returned a selection not "
                 "grouped by viewer as its segment pointer says (RankingPolicy.rank)"
             )
-        items = cand.select(pair, np.arange(self.n, dtype=np.int32), out_ptr, predictions=False)
+        items = cand.select(
+            pair,
+            np.arange(self.n, dtype=np.int32),
+            out_ptr,
+            predictions=False,
+            slot=slot,
+            edge=edge,
+        )
         return Feed(
             viewer=viewer,
             slot=items.slot,
@@ -608,7 +633,8 @@ class FeedModel(mesa.Model):
             )
             offset = offset + shift[feed.viewer][:, None]
         draw = buffers.empty((pair.shape[0], 4))
-        rng.random(out=draw)  # the same numbers as rng.random((F, 4))
+        # the same numbers as rng.random((F, 4)), on platform.threads threads
+        uniform_fill(rng, draw, thread_count())
         items, f = feed.items, pair.shape[0]
         # the post features the later phases read, unless a ranker already gathered them
         keep = {
@@ -653,8 +679,10 @@ class FeedModel(mesa.Model):
         shared = buffers.empty(r.shape[0], np.int64)
         # trust evidence (good: a like or share; bad: negative feedback or low quality),
         # the posts' counters (totals and per viewer group) and the totals, in one pass
+        threads = thread_count()
+        kernel = count_items if threads <= 1 else threaded(count_items_split)
         shared = shared[
-            : count_items(
+            : kernel(
                 r,
                 feed.items.quality,
                 self.dynamics.trust.low_quality,
@@ -674,6 +702,7 @@ class FeedModel(mesa.Model):
                 ctx.bad,
                 totals,
                 shared,
+                *(() if threads <= 1 else (threads,)),
             )
         ]
         self.step_stats.update(
@@ -706,8 +735,9 @@ class FeedModel(mesa.Model):
         ctx.item_value = buffers.empty(f.viewer.shape[0])
         self.last_value = np.empty(self.n)
         self.last_engagement = np.zeros(self.n)
-        feed_value(
+        threaded(feed_value)(
             f.viewer,
+            items.ptr,
             items.quality,
             items.agreement,
             items.trust,
@@ -738,8 +768,9 @@ class FeedModel(mesa.Model):
         eps = emotion.effective_tolerance(dyn.emotion, u.tolerance, u.arousal)
         op = dyn.opinion
         # opinion.opinion_deltas then opinion.apply_mean, fused and in place (same bits)
-        opinion_step(
+        threaded(opinion_step)(
             f.viewer,
+            f.items.ptr,
             f.items.stance,
             f.items.trust,
             u.opinion,
@@ -760,7 +791,7 @@ class FeedModel(mesa.Model):
         f, u = ctx.feed, self.users
         n_items = ctx.n_items(self.n)
         total = np.zeros(self.n)
-        add_at(f.viewer, f.items.outrage, total)  # np.bincount's sums
+        threaded(viewer_sums)(f.viewer, f.items.ptr, f.items.outrage, total)  # np.bincount's sums
         mean_outrage = np.where(n_items > 0, total / np.maximum(n_items, 1), 0.0)
         u.arousal[:] = emotion.update_arousal(
             self.dynamics.emotion, u.arousal, u.susceptibility, mean_outrage
@@ -794,17 +825,16 @@ class FeedModel(mesa.Model):
         tr, g, f, u = self.dynamics.trust, self.graph, ctx.feed, self.users
         if not tr.enabled:
             return
-        # recycled memory (models/buffers.py), zeroed: fresh pages would be faulted in
+        # recycled memory (models/buffers.py), zeroed by edge_evidence (fresh pages
+        # would be faulted in)
         good = buffers.empty(g.n_edges)
         bad = buffers.empty(g.n_edges)
-        good.fill(0.0)
-        bad.fill(0.0)
-        edge_evidence(f.edge, ctx.good, ctx.bad, good, bad)
+        threaded(edge_evidence)(g.indptr, f.items.ptr, f.edge, ctx.good, ctx.bad, good, bad)
         # rule: asymmetric (one Numba pass for whole-count evidence) | beta
         g.trust = trust.update_edge_trust(tr, g, good, bad)
         pg, pb = np.zeros(self.n), np.zeros(self.n)
-        add_at(f.viewer, ctx.good, pg)  # np.bincount's sums
-        add_at(f.viewer, ctx.bad, pb)
+        threaded(viewer_sums)(f.viewer, f.items.ptr, ctx.good, pg)  # np.bincount's sums
+        threaded(viewer_sums)(f.viewer, f.items.ptr, ctx.bad, pb)
         pb = pb + (mean_outrage > tr.outrage_overload)
         u.platform_trust[:] = trust.asymmetric_update_counts(  # the asymmetric rule
             u.platform_trust,

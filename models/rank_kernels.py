@@ -32,36 +32,48 @@ _SPECULATE = 2
 
 
 @njit(cache=True)
-def expand_follow_blocks(indices, author_ptr, by_author, slot, edge):  # pragma: no cover
+def expand_follow_blocks(
+    indptr, indices, ptr, author_ptr, by_author, slot, edge
+):  # pragma: no cover - jitted
     """The in-network candidate pairs: each follow edge ``e``, in edge order,
     contributes every recent post of its followee ``indices[e]``
     (``by_author[author_ptr[a]:author_ptr[a + 1]]``) as a pair (``slot``, ``edge`` e); the
-    viewers are the segments of :func:`feedlab.models.kernels.follow_candidate_ptr`.
+    viewers (rows of the CSR ``indptr``) are the segments ``ptr`` of
+    :func:`feedlab.models.kernels.follow_candidate_ptr`.
 
     The blocks are short (mostly 0, 1 or 2 posts), so a loop over each block mispredicts
     its exit about once per edge. Instead the first :data:`_SPECULATE` entries of a block
     are written unconditionally and the write position then advances by the block's true
     length: entries past the block are overwritten by the next edges (edges are written
-    in order), so the output is the same as the plain loop's. Near either array's end,
-    and for longer blocks, the plain loop runs.
+    in order), so the output is the same as the plain loop's. Near the end of a chunk's
+    output or of the posts, and for longer blocks, the plain loop runs.
+
+    The rows go in :data:`CHUNKS` chunks of consecutive viewers, each writing only its
+    own output range ``ptr[first row]:ptr[end row]`` (the speculative writes stay inside
+    it), so the ``prange`` over chunks gives the same arrays on any number of threads.
     """
-    o = 0
-    n_out = slot.shape[0]
+    n = indptr.shape[0] - 1
     n_posts = by_author.shape[0]
-    for e in range(indices.shape[0]):
-        a = indices[e]
-        lo = author_ptr[a]
-        c = author_ptr[a + 1] - lo
-        if c <= _SPECULATE and o + _SPECULATE <= n_out and lo + _SPECULATE <= n_posts:
-            slot[o] = by_author[lo]
-            slot[o + 1] = by_author[lo + 1]
-            edge[o] = e
-            edge[o + 1] = e
-        else:
-            for q in range(c):
-                slot[o + q] = by_author[lo + q]
-                edge[o + q] = e
-        o += c
+    nch = min(n, CHUNKS)
+    for c in prange(nch):
+        r0 = c * n // nch
+        r1 = (c + 1) * n // nch
+        o = ptr[r0]
+        n_out = ptr[r1]
+        for e in range(np.uint64(indptr[r0]), np.uint64(indptr[r1])):
+            a = indices[e]
+            lo = author_ptr[a]
+            cnt = author_ptr[a + 1] - lo
+            if cnt <= _SPECULATE and o + _SPECULATE <= n_out and lo + _SPECULATE <= n_posts:
+                slot[o] = by_author[lo]
+                slot[o + 1] = by_author[lo + 1]
+                edge[o] = e
+                edge[o + 1] = e
+            else:
+                for q in range(cnt):
+                    slot[o + q] = by_author[lo + q]
+                    edge[o + q] = e
+            o += cnt
 
 
 #: Top-k by counting ranks (:func:`ranks_if_distinct`, :func:`top_of_segment`) when at

@@ -8,13 +8,69 @@ Random Variate Generation*, §VI.2: the waiting-time method), so drawing the gap
 summing them yields the same law — every item selected independently with probability
 ``p`` — from about ``n·p`` draws. Rewiring (``FeedModel.rewire``) uses this to visit
 only the follow edges it tests.
+
+:func:`uniform_fill` draws a large batch of uniforms in parts on several threads, the
+same numbers as one ``rng.random(out=...)``.
 """
 
 from __future__ import annotations
 
 import math
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
+
+#: Batches below this many numbers are drawn in one part (threads would not pay off).
+PARALLEL_MIN = 1 << 16
+_pool: ThreadPoolExecutor | None = None
+
+
+def uniform_fill(rng: np.random.Generator, out: np.ndarray, threads: int = 1) -> None:
+    """``rng.random(out=out)``, the same numbers and the same generator state after it,
+    drawn in ``threads`` parts at once.
+
+    A PCG64 double consumes exactly one 64-bit output of the generator (NumPy's
+    ``next_double``), so part ``i``, starting at number ``s_i`` of the batch, is drawn by
+    a copy of the generator advanced ``s_i`` outputs (``PCG64.advance``, O(log s_i));
+    NumPy releases the GIL while it fills an array, so the parts run in parallel. The
+    generator then continues ``n`` outputs on, keeping its buffered 32-bit half-word (as
+    ``random`` leaves it). Other bit generators, non-contiguous output, one thread or a
+    small batch: one plain call.
+    """
+    global _pool
+    bg = rng.bit_generator
+    n = int(out.size)
+    if (
+        threads <= 1
+        or n < PARALLEL_MIN
+        or type(bg) is not np.random.PCG64
+        or out.dtype != np.float64
+        or not out.flags.c_contiguous
+    ):
+        rng.random(out=out)
+        return
+    flat = out.reshape(-1)
+    state = bg.state
+    bounds = [n * i // threads for i in range(threads + 1)]
+
+    def part(i: int) -> None:
+        g = np.random.PCG64()
+        g.state = state
+        g.advance(bounds[i])
+        np.random.Generator(g).random(out=flat[bounds[i] : bounds[i + 1]])
+
+    if _pool is None or _pool._max_workers < threads - 1:
+        _pool = ThreadPoolExecutor(max_workers=threads - 1)
+    futures = [_pool.submit(part, i) for i in range(1, threads)]
+    part(0)
+    for f in futures:
+        f.result()
+    end = np.random.PCG64()
+    end.state = state
+    end.advance(n)
+    after = end.state
+    after["has_uint32"], after["uinteger"] = state["has_uint32"], state["uinteger"]
+    bg.state = after
 
 
 def bernoulli_indices(rng: np.random.Generator, n: int, p: float) -> np.ndarray:

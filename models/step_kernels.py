@@ -22,7 +22,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from feedlab.models.kernels import _logit, _pair_features, njit, prange, sigmoid_inplace
+from feedlab.models.kernels import (
+    CHUNKS,
+    _logit,
+    _pair_features,
+    njit,
+    prange,
+    sigmoid_inplace,
+)
 
 
 @njit(cache=True)
@@ -177,6 +184,86 @@ def count_items(
         if outrage[m] >= high_outrage:
             totals[4] += 1
     return k
+
+
+# C901: a Numba kernel; its three loops share the per-chunk counts
+@njit(cache=True)
+def count_items_split(  # noqa: C901
+    r,
+    quality,
+    low_quality,
+    outrage,
+    high_outrage,
+    origin,
+    viewer,
+    group,
+    impressions,
+    likes,
+    comments,
+    shares,
+    negfb,
+    imp_by_group,
+    likes_by_group,
+    good,
+    bad,
+    totals,
+    shared,
+    parts,
+):  # pragma: no cover - jitted
+    """:func:`count_items` (same arguments and result) as independent loops, for threads.
+
+    (1) The items in :data:`CHUNKS` chunks: trust evidence per item, and per chunk the
+    totals and the number of items shared. (2) The shared items' indices, each chunk at
+    its offset (the running sum of the chunks' counts), so in ascending order. (3) The
+    posts' counters in ``parts`` ranges of post slots: part ``q`` reads every item and
+    counts only those whose original post falls in its range, so each counter is
+    written by one iteration. All counts are whole numbers added to integers, so every
+    value is that of :func:`count_items` whatever ``parts`` and the thread count.
+    """
+    n = r.shape[0]
+    nch = max(1, min(n, CHUNKS))
+    tot = np.zeros((nch, 5), np.int64)
+    for c in prange(nch):
+        for m in range(np.uint64(c * n // nch), np.uint64((c + 1) * n // nch)):
+            like = r[m, 0]
+            share = r[m, 2]
+            neg = r[m, 3]
+            good[m] += 1.0 if (like | share) else 0.0
+            bad[m] += 1.0 if (neg | (quality[m] < low_quality)) else 0.0
+            tot[c, 0] += like
+            tot[c, 1] += r[m, 1]
+            tot[c, 2] += share
+            tot[c, 3] += neg
+            tot[c, 4] += outrage[m] >= high_outrage
+    start = np.zeros(nch + 1, np.int64)
+    for c in range(nch):
+        start[c + 1] = start[c] + tot[c, 2]
+        for j in range(5):
+            totals[j] += tot[c, j]
+    for c in prange(nch):
+        k = start[c]
+        for m in range(np.uint64(c * n // nch), np.uint64((c + 1) * n // nch)):
+            if r[m, 2]:  # a write only for a share: the next chunk's slots are its own
+                shared[k] = m
+                k += 1
+    cap = impressions.shape[0]
+    for q in prange(parts):
+        lo = q * cap // parts
+        hi = (q + 1) * cap // parts
+        for m in range(n):
+            o = origin[m]
+            if o < lo or o >= hi:
+                continue
+            g = group[viewer[m]]
+            impressions[o] += 1
+            imp_by_group[o, g] += 1
+            if r[m, 0]:
+                likes[o] += 1
+                likes_by_group[o, g] += 1
+            comments[o] += r[m, 1]
+            shares[o] += r[m, 2]
+            negfb[o] += r[m, 3]
+    return start[nch]
 
 
 @njit(cache=True)

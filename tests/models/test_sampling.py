@@ -12,7 +12,7 @@ import pytest
 from scipy import stats
 
 from feedlab.experiments import build, compose
-from feedlab.models.sampling import bernoulli_indices
+from feedlab.models.sampling import bernoulli_indices, uniform_fill
 
 
 def test_edges_of_the_range():
@@ -108,3 +108,19 @@ def test_model_unfollow_counts_match_the_old_per_edge_law():
     assert abs(z) < 4.0
     ratio = np.sum((counts_a - mean) ** 2 / var) / counts_a.size
     assert 0.6 < ratio < 1.5
+
+
+@pytest.mark.parametrize("threads", [1, 2, 3])
+@pytest.mark.parametrize("shape", [(10,), (70_001, 4), (300_000,)])
+def test_uniform_fill_is_rng_random(threads: int, shape: tuple[int, ...]) -> None:
+    """The parts drawn on threads are the numbers of one ``rng.random(out=...)``, and the
+    generator goes on as after it (a buffered 32-bit half-word included).
+    """
+    a, b = np.random.default_rng(4), np.random.default_rng(4)
+    a.integers(0, 2**32), b.integers(0, 2**32)  # leaves a buffered 32-bit half-word
+    want, got = np.empty(shape), np.empty(shape)
+    a.random(out=want)
+    uniform_fill(b, got, threads)
+    assert np.array_equal(got, want)
+    assert np.array_equal(a.integers(0, 2**32, 5), b.integers(0, 2**32, 5))
+    assert np.array_equal(a.random(7), b.random(7))

@@ -18,12 +18,14 @@ from feedlab.agents.rules.opinion import OpinionConfig
 from feedlab.agents.rules.value import ValueConfig
 from feedlab.experiments import compose
 from feedlab.experiments.config import validate
+from feedlab.models.config import thread_limit
 from feedlab.models.kernels import (
     POWER_TABLE,
     add_at,
     asymmetric_trust_step,
     count_at,
     count_reactions,
+    edge_evidence,
     feed_value,
     follow_proposals,
     opinion_step,
@@ -31,9 +33,17 @@ from feedlab.models.kernels import (
     reaction_probabilities,
     scale_capped,
     set_bit_where,
+    set_threads,
+    threaded,
     trust_evidence,
+    viewer_sums,
 )
-from feedlab.models.step_kernels import count_items, react_items, sponsored_seen
+from feedlab.models.step_kernels import (
+    count_items,
+    count_items_split,
+    react_items,
+    sponsored_seen,
+)
 
 N_USERS, N_ITEMS = 300, 4000
 
@@ -53,6 +63,80 @@ def _feed(seed: int = 0) -> dict[str, np.ndarray]:
         "arousal": rng.random(N_USERS),
         "r": rng.random((N_ITEMS, 4)) < [0.3, 0.1, 0.1, 0.05],
     }
+
+
+def _ptr(viewer: np.ndarray) -> np.ndarray:
+    """The segment pointer of items grouped (sorted) by viewer."""
+    return np.concatenate([[0], np.cumsum(np.bincount(viewer, minlength=N_USERS))])
+
+
+def _edges(f: dict[str, np.ndarray], seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """A CSR follow graph over the users (``indptr``) and each item's edge: one of its
+    viewer's rows, or ``-1`` (out of network) when the viewer follows no one or at random.
+    """
+    rng = np.random.default_rng(seed)
+    deg = rng.integers(0, 6, N_USERS)
+    indptr = np.concatenate([[0], np.cumsum(deg)])
+    v = f["viewer"]
+    pick = indptr[v] + (rng.random(N_ITEMS) * np.maximum(deg[v], 1)).astype(np.int64)
+    edge = np.where((deg[v] > 0) & (rng.random(N_ITEMS) < 0.9), pick, -1)
+    return indptr, edge
+
+
+def test_edge_evidence_is_bincount() -> None:
+    f = _feed(6)
+    indptr, edge = _edges(f, 6)
+    good, bad = f["trust"], f["quality"]
+    e = int(indptr[-1])
+    out_good, out_bad = np.full(e, np.nan), np.full(e, np.nan)  # zeroed by the kernel
+    edge_evidence(indptr, _ptr(f["viewer"]), edge, good, bad, out_good, out_bad)
+    ok = edge >= 0
+    assert np.array_equal(out_good, np.bincount(edge[ok], weights=good[ok], minlength=e))
+    assert np.array_equal(out_bad, np.bincount(edge[ok], weights=bad[ok], minlength=e))
+
+
+@pytest.mark.skipif(thread_limit() < 2, reason="Numba's pool has one thread here")
+def test_update_kernels_do_not_depend_on_the_thread_count() -> None:
+    """The parallel twins (``platform.threads`` 2) of the per-viewer and per-edge
+    update kernels write the same bits as the serial kernels.
+    """
+    f = _feed(8)
+    v, r = f["viewer"], f["r"]
+    ptr, n_items = _ptr(v), np.bincount(v, minlength=N_USERS)
+    indptr, edge = _edges(f, 8)
+    e = int(indptr[-1])
+    rng = np.random.default_rng(8)
+    tau, base = rng.random(e), rng.random(e)
+    counts = np.arange(POWER_TABLE, dtype=np.float64)
+    up, down = 0.98**counts, 0.9**counts
+
+    def run() -> list[np.ndarray]:
+        x = f["opinion"].copy()
+        threaded(opinion_step)(
+            v, ptr, f["stance"], f["trust"], x, f["eps"], f["mu"], f["arousal"],
+            True, True, 0.3, 0.4, 1.5, n_items, np.zeros(N_USERS),
+        )  # fmt: skip
+        iv, mean, eng = np.empty(N_ITEMS), np.empty(N_USERS), np.zeros(N_USERS)
+        threaded(feed_value)(
+            v, ptr, f["quality"], f["stance"], f["trust"], f["outrage"], r,
+            np.array([1.0, 0.5, 0.7, 1.3]), n_items, iv, mean, eng,
+        )  # fmt: skip
+        total = np.zeros(N_USERS)
+        threaded(viewer_sums)(v, ptr, f["outrage"], total)
+        g, b = np.empty(e), np.empty(e)
+        threaded(edge_evidence)(indptr, ptr, edge, r[:, 0] * 1.0, r[:, 3] * 1.0, g, b)
+        t = np.empty(e)
+        assert asymmetric_trust_step(tau, base, g, b, up, down, 0.02, t)
+        return [x, iv, mean, eng, total, g, b, t]
+
+    one = run()
+    set_threads(2)
+    try:
+        two = run()
+    finally:
+        set_threads(1)
+    for a, b in zip(one, two, strict=True):
+        assert np.array_equal(a, b, equal_nan=True)
 
 
 @pytest.mark.parametrize("weighted", [True, False])
@@ -75,6 +159,7 @@ def test_opinion_step_is_the_rule(weighted: bool, backfire: bool) -> None:
     got = f["opinion"].copy()
     opinion_step(
         v,
+        _ptr(v),
         f["stance"],
         f["trust"],
         got,
@@ -158,6 +243,7 @@ def test_feed_value_and_per_item_features_are_the_numpy_expressions() -> None:
     iv, mean, eng = np.empty(N_ITEMS), np.empty(N_USERS), np.zeros(N_USERS)
     feed_value(
         v,
+        _ptr(v),
         f["quality"],
         agreement,
         f["trust"],
@@ -183,6 +269,9 @@ def test_trust_evidence_and_per_user_sums_are_the_numpy_expressions() -> None:
     assert np.array_equal(bad, (r[:, 3] | (q < 0.2)).astype(np.float64))
     total = np.zeros(N_USERS)
     add_at(v, f["stance"], total)
+    assert np.array_equal(total, np.bincount(v, weights=f["stance"], minlength=N_USERS))
+    total = np.zeros(N_USERS)
+    viewer_sums(v, _ptr(v), f["stance"], total)
     assert np.array_equal(total, np.bincount(v, weights=f["stance"], minlength=N_USERS))
     counts = np.zeros(N_USERS, np.int64)
     count_at(v, counts)
@@ -215,10 +304,10 @@ def test_follow_proposals_are_the_rewire_mask() -> None:
 
 
 # ------------------------------------------- models/step_kernels.py: react and count
-def _react_inputs(seed: int, per_item_offset: bool) -> dict[str, Any]:
+def _react_inputs(seed: int, per_item_offset: bool, m: int = N_ITEMS) -> dict[str, Any]:
     """Random react-phase inputs: strangers (edge -1), sponsored items, shares capped."""
     rng = np.random.default_rng(seed)
-    m, n_posts, n_edges = N_ITEMS, 500, 900
+    n_posts, n_edges = 500, 900
     return {
         "viewer": np.sort(rng.integers(0, N_USERS, m)).astype(np.int32),
         "slot": rng.integers(0, n_posts, m).astype(np.int64),
@@ -296,3 +385,79 @@ def test_count_items_is_the_separate_passes() -> None:
         assert np.array_equal(a, b)
     assert totals.tolist() == [*r.sum(axis=0).tolist(), int((f["outrage"] >= 0.7).sum())]
     assert np.array_equal(shared[:k], np.flatnonzero(r[:, 2])) and k > 0
+
+
+@pytest.mark.parametrize("parts", [1, 2, 3])
+@pytest.mark.parametrize("threads", [1, 2])
+def test_count_items_split_is_count_items(parts: int, threads: int) -> None:
+    """The loops for threads (``platform.threads`` > 1) count exactly what the fused
+    pass counts, whatever the number of post ranges and threads.
+    """
+    if threads > thread_limit():
+        pytest.skip("Numba's pool has one thread here")
+    f = _feed(11)
+    rng = np.random.default_rng(11)
+    r, v, n_posts, n_groups = f["r"], f["viewer"], 700, 3
+    origin = rng.integers(0, n_posts, N_ITEMS)
+    group = rng.integers(0, n_groups, N_USERS).astype(np.int16)
+    good0 = rng.integers(0, 2, N_ITEMS).astype(np.float64)
+
+    def run(kernel: Any, *extra: int) -> list[Any]:
+        flat = [np.zeros(n_posts, np.int32) for _ in range(5)]
+        cnt = flat + [np.zeros((n_posts, n_groups), np.int32) for _ in range(2)]
+        good, bad = good0.copy(), np.zeros(N_ITEMS)
+        totals, shared = np.zeros(5, np.int64), np.full(N_ITEMS, -1, np.int64)
+        k = kernel(
+            r,
+            f["quality"],
+            0.2,
+            f["outrage"],
+            0.7,
+            origin,
+            v,
+            group,
+            *cnt,
+            good,
+            bad,
+            totals,
+            shared,
+            *extra,
+        )
+        return [*cnt, good, bad, totals, shared[:k]]
+
+    want = run(count_items)
+    set_threads(threads)
+    try:
+        got = run(threaded(count_items_split), parts)
+    finally:
+        set_threads(1)
+    for a, b in zip(got, want, strict=True):
+        assert np.array_equal(a, b)
+
+
+@pytest.mark.skipif(thread_limit() < 2, reason="Numba's pool has one thread here")
+def test_react_items_do_not_depend_on_the_thread_count() -> None:
+    """The parallel twin (``platform.threads`` 2) draws the same reactions and keeps the
+    same features as the serial kernel, and both are the reference probabilities
+    against the uniforms.
+    """
+    m = 50_001
+    d = _react_inputs(12, False, m)
+    args = (d["viewer"], d["slot"], d["edge"], d["opinion"], d["susceptibility"])
+    args += (d["stance"], d["outrage"], d["quality"], d["seen"], d["edge_trust"], 0.3)
+    args += (d["coef"], d["offset"])
+    prob = np.empty((m, 4))
+    reaction_probabilities(*args, prob)
+    scale_capped(prob, 2, d["viewer"], d["share_factor"])
+    out = []
+    for threads in (1, 2):
+        got, feats = np.empty((m, 4), bool), [np.empty(m) for _ in range(3)]
+        set_threads(threads)
+        try:
+            threaded(react_items)(*args, d["share_factor"], d["draw"], np.empty(4 * m), got, *feats)
+        finally:
+            set_threads(1)
+        out.append([got, *feats])
+    assert np.array_equal(out[0][0], d["draw"] < prob)
+    for a, b in zip(*out, strict=True):
+        assert np.array_equal(a, b)
