@@ -37,7 +37,7 @@ from feedlab.agents.population import (
     draw_affect,
     draw_population,
 )
-from feedlab.agents.rules import affect, audience, churn, emotion, session, trust, value
+from feedlab.agents.rules import affect, audience, churn, emotion, session, trust
 from feedlab.agents.user import User
 from feedlab.models import blas, buffers, seeds
 from feedlab.models.config import DynamicsConfig, PlatformConfig
@@ -953,14 +953,16 @@ class FeedModel(mesa.Model):
         cfg = self.dynamics.session
         if cfg.enabled and self.session_theta is not None and feed.pair.size:
             items = feed.items
-            v = value.item_value(
+            # v = item_value(quality, (1 + agreement)/2, trust, outrage); G = v + λ_o·o,
+            # fused in one pass (bit for bit: agents/rules/session.py)
+            gain = session.feed_gains(
+                cfg,
                 self.dynamics.value,
                 items.quality,
-                (1 + items.agreement) / 2,
+                items.agreement,
                 items.trust,
                 items.outrage,
             )
-            gain = session.item_gain(cfg, v, items.outrage)
             lengths = session.session_lengths(
                 feed.viewer, feed.rank, gain, self.session_theta, cfg, self.n
             )
