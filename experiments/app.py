@@ -9,6 +9,7 @@ prints. This module is the top of the experiments layer: it imports the single-r
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import traceback
 from pathlib import Path
@@ -106,13 +107,20 @@ def main() -> None:
     command line or config file that would make Hydra import or call code. A sweep whose
     launcher fails ends with feedlab's report (:func:`feedlab.experiments.callback.launch_aborted`).
     """
-    from feedlab.experiments import yaml_cache
+    from feedlab.experiments import isolate, yaml_cache
     from feedlab.experiments.guard import check_command_line
 
     yaml_cache.install()  # the config files are parsed once, not once per composition
+    if {"-m", "--multirun"} & set(sys.argv[1:]):
+        # a sweep: its first worker's pre-imported process (the zygote) starts now and
+        # imports while this process composes and plans (it reads no config; a sweep
+        # that is refused or does not need it stops it: batch.prestart)
+        with contextlib.suppress(Exception):
+            isolate.prestart_zygotes(1)
     try:
         check_command_line(sys.argv[1:], CONF_DIR)
     except ConfigError as exc:
+        isolate.discard_spare_zygotes()
         print(f"feedlab: {exc}", file=sys.stderr)
         raise SystemExit(2) from None
     try:
@@ -122,6 +130,7 @@ def main() -> None:
         # Ctrl-C): feedlab's report with the dead runs named, exit 1 (130 on Ctrl-C)
         from feedlab.experiments.callback import launch_aborted
 
+        isolate.discard_spare_zygotes()
         launch_aborted(exc)
         raise
 

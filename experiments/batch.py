@@ -150,20 +150,22 @@ def local_workers(config: Any, n_runs: int) -> int:
 
 def prestart(config: Any, sweep_dir: Path) -> int:
     """Before planning a new local batched sweep (no manifest yet in ``sweep_dir``),
-    start its workers' pre-imported processes, so that their imports and warm-up overlap
-    the planning (:func:`feedlab.experiments.isolate.prestart_zygotes`); the number
-    started: the workers the launcher would use, at most one per CPU (more importing at
-    once gains nothing; workers beyond them start their own zygote when they begin). A
-    relaunch (a manifest exists: often nothing is left to run) starts none.
+    have its workers' pre-imported processes on the way, so that their import and
+    warm-up overlap the planning (:func:`feedlab.experiments.isolate.ensure_spares`: the
+    one ``feedlab run -m`` started at once, :func:`feedlab.experiments.app.main`, and
+    clones of it); the number: the workers the launcher would use, at most one per CPU.
+    A relaunch (a manifest exists: often nothing is left to run), a sweep on another
+    launcher or unbatched stops the one started at once.
     """
     from feedlab.experiments import isolate
     from feedlab.experiments.sweepdir import MANIFEST
 
     target = str(config.hydra.launcher.get("_target_", ""))
     if not executes(config) or target not in (JOBLIB, BASIC) or (sweep_dir / MANIFEST).exists():
+        isolate.discard_spare_zygotes()  # the one feedlab run may have started at once
         return 0
     n = local_workers(config, n_runs=os.cpu_count() or 1)
-    isolate.prestart_zygotes(n)
+    isolate.ensure_spares(n)  # the one already started (app.main) and clones of it
     return n
 
 

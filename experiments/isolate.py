@@ -585,16 +585,19 @@ def ensure_spares(n: int) -> None:
 
 
 def discard_spare_zygotes() -> None:
-    """Stop the prestarted zygotes that no worker took."""
+    """Stop the prestarted zygotes that no worker took (and the clones still to come)."""
     global _CLONES
     with _SPARE_LOCK:
         spares = list(_SPARES)
         _SPARES.clear()
         _CLONES = 0  # clones a worker adds after this end with this process
         _SPARE_LOCK.notify_all()
-    for zygote in spares:
+    for zygote in spares:  # SIGTERM: one still starting removes its warm-up folder
         with contextlib.suppress(OSError):
-            zygote.proc.kill()
+            if isinstance(zygote.proc, subprocess.Popen):
+                zygote.proc.terminate()
+            else:
+                zygote.proc.kill()
         zygote.close()
 
 
@@ -934,6 +937,9 @@ def _serve_runs(req_fd: int, rep_fd: int) -> None:
 def _zygote(parent: int, warm: bool = False, ctl: int = -1) -> None:
     _ignore_interrupt()  # inherited by the forked runs
     _die_with_parent(parent)
+    # a spare discarded while it starts (a refused sweep) is stopped with SIGTERM: exit
+    # through Python, so that the warm-up's temporary directory is removed
+    signal.signal(signal.SIGTERM, _exit_on_term)
     out = _protocol_stdout()
     from tqdm import tqdm
 
@@ -942,8 +948,13 @@ def _zygote(parent: int, warm: bool = False, ctl: int = -1) -> None:
     tqdm.monitor_interval = 0  # no tqdm monitor thread in a process that forks
     if warm:  # many runs to serve: warming up pays off at once
         _warm_and_freeze()
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # runs die of SIGTERM as before
     ctl_sock = socket.socket(fileno=ctl) if ctl >= 0 else None
     _zygote_loop(sys.stdin.buffer, out, parent, ctl_sock, warm)
+
+
+def _exit_on_term(signum: int, _frame: Any) -> None:
+    raise SystemExit(128 + signum)
 
 
 def _warm_and_freeze() -> None:

@@ -189,3 +189,25 @@ def test_a_clone_dies_with_the_job_process(tmp_path: Path) -> None:
         if job.poll() is None:
             job.kill()
             job.wait()
+
+
+def test_a_spare_discarded_while_warming_up_removes_its_folder(
+    tmp_path: Path, fork_mode: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``feedlab run -m`` starts a zygote before it knows whether the sweep goes ahead;
+    one stopped in the middle of its warm-up run (a refused sweep) removes that run's
+    temporary folder (SIGTERM, then Python's cleanup) instead of leaving it behind."""
+    import time
+
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    monkeypatch.setenv("TMPDIR", str(tmp))
+    isolate.prestart_zygotes(1)
+    try:
+        deadline = time.monotonic() + 120
+        while not any(p.name.startswith("feedlab-warmup-") for p in tmp.iterdir()):
+            assert time.monotonic() < deadline, "the warm-up never started"
+            time.sleep(0.005)
+    finally:
+        isolate.discard_spare_zygotes()
+    assert list(tmp.iterdir()) == []

@@ -205,9 +205,18 @@ def test_planned_keys_match_hydra_composition(tmp_path: Path) -> None:
 
 
 def test_refused_sweep_exits_nonzero_and_leaves_nothing(tmp_path: Path) -> None:
-    res = feedlab(["run", "-m", "seed=range(0,5)", "limits.max_runs=3", f"output.dir={tmp_path}"])
+    """Refused while planning — when the zygote that ``feedlab run -m`` starts at once is
+    importing or warming up: exit 2, no sweep folder, and the zygote's warm-up folder
+    (in TMPDIR) removed when it is stopped."""
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    res = feedlab(
+        ["run", "-m", "seed=range(0,5)", "limits.max_runs=3", f"output.dir={tmp_path}"],
+        env={"TMPDIR": str(tmp)},
+    )
     assert res.returncode == 2 and "limits.max_runs = 3" in res.stderr, res.stderr
     assert not (tmp_path / "sweeps").exists()
+    assert list(tmp.iterdir()) == []
 
 
 def test_progress_line_counts_done_failed_remaining(tmp_path: Path) -> None:
