@@ -16,6 +16,7 @@ results never depend on the pool.
 
 from __future__ import annotations
 
+import math
 import sys
 
 import numpy as np
@@ -51,7 +52,8 @@ class BufferPool:
     def empty(self, shape: int | tuple[int, ...], dtype: npt.DTypeLike = np.float64) -> np.ndarray:
         """An uninitialised C-contiguous array, from a free pooled block when one fits."""
         dt = np.dtype(dtype)
-        n = int(np.prod(shape)) * dt.itemsize
+        # math.prod, not np.prod: ~0.2 µs instead of ~4 (28 calls a step; small runs)
+        n = (math.prod(shape) if isinstance(shape, tuple | list) else int(shape)) * dt.itemsize
         if n < MIN_BYTES:
             return np.empty(shape, dt)
         self._clock += 1

@@ -5,7 +5,10 @@ again, and no composition seeing another's edits.
 
 from __future__ import annotations
 
+import copy
+import functools
 import io
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -44,11 +47,21 @@ def composed(overrides: list[str]) -> object:
         return f"{type(exc).__name__}: {exc}"
 
 
+@functools.cache
+def _composed_options() -> list[tuple[list[str], object]]:
+    """The first and last option of every group, composed without the cache (once)."""
+    return [(c, composed(c)) for c in group_choices(False)]
+
+
 @pytest.mark.parametrize("every", [False, pytest.param(True, marks=pytest.mark.slow)])
 def test_group_options_compose_the_same_with_the_cache(every: bool) -> None:
     choices = group_choices(every)
     assert len(choices) > 10  # the config tree is there
-    plain = [composed(c) for c in choices]
+    if every:
+        plain = [composed(c) for c in choices]
+    else:
+        assert yaml_cache._original is None  # composed without the cache
+        plain = [p for _, p in _composed_options()]
     yaml_cache.install()
     try:
         cached = [composed(c) for c in choices]
@@ -108,3 +121,49 @@ def test_install_is_idempotent_and_uninstall_restores() -> None:
         yaml_cache.uninstall()
     assert OmegaConf.load == before
     assert not yaml_cache._PARSED
+
+
+# ---------------------------------------------------------------- writing (record.py)
+
+
+def test_config_yaml_is_yaml_dump_for_every_group_option() -> None:
+    """A run's ``.hydra/config.yaml`` made block by block with the blocks remembered
+    (record.config_yaml) is ``yaml.dump`` of the whole config, byte for byte — also the
+    second time, from the remembered blocks, and for a seed that changed."""
+    from feedlab.experiments import record
+
+    for overrides, composed_cfg in _composed_options():
+        if isinstance(composed_cfg, str):  # an option that needs others
+            continue
+        cfg = copy.deepcopy(composed_cfg)
+        for seed in (1, 2, 1):
+            cfg["seed"] = seed
+            want = yaml.dump(cfg, Dumper=record._YAML_DUMPER, sort_keys=False)
+            assert record.config_yaml(cfg) == want, overrides
+
+
+def test_config_yaml_keeps_order_types_and_float_bits() -> None:
+    from feedlab.experiments import record
+
+    cases = [
+        {"a": {"x": 1, "y": 2}, "b": 0.0},
+        {"a": {"y": 2, "x": 1}, "b": -0.0},  # another order, the other zero
+        {"a": {"x": "1", "y": True}, "b": [1, [2, 3]], "c": None, "d": {}},
+        {"a": {"x": 1.0, "y": 1}, "b": (1, 2), 3: "int key"},
+        {"a": "a long string " * 12},
+    ]
+    for data in cases * 2:
+        want = yaml.dump(data, Dumper=record._YAML_DUMPER, sort_keys=False)
+        assert record.config_yaml(data) == want, data
+    shared = [1, 2]
+    both = {"a": shared, "b": shared}  # one list under two keys: PyYAML anchors it
+    want = yaml.dump(both, Dumper=record._YAML_DUMPER, sort_keys=False)
+    assert "&id" in want and record.config_yaml(both) == want
+
+
+def test_config_metadata_values_are_json_dumps() -> None:
+    from feedlab.experiments import record
+
+    for v in (0.0, -0.0, 1, 1.0, True, "1", None, 1e-300, float("inf"), [1, 2], {"b": 1}):
+        for _ in range(2):
+            assert record._json_value(v) == json.dumps(v, sort_keys=True, default=str), v
