@@ -63,6 +63,16 @@ def run_feedlab(
     )
 
 
+def proc_stat_fields(pid: int | str) -> list[str] | None:
+    """The fields of ``/proc/<pid>/stat`` after the command name (state first, then the
+    parent pid, …), or None if the process is gone."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return stat[stat.rindex(")") + 2 :].split()
+
+
 def slurm_idle_node() -> str | None:
     """None if SLURM has an idle node; otherwise why a SLURM test cannot run (its skip
     reason; CI starts a single-node SLURM with .ci/slurm/up.sh)."""

@@ -11,6 +11,7 @@ import signal
 from pathlib import Path
 
 import pytest
+from helpers import proc_stat_fields
 
 from feedlab.experiments import isolate, record
 from feedlab.experiments.run import compose
@@ -101,11 +102,8 @@ def test_reused_run_process_gives_the_bytes_of_a_fresh_interpreter(
 
 def _state(pid: int) -> str:
     """The process state letter of ``pid`` ('Z' zombie), or '' if it is gone."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return ""
-    return stat[stat.rindex(")") + 2]
+    fields = proc_stat_fields(pid)
+    return fields[0] if fields else ""
 
 
 def _request(cfg: dict, key: str) -> dict:

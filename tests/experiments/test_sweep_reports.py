@@ -23,6 +23,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from helpers import proc_stat_fields
 
 from feedlab.experiments import leases, record, sweep
 from feedlab.experiments.run import compose, run_experiment
@@ -285,13 +286,8 @@ def _children(pid: int) -> list[int]:
     """The pids of the live child processes of ``pid`` (from /proc)."""
     out = []
     for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                stat = Path(f"/proc/{entry}/stat").read_text()
-            except OSError:
-                continue
-            if int(stat[stat.rindex(")") + 2 :].split()[1]) == pid:
-                out.append(int(entry))
+        if entry.isdigit() and (fields := proc_stat_fields(entry)) and int(fields[1]) == pid:
+            out.append(int(entry))
     return out
 
 
