@@ -9,7 +9,6 @@ prints. This module is the top of the experiments layer: it imports the single-r
 
 from __future__ import annotations
 
-import contextlib
 import sys
 import traceback
 from pathlib import Path
@@ -112,11 +111,10 @@ def main() -> None:
 
     yaml_cache.install()  # the config files are parsed once, not once per composition
     if {"-m", "--multirun"} & set(sys.argv[1:]):
-        # a sweep: its first worker's pre-imported process (the zygote) starts now and
-        # imports while this process composes and plans (it reads no config; a sweep
-        # that is refused or does not need it stops it: batch.prestart)
-        with contextlib.suppress(Exception):
-            isolate.prestart_zygotes(1)
+        # a sweep: its first worker's pre-imported process (the zygote) starts now (if
+        # the feedlab command did not already start it) and imports while this process
+        # composes and plans
+        isolate.prestart_for_sweep()
     try:
         check_command_line(sys.argv[1:], CONF_DIR)
     except ConfigError as exc:

@@ -568,6 +568,24 @@ def prestart_zygotes(n: int) -> None:
         _CLONES += n - 1
 
 
+_SWEEP_PRESTARTED = False
+
+
+def prestart_for_sweep() -> None:
+    """``feedlab run -m``: the first worker's zygote starts now, once per process (the
+    command-line entry point calls this before it imports Hydra, and the Hydra app again
+    for ``python -m feedlab.experiments.app``-style entries; the second call does
+    nothing). It reads no config; a sweep that is refused or does not need it stops it
+    (:func:`feedlab.experiments.batch.prestart`). Best effort: a failure starts nothing.
+    """
+    global _SWEEP_PRESTARTED
+    if _SWEEP_PRESTARTED:
+        return
+    _SWEEP_PRESTARTED = True
+    with contextlib.suppress(Exception):
+        prestart_zygotes(1)
+
+
 def ensure_spares(n: int) -> None:
     """At least ``n`` zygotes spare or still to be cloned: more clones of the first spare,
     or a :func:`prestart_zygotes` of ``n`` if there is none (a batch's workers, before
@@ -951,6 +969,13 @@ def _zygote(parent: int, warm: bool = False, ctl: int = -1) -> None:
     signal.signal(signal.SIGTERM, signal.SIG_DFL)  # runs die of SIGTERM as before
     ctl_sock = socket.socket(fileno=ctl) if ctl >= 0 else None
     _zygote_loop(sys.stdin.buffer, out, parent, ctl_sock, warm)
+    # the requests ended (the job closed them): exit at once, as run processes and clones
+    # do. Interpreter shutdown of a process holding mesa, numba and their caches takes
+    # ~0.1 s, on the critical path of a sweep's end (the job waits for its zygotes).
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    os._exit(EXIT_OK)
 
 
 def _exit_on_term(signum: int, _frame: Any) -> None:
@@ -995,6 +1020,8 @@ def _zygote_loop(
             send({"unsafe": f"the pre-imported process has {threads} threads"})
             continue
         runner = _serve(runner, request, me, out, send)
+    if runner is not None:  # its run process ends with the requests; collect it
+        runner.reap()
 
 
 def _clone(parent: int, ctl_sock: socket.socket | None, out: int, warm: bool) -> bool:

@@ -209,3 +209,62 @@ def test_a_spare_discarded_while_warming_up_removes_its_folder(
     finally:
         isolate.discard_spare_zygotes()
     assert list(tmp.iterdir()) == []
+
+
+def _zygotes_of(parent: int) -> list[int]:
+    """Pids of the live zygotes started for the process ``parent`` (their command line
+    names it: ``isolate --zygote-warm PARENT FD``)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            argv = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"--zygote-warm" in argv and str(parent).encode() in argv:
+            state = proc_stat_fields(int(entry.name))
+            if state is not None and state[0] != "Z":
+                found.append(int(entry.name))
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc/self/cmdline").exists(), reason="needs /proc")
+def test_a_refused_sweep_stops_the_zygote_the_command_started(tmp_path: Path) -> None:
+    """``feedlab run -m`` starts the first worker's zygote before Hydra is imported and
+    before the command line is checked; a refused sweep stops it: exit 2 with the reason
+    and no traceback, no zygote left running, nothing left in the temporary folder (its
+    warm-up folder) or the working directory."""
+    import subprocess
+    import sys
+
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    cwd = tmp_path / "cwd"
+    cwd.mkdir()
+    env = {**os.environ, "TMPDIR": str(tmp), isolate.ISOLATION_ENV: "fork"}
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "feedlab.experiments.cli",
+            "run",
+            "-m",
+            "+hydra.callbacks.x={_target_:os.getcwd}",
+            "seed=1,2",
+        ],
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    seen: list[int] = []
+    while proc.poll() is None and not seen:  # the zygote is there while the command runs
+        seen = _zygotes_of(proc.pid)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 2, err
+    assert "hydra.callbacks" in err and "Traceback" not in err
+    assert seen, "the command did not start a zygote before refusing the sweep"
+    assert _zygotes_of(proc.pid) == []
+    assert list(tmp.iterdir()) == [] and list(cwd.iterdir()) == []
