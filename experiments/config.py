@@ -34,6 +34,12 @@ class OutputConfig:
     progress: bool = field(doc="progress bar for runs longer than a few seconds")
     quiet: bool = field(doc="print nothing but errors")
     mesa_agents: bool = field(doc="create a Mesa Agent view per user (model.agents)")
+    sync_after_s: float = field(
+        default=1.0,
+        ge=0,
+        doc="fsync a run's files at commit if it took at least this many seconds "
+        "(0: every run); shorter runs are cheaper to redo after a machine crash",
+    )
 
 
 @dataclass(frozen=True)

@@ -194,7 +194,7 @@ def config_yaml(resolved: Mapping[str, Any]) -> str:
     values share a container (PyYAML would emit an anchor across blocks).
     """
     data = dict(resolved)
-    if not _disjoint(data, {}):
+    if not data or not _disjoint(data, {}):  # one dump: no blocks, or shared containers
         return yaml.dump(data, Dumper=_YAML_DUMPER, sort_keys=False)
     parts = []
     for k, v in data.items():
@@ -206,7 +206,7 @@ def config_yaml(resolved: Mapping[str, Any]) -> str:
             if len(_YAML_BLOCKS) < 10_000 and len(sig[1]) < 100_000:
                 _YAML_BLOCKS[sig] = text
         parts.append(text)
-    return "".join(parts) if parts else yaml.dump(data, Dumper=_YAML_DUMPER, sort_keys=False)
+    return "".join(parts)
 
 
 _YAML_BLOCKS: dict[tuple[str, str], str] = {}
@@ -326,14 +326,6 @@ def is_complete(run_dir: Path) -> bool:
     return True
 
 
-#: A run that took at least this long (wall seconds) is made durable when it commits:
-#: every file and the directories fsynced, so that it survives a machine crash. A
-#: shorter one is not (8 fsyncs cost ~4 ms, a fifth of a run of N = 200 for 10 steps):
-#: after a machine crash it may be missing or fail its hash check, and the next launch
-#: runs it again — never counted complete (``DONE`` holds every file's hash). A process
-#: crash or kill loses nothing either way (the page cache survives the process).
-DURABLE_AFTER_S = 1.0
-
 _STAGED: set[Path] = set()
 """Staging directories of live :class:`RunWriter` objects: files written into them are
 synced at commit (:meth:`RunWriter.commit`), not one by one."""
@@ -375,10 +367,17 @@ class RunWriter:
         _STAGING_METADATA[self.staging] = config_metadata(resolved, self.key)
 
     def commit(self, manifest: dict[str, Any], durable: bool = True) -> Path:
-        """Write manifest and DONE, then rename into place; with ``durable`` (see
-        :data:`DURABLE_AFTER_S`) fsync every file and directory of the run first and the
-        runs directory after. Returns the final path. If another writer committed the
+        """Write manifest and DONE, then rename into place; with ``durable`` fsync every
+        file and directory of the run first and the runs directory after, so that it
+        survives a machine crash. Returns the final path. If another writer committed the
         same run first, ours is discarded.
+
+        A run asks for ``durable`` when it took at least ``output.sync_after_s`` (1 s by
+        default): 8 fsyncs cost ~4 ms, a fifth of a run of N = 200 for 10 steps, and after
+        a machine crash a short run that was not synced may be missing or fail its hash
+        check, so the next launch runs it again — never counted complete (``DONE`` holds
+        every file's hash). A process crash or kill loses nothing either way (the page
+        cache survives the process).
         """
         _STAGING_METADATA.pop(self.staging, None)
         write_json(self.staging / "manifest.json", manifest)

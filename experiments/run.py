@@ -21,8 +21,11 @@ from typing import Any, cast
 
 import numpy as np
 
+# One run = one core; parallelism is across runs. These pin a BLAS that loads after this
+# import (a fresh process: the CLI, a run-isolation process); one already loaded (a
+# notebook that imported NumPy first) is pinned when a model is built (models/blas.py).
 for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ.setdefault(_var, "1")  # one run = one core; parallelism is across runs
+    os.environ.setdefault(_var, "1")
 # Numba's pool is left at its default (the cores): kernels run serially unless a run asks
 # for platform.threads > 1 (feedlab.models.kernels.threaded)
 
@@ -272,8 +275,9 @@ def run_experiment(
             **record.environment(),
         }
         # a long run is synced to disk; a short one is cheaper to run again after a
-        # machine crash than to sync (record.DURABLE_AFTER_S)
-        final = writer.commit(manifest, durable=time.perf_counter() - t0 >= record.DURABLE_AFTER_S)
+        # machine crash than to sync (output.sync_after_s, docs/sweeps.md)
+        took = time.perf_counter() - t0
+        final = writer.commit(manifest, durable=took >= run.output.sync_after_s)
     except BaseException:
         writer.abort()
         raise

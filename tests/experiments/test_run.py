@@ -127,11 +127,10 @@ def test_cli_bad_input_exits_2_before_work(tmp_path: Path) -> None:
 def test_a_long_run_is_synced_at_commit_and_a_short_one_is_not(
     small_overrides: list[str], monkeypatch, tmp_path: Path
 ) -> None:
-    """A run of at least ``record.DURABLE_AFTER_S`` fsyncs each of its files, its two
+    """A run of at least ``output.sync_after_s`` fsyncs each of its files, its two
     directories and the runs directory once, at commit; a shorter one fsyncs nothing (a
-    machine crash costs it a re-run, never a false ``DONE``); the bytes are the same."""
-    from feedlab.experiments import record
-
+    machine crash costs it a re-run, never a false ``DONE``); the bytes are the same.
+    ``output.sync_after_s=0`` syncs every run."""
     synced: list[str] = []
     real = os.fsync
 
@@ -142,8 +141,10 @@ def test_a_long_run_is_synced_at_commit_and_a_short_one_is_not(
     monkeypatch.setattr(os, "fsync", counting)
     short = run_experiment([*small_overrides, "seed=5"])
     assert synced == []
-    monkeypatch.setattr(record, "DURABLE_AFTER_S", 0.0)
-    long = run_experiment([*small_overrides[:-1], f"output.dir={tmp_path}/long", "seed=5"])
+    long = run_experiment(
+        [*small_overrides[:-1], f"output.dir={tmp_path}/long", "seed=5", "output.sync_after_s=0"]
+    )
+    assert long.key == short.key  # not in the run key
     files = sorted(p for p in long.run_dir.rglob("*") if p.is_file())
     staged = [Path(s).name for s in synced]
     assert sorted(staged[: len(files)]) == sorted(p.name for p in files)
