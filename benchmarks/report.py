@@ -564,11 +564,15 @@ def _throughput(tp: dict[str, Any] | None) -> str:
     r = tp["ratios"]
     verdicts = [
         _ratio(
-            r["vs_baseline_2_workers_cpu"], 10, "feedlab against the baseline, 2 workers, CPU time:"
+            r["vs_baseline_2_workers_wall"],
+            10,
+            "feedlab against the baseline, 2 workers, wall clock (how fast the sweep runs, "
+            "the target's measure, on 2 idle cores):",
         )
         + (
-            f"; wall clock {r['vs_baseline_2_workers_wall']:.1f}×"
-            if r["vs_baseline_2_workers_wall"]
+            "; in CPU time (the CPU per run, what a shared machine would see) "
+            + _ratio(r["vs_baseline_2_workers_cpu"], 10, "").strip()
+            if r["vs_baseline_2_workers_cpu"]
             else ""
         )
         + ".",

@@ -205,7 +205,15 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 def _report_only(out: Path, doc: Path | None) -> int:
     """Re-judge the targets of the results in ``out`` and rewrite the document."""
-    results = json.loads(out.read_text())
+    try:
+        results = json.loads(out.read_text())
+    except (OSError, ValueError) as exc:
+        print(
+            f"feedlab bench: --report-only needs the results of a measured run; --out {out}: "
+            f"{exc.strerror if isinstance(exc, OSError) and exc.strerror else exc}",
+            file=sys.stderr,
+        )
+        return 2
     results["targets"] = evaluate_targets(results, settings_of(results))
     _write_json(out, results)
     write_report(results, doc or DEFAULT_DOC)

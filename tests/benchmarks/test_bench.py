@@ -329,3 +329,17 @@ def test_attention_section_renders_the_measured_ratio_and_budget() -> None:
     assert "| 0.200 s | 0.300 s | 1.50× | 1.48× | 1.60× |" in text
     assert "budget is 1.3×: the measured ratio is **over** it" in text
     assert "within it" in report.attention_section({**res, "within_budget": True})
+
+
+def test_report_only_without_results_is_a_clear_error(tmp_path, capsys):
+    """``--report-only`` on a results file that does not exist (or is not JSON): exit 2
+    with the option and the reason, no traceback, no document written."""
+    doc = tmp_path / "perf.md"
+    for content in (None, "not json"):
+        out = tmp_path / "results.json"
+        if content is not None:
+            out.write_text(content)
+        assert bench_run.main(["--report-only", "--out", str(out), "--doc", str(doc)]) == 2
+        err = capsys.readouterr().err
+        assert "--report-only" in err and str(out) in err and "Traceback" not in err
+        assert not doc.exists()
