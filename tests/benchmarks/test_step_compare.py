@@ -105,9 +105,23 @@ def test_section_reports_speed_ups_floor_ratios_and_the_full_scale_estimate(tmp_
     assert "2.00× faster than the baseline's" in text  # 0.4 / 0.2 at 10⁵
     assert "3.00× faster" in text  # 18 / 6 at 10⁶
     assert "| 4.0× |" in text  # 0.2 s step over a 0.05 s floor
-    assert "wall clock 2.00× that of one thread" in text
+    assert "wall clock 2.00× faster than one thread (target ≥ 1.6× at N = 10⁵ with 2 idle" in text
+    assert "cores: met;" in text
+    # 0.2 s on the limit, exactly 4× the floor: both met; load 1 at the start: shared
+    assert "step 200 ms CPU (≤ 0.2 s on an idle core: met, measured on a shared machine)" in text
+    assert "4.0× the access floor (≤ 4×: met)" in text
+    assert "**The machine was shared with other work**" in text
     assert "10.2 min of CPU" in text
     assert "| 6.00 s (6.00 s) |" in text  # (10 s build + 100 × 6 s) / 60
+    res["load_start"] = [0.2, 0.5, 0.5]  # idle before; the end's load is its own
+    res["rows"][0]["current"] = _run(0.25, 0.25, 1.0)  # 0.25 s, 5× the floor
+    res["rows"][0]["threads"] = _run(0.3, 0.2, 1.0)  # 1.25× with 2 threads
+    path.write_text(json.dumps(res))
+    text = section(path)
+    assert "The machine was otherwise idle" in text and "shared" not in text
+    assert "step 250 ms CPU (≤ 0.2 s on an idle core: **not met**)" in text
+    assert "5.0× the access floor (≤ 4×: **not met**)" in text
+    assert "(target ≥ 1.6× at N = 10⁵ with 2 idle cores: **not met**;" in text
     assert section(tmp_path / "missing.json") == ""
 
 
