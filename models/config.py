@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass
 from typing import Literal
 
@@ -105,9 +106,15 @@ class PlatformConfig:
 
 
 def thread_limit() -> int:
-    """The size of Numba's thread pool: ``NUMBA_NUM_THREADS`` if set, else the number of
-    cores (Numba's own default), without importing Numba.
+    """The size of Numba's thread pool: fixed when Numba was imported (its
+    ``config.NUMBA_NUM_THREADS``, whatever the environment says now); before that,
+    ``NUMBA_NUM_THREADS`` if set, else the number of cores (Numba's own default), without
+    importing Numba.
     """
+    numba = sys.modules.get("numba")
+    pool = getattr(getattr(numba, "config", None), "NUMBA_NUM_THREADS", None)
+    if isinstance(pool, int) and pool > 0:
+        return pool
     env = os.environ.get("NUMBA_NUM_THREADS", "").strip()
     if env.isdigit() and int(env) > 0:
         return int(env)

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
+
+# Numba's pool is as large as the machine allows (its default), whatever a module imported
+# during collection pins for its own measurements (the benchmark modules pin
+# NUMBA_NUM_THREADS=1 at import when it is unset): the tests that compare 1 and 2 threads
+# need a pool of 2 and are skipped without one.
+os.environ.setdefault("NUMBA_NUM_THREADS", str(os.cpu_count() or 1))
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "data"  # the real networks ship with feedlab (data/README.md)
