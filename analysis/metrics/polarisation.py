@@ -574,6 +574,8 @@ def echo_chamber_index(x: ArrayLike, indptr: ArrayLike, indices: ArrayLike) -> f
     if n == 0 or not _all_finite(xv):
         return NAN
     has = deg > 0
+    if has.all():  # everyone follows someone (the model's graphs): no copies needed
+        return _pearson(xv, means)
     return _pearson(xv[has], means[has])
 
 
@@ -594,7 +596,9 @@ def _neighbour_means(x, indptr, indices, out):  # pragma: no cover - jitted
         a, b = indptr[i], indptr[i + 1]
         s = 0.0
         ok = True
-        for e in range(a, b):
+        # unsigned bounds: Numba then drops its wraparound of negative edge indices
+        # (``a >= 0`` once the caller has checked ``indptr``)
+        for e in range(np.uint64(a), np.uint64(b)):
             j = indices[e]
             if j < 0 or j >= n:
                 ok = False
