@@ -287,7 +287,7 @@ def _count_at_least_chunks(values, index, threshold, out):  # pragma: no cover -
     for c in prange(nch):
         k = 0
         for i in range(np.uint64(c * m // nch), np.uint64((c + 1) * m // nch)):
-            if values[index[i]] >= threshold:  # rare (high outrage): a branch is cheaper
+            if values[index[i]] >= threshold:  # the exception: a branch predicts well
                 k += 1
         out[c] = k
 
@@ -481,8 +481,8 @@ def _feed_class_counts(
     order: ``k = g < G`` original author in group ``g``, ``G`` outrage ≥
     ``high_outrage``, ``G + 1`` below it, ``G + 2`` quality ≥ ``quality_split``, ``G + 3``
     below it; a viewer's are the OR of its items' as bits (``G + 4 ≤ 64``). The item loop
-    has no data-dependent branch (counts add comparisons, bits OR shifts), which would
-    be mispredicted about once an item. Each chunk writes only its own row: the rows'
+    does not branch on the items' values (counts add comparisons, bits OR shifts): such
+    branches go either way and were mispredicted about once an item. Each chunk writes only its own row: the rows'
     sums are the whole-number counts of the NumPy masks (:func:`_reach`'s and
     :func:`cross_cutting_share`'s), at any thread count.
     """
