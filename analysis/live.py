@@ -36,9 +36,15 @@ from feedlab.analysis.metrics.affect import (
     mean_change,
     mean_warmth,
 )
-from feedlab.models.kernels import njit, reached_by_class, set_bit_where
+from feedlab.models.kernels import (
+    CHUNKS,
+    njit,
+    prange,
+    reached_by_class,
+    set_bit_where,
+    threaded,
+)
 from feedlab.models.posts import KIND_RESHARE
-from feedlab.models.step_kernels import feed_reach_bits
 
 if TYPE_CHECKING:
     from feedlab.agents.population import AffectState
@@ -259,16 +265,31 @@ def candidate_outrage_stats(model: FeedModel, ctx: StepContext) -> dict[str, flo
     return out
 
 
-@njit(cache=True)
-def _count_at_least(values, index, threshold):  # pragma: no cover - jitted
+def _count_at_least(values: np.ndarray, index: np.ndarray, threshold: float) -> int:
     """How many ``values[index[i]] >= threshold`` (``np.count_nonzero`` of the gathered
-    mask, without building it).
+    mask, without building it), in :data:`CHUNKS` chunks of ``index`` on
+    ``platform.threads`` threads (:func:`_count_at_least_chunks`; whole-number counts,
+    the same at any thread count).
     """
-    c = 0
-    for i in range(index.shape[0]):
-        if values[index[i]] >= threshold:
-            c += 1
-    return c
+    m = index.shape[0]
+    out = np.zeros(max(1, min(m, CHUNKS)), dtype=np.int64)
+    threaded(_count_at_least_chunks)(values, index, threshold, out)
+    return int(out.sum())
+
+
+@njit(cache=True)
+def _count_at_least_chunks(values, index, threshold, out):  # pragma: no cover - jitted
+    """out[c] = how many ``values[index[i]] >= threshold`` for the ``i`` of chunk ``c`` of
+    ``len(out)`` equal chunks of ``index`` (each chunk writes only its own count).
+    """
+    m = index.shape[0]
+    nch = out.shape[0]
+    for c in prange(nch):
+        k = 0
+        for i in range(np.uint64(c * m // nch), np.uint64((c + 1) * m // nch)):
+            if values[index[i]] >= threshold:  # the exception: a branch predicts well
+                k += 1
+        out[c] = k
 
 
 def outrage_split_metrics(s: dict[str, float], sfx: str = "") -> dict[str, float]:
@@ -390,38 +411,110 @@ def reach_and_arm_stats(model: FeedModel, ctx: StepContext) -> dict[str, float]:
 def one_arm_feed_stats(model: FeedModel, ctx: StepContext) -> dict[str, float]:
     """The cross-cutting share, ``impressions_political_outrage`` and ``reach_<class>`` of
     :func:`cross_cutting_share` and :func:`reach_and_arm_stats` for a model with one arm,
-    in their order and with their values: the classes of :func:`content_classes` packed
-    as bits and the two counts in one pass
-    (:func:`feedlab.models.step_kernels.feed_reach_bits`), then
-    :func:`feedlab.models.kernels.reached_by_class` as :func:`_reach` calls it. Needs
-    ``model.n_groups + 4 <= 64`` classes.
+    in their order and with their values, from one pass over the feed by viewer
+    (:func:`_feed_class_counts`: each viewer's classes of :func:`content_classes` as
+    bits, no per-item temporary; whole-number counts, so :data:`CHUNKS` chunks of viewers
+    go on ``platform.threads`` threads with the same result at any count). Needs
+    ``model.n_groups + 4 <= 64`` classes; a feed not grouped by distinct viewers in
+    increasing order (the model's is) takes the general path.
     """
     f, items, n = ctx.feed, ctx.feed.items, model.n
     m = f.viewer.shape[0]
-    bits = np.empty(m, dtype=np.uint64)
-    cross, pol_hi = feed_reach_bits(
-        f.viewer,
+    names = [f"group{g}" for g in range(model.n_groups)]
+    names += ["outrage_high", "outrage_low", "quality_high", "quality_low"]
+    viewers = items.viewers
+    counts = np.zeros((max(1, min(viewers.shape[0], CHUNKS)), len(names) + 3), dtype=np.int64)
+    threaded(_feed_class_counts)(
+        viewers,
+        items.ptr,
         items.origin_author,
         model.users.group,
         items.outrage,
         items.quality,
-        items.political,
+        items.slot,
+        model.posts.political,
         model.dynamics.high_outrage,
         QUALITY_SPLIT,
         model.n_groups,
-        bits,
+        counts,
     )
-    names = [f"group{g}" for g in range(model.n_groups)]
-    names += ["outrage_high", "outrage_low", "quality_high", "quality_low"]
-    counts = np.zeros((1, len(names)), dtype=np.int64)
-    reached_by_class(f.viewer, bits, n, model.users.arm.astype(np.int64), 1, counts)
+    total = counts.sum(axis=0)
+    if total[-1] or int(items.ptr[-1]) != m:  # not grouped by distinct viewers
+        group = model.users.group
+        return {
+            "cross_cutting_share": cross_cutting_share(group[f.viewer], group[items.origin_author]),
+            **reach_and_arm_stats(model, ctx),
+        }
+    cross, pol_hi = int(total[-3]), int(total[-2])
     out = {
-        "cross_cutting_share": float(int(cross) / m) if m else float("nan"),
+        "cross_cutting_share": float(cross / m) if m else float("nan"),
         "impressions_political_outrage": float(pol_hi),
     }
     for c, name in enumerate(names):
-        out[f"reach_{name}"] = float(int(counts[0, c])) / n if n else float("nan")
+        out[f"reach_{name}"] = float(int(total[c])) / n if n else float("nan")
     return out
+
+
+@njit(cache=True)
+def _feed_class_counts(
+    viewers,
+    ptr,
+    origin_author,
+    group,
+    outrage,
+    quality,
+    slot,
+    political,
+    high_outrage,
+    quality_split,
+    n_groups,
+    counts,
+):  # pragma: no cover - jitted
+    """Per chunk ``c`` of ``len(counts)`` equal chunks of the feed's viewer segments
+    (viewer ``viewers[s]`` has items ``ptr[s]:ptr[s + 1]``): ``counts[c, k]`` = viewers
+    with at least one item of class ``k < G + 4``, ``counts[c, G + 4]`` the cross-cutting
+    items (viewer's group ≠ original author's group), ``counts[c, G + 5]`` the political
+    (``political[slot]``) high-outrage items and ``counts[c, G + 6]`` 1 when a viewer is
+    not above the one before it (then the reach would not count distinct users).
+
+    With ``G = n_groups`` the classes are those of :func:`content_classes` in their
+    order: ``k = g < G`` original author in group ``g``, ``G`` outrage ≥
+    ``high_outrage``, ``G + 1`` below it, ``G + 2`` quality ≥ ``quality_split``, ``G + 3``
+    below it; a viewer's are the OR of its items' as bits (``G + 4 ≤ 64``). The item loop
+    does not branch on the items' values (counts add comparisons, bits OR shifts): such
+    branches go either way and were mispredicted about once an item. Each chunk writes only its own row: the rows'
+    sums are the whole-number counts of the NumPy masks (:func:`_reach`'s and
+    :func:`cross_cutting_share`'s), at any thread count.
+    """
+    n = viewers.shape[0]
+    nch = counts.shape[0]
+    nc = n_groups + 4
+    one = np.uint64(1)
+    g0 = np.uint64(n_groups)
+    g2 = g0 + np.uint64(2)
+    for c in prange(nch):
+        cross = 0
+        pol_hi = 0
+        for s in range(np.uint64(c * n // nch), np.uint64((c + 1) * n // nch)):
+            v = viewers[s]
+            if s > np.uint64(0) and viewers[s - one] >= v:
+                counts[c, nc + 2] = 1
+            vg = group[v]
+            b = np.uint64(0)
+            for m in range(np.uint64(ptr[s]), np.uint64(ptr[s + one])):
+                ag = group[origin_author[m]]
+                cross += vg != ag
+                h = outrage[m] >= high_outrage
+                b |= one << (g0 + np.uint64(not h))
+                b |= one << (g2 + np.uint64(quality[m] < quality_split))
+                if ag >= 0 and ag < n_groups:
+                    b |= one << np.uint64(ag)
+                pol_hi += h & political[slot[m]]
+            if b:
+                for k in range(nc):
+                    counts[c, k] += (b >> np.uint64(k)) & one
+        counts[c, nc] = cross
+        counts[c, nc + 1] = pol_hi
 
 
 def _reach(

@@ -337,17 +337,15 @@ def group_mean_distance(
     _same_length(("x", xv), ("groups", gv))
     if xv.size == 0 or not _all_finite(xv):
         return NAN
-    if (
-        np.issubdtype(gv.dtype, np.integer)
-        and gv.size
-        and int(gv.min()) >= 0
-        and int(gv.max()) <= max(gv.size, 1024)
-    ):
+    top_label = int(gv.max()) if np.issubdtype(gv.dtype, np.integer) and gv.size else -1
+    if top_label >= 0 and int(gv.min()) >= 0 and top_label <= max(gv.size, 1024):
         # small non-negative integer labels (the model's groups): count and sum per label
         # directly; each group's sum runs over its members in index order either way, so
         # the means are those of the np.unique form below bit for bit, without its sort
-        counts = np.bincount(gv)
-        sums = np.bincount(gv, weights=xv, minlength=counts.size)
+        size = top_label + 1
+        counts = np.zeros(size, dtype=np.intp)
+        sums = np.zeros(size)
+        _label_sums(gv, xv, counts, sums)  # both bincounts in one pass, no intp copy
         present = counts > 0
         counts, sums = counts[present], sums[present]
         if counts.size < 2:
@@ -362,6 +360,18 @@ def group_mean_distance(
         return float(means.max() - means.min())
     top = np.argsort(-counts, kind="stable")[:2]
     return float(abs(means[top[0]] - means[top[1]]))
+
+
+@njit(cache=True)
+def _label_sums(labels, x, counts, sums):  # pragma: no cover - jitted
+    """counts[g] += 1 and sums[g] += x[i] for every ``i`` with ``labels[i] = g``, in index
+    order: ``np.bincount(labels)`` and ``np.bincount(labels, weights=x)`` (each bin's sum
+    in array order from 0.0, bit for bit) in one pass, for labels in ``[0, len(counts))``.
+    """
+    for i in range(labels.shape[0]):
+        g = labels[i]
+        counts[g] += 1
+        sums[g] += x[i]
 
 
 # ----------------------------------------------------------------------------- clusters
@@ -574,6 +584,8 @@ def echo_chamber_index(x: ArrayLike, indptr: ArrayLike, indices: ArrayLike) -> f
     if n == 0 or not _all_finite(xv):
         return NAN
     has = deg > 0
+    if has.all():  # everyone follows someone (the model's graphs): no copies needed
+        return _pearson(xv, means)
     return _pearson(xv[has], means[has])
 
 
@@ -594,7 +606,9 @@ def _neighbour_means(x, indptr, indices, out):  # pragma: no cover - jitted
         a, b = indptr[i], indptr[i + 1]
         s = 0.0
         ok = True
-        for e in range(a, b):
+        # unsigned bounds: Numba then drops its wraparound of negative edge indices
+        # (``a >= 0`` once the caller has checked ``indptr``)
+        for e in range(np.uint64(a), np.uint64(b)):
             j = indices[e]
             if j < 0 or j >= n:
                 ok = False

@@ -172,6 +172,18 @@ class TestGroupsAndExtremes:
         # two groups: means −.75 and .5 → 1.25
         assert m.group_mean_distance([-1, -0.5, 0.5], ["a", "a", "b"]) == pytest.approx(1.25)
 
+    def test_group_mean_distance_label_paths_agree(self):
+        # small integer labels are counted and summed in one pass; other labels go
+        # through np.unique: the same sums in the same order, so the same bits
+        rng = np.random.default_rng(4)
+        x = rng.uniform(-1, 1, 5000)
+        g = rng.integers(0, 4, 5000)
+        g[g == 2] = 3  # an empty label in between
+        for how in ("two_largest", "max_pairwise"):
+            want = m.group_mean_distance(x, g.astype(str), how=how)
+            for dtype in (np.int8, np.int32, np.int64, np.uint16):
+                assert m.group_mean_distance(x, g.astype(dtype), how=how) == want
+
     def test_group_edges(self):
         assert isnan(m.group_mean_distance([], []))
         assert isnan(m.group_mean_distance([0.2, 0.3], [1, 1]))
