@@ -63,24 +63,27 @@ def react_items(
     item_outrage,
     item_quality,
 ):  # pragma: no cover - jitted
-    """The Bernoulli reactions of every feed item, in blocks of :data:`BLOCK` items.
+    """The Bernoulli reactions of every feed item, in two passes.
 
-    Per block: the four action log-odds of item ``m`` (viewer ``viewer[m]``, post slot
+    (1) The four action log-odds of item ``m`` (viewer ``viewer[m]``, post slot
     ``slot[m]``, edge ``edge[m]``, ``-1`` a stranger) plus ``offset[m]`` (or its one
     row) from the same feature and log-odds helpers as
     :func:`feedlab.models.kernels.reaction_probabilities` (``_pair_features``,
-    ``_logit``: one statement of the reaction model for truth and predictions), the
-    logistic function over the block (:func:`feedlab.models.kernels.sigmoid_inplace`,
-    the same vectorised pass), the share probability times ``share_factor[viewer[m]]``
-    capped at 1, and ``reactions[m, c] = draw[m, c] < prob``. ``draw`` is (F, 4) C-order
+    ``_logit``: one statement of the reaction model for truth and predictions) into
+    ``prob`` (4F scratch). (2) Per chunk of items: the logistic function over the
+    chunk's slice (:func:`feedlab.models.kernels.sigmoid_inplace`, the same vectorised
+    pass; elementwise, so the same bits in any slicing), then, while the slice is in
+    cache, the share probability times ``share_factor[viewer[m]]`` capped at 1 and
+    ``reactions[m, c] = draw[m, c] < prob``. ``draw`` is (F, 4) C-order
     uniforms (``rng.random(out=draw)``). The same probabilities, bit for bit, and so the
     same reactions as those kernels followed by ``draw < prob``.
 
     The post features read on the way (stance, outrage, quality by slot, the values
     of ``Candidates.stance`` etc.) are written out where the output has F entries
     (skipped when it is empty).
-    Each block writes only its own items, so the ``prange`` over blocks gives the same
-    bits on any number of threads.
+    Each item is written only by its own iteration (the logistic function and the
+    draws go in :data:`CHUNKS` chunks of items, each over its own slice of ``prob``),
+    so the ``prange`` loops give the same bits on any number of threads.
     """
     n = viewer.shape[0]
     stride = 1 if offset.shape[0] > 1 else 0  # one offset row per item, or one for all
@@ -111,13 +114,20 @@ def react_items(
             item_outrage[m] = outrage[p]
         if keep_q:
             item_quality[m] = quality[p]
-    sigmoid_inplace(prob[: 4 * n])  # a separate pass, so that it vectorises
-    for m in prange(n):
-        j = 4 * m
-        reactions[m, 0] = draw[m, 0] < prob[j]
-        reactions[m, 1] = draw[m, 1] < prob[j + 1]
-        reactions[m, 2] = draw[m, 2] < min(1.0, prob[j + 2] * share_factor[viewer[m]])
-        reactions[m, 3] = draw[m, 3] < prob[j + 3]
+    # the logistic function and the draws per chunk of items, while the chunk's
+    # probabilities are in cache; in chunks, so that both run on the threads too
+    nch = max(1, min(n, CHUNKS))
+    one = np.uint64(1)
+    for ch in prange(nch):
+        lo = ch * n // nch
+        hi = (ch + 1) * n // nch
+        sigmoid_inplace(prob[4 * lo : 4 * hi])  # a separate pass, so that it vectorises
+        for m in range(np.uint64(lo), np.uint64(hi)):  # unsigned: see the note at CHUNKS
+            j = m + m + m + m  # 4m, unsigned
+            reactions[m, 0] = draw[m, 0] < prob[j]
+            reactions[m, 1] = draw[m, 1] < prob[j + one]
+            reactions[m, 2] = draw[m, 2] < min(1.0, prob[j + one + one] * share_factor[viewer[m]])
+            reactions[m, 3] = draw[m, 3] < prob[j + one + one + one]
 
 
 @njit(cache=True)
