@@ -196,6 +196,11 @@ def count_items(
     return k
 
 
+#: :func:`count_items_split` balances its ranges of post slots with a histogram of at
+#: most this many bins over the post buffer's capacity.
+SLOT_BINS = 256
+
+
 # C901: a Numba kernel; its three loops share the per-chunk counts
 @njit(cache=True)
 def count_items_split(  # noqa: C901
@@ -223,16 +228,27 @@ def count_items_split(  # noqa: C901
     """:func:`count_items` (same arguments and result) as independent loops, for threads.
 
     (1) The items in :data:`CHUNKS` chunks: trust evidence per item, and per chunk the
-    totals and the number of items shared. (2) The shared items' indices, each chunk at
-    its offset (the running sum of the chunks' counts), so in ascending order. (3) The
-    posts' counters in ``parts`` ranges of post slots: part ``q`` reads every item and
-    counts only those whose original post falls in its range, so each counter is
-    written by one iteration. All counts are whole numbers added to integers, so every
-    value is that of :func:`count_items` whatever ``parts`` and the thread count.
+    totals, the number of items shared and a histogram of the original posts' slots
+    (at most :data:`SLOT_BINS` bins of 2^k slots). (2) The shared items' indices, each
+    chunk at its offset (the running sum of the chunks' counts), so in ascending
+    order. (3) The posts' counters in ``parts`` ranges of post slots: part ``q`` reads
+    every item and counts only those whose original post falls in its range, so each
+    counter is written by one iteration. The ranges split the histogram's items about
+    evenly: the live posts of the ring buffer fill only part of its capacity, so equal
+    ranges of slots leave parts with little or nothing to count (at 10⁵ users, with
+    two parts, one did all the counting). All counts are whole numbers added to
+    integers, so every value is that of :func:`count_items` whatever ``parts`` and the
+    thread count.
     """
     n = r.shape[0]
     nch = max(1, min(n, CHUNKS))
     tot = np.zeros((nch, 5), np.int64)
+    cap = impressions.shape[0]
+    shift = 0  # slot o is in bin o >> shift (a shift: a division per item is slow)
+    while (cap - 1) >> shift >= SLOT_BINS:
+        shift += 1
+    n_bins = ((cap - 1) >> shift) + 1
+    hist = np.zeros((nch, n_bins), np.int64)
     for c in prange(nch):
         for m in range(np.uint64(c * n // nch), np.uint64((c + 1) * n // nch)):
             like = r[m, 0]
@@ -245,6 +261,7 @@ def count_items_split(  # noqa: C901
             tot[c, 2] += share
             tot[c, 3] += neg
             tot[c, 4] += outrage[m] >= high_outrage
+            hist[c, origin[m] >> shift] += 1
     start = np.zeros(nch + 1, np.int64)
     for c in range(nch):
         start[c + 1] = start[c] + tot[c, 2]
@@ -256,10 +273,21 @@ def count_items_split(  # noqa: C901
             if r[m, 2]:  # a write only for a share: the next chunk's slots are its own
                 shared[k] = m
                 k += 1
-    cap = impressions.shape[0]
+    # part q: slots first[q] ≤ o < first[q + 1]; a boundary at the first bin b before
+    # which q·F / parts items fall (first = b << shift, the bin's smallest slot)
+    first = np.full(parts + 1, cap, np.int64)
+    first[0] = 0
+    q = 1
+    below = 0
+    for b in range(n_bins):
+        while q < parts and below >= q * n // parts:
+            first[q] = b << shift
+            q += 1
+        for c in range(nch):
+            below += hist[c, b]
     for q in prange(parts):
-        lo = q * cap // parts
-        hi = (q + 1) * cap // parts
+        lo = first[q]
+        hi = first[q + 1]
         for m in range(n):
             o = origin[m]
             if o < lo or o >= hi:

@@ -389,16 +389,19 @@ def test_count_items_is_the_separate_passes() -> None:
 
 @pytest.mark.parametrize("parts", [1, 2, 3])
 @pytest.mark.parametrize("threads", [1, 2])
-def test_count_items_split_is_count_items(parts: int, threads: int) -> None:
+@pytest.mark.parametrize("live", [(0, 700), (520, 610), (699, 700)])
+def test_count_items_split_is_count_items(parts: int, threads: int, live: tuple[int, int]) -> None:
     """The loops for threads (``platform.threads`` > 1) count exactly what the fused
-    pass counts, whatever the number of post ranges and threads.
+    pass counts, whatever the number of post ranges and threads, and wherever in the
+    post buffer the original posts are (spread over it, a narrow band as the live
+    posts of the ring buffer, a single slot: the ranges follow the items).
     """
     if threads > thread_limit():
         pytest.skip("Numba's pool has one thread here")
     f = _feed(11)
     rng = np.random.default_rng(11)
     r, v, n_posts, n_groups = f["r"], f["viewer"], 700, 3
-    origin = rng.integers(0, n_posts, N_ITEMS)
+    origin = rng.integers(*live, N_ITEMS)
     group = rng.integers(0, n_groups, N_USERS).astype(np.int16)
     good0 = rng.integers(0, 2, N_ITEMS).astype(np.float64)
 
