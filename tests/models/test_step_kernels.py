@@ -34,6 +34,7 @@ from feedlab.models.kernels import (
     scale_capped,
     set_bit_where,
     set_threads,
+    splice,
     threaded,
     trust_evidence,
     viewer_sums,
@@ -464,3 +465,29 @@ def test_react_items_do_not_depend_on_the_thread_count() -> None:
     assert np.array_equal(out[0][0], d["draw"] < prob)
     for a, b in zip(*out, strict=True):
         assert np.array_equal(a, b)
+
+
+@pytest.mark.parametrize("n", [0, 1, 7, 300, 5000])
+@pytest.mark.parametrize("threads", [1, 2])
+def test_splice_is_delete_then_insert(n: int, threads: int) -> None:
+    """The chunked splice (the follow graph's rewiring) is ``np.delete`` then
+    ``np.insert``, with insertions at the front, at the end, several at one position
+    and before removed items, at any number of chunks (fewer items than
+    :data:`CHUNKS`, and more) and threads.
+    """
+    if threads > thread_limit():
+        pytest.skip("Numba's pool has one thread here")
+    rng = np.random.default_rng(n)
+    old = rng.normal(size=n)
+    remove = np.flatnonzero(rng.random(n) < 0.2)
+    ins_pos = np.sort(np.concatenate([rng.integers(0, n + 1, n // 3 + 2), [0, n, n]]))
+    ins_val = rng.normal(size=ins_pos.shape[0])
+    before = np.searchsorted(remove, ins_pos)  # removals before each insertion point
+    want = np.insert(np.delete(old, remove), ins_pos - before, ins_val)
+    got = np.full(want.shape[0], np.nan)
+    set_threads(threads)
+    try:
+        threaded(splice)(old, remove, ins_pos, ins_val, got)
+    finally:
+        set_threads(1)
+    assert np.array_equal(got, want)
