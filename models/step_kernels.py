@@ -40,8 +40,9 @@ def sponsored_seen(slot, sponsored, disclosed, out):  # pragma: no cover - jitte
         out[m] = sponsored[s] & disclosed[s]
 
 
+# C901: a Numba kernel; its two ways of reading the post features share the arithmetic
 @njit(cache=True, error_model="numpy")
-def react_items(
+def react_items(  # noqa: C901
     viewer,
     slot,
     edge,
@@ -80,7 +81,10 @@ def react_items(
 
     The post features read on the way (stance, outrage, quality by slot, the values
     of ``Candidates.stance`` etc.) are written out where the output has F entries
-    (skipped when it is empty).
+    (skipped when it is empty). When all three are kept they are gathered first, in a
+    pass of their own, and pass (1) reads them in item order: the same values, so the
+    same bits, with the random reads of the posts out of the arithmetic's loop
+    (measured ~4 ms of ~16 at 10⁶ items).
     Each item is written only by its own iteration (the logistic function and the
     draws go in :data:`CHUNKS` chunks of items, each over its own slice of ``prob``),
     so the ``prange`` loops give the same bits on any number of threads.
@@ -90,30 +94,52 @@ def react_items(
     keep_s = item_stance.shape[0] > 0
     keep_o = item_outrage.shape[0] > 0
     keep_q = item_quality.shape[0] > 0
+    if keep_s and keep_o and keep_q:
+        # all three kept: gathered first, in a pass of their own, then read in order
+        # (the random reads of the posts no longer wait in the arithmetic's loop)
+        for m in prange(n):
+            p = slot[m]
+            item_stance[m] = stance[p]
+            item_outrage[m] = outrage[p]
+            item_quality[m] = quality[p]
     for m in prange(n):
         p = slot[m]
-        a, so, ao, tr, qc = _pair_features(
-            viewer[m],
-            p,
-            edge[m],
-            opinion,
-            susceptibility,
-            stance,
-            outrage,
-            quality,
-            edge_trust,
-            stranger,
-        )
+        if keep_s and keep_o and keep_q:  # the item's own features, at index m
+            a, so, ao, tr, qc = _pair_features(
+                viewer[m],
+                m,
+                edge[m],
+                opinion,
+                susceptibility,
+                item_stance,
+                item_outrage,
+                item_quality,
+                edge_trust,
+                stranger,
+            )
+        else:
+            a, so, ao, tr, qc = _pair_features(
+                viewer[m],
+                p,
+                edge[m],
+                opinion,
+                susceptibility,
+                stance,
+                outrage,
+                quality,
+                edge_trust,
+                stranger,
+            )
+            if keep_s:
+                item_stance[m] = stance[p]
+            if keep_o:
+                item_outrage[m] = outrage[p]
+            if keep_q:
+                item_quality[m] = quality[p]
         zz = 1.0 if seen_sponsored[m] else 0.0
         r = m * stride
         for c in range(4):
             prob[4 * m + c] = _logit(coef, c, a, so, ao, tr, qc, zz) + offset[r, c]
-        if keep_s:
-            item_stance[m] = stance[p]
-        if keep_o:
-            item_outrage[m] = outrage[p]
-        if keep_q:
-            item_quality[m] = quality[p]
     # the logistic function and the draws per chunk of items, while the chunk's
     # probabilities are in cache; in chunks, so that both run on the threads too
     nch = max(1, min(n, CHUNKS))
