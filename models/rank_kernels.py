@@ -307,7 +307,10 @@ def _weighted_topk_src(  # noqa: C901
     ``sigmoid_inplace`` → weighted sum → ``_topk_fill``, so the feed is bit-identical;
     but no per-candidate array is written: the segments are taken in blocks of about
     :data:`BLOCK` pairs whose temporaries stay in cache, each stage a contiguous loop
-    that LLVM vectorises. Segments go in :data:`CHUNKS` chunks (threads with
+    that LLVM vectorises. The posts' features (stance, outrage, quality, disclosed
+    sponsorship) are gathered into the block's buffers in a pass of their own and read
+    in order by the log-odds' loop (the same values; the random reads no longer wait
+    in the arithmetic's loop). Segments go in :data:`CHUNKS` chunks (threads with
     ``parallel``).
     """
     n = ptr.shape[0] - 1
@@ -336,6 +339,10 @@ def _weighted_topk_src(  # noqa: C901
         l0 = np.empty(size)
         l1 = np.empty(size)
         l2 = np.empty(size)
+        fs = np.empty(size)
+        fo = np.empty(size)
+        fq = np.empty(size)
+        fz = np.empty(size, dtype=np.bool_)
         s_end = (c + 1) * n // nch
         s0 = c * n // nch
         while s0 < s_end:
@@ -353,22 +360,29 @@ def _weighted_topk_src(  # noqa: C901
                     pid[j] = post_id[slot[a0 + j]]
                 for j in range(nb):
                     err[j] = noise * pair_normal(pkey, vid[j], pid[j])
+            # the posts' features gathered first, in a pass of their own, then read in
+            # order (the random reads no longer wait in the arithmetic's loop)
+            for j in range(nb):
+                p = slot[a0 + j]
+                fs[j] = stance[p]
+                fo[j] = outrage[p]
+                fq[j] = quality[p]
+                fz[j] = sponsored[p] and disclosed[p]
             for j in range(nb):
                 m = a0 + j
-                p = slot[m]
                 fa, so, ao, tr, qc = _pair_features(
                     vid[j],
-                    p,
+                    j,
                     edge[m],
                     opinion,
                     susceptibility,
-                    stance,
-                    outrage,
-                    quality,
+                    fs,
+                    fo,
+                    fq,
                     edge_trust,
                     stranger,
                 )
-                zz = 1.0 if (sponsored[p] and disclosed[p]) else 0.0
+                zz = 1.0 if fz[j] else 0.0
                 ee = err[j]
                 l0[j] = _logit(coef, 0, fa, so, ao, tr, qc, zz) + bias[0] + ee
                 l1[j] = _logit(coef, 1, fa, so, ao, tr, qc, zz) + bias[1] + ee
