@@ -337,7 +337,15 @@ def gather(
         slot = buffers.empty(int(ptr[-1]), np.int64)
         edge = buffers.empty(int(ptr[-1]), np.int64)
         threaded(expand_follow_blocks)(
-            graph.indptr, graph.indices, ptr, author_ptr, by_author, slot, edge
+            graph.indptr,
+            graph.indices,
+            ptr,
+            author_ptr,
+            by_author,
+            slot,
+            edge,
+            buffers.empty(graph.n_edges, np.int64),  # scratch: positions, first posts
+            buffers.empty(graph.n_edges, np.int64),
         )
     else:
         total = int(counts[graph.indices].sum())

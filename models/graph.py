@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from feedlab.models import buffers
-from feedlab.models.kernels import csr_find, splice
+from feedlab.models.kernels import csr_find, splice, threaded
 
 
 class FollowGraph:
@@ -170,7 +170,7 @@ class FollowGraph:
         out = {}
         for k, v in arrays.items():
             out[k] = buffers.empty(size, v.dtype)  # recycled: the arrays replaced last time
-            splice(v, rem, ins_pos, new[k], out[k])
+            threaded(splice)(v, rem, ins_pos, new[k], out[k])  # on platform.threads
         self.src, self.indices = out["src"], out["indices"]
         self.trust, self.baseline = out["trust"], out["baseline"]
         for k, (_, fill) in list(self.edge_state.items()):

@@ -706,34 +706,46 @@ def csr_find(indptr, indices, src, dst, pos):  # pragma: no cover - jitted
 def splice(old, remove, ins_pos, ins_val, out):  # pragma: no cover - jitted
     """``out`` = ``old`` without the items at ``remove`` (ascending, unique) and with
     ``ins_val[k]`` inserted before ``old[ins_pos[k]]`` (``ins_pos`` non-decreasing; equal
-    positions keep the order of ``ins_val``). One pass, runs copied in blocks:
-    ``numpy.insert(numpy.delete(old, remove), ...)`` without the intermediate array.
+    positions keep the order of ``ins_val``; ``len(old)`` appends). One pass, runs
+    copied in blocks: ``numpy.insert(numpy.delete(old, remove), ...)`` without the
+    intermediate array.
+
+    ``old`` goes in :data:`CHUNKS` chunks of positions ``[b0, b1)``; a chunk takes the
+    removals in it and the insertions before its items (the last chunk also those at
+    the end) and writes from ``b0`` − (removals before ``b0``) + (insertions before
+    ``b0``), so every chunk writes only its own range of ``out``: the ``prange`` over
+    chunks gives the same array on any number of threads.
     """
     n = old.shape[0]
-    nr = remove.shape[0]
     nk = ins_pos.shape[0]
-    i = 0
-    o = 0
-    r = 0
-    k = 0
-    while True:
-        next_r = remove[r] if r < nr else n
-        next_k = ins_pos[k] if k < nk else n
-        nxt = min(next_r, next_k)
-        run = nxt - i
-        if run > 0:
-            out[o : o + run] = old[i:nxt]
-            o += run
-            i = nxt
-        if k < nk and next_k <= next_r:
-            out[o] = ins_val[k]
-            o += 1
-            k += 1
-        elif r < nr:
-            i += 1
-            r += 1
-        else:
-            break
+    nch = max(1, min(n, CHUNKS))
+    for c in prange(nch):
+        b0 = c * n // nch
+        end = (c + 1) * n // nch
+        r = np.searchsorted(remove, b0)  # removals before b0
+        r1 = np.searchsorted(remove, end)
+        k = np.searchsorted(ins_pos, b0)  # insertions before old[b0]
+        k1 = nk if c == nch - 1 else np.searchsorted(ins_pos, end)
+        i = b0
+        o = b0 - r + k
+        while True:
+            next_r = remove[r] if r < r1 else end
+            next_k = ins_pos[k] if k < k1 else end
+            nxt = min(next_r, next_k)
+            run = nxt - i
+            if run > 0:
+                out[o : o + run] = old[i:nxt]
+                o += run
+                i = nxt
+            if k < k1 and next_k <= next_r:
+                out[o] = ins_val[k]
+                o += 1
+                k += 1
+            elif r < r1:
+                i += 1
+                r += 1
+            else:
+                break
 
 
 @njit(cache=True)

@@ -34,6 +34,7 @@ from feedlab.models.kernels import (
     scale_capped,
     set_bit_where,
     set_threads,
+    splice,
     threaded,
     trust_evidence,
     viewer_sums,
@@ -389,16 +390,19 @@ def test_count_items_is_the_separate_passes() -> None:
 
 @pytest.mark.parametrize("parts", [1, 2, 3])
 @pytest.mark.parametrize("threads", [1, 2])
-def test_count_items_split_is_count_items(parts: int, threads: int) -> None:
+@pytest.mark.parametrize("live", [(0, 700), (520, 610), (699, 700)])
+def test_count_items_split_is_count_items(parts: int, threads: int, live: tuple[int, int]) -> None:
     """The loops for threads (``platform.threads`` > 1) count exactly what the fused
-    pass counts, whatever the number of post ranges and threads.
+    pass counts, whatever the number of post ranges and threads, and wherever in the
+    post buffer the original posts are (spread over it, a narrow band as the live
+    posts of the ring buffer, a single slot: the ranges follow the items).
     """
     if threads > thread_limit():
         pytest.skip("Numba's pool has one thread here")
     f = _feed(11)
     rng = np.random.default_rng(11)
     r, v, n_posts, n_groups = f["r"], f["viewer"], 700, 3
-    origin = rng.integers(0, n_posts, N_ITEMS)
+    origin = rng.integers(*live, N_ITEMS)
     group = rng.integers(0, n_groups, N_USERS).astype(np.int16)
     good0 = rng.integers(0, 2, N_ITEMS).astype(np.float64)
 
@@ -461,3 +465,29 @@ def test_react_items_do_not_depend_on_the_thread_count() -> None:
     assert np.array_equal(out[0][0], d["draw"] < prob)
     for a, b in zip(*out, strict=True):
         assert np.array_equal(a, b)
+
+
+@pytest.mark.parametrize("n", [0, 1, 7, 300, 5000])
+@pytest.mark.parametrize("threads", [1, 2])
+def test_splice_is_delete_then_insert(n: int, threads: int) -> None:
+    """The chunked splice (the follow graph's rewiring) is ``np.delete`` then
+    ``np.insert``, with insertions at the front, at the end, several at one position
+    and before removed items, at any number of chunks (fewer items than
+    :data:`CHUNKS`, and more) and threads.
+    """
+    if threads > thread_limit():
+        pytest.skip("Numba's pool has one thread here")
+    rng = np.random.default_rng(n)
+    old = rng.normal(size=n)
+    remove = np.flatnonzero(rng.random(n) < 0.2)
+    ins_pos = np.sort(np.concatenate([rng.integers(0, n + 1, n // 3 + 2), [0, n, n]]))
+    ins_val = rng.normal(size=ins_pos.shape[0])
+    before = np.searchsorted(remove, ins_pos)  # removals before each insertion point
+    want = np.insert(np.delete(old, remove), ins_pos - before, ins_val)
+    got = np.full(want.shape[0], np.nan)
+    set_threads(threads)
+    try:
+        threaded(splice)(old, remove, ins_pos, ins_val, got)
+    finally:
+        set_threads(1)
+    assert np.array_equal(got, want)
