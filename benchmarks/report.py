@@ -520,21 +520,39 @@ def _ratio(x: float | None, target: float, what: str) -> str:
 
 
 def _amdahl(v: dict[str, Any]) -> str:
-    """Why 2 workers are not twice as fast: the launch (what resuming the complete sweep
-    costs: imports, Hydra's compositions, planning, verifying) does not shrink with
-    workers, so even with everything else halved 2 workers gain at most
-    ``one / (launch + (one - launch) / 2)`` (Amdahl's law).
+    """Why 2 workers are not twice as fast: the parts of the 1-worker sweep that workers
+    cannot share — until its first run starts (imports, composing, planning, the first
+    worker's pre-imported process importing and warming up) and after its last run ends
+    (verifying, exit), measured from the runs' manifests — do not shrink with workers, so
+    even with everything else halved 2 workers gain at most
+    ``one / (fixed + (one - fixed) / 2)`` (Amdahl's law). Results without those
+    measurements fall back to the resume's time as the fixed part (an older estimate,
+    which counts the launcher's own work but not the pre-imported process's).
     """
-    one, launch = v["workers_1"]["wall_seconds"], v["resume"]["wall_seconds"]
-    if not 0 < launch < one:
-        return "The launch's share could not be estimated (resume not faster than a run)."
-    bound = one / (launch + (one - launch) / 2)
+    w1 = v["workers_1"]
+    one = w1["wall_seconds"]
+    if "first_run_start_seconds" in w1:
+        first, after = w1["first_run_start_seconds"], w1["after_last_run_seconds"]
+        fixed = first + after
+        what = (
+            f"The fixed part of the 1-worker sweep — {secs(first)} until its first run "
+            f"starts (the launch's imports, composing and planning, while the first worker's "
+            f"pre-imported process imports and warms up) and {secs(after)} after its last "
+            "run ends (verifying, exit) — does not shrink with workers"
+        )
+    else:
+        fixed = v["resume"]["wall_seconds"]
+        what = (
+            f"The launch (imports, Hydra's compositions, planning, verifying: what resuming "
+            f"the complete sweep costs, {secs(fixed)} wall) does not shrink with workers"
+        )
+    if not 0 < fixed < one:
+        return "The fixed part could not be estimated (it is not shorter than the sweep)."
+    bound = one / (fixed + (one - fixed) / 2)
     return (
-        f"The launch (imports, Hydra's compositions, planning, verifying: what resuming the "
-        f"complete sweep costs, {secs(launch)} wall) does not shrink with workers; the rest "
-        f"of the 1-worker sweep is {secs(one - launch)}, {(one - launch) / v['runs'] * 1e3:.0f} ms "
-        f"per run with the worker's start. Halving only that rest, 2 workers could be at most "
-        f"{bound:.2f}× faster than 1 (Amdahl's law)."
+        f"{what}; the rest of the 1-worker sweep is {secs(one - fixed)}, "
+        f"{(one - fixed) / v['runs'] * 1e3:.0f} ms per run. Halving only that rest, 2 workers "
+        f"could be at most {bound:.2f}× faster than 1 (Amdahl's law)."
     )
 
 

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import ctypes
 import datetime as dt
+import json
 import os
 import resource
 import shutil
@@ -88,14 +89,38 @@ def _sweep(env: dict[str, str], out: Path, runs: int, workers: int, cwd: Path) -
         "output.quiet=true",
     ]
     _become_subreaper()
-    cpu0, t0 = _children_cpu(), time.perf_counter()
+    before = {p.parent.name for p in out.glob("**/runs/*/manifest.json")}
+    cpu0, t0, epoch0 = _children_cpu(), time.perf_counter(), time.time()
     res = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=7200)
     wall = time.perf_counter() - t0
+    epoch1 = time.time()
     _reap()  # the processes the command left behind, so that their CPU time counts
     cpu = _children_cpu() - cpu0
     if res.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd)} failed ({res.returncode}): {res.stderr[-2000:]}")
-    return {"wall_seconds": wall, "cpu_seconds": cpu}
+    return {"wall_seconds": wall, "cpu_seconds": cpu, **_fixed_parts(out, before, epoch0, epoch1)}
+
+
+def _fixed_parts(out: Path, before: set[str], epoch0: float, epoch1: float) -> dict[str, float]:
+    """The parts of a sweep's wall time that its workers cannot share, from the manifests
+    of the runs it made (each records when its run started and its wall seconds): until
+    the first run starts (the launch: imports, composing, planning, the first worker's
+    pre-imported process) and after the last run ends (verifying, exit). Empty when the
+    sweep ran nothing (a resume).
+    """
+    spans = []
+    for path in out.glob("**/runs/*/manifest.json"):
+        if path.parent.name in before:
+            continue
+        m = json.loads(path.read_text())
+        start = dt.datetime.fromisoformat(m["started"]).timestamp()
+        spans.append((start, start + float(m["wall_seconds"])))
+    if not spans:
+        return {}
+    return {
+        "first_run_start_seconds": min(s for s, _ in spans) - epoch0,
+        "after_last_run_seconds": epoch1 - max(e for _, e in spans),
+    }
 
 
 def _variant(name: str, env: dict[str, str], runs: int, work: Path) -> dict[str, Any]:

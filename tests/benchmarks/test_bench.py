@@ -303,8 +303,14 @@ def test_throughput_workload_measures_sweeps_and_resume():
     assert (
         f["workers_2"]["runs_per_cpu_min"] > 0 and tp["ratios"]["vs_baseline_2_workers_cpu"] is None
     )
+    for key in ("workers_1", "workers_2"):  # from the runs' manifests
+        first = f[key]["first_run_start_seconds"]
+        after = f[key]["after_last_run_seconds"]
+        assert 0 < first < f[key]["wall_seconds"] and 0 < after < f[key]["wall_seconds"]
+    assert "first_run_start_seconds" not in f["resume"]  # it ran nothing
     text = report._throughput(tp)
     assert "| feedlab | 3 | 2 |" in text and "not measured (no baseline)" in text
+    assert "until its first run starts" in text
 
 
 def test_attention_section_renders_the_measured_ratio_and_budget() -> None:
