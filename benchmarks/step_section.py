@@ -144,10 +144,11 @@ def section(path: Path = RESULT) -> str:
 STEP_TARGET_S, FLOOR_TARGET, THREADS_TARGET = 0.2, 4.0, 1.6
 #: What runs on ``platform.threads`` threads and what does not (the threads' summary line).
 PARALLEL_PHASES = (
-    "gathering, prediction, scoring and top-k, reactions and their uniforms, counting, "
-    "value, the opinion and trust updates"
+    "gathering, prediction, scoring and top-k, reactions with their logistic function and "
+    "uniforms, counting, value, the opinion and trust updates, the rebuild of the rewired "
+    "edge arrays, the recorder's feed and candidate counts"
 )
-SERIAL_PHASES = "posting, rewiring and the record"
+SERIAL_PHASES = "posting, rewiring's proposals, the rest of the record"
 
 
 def idle(res: dict[str, Any]) -> bool:
