@@ -495,12 +495,14 @@ def _throughput_rows(name: str, v: dict[str, Any]) -> list[list[str]]:
     rows = []
     for w in (1, 2):
         m = v[f"workers_{w}"]
+        every = m.get("wall_seconds_all", [])
         rows.append(
             [
                 name,
                 str(v["runs"]),
                 str(w),
-                secs(m["wall_seconds"]),
+                secs(m["wall_seconds"])
+                + (f" ({', '.join(f'{x:.2f}' for x in every)})" if len(every) > 1 else ""),
                 f"{m['runs_per_min_wall']:,.0f}",
                 secs(m["cpu_seconds"]),
                 f"{m['runs_per_cpu_min']:,.0f}",
@@ -579,6 +581,12 @@ def _throughput(tp: dict[str, Any] | None) -> str:
         )
     else:
         note = "No baseline was measured (`--baseline-commit`)."
+    reps = int(tp["feedlab"].get("repeats", 1))
+    if reps > 1:
+        note += (
+            f" feedlab's sweeps ran {reps} times each, 1 and 2 workers alternating: each row "
+            "is the repeat with the median wall time, every repeat's wall seconds in brackets."
+        )
     r = tp["ratios"]
     verdicts = [
         _ratio(

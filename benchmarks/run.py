@@ -179,6 +179,13 @@ def _parser() -> argparse.ArgumentParser:
         help="--throughput: also measure this checkout of feedlab (instead of a commit)",
     )
     ap.add_argument(
+        "--throughput-repeats",
+        type=int,
+        default=3,
+        help="--throughput: this checkout's 1- and 2-worker sweeps, each this many times "
+        "alternating; the median is reported (the baseline once: its sweeps are long)",
+    )
+    ap.add_argument(
         "--throughput-baseline-runs",
         type=int,
         default=200,
@@ -245,6 +252,7 @@ def _throughput(
         baseline=args.baseline,
         baseline_commit=args.baseline_commit,
         baseline_runs=args.throughput_baseline_runs,
+        repeats=max(1, args.throughput_repeats),
     )
     tp["command"] = "feedlab bench " + " ".join(argv)
     tp_path = THROUGHPUT_JSON if not quick else out.with_name(out.name + ".throughput")

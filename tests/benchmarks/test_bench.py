@@ -296,8 +296,11 @@ def test_throughput_workload_measures_sweeps_and_resume():
     from feedlab.benchmarks import report
     from feedlab.benchmarks.workloads.throughput import bench_throughput
 
-    tp = bench_throughput(runs=3)
+    tp = bench_throughput(runs=3, repeats=2)
     f = tp["feedlab"]
+    for key in ("workers_1", "workers_2"):  # the repeats' wall times, the median's figures
+        every = f[key]["wall_seconds_all"]
+        assert len(every) == 2 and f[key]["wall_seconds"] == sorted(every)[0]
     for key in ("workers_1", "workers_2", "resume"):
         assert f[key]["wall_seconds"] > 0 and f[key]["cpu_seconds"] > 0.5  # imports counted
     assert (
@@ -311,6 +314,7 @@ def test_throughput_workload_measures_sweeps_and_resume():
     text = report._throughput(tp)
     assert "| feedlab | 3 | 2 |" in text and "not measured (no baseline)" in text
     assert "until its first run starts" in text
+    assert "ran 2 times each" in text
 
 
 def test_attention_section_renders_the_measured_ratio_and_budget() -> None:
