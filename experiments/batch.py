@@ -154,7 +154,8 @@ def prestart(config: Any, sweep_dir: Path) -> int:
     warm-up overlap the planning (:func:`feedlab.experiments.isolate.ensure_spares`: the
     one ``feedlab run -m`` started at once, :func:`feedlab.experiments.app.main`, and
     clones of it); the number: the workers the launcher would use, at most one per CPU.
-    A relaunch (a manifest exists: often nothing is left to run), a sweep on another
+    Their warm-up run starts from the sweep's own config, shrunk
+    (:func:`feedlab.experiments.isolate.warm_up_config`). A relaunch (a manifest exists: often nothing is left to run), a sweep on another
     launcher or unbatched stops the one started at once.
     """
     from feedlab.experiments import isolate
@@ -166,6 +167,11 @@ def prestart(config: Any, sweep_dir: Path) -> int:
         return 0
     n = local_workers(config, n_runs=os.cpu_count() or 1)
     isolate.ensure_spares(n)  # the one already started (app.main) and clones of it
+    # its warm-up starts from the sweep's config (shrunk): no Hydra in the zygote
+    from omegaconf import OmegaConf
+
+    with contextlib.suppress(Exception):  # not resolvable: it composes the defaults
+        isolate.warm_spares_with(OmegaConf.to_container(config, resolve=True))  # type: ignore[arg-type]
     return n
 
 

@@ -201,6 +201,7 @@ def test_a_spare_discarded_while_warming_up_removes_its_folder(
     tmp.mkdir()
     monkeypatch.setenv("TMPDIR", str(tmp))
     isolate.prestart_zygotes(1)
+    isolate.warm_spares_with(compose(["network.n=200"]))  # as a sweep's launch does
     try:
         deadline = time.monotonic() + 120
         while not any(p.name.startswith("feedlab-warmup-") for p in tmp.iterdir()):
@@ -209,6 +210,44 @@ def test_a_spare_discarded_while_warming_up_removes_its_folder(
     finally:
         isolate.discard_spare_zygotes()
     assert list(tmp.iterdir()) == []
+
+
+def test_the_warm_up_is_the_sweep_config_shrunk() -> None:
+    """A warm zygote's warm-up run is the sweep's own config (so the kernels its runs use
+    are the ones loaded), cut to a few users and steps, writing quietly into its own
+    folder; the sweep's config itself is left as it was."""
+    sweep = compose(["network.n=500", "steps=300", "ranking=bridging"])
+    before = json.dumps(sweep, sort_keys=True)
+    warm = isolate.warm_up_config(sweep, "/tmp/w")
+    assert json.dumps(sweep, sort_keys=True) == before
+    assert warm["network"]["n"] == isolate.WARM_UP_USERS
+    assert warm["steps"] == isolate.WARM_UP_STEPS
+    assert warm["ranking"] == sweep["ranking"]
+    assert (warm["output"]["dir"], warm["output"]["progress"], warm["output"]["quiet"]) == (
+        "/tmp/w",
+        False,
+        True,
+    )
+    small = isolate.warm_up_config(compose(["network.n=30"]), "/tmp/w")
+    assert small["network"]["n"] == 30  # never more users than the sweep's
+    real = isolate.warm_up_config(compose(["network=polblogs"]), "/tmp/w")
+    assert "n" not in real["network"]  # a real network is taken as it is
+
+
+def test_a_warm_up_that_fails_falls_back_to_the_defaults(tmp_path: Path) -> None:
+    """A sweep config its warm-up cannot run (here: not a valid config at all) costs
+    nothing but time: the zygote warms up on the embedded defaults and serves runs."""
+    assert isolate._warm_up({"steps": "many"}) is True  # the defaults' run
+    zygote = isolate._Zygote(warm=True, wait=False)
+    try:
+        zygote.send_warm_up({"network": {"n": -5}})  # refused by the schema
+        zygote.handshake()
+        assert zygote.threads == 1
+        cfg, key = _config(tmp_path, seed=3)
+        outcome = zygote.run({"config": cfg, "overrides": [], "key": key}, 120)
+        assert outcome.ok
+    finally:
+        zygote.close()
 
 
 def _zygotes_of(parent: int) -> list[int]:
