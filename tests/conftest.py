@@ -35,3 +35,13 @@ def data_dir() -> Path:
     """The data/ folder shipped with feedlab (the real networks; never skipped)."""
     assert DATA.is_dir(), f"{DATA} is missing: it ships with feedlab"
     return DATA
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under ``pytest -n auto`` (pytest-xdist, ``--dist loadgroup``), the SLURM tests run
+    one after another on one worker: they share one single-node cluster, and one test's
+    job would leave the others no idle node (they would skip instead of run).
+    """
+    for item in items:
+        if item.get_closest_marker("slurm") is not None:
+            item.add_marker(pytest.mark.xdist_group("slurm"))
