@@ -41,7 +41,7 @@ def test_installed_distribution_has_one_top_level_package() -> None:
     dist = importlib.metadata.distribution("feedlab")
     assert (dist.read_text("top_level.txt") or "").split() == ["feedlab"]
     assert dist.entry_points.select(group="console_scripts")["feedlab"].value == (
-        "feedlab.experiments.cli:main"
+        "feedlab.experiments.cli:console"
     )
 
 
