@@ -582,10 +582,13 @@ def _throughput(tp: dict[str, Any] | None) -> str:
     else:
         note = "No baseline was measured (`--baseline-commit`)."
     reps = int(tp["feedlab"].get("repeats", 1))
+    b_reps = int(b.get("repeats", 1)) if b else 1
     if reps > 1:
         note += (
-            f" feedlab's sweeps ran {reps} times each, 1 and 2 workers alternating: each row "
-            "is the repeat with the median wall time, every repeat's wall seconds in brackets."
+            f" feedlab's sweeps ran {reps} times each"
+            + (f" (the baseline's {b_reps} times)" if b_reps > 1 else "")
+            + ", 1 and 2 workers alternating: each row is the repeat with the median wall "
+            "time, every repeat's wall seconds in brackets."
         )
     r = tp["ratios"]
     verdicts = [

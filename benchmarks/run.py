@@ -186,6 +186,13 @@ def _parser() -> argparse.ArgumentParser:
         "alternating; the median is reported (the baseline once: its sweeps are long)",
     )
     ap.add_argument(
+        "--throughput-baseline-repeats",
+        type=int,
+        default=1,
+        help="--throughput: the baseline's 1- and 2-worker sweeps, each this many times "
+        "alternating, the median reported (default 1: each takes a minute or more)",
+    )
+    ap.add_argument(
         "--throughput-baseline-runs",
         type=int,
         default=200,
@@ -253,6 +260,7 @@ def _throughput(
         baseline_commit=args.baseline_commit,
         baseline_runs=args.throughput_baseline_runs,
         repeats=max(1, args.throughput_repeats),
+        baseline_repeats=max(1, args.throughput_baseline_repeats),
     )
     tp["command"] = "feedlab bench " + " ".join(argv)
     tp_path = THROUGHPUT_JSON if not quick else out.with_name(out.name + ".throughput")

@@ -19,7 +19,8 @@ checkout. Every variant first runs one small sweep to fill its Numba cache (not 
 This checkout's sweeps run ``--throughput-repeats`` times (default 3), 1 and 2 workers
 alternating, and the repeat with the median wall time is reported with every repeat's
 wall time beside it (on a virtual machine the host can slow a whole sweep by a third from
-one minute to the next); the baseline's far longer sweeps run once.
+one minute to the next); the baseline's far longer sweeps run
+``--throughput-baseline-repeats`` times (default 1).
 The baseline runs the same number of runs by default; ``--throughput-baseline-runs``
 makes its sweep shorter (fewer runs weigh its start-up costs more; both counts are
 recorded).
@@ -190,6 +191,7 @@ def bench_throughput(
     baseline_commit: str | None = None,
     baseline_runs: int = 200,
     repeats: int = 3,
+    baseline_repeats: int = 1,
 ) -> dict[str, Any]:
     """The throughput workload (module doc); the results JSON's ``throughput`` entry."""
     started = dt.datetime.now(dt.UTC)
@@ -206,7 +208,9 @@ def bench_throughput(
         if baseline is None and baseline_commit:
             baseline = baseline_checkout(baseline_commit, work / "baseline")
         if baseline is not None:
-            result["baseline"] = _variant("baseline", _env(baseline, work), baseline_runs, work)
+            result["baseline"] = _variant(
+                "baseline", _env(baseline, work), baseline_runs, work, baseline_repeats
+            )
             result["baseline"]["source"] = baseline_commit or str(baseline)
         shutil.rmtree(work, ignore_errors=True)
     result["load_after"] = loadavg()
