@@ -268,6 +268,10 @@ def test_report_renders_committed_results_in_every_variant():
     assert "## Sweep throughput: many small runs" in text
     if res.get("throughput"):
         assert "| feedlab, resume |" in text and "Resuming the complete sweep:" in text
+        if res["throughput"].get("baseline"):  # --throughput-baseline-repeats says so
+            tp = copy.deepcopy(res["throughput"])
+            tp["feedlab"]["repeats"] = tp["baseline"]["repeats"] = 3
+            assert "ran 3 times each (the baseline's 3 times)" in report._throughput(tp)
 
     shared = copy.deepcopy(res)
     shared["load_start"][0] = 10 * (shared["machine"]["usable_cores"] or 1)
