@@ -344,8 +344,6 @@ def gather(
             by_author,
             slot,
             edge,
-            buffers.empty(graph.n_edges, np.int64),  # scratch: positions, first posts
-            buffers.empty(graph.n_edges, np.int64),
         )
     else:
         total = int(counts[graph.indices].sum())

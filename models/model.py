@@ -45,11 +45,13 @@ from feedlab.models.extension import HOOKS, EventLog, Extension, overrides
 from feedlab.models.feed import Candidates, Feed, gather
 from feedlab.models.graph import FollowGraph
 from feedlab.models.kernels import (
+    POWER_TABLE,
     count_at,
     edge_evidence,
     feed_positions,
     feed_value,
     follow_proposals,
+    item_trust_step,
     opinion_step,
     pairwise_bounded_confidence,
     set_threads,
@@ -132,6 +134,11 @@ class PostBatch:
 
     def __len__(self) -> int:
         return int(self.author.shape[0])
+
+
+#: The library's edge trust rule; :meth:`FeedModel._fused_trust` computes the same
+#: update in one pass while ``trust.update_edge_trust`` is still this function.
+_UPDATE_EDGE_TRUST = trust.update_edge_trust
 
 
 @dataclass
@@ -825,16 +832,20 @@ class FeedModel(mesa.Model):
         tr, g, f, u = self.dynamics.trust, self.graph, ctx.feed, self.users
         if not tr.enabled:
             return
-        # recycled memory (models/buffers.py), zeroed by edge_evidence (fresh pages
-        # would be faulted in)
-        good = buffers.empty(g.n_edges)
-        bad = buffers.empty(g.n_edges)
-        threaded(edge_evidence)(g.indptr, f.items.ptr, f.edge, ctx.good, ctx.bad, good, bad)
-        # rule: asymmetric (one Numba pass for whole-count evidence) | beta
-        g.trust = trust.update_edge_trust(tr, g, good, bad)
-        pg, pb = np.zeros(self.n), np.zeros(self.n)
-        threaded(viewer_sums)(f.viewer, f.items.ptr, ctx.good, pg)  # np.bincount's sums
-        threaded(viewer_sums)(f.viewer, f.items.ptr, ctx.bad, pb)
+        sums = self._fused_trust(ctx)
+        if sums is None:
+            # recycled memory (models/buffers.py), zeroed by edge_evidence (fresh pages
+            # would be faulted in)
+            good = buffers.empty(g.n_edges)
+            bad = buffers.empty(g.n_edges)
+            threaded(edge_evidence)(g.indptr, f.items.ptr, f.edge, ctx.good, ctx.bad, good, bad)
+            # rule: asymmetric (one Numba pass for whole-count evidence) | beta
+            g.trust = trust.update_edge_trust(tr, g, good, bad)
+            pg, pb = np.zeros(self.n), np.zeros(self.n)
+            threaded(viewer_sums)(f.viewer, f.items.ptr, ctx.good, pg)  # np.bincount's sums
+            threaded(viewer_sums)(f.viewer, f.items.ptr, ctx.bad, pb)
+        else:
+            pg, pb = sums
         pb = pb + (mean_outrage > tr.outrage_overload)
         u.platform_trust[:] = trust.asymmetric_update_counts(  # the asymmetric rule
             u.platform_trust,
@@ -845,6 +856,41 @@ class FeedModel(mesa.Model):
             tr.platform_alpha_down,
             tr.platform_relax,
         )
+
+    def _fused_trust(self, ctx: StepContext) -> tuple[np.ndarray, np.ndarray] | None:
+        """The edge trust of :meth:`_update_trust` under the asymmetric rule in one pass
+        (:func:`feedlab.models.kernels.item_trust_step`: edge evidence, the rule and the
+        viewers' good and bad sums, which it returns); the same bits as
+        ``edge_evidence`` → ``trust.update_edge_trust`` → ``viewer_sums``, the table of
+        powers computed as ``trust.asymmetric_update_counts`` does. None, with
+        nothing changed, for the beta rule, for evidence outside the tables, or when
+        ``trust.update_edge_trust`` is not the library's own (replaced, e.g. by a test
+        planting a bug): then the separate passes run.
+        """
+        tr, g, f = self.dynamics.trust, self.graph, ctx.feed
+        if tr.rule != "asymmetric" or trust.update_edge_trust is not _UPDATE_EDGE_TRUST:
+            return None
+        counts = np.arange(POWER_TABLE, dtype=np.float64)
+        out = buffers.empty(g.n_edges)  # recycled memory: the edge trust of a step ago
+        pg, pb = np.empty(self.n), np.empty(self.n)
+        if not threaded(item_trust_step)(
+            g.indptr,
+            f.items.ptr,
+            f.edge,
+            ctx.good,
+            ctx.bad,
+            np.ascontiguousarray(g.trust, dtype=np.float64),
+            np.ascontiguousarray(g.baseline, dtype=np.float64),
+            (1.0 - tr.alpha_up) ** counts,
+            (1.0 - tr.alpha_down) ** counts,
+            tr.relax,
+            out,
+            pg,
+            pb,
+        ):
+            return None
+        g.trust = out
+        return pg, pb
 
     def rewire(self, ctx: StepContext) -> None:
         """Unfollows (low trust or far opinion) and follows of liked authors (homophily).
