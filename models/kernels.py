@@ -1150,6 +1150,25 @@ def feed_value(
 
 
 @njit(cache=True)
+def unfollow_cut(
+    tested, src, dst, opinion, trust, min_trust, max_distance, out
+):  # pragma: no cover
+    """The tested edges that are cut, ascending, into ``out``; returns how many: trust
+    below ``min_trust`` or the two ends' opinions more than ``max_distance`` apart
+    (``tested[(trust[tested] < min_trust) | (|opinion[src] − opinion[dst]| >
+    max_distance)]`` of ``FeedModel.rewire``, in one branch-free pass without its
+    four temporaries; the same comparisons of the same values).
+    """
+    k = 0
+    for i in range(tested.shape[0]):
+        e = tested[i]
+        far = abs(opinion[src[e]] - opinion[dst[e]]) > max_distance
+        out[k] = e
+        k += (trust[e] < min_trust) | far
+    return k
+
+
+@njit(cache=True)
 def follow_proposals(r, origin_author, viewer, edge, slot, post_author, out):  # pragma: no cover
     """Feed items whose original author the viewer may follow, ascending, into ``out``;
     returns how many: liked or shared (``r[m, 0]`` or ``r[m, 2]``), not the viewer's own

@@ -58,6 +58,7 @@ from feedlab.models.kernels import (
     stable_group_order,
     thread_count,
     threaded,
+    unfollow_cut,
     unseen_pairs,
     viewer_sums,
 )
@@ -907,8 +908,20 @@ class FeedModel(mesa.Model):
             ctx.feed,
         )
         tested = bernoulli_indices(rng, g.n_edges, fc.unfollow_prob)
-        dist = np.abs(u.opinion[g.src[tested]] - u.opinion[g.indices[tested]])
-        cut = tested[(g.trust[tested] < fc.unfollow_trust) | (dist > fc.unfollow_distance)]
+        # low trust or far opinion: unfollow_cut, one pass over the tested edges
+        cut = np.empty(tested.shape[0], np.int64)
+        cut = cut[
+            : unfollow_cut(
+                tested,
+                g.src,
+                g.indices,
+                u.opinion,
+                g.trust,
+                float(fc.unfollow_trust),
+                float(fc.unfollow_distance),
+                cut,
+            )
+        ]
         if self.churn_state is not None:  # dynamics.churn: the inactive do not unfollow
             cut = cut[self.active[g.src[cut]]]
         # liked or shared, not one's own, and not already followed (a reshare's original
