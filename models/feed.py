@@ -344,6 +344,8 @@ def gather(
             by_author,
             slot,
             edge,
+            buffers.empty(graph.n_edges, np.int64),  # scratch: positions, first posts
+            buffers.empty(graph.n_edges, np.int64),
         )
     else:
         total = int(counts[graph.indices].sum())

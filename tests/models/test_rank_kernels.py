@@ -23,6 +23,11 @@ def _blocks_reference(
     return by_author[start + np.arange(edge.size)], edge
 
 
+def _scratch(indices: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`expand_follow_blocks`' scratch (an entry per edge), filled with junk."""
+    return np.full(indices.size, -3, np.int64), np.full(indices.size, -5, np.int64)
+
+
 @pytest.mark.parametrize("seed", range(6))
 @pytest.mark.parametrize("max_posts", [1, 2, 3, 7])
 def test_expand_follow_blocks_matches_reference(seed: int, max_posts: int) -> None:
@@ -52,7 +57,9 @@ def test_expand_follow_blocks_matches_reference(seed: int, max_posts: int) -> No
     np.testing.assert_array_equal(ptr, np.concatenate([[0], np.cumsum(count[indices])])[indptr])
     slot = np.full(ref_slot.size, -7, np.int64)
     edge = np.full(ref_slot.size, -7, np.int64)
-    expand_follow_blocks(indptr, indices, ptr, author_ptr, by_author, slot, edge)
+    expand_follow_blocks(
+        indptr, indices, ptr, author_ptr, by_author, slot, edge, *_scratch(indices)
+    )
     np.testing.assert_array_equal(slot, ref_slot)
     np.testing.assert_array_equal(edge, ref_edge)
 
@@ -65,7 +72,9 @@ def test_expand_follow_blocks_no_posts() -> None:
     edge = np.empty(0, np.int64)
     indptr = np.array([0, 1, 3], np.int64)
     ptr = np.zeros(3, np.int64)
-    expand_follow_blocks(indptr, indices, ptr, author_ptr, np.empty(0, np.int64), slot, edge)
+    expand_follow_blocks(
+        indptr, indices, ptr, author_ptr, np.empty(0, np.int64), slot, edge, *_scratch(indices)
+    )
     assert slot.size == 0 and edge.size == 0
 
 
@@ -92,7 +101,9 @@ def test_gather_kernels_do_not_depend_on_the_thread_count() -> None:
             threaded(follow_candidate_ptr)(indptr, indices, count, ptr)
             slot = np.full(int(ptr[-1]), -7, np.int64)
             edge = np.full(int(ptr[-1]), -7, np.int64)
-            threaded(expand_follow_blocks)(indptr, indices, ptr, author_ptr, by_author, slot, edge)
+            threaded(expand_follow_blocks)(
+                indptr, indices, ptr, author_ptr, by_author, slot, edge, *_scratch(indices)
+            )
         finally:
             set_threads(1)
         out.append((ptr, slot, edge))
