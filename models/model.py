@@ -137,6 +137,24 @@ class PostBatch:
         return int(self.author.shape[0])
 
 
+def feed_counts(feed: Feed, n: int) -> np.ndarray:
+    """Feed items per user (of ``n``): the sizes of the items' segments when they are
+    every user's (``n + 1`` pointers over the users in order, as the rank phase builds
+    them), else counted per item (``np.bincount`` of the viewers, without its checks).
+    The same counts; the first way reads N pointers instead of F viewers.
+    """
+    items = feed.items
+    if (
+        items.ptr.shape[0] == n + 1
+        and items.viewers.shape[0] == n
+        and np.array_equal(items.viewers, np.arange(n))
+    ):
+        return np.diff(items.ptr).astype(np.int64, copy=False)
+    out = np.zeros(n, np.int64)
+    count_at(feed.viewer, out)
+    return out
+
+
 #: The library's edge trust rule; :meth:`FeedModel._fused_trust` computes the same
 #: update in one pass while ``trust.update_edge_trust`` is still this function.
 _UPDATE_EDGE_TRUST = trust.update_edge_trust
@@ -160,8 +178,7 @@ class StepContext:
     def n_items(self, n: int) -> np.ndarray:
         """Feed items per user (of ``n``), counted once per step."""
         if self._n_items is None:
-            self._n_items = np.zeros(n, np.int64)
-            count_at(self.feed.viewer, self._n_items)  # np.bincount, without its checks
+            self._n_items = feed_counts(self.feed, n)
         return self._n_items
 
 
@@ -1036,9 +1053,7 @@ class FeedModel(mesa.Model):
                     arm=feed.arm[keep],
                     items=items.keep_pairs(keep),
                 )
-        seen = np.zeros(self.n, np.int64)
-        count_at(feed.viewer, seen)
-        self.time_spent = seen * cfg.item_time
+        self.time_spent = feed_counts(feed, self.n) * cfg.item_time
         return feed
 
     def _book_attention(self, ctx: StepContext) -> None:
