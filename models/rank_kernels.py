@@ -301,7 +301,8 @@ def _weighted_topk_src(  # noqa: C901
     comment and share, with the platform's log-odds of :func:`prediction_logits`
     (error ``noise · pair_normal(pkey, viewer, post id)``), and the best ``kk[s]`` pairs
     go to ``out[out_ptr[s]:]`` as :func:`_topk_fill` orders them (tie key ``tkey``;
-    ``small`` as there).
+    ``small`` as there). An empty ``sponsored`` says no post is sponsored (then neither
+    it nor ``disclosed`` is read: every pair's disclosed-sponsorship feature is 0).
 
     The same operations in the same order as ``pair_noise`` → ``prediction_logits`` →
     ``sigmoid_inplace`` → weighted sum → ``_topk_fill``, so the feed is bit-identical;
@@ -327,6 +328,7 @@ def _weighted_topk_src(  # noqa: C901
         mmax = max(mmax, ptr[s + 1] - ptr[s])
     size = max(mmax, BLOCK)
     has_err = noise > 0
+    has_sponsored = sponsored.shape[0] > 0
     w0 = w[0]
     w1 = w[1]
     w2 = w[2]
@@ -379,7 +381,10 @@ def _weighted_topk_src(  # noqa: C901
                 fs[j] = stance[p]
                 fo[j] = outrage[p]
                 fq[j] = quality[p]
-                fz[j] = sponsored[p] and disclosed[p]
+                if has_sponsored:
+                    fz[j] = sponsored[p] and disclosed[p]
+                else:
+                    fz[j] = False
                 if has_err:
                     pid[j] = post_id[p]
                 e = edge[a0 + j]
