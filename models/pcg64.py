@@ -44,7 +44,7 @@ except ImportError:  # pragma: no cover - Numba is a core dependency
 if AVAILABLE:
 
     @intrinsic
-    def _lcg_step(typingctx: Any, hi: Any, lo: Any, mhi: Any, mlo: Any, chi: Any, clo: Any):  # type: ignore[no-untyped-def]
+    def _lcg_step(_typingctx: Any, hi: Any, lo: Any, mhi: Any, mlo: Any, chi: Any, clo: Any):  # type: ignore[no-untyped-def]
         """(hi, lo) of ``(hi:lo)·(mhi:mlo) + (chi:clo) mod 2¹²⁸`` (LLVM's 128-bit integers)."""
         u64 = types.uint64
         sig = types.UniTuple(u64, 2)(u64, u64, u64, u64, u64, u64)
