@@ -45,17 +45,20 @@ from feedlab.models.extension import HOOKS, EventLog, Extension, overrides
 from feedlab.models.feed import Candidates, Feed, gather
 from feedlab.models.graph import FollowGraph
 from feedlab.models.kernels import (
+    POWER_TABLE,
     count_at,
     edge_evidence,
     feed_positions,
     feed_value,
     follow_proposals,
+    item_trust_step,
     opinion_step,
     pairwise_bounded_confidence,
     set_threads,
     stable_group_order,
     thread_count,
     threaded,
+    unfollow_cut,
     unseen_pairs,
     viewer_sums,
 )
@@ -134,6 +137,29 @@ class PostBatch:
         return int(self.author.shape[0])
 
 
+def feed_counts(feed: Feed, n: int) -> np.ndarray:
+    """Feed items per user (of ``n``): the sizes of the items' segments when they are
+    every user's (``n + 1`` pointers over the users in order, as the rank phase builds
+    them), else counted per item (``np.bincount`` of the viewers, without its checks).
+    The same counts; the first way reads N pointers instead of F viewers.
+    """
+    items = feed.items
+    if (
+        items.ptr.shape[0] == n + 1
+        and items.viewers.shape[0] == n
+        and np.array_equal(items.viewers, np.arange(n))
+    ):
+        return np.diff(items.ptr).astype(np.int64, copy=False)
+    out = np.zeros(n, np.int64)
+    count_at(feed.viewer, out)
+    return out
+
+
+#: The library's edge trust rule; :meth:`FeedModel._fused_trust` computes the same
+#: update in one pass while ``trust.update_edge_trust`` is still this function.
+_UPDATE_EDGE_TRUST = trust.update_edge_trust
+
+
 @dataclass
 class StepContext:
     """What happened in the react phase of one step (shared with extensions)."""
@@ -152,8 +178,7 @@ class StepContext:
     def n_items(self, n: int) -> np.ndarray:
         """Feed items per user (of ``n``), counted once per step."""
         if self._n_items is None:
-            self._n_items = np.zeros(n, np.int64)
-            count_at(self.feed.viewer, self._n_items)  # np.bincount, without its checks
+            self._n_items = feed_counts(self.feed, n)
         return self._n_items
 
 
@@ -825,16 +850,20 @@ class FeedModel(mesa.Model):
         tr, g, f, u = self.dynamics.trust, self.graph, ctx.feed, self.users
         if not tr.enabled:
             return
-        # recycled memory (models/buffers.py), zeroed by edge_evidence (fresh pages
-        # would be faulted in)
-        good = buffers.empty(g.n_edges)
-        bad = buffers.empty(g.n_edges)
-        threaded(edge_evidence)(g.indptr, f.items.ptr, f.edge, ctx.good, ctx.bad, good, bad)
-        # rule: asymmetric (one Numba pass for whole-count evidence) | beta
-        g.trust = trust.update_edge_trust(tr, g, good, bad)
-        pg, pb = np.zeros(self.n), np.zeros(self.n)
-        threaded(viewer_sums)(f.viewer, f.items.ptr, ctx.good, pg)  # np.bincount's sums
-        threaded(viewer_sums)(f.viewer, f.items.ptr, ctx.bad, pb)
+        sums = self._fused_trust(ctx)
+        if sums is None:
+            # recycled memory (models/buffers.py), zeroed by edge_evidence (fresh pages
+            # would be faulted in)
+            good = buffers.empty(g.n_edges)
+            bad = buffers.empty(g.n_edges)
+            threaded(edge_evidence)(g.indptr, f.items.ptr, f.edge, ctx.good, ctx.bad, good, bad)
+            # rule: asymmetric (one Numba pass for whole-count evidence) | beta
+            g.trust = trust.update_edge_trust(tr, g, good, bad)
+            pg, pb = np.zeros(self.n), np.zeros(self.n)
+            threaded(viewer_sums)(f.viewer, f.items.ptr, ctx.good, pg)  # np.bincount's sums
+            threaded(viewer_sums)(f.viewer, f.items.ptr, ctx.bad, pb)
+        else:
+            pg, pb = sums
         pb = pb + (mean_outrage > tr.outrage_overload)
         u.platform_trust[:] = trust.asymmetric_update_counts(  # the asymmetric rule
             u.platform_trust,
@@ -845,6 +874,41 @@ class FeedModel(mesa.Model):
             tr.platform_alpha_down,
             tr.platform_relax,
         )
+
+    def _fused_trust(self, ctx: StepContext) -> tuple[np.ndarray, np.ndarray] | None:
+        """The edge trust of :meth:`_update_trust` under the asymmetric rule in one pass
+        (:func:`feedlab.models.kernels.item_trust_step`: edge evidence, the rule and the
+        viewers' good and bad sums, which it returns); the same bits as
+        ``edge_evidence`` → ``trust.update_edge_trust`` → ``viewer_sums``, the table of
+        powers computed as ``trust.asymmetric_update_counts`` does. None, with
+        nothing changed, for the beta rule, for evidence outside the tables, or when
+        ``trust.update_edge_trust`` is not the library's own (replaced, e.g. by a test
+        planting a bug): then the separate passes run.
+        """
+        tr, g, f = self.dynamics.trust, self.graph, ctx.feed
+        if tr.rule != "asymmetric" or trust.update_edge_trust is not _UPDATE_EDGE_TRUST:
+            return None
+        counts = np.arange(POWER_TABLE, dtype=np.float64)
+        out = buffers.empty(g.n_edges)  # recycled memory: the edge trust of a step ago
+        pg, pb = np.empty(self.n), np.empty(self.n)
+        if not threaded(item_trust_step)(
+            g.indptr,
+            f.items.ptr,
+            f.edge,
+            ctx.good,
+            ctx.bad,
+            np.ascontiguousarray(g.trust, dtype=np.float64),
+            np.ascontiguousarray(g.baseline, dtype=np.float64),
+            (1.0 - tr.alpha_up) ** counts,
+            (1.0 - tr.alpha_down) ** counts,
+            tr.relax,
+            out,
+            pg,
+            pb,
+        ):
+            return None
+        g.trust = out
+        return pg, pb
 
     def rewire(self, ctx: StepContext) -> None:
         """Unfollows (low trust or far opinion) and follows of liked authors (homophily).
@@ -861,8 +925,20 @@ class FeedModel(mesa.Model):
             ctx.feed,
         )
         tested = bernoulli_indices(rng, g.n_edges, fc.unfollow_prob)
-        dist = np.abs(u.opinion[g.src[tested]] - u.opinion[g.indices[tested]])
-        cut = tested[(g.trust[tested] < fc.unfollow_trust) | (dist > fc.unfollow_distance)]
+        # low trust or far opinion: unfollow_cut, one pass over the tested edges
+        cut = np.empty(tested.shape[0], np.int64)
+        cut = cut[
+            : unfollow_cut(
+                tested,
+                g.src,
+                g.indices,
+                u.opinion,
+                g.trust,
+                float(fc.unfollow_trust),
+                float(fc.unfollow_distance),
+                cut,
+            )
+        ]
         if self.churn_state is not None:  # dynamics.churn: the inactive do not unfollow
             cut = cut[self.active[g.src[cut]]]
         # liked or shared, not one's own, and not already followed (a reshare's original
@@ -977,9 +1053,7 @@ class FeedModel(mesa.Model):
                     arm=feed.arm[keep],
                     items=items.keep_pairs(keep),
                 )
-        seen = np.zeros(self.n, np.int64)
-        count_at(feed.viewer, seen)
-        self.time_spent = seen * cfg.item_time
+        self.time_spent = feed_counts(feed, self.n) * cfg.item_time
         return feed
 
     def _book_attention(self, ctx: StepContext) -> None:

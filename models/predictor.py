@@ -140,7 +140,8 @@ class PlatformPredictor:
             p.stance,
             p.outrage,
             p.quality,
-            p.sponsored,
+            # nothing sponsored (as at the default): the flags are not read per pair
+            p.sponsored if p.sponsored.any() else p.sponsored[:0],
             p.disclosed,
             m.graph.trust,  # type: ignore[attr-defined]
             cand.stranger_trust,

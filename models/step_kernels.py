@@ -191,10 +191,14 @@ def count_items(
     go, ascending, to the front of ``shared``. All counts are whole numbers, so the
     same values as the separate passes.
 
-    Two loops: the per-item work in item order first (evidence, totals, shared items:
-    sequential reads and writes, the shared index written for every item and advanced
-    only for a share), then the posts' counters (the random read-modify-writes), which
-    measured ~10 % faster than one loop doing both.
+    Three loops: the per-item work in item order first (evidence, totals, the shared
+    and the liked items: sequential reads and writes, an index written for every item
+    and advanced only for a share or a like), then the posts' counters (the random
+    read-modify-writes), which measured ~10 % faster than one loop doing both: every
+    item's impressions, comments, shares and negative feedback, then the liked items'
+    likes. A third of the items are liked, so a branch on the like mispredicted often,
+    and each misprediction stopped the other items' random reads in flight; the rarer
+    reactions keep their branches (measured ~15 % faster than likes in the same loop).
     """
     n = r.shape[0]
     k = 0
@@ -203,6 +207,8 @@ def count_items(
     t_share = 0
     t_neg = 0
     t_outrage = 0
+    liked = np.empty(n, np.int32)  # the liked items, ascending
+    n_liked = 0
     for m in range(n):
         like = r[m, 0]
         share = r[m, 2]
@@ -216,20 +222,23 @@ def count_items(
         t_outrage += outrage[m] >= high_outrage
         shared[k] = m  # k ≤ m: inside the array
         k += share
+        liked[n_liked] = m
+        n_liked += like
     for m in range(n):
         o = origin[m]
-        g = group[viewer[m]]
         impressions[o] += 1
-        imp_by_group[o, g] += 1
-        if r[m, 0]:
-            likes[o] += 1
-            likes_by_group[o, g] += 1
+        imp_by_group[o, group[viewer[m]]] += 1
         if r[m, 1]:
             comments[o] += 1
         if r[m, 2]:
             shares[o] += 1
         if r[m, 3]:
             negfb[o] += 1
+    for i in range(n_liked):
+        m = liked[i]
+        o = origin[m]
+        likes[o] += 1
+        likes_by_group[o, group[viewer[m]]] += 1
     totals[0] += t_like
     totals[1] += t_comment
     totals[2] += t_share

@@ -123,3 +123,29 @@ def test_vectorised_sigmoid_matches_the_exponential() -> None:
     sigmoid_inplace(sat)
     assert sat[0] == sat[1] and 0 < sat[0] < 1e-17  # clamped at σ(−40)
     assert sat[2] == sat[3] == 1.0
+
+
+@pytest.mark.parametrize("sponsored", [False, True])
+def test_fused_top_weighted_is_columns_then_segmented_topk(sponsored: bool) -> None:
+    """:meth:`PlatformPredictor.top_weighted` (one fused pass) selects, bit for bit, what
+    the predictions of :meth:`columns`, their weighted sum and ``segmented_topk`` select:
+    with no post sponsored (the flags are then not read) and with disclosed sponsored
+    posts (their feature on).
+    """
+    from feedlab.models.rank_kernels import segmented_topk
+
+    m, cand = _model("platform.prediction_noise=0.3")
+    p = m.posts
+    if sponsored:
+        rng = np.random.default_rng(3)
+        p.sponsored[:] = rng.random(p.capacity) < 0.3
+        p.disclosed[:] = rng.random(p.capacity) < 0.5
+    assert p.sponsored.any() == sponsored
+    w = (1.0, 0.6, 1.7)
+    k = np.full(m.n, 4, np.int64)
+    sel, ptr = m.predictor.top_weighted(cand, w, k, 12345)
+    like, comment, share = m.predictor.columns(cand, (0, 1, 2))
+    want_sel, want_ptr = segmented_topk(
+        w[0] * like + w[1] * comment + w[2] * share, cand.ptr, k, 12345
+    )
+    assert np.array_equal(ptr, want_ptr) and np.array_equal(sel, want_sel)

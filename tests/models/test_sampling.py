@@ -12,6 +12,7 @@ import pytest
 from scipy import stats
 
 from feedlab.experiments import build, compose
+from feedlab.models import sampling
 from feedlab.models.sampling import bernoulli_indices, uniform_fill
 
 
@@ -124,3 +125,20 @@ def test_uniform_fill_is_rng_random(threads: int, shape: tuple[int, ...]) -> Non
     assert np.array_equal(got, want)
     assert np.array_equal(a.integers(0, 2**32, 5), b.integers(0, 2**32, 5))
     assert np.array_equal(a.random(7), b.random(7))
+
+
+@pytest.mark.skipif(not sampling.PCG64_JIT, reason="the JIT is off")
+@pytest.mark.parametrize("seed", [0, 1, 2**40 + 3])
+def test_pcg64_fill_is_rng_random(seed: int) -> None:
+    """The Numba kernel's lanes give ``rng.random``'s numbers for every length (whole
+    rounds of :data:`~feedlab.models.sampling.PCG64_LANES` lanes and every remainder) and
+    ``pcg64_advanced_state`` the generator's state after them.
+    """
+    for n in [*range(1, 2 * sampling.PCG64_LANES + 2), 1000, 1003]:
+        a = np.random.default_rng(seed)
+        a.integers(0, 2**32)  # a buffered 32-bit half-word, kept
+        st = a.bit_generator.state
+        want, got = a.random(n), np.empty(n)
+        sampling.pcg64_fill(st["state"]["state"], st["state"]["inc"], got)
+        assert np.array_equal(got, want), n
+        assert sampling.pcg64_advanced_state(st, n) == a.bit_generator.state

@@ -28,6 +28,7 @@ from feedlab.models.kernels import (
     edge_evidence,
     feed_value,
     follow_proposals,
+    item_trust_step,
     opinion_step,
     pair_agreement,
     reaction_probabilities,
@@ -37,6 +38,7 @@ from feedlab.models.kernels import (
     splice,
     threaded,
     trust_evidence,
+    unfollow_cut,
     viewer_sums,
 )
 from feedlab.models.step_kernels import (
@@ -96,6 +98,50 @@ def test_edge_evidence_is_bincount() -> None:
     assert np.array_equal(out_bad, np.bincount(edge[ok], weights=bad[ok], minlength=e))
 
 
+def test_item_trust_step_is_evidence_rule_and_viewer_sums() -> None:
+    """The fused trust pass gives the bits of ``edge_evidence`` → the asymmetric rule
+    (``asymmetric_trust_step``, and so NumPy's rule) and of ``viewer_sums`` of the good
+    and bad experiences; it refuses evidence outside the tables and items whose edge is
+    not their viewer's (leaving the work to the separate passes).
+    """
+    f = _feed(9)
+    v, r = f["viewer"], f["r"]
+    ptr = _ptr(v)
+    indptr, edge = _edges(f, 9)
+    e = int(indptr[-1])
+    rng = np.random.default_rng(9)
+    tau, base = rng.random(e), rng.random(e)
+    counts = np.arange(POWER_TABLE, dtype=np.float64)
+    up, down = 0.98**counts, 0.9**counts
+    good = (r[:, 0] | r[:, 2]) * 1.0
+    bad = r[:, 3] + (f["quality"] < 0.2) * 1.0
+    g, b, want = np.empty(e), np.empty(e), np.empty(e)
+    edge_evidence(indptr, ptr, edge, good, bad, g, b)
+    assert asymmetric_trust_step(tau, base, g, b, up, down, 0.02, want)
+    assert np.array_equal(want, trust.asymmetric_update(tau, base, g, b, 1 - 0.98, 1 - 0.9, 0.02))
+    pg, pb = np.zeros(N_USERS), np.zeros(N_USERS)
+    viewer_sums(v, ptr, good, pg)
+    viewer_sums(v, ptr, bad, pb)
+    out, got_g, got_b = np.full(e, np.nan), np.full(N_USERS, np.nan), np.full(N_USERS, np.nan)
+    assert item_trust_step(
+        indptr, ptr, edge, good, bad, tau, base, up, down, 0.02, out, got_g, got_b
+    )
+    assert np.array_equal(out, want)
+    assert np.array_equal(got_g, pg) and np.array_equal(got_b, pb)
+    # a fractional experience (not in the tables), an edge of another viewer's row
+    half = good.copy()
+    half[np.flatnonzero(edge >= 0)[3]] = 0.5
+    assert not item_trust_step(
+        indptr, ptr, edge, half, bad, tau, base, up, down, 0.02, out, got_g, got_b
+    )
+    other = edge.copy()
+    m = np.flatnonzero(edge >= 0)[-1]  # the last viewer's item, pointed at edge 0
+    other[m] = 0
+    assert not item_trust_step(
+        indptr, ptr, other, good, bad, tau, base, up, down, 0.02, out, got_g, got_b
+    )
+
+
 @pytest.mark.skipif(thread_limit() < 2, reason="Numba's pool has one thread here")
 def test_update_kernels_do_not_depend_on_the_thread_count() -> None:
     """The parallel twins (``platform.threads`` 2) of the per-viewer and per-edge
@@ -128,7 +174,11 @@ def test_update_kernels_do_not_depend_on_the_thread_count() -> None:
         threaded(edge_evidence)(indptr, ptr, edge, r[:, 0] * 1.0, r[:, 3] * 1.0, g, b)
         t = np.empty(e)
         assert asymmetric_trust_step(tau, base, g, b, up, down, 0.02, t)
-        return [x, iv, mean, eng, total, g, b, t]
+        t2, pg, pb = np.empty(e), np.empty(N_USERS), np.empty(N_USERS)
+        assert threaded(item_trust_step)(
+            indptr, ptr, edge, r[:, 0] * 1.0, r[:, 3] * 1.0, tau, base, up, down, 0.02, t2, pg, pb
+        )
+        return [x, iv, mean, eng, total, g, b, t, t2, pg, pb]
 
     one = run()
     set_threads(2)
@@ -302,6 +352,22 @@ def test_follow_proposals_are_the_rewire_mask() -> None:
     out = np.empty(m, np.int64)
     k = follow_proposals(r, origin_author, viewer, edge, slot, post_author, out)
     assert 0 < k < m and np.array_equal(out[:k], want)
+
+
+def test_unfollow_cut_is_the_rewire_mask() -> None:
+    rng = np.random.default_rng(7)
+    e, n = 6000, 80
+    src = np.sort(rng.integers(0, n, e)).astype(np.int32)
+    dst = rng.integers(0, n, e).astype(np.int32)
+    opinion = rng.uniform(-1, 1, n)
+    edge_trust = rng.random(e)
+    edge_trust[::7] = 0.15  # at the threshold: not below it
+    tested = np.flatnonzero(rng.random(e) < 0.3)
+    dist = np.abs(opinion[src[tested]] - opinion[dst[tested]])
+    want = tested[(edge_trust[tested] < 0.15) | (dist > 0.9)]
+    out = np.empty(tested.size, np.int64)
+    k = unfollow_cut(tested, src, dst, opinion, edge_trust, 0.15, 0.9, out)
+    assert 0 < k < tested.size and np.array_equal(out[:k], want)
 
 
 # ------------------------------------------- models/step_kernels.py: react and count
