@@ -518,7 +518,8 @@ def _ratio(x: float | None, target: float, what: str) -> str:
     if x is None:
         return f"{what}: not measured (no baseline)"
     verdict = "met" if x >= target else "not met"
-    return f"{what} {x:.1f}× (target ≥ {target:g}×: {verdict})"
+    # two decimals: 1.68× must not read as the 1.7× it misses
+    return f"{what} {x:.2f}× (target ≥ {target:g}×: {verdict})"
 
 
 def _amdahl(v: dict[str, Any]) -> str:
