@@ -98,21 +98,26 @@ def test_edge_evidence_is_bincount() -> None:
     assert np.array_equal(out_bad, np.bincount(edge[ok], weights=bad[ok], minlength=e))
 
 
+def _trust_case(seed: int) -> tuple:
+    """A feed, its follow edges and an edge-trust update's inputs (trust, baseline and
+    the asymmetric rule's power tables) drawn from ``seed``."""
+    f = _feed(seed)
+    v, r = f["viewer"], f["r"]
+    indptr, edge = _edges(f, seed)
+    e = int(indptr[-1])
+    rng = np.random.default_rng(seed)
+    tau, base = rng.random(e), rng.random(e)
+    counts = np.arange(POWER_TABLE, dtype=np.float64)
+    return f, v, r, _ptr(v), indptr, edge, e, tau, base, 0.98**counts, 0.9**counts
+
+
 def test_item_trust_step_is_evidence_rule_and_viewer_sums() -> None:
     """The fused trust pass gives the bits of ``edge_evidence`` → the asymmetric rule
     (``asymmetric_trust_step``, and so NumPy's rule) and of ``viewer_sums`` of the good
     and bad experiences; it refuses evidence outside the tables and items whose edge is
     not their viewer's (leaving the work to the separate passes).
     """
-    f = _feed(9)
-    v, r = f["viewer"], f["r"]
-    ptr = _ptr(v)
-    indptr, edge = _edges(f, 9)
-    e = int(indptr[-1])
-    rng = np.random.default_rng(9)
-    tau, base = rng.random(e), rng.random(e)
-    counts = np.arange(POWER_TABLE, dtype=np.float64)
-    up, down = 0.98**counts, 0.9**counts
+    f, v, r, ptr, indptr, edge, e, tau, base, up, down = _trust_case(9)
     good = (r[:, 0] | r[:, 2]) * 1.0
     bad = r[:, 3] + (f["quality"] < 0.2) * 1.0
     g, b, want = np.empty(e), np.empty(e), np.empty(e)
@@ -147,15 +152,8 @@ def test_update_kernels_do_not_depend_on_the_thread_count() -> None:
     """The parallel twins (``platform.threads`` 2) of the per-viewer and per-edge
     update kernels write the same bits as the serial kernels.
     """
-    f = _feed(8)
-    v, r = f["viewer"], f["r"]
-    ptr, n_items = _ptr(v), np.bincount(v, minlength=N_USERS)
-    indptr, edge = _edges(f, 8)
-    e = int(indptr[-1])
-    rng = np.random.default_rng(8)
-    tau, base = rng.random(e), rng.random(e)
-    counts = np.arange(POWER_TABLE, dtype=np.float64)
-    up, down = 0.98**counts, 0.9**counts
+    f, v, r, ptr, indptr, edge, e, tau, base, up, down = _trust_case(8)
+    n_items = np.bincount(v, minlength=N_USERS)
 
     def run() -> list[np.ndarray]:
         x = f["opinion"].copy()
